@@ -1,0 +1,60 @@
+"""chainrule: deep learning on NumPy with PyTorch's API, as Dive into Deep Learning
+teaches it. `import chainrule as torch` runs d2l and PyTorch code."""
+from . import dtypes
+from .dtypes import (bool_ as bool, dtype, double, float, float16, float32, float64, half,
+                     int, int8, int16, int32, int64, long, short, uint8,
+                     get_default_dtype, set_default_dtype)
+from .tensor import Size, Tensor
+from . import tensor_methods  # noqa: F401  (binds ops to Tensor)
+from . import autograd
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (arange, as_tensor, diag, empty, empty_like, eye, from_numpy, full,
+                       full_like, linspace, logspace, ones, ones_like, tensor, tril, triu,
+                       zeros, zeros_like)
+from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
+                     manual_seed, multinomial, normal, rand, randint, randn, randperm, seed,
+                     set_rng_state)
+from .ops.elementwise import (abs, add, allclose, bitwise_not, ceil, clamp, clip, cos, div,
+                              eq, equal, exp, floor, floor_divide, ge, gt, isclose, isfinite,
+                              isinf, isnan, le, log, log1p, log2, logical_and, logical_not,
+                              logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow,
+                              relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
+                              sub, tanh, trunc, where)
+from .ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, max,
+                            mean, min, norm, prod, std, sum, var)
+from .ops.softmax import log_softmax, logsumexp, softmax
+from .ops.shape import (broadcast_to, cat, chunk, clone, concat, concatenate, expand, flatten,
+                        flip, permute, reshape, split, squeeze, stack, swapaxes, t, transpose,
+                        unbind, unsqueeze)
+from .ops.linalg import bmm, dot, inner, matmul, mm, mv, outer
+from .ops.indexing import gather, index_select, masked_fill, masked_select, nonzero, take
+from .printing import set_printoptions
+
+multiply, subtract, divide, negative, absolute = mul, sub, div, neg, abs
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+FloatTensor = DoubleTensor = LongTensor = Tensor
+__version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(x):
+    return x.numel()
+
+
+def device(name="cpu"):
+    if str(name).startswith("cuda"):
+        raise RuntimeError("chainrule runs on the CPU only; CUDA is not available")
+    return "cpu"
+
+
+class cuda:
+    @staticmethod
+    def is_available():
+        return False
+
+    @staticmethod
+    def device_count():
+        return 0

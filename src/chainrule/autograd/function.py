@@ -1,0 +1,89 @@
+"""How an operation is recorded: an `Op` (forward and one gradient rule per input) and the
+`Node` left in the graph when a tensor that requires grad goes through it.
+
+Gradient rules are plain functions `rule(g, out, *inputs, *params)`. In ordinary backward
+they receive NumPy arrays; with `create_graph=True` they receive tensors (NumPy functions
+dispatch to chainrule ops through `Tensor.__array_function__`), so the same rule also
+builds the graph of the gradient. A rule never deals with broadcasting: the engine sums
+each gradient down to its input's shape once, centrally.
+"""
+from . import grad_mode
+
+
+class Op:
+    __slots__ = ("name", "forward", "grads", "saves_inputs", "uses_out")
+
+    def __init__(self, name, forward, *grads, saves_inputs=True, uses_out=False):
+        self.name = name
+        self.forward = forward
+        self.grads = grads
+        self.saves_inputs = saves_inputs  # False: rules read only g, out and params
+        self.uses_out = uses_out
+
+    def __repr__(self):
+        return f"<Op {self.name}>"
+
+
+class Node:
+    """One recorded application of an Op. `edges[i]` is where input i's gradient goes:
+    the input's own Node, the leaf Tensor itself, or None (constant / no grad)."""
+    __slots__ = ("op", "edges", "args", "params", "out", "saved", "shape", "dtype",
+                 "retain", "__weakref__")
+
+    def name(self):
+        return self.op.name
+
+    def __repr__(self):
+        return f"<{self.op.name} object>"
+
+    @property
+    def next_functions(self):
+        return tuple((e if type(e) is Node else None, 0) for e in self.edges)
+
+
+def record(op, inputs, arrays, params, out_tensor):
+    """Attach a Node to `out_tensor`; called by ops only when some input requires grad."""
+    node = Node()
+    node.op = op
+    edges = []
+    saved = []
+    save = op.saves_inputs
+    for t in inputs:
+        if getattr(t, "requires_grad", False):
+            fn = t.grad_fn
+            edges.append(fn if fn is not None else t)
+            if save:
+                saved.append((t._version, t._version[0], len(edges) - 1))
+        else:
+            edges.append(None)
+    node.edges = edges
+    node.args = arrays if save else None
+    node.params = params
+    out = out_tensor._data
+    node.out = out if op.uses_out else None
+    if op.uses_out:
+        saved.append((out_tensor._version, out_tensor._version[0], -1))
+    node.saved = saved
+    node.shape = out.shape
+    node.dtype = out.dtype
+    node.retain = None
+    out_tensor.grad_fn = node
+    out_tensor.requires_grad = True
+    return out_tensor
+
+
+def is_recording():
+    return grad_mode._state[0]
+
+
+class IndexedRule:
+    """Gradient rules for ops with a variable number of inputs (cat, stack):
+    `IndexedRule(f)[i]` is the rule for input i, `f(i, g, out, *inputs, *params)`."""
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __getitem__(self, i):
+        fn = self.fn
+        return lambda g, out, *args: fn(i, g, out, *args)

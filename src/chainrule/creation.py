@@ -1,0 +1,136 @@
+"""Making tensors: from data (tensor, as_tensor, from_numpy) and by shape (zeros, ones,
+full, empty, arange, linspace, eye and the *_like variants)."""
+import numbers
+
+import numpy as np
+
+from . import dtypes
+from .tensor import Tensor, to_array
+
+
+def _np_dtype(dtype, default=None):
+    if dtype is None:
+        return (default or dtypes.get_default_dtype()).np
+    return dtypes.to_numpy_dtype(dtype)
+
+
+def _shape(size, name):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    try:
+        shape = tuple(int(s) for s in size)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}(): sizes must be integers, got {size!r}") from None
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"{name}(): trying to create a tensor with negative dimension: "
+                           f"{list(shape)}")
+    return shape
+
+
+def _finish(arr, requires_grad):
+    t = Tensor._wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor copying `data` (nested lists, scalars, arrays or tensors)."""
+    arr = to_array(data, dtype)
+    if isinstance(data, (np.ndarray, Tensor)) and arr is (data._data if isinstance(data, Tensor) else data):
+        arr = arr.copy()
+    return _finish(np.asarray(arr), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like tensor, but shares memory with a NumPy array or tensor when the dtype allows."""
+    if isinstance(data, Tensor) and (dtype is None or data._data.dtype == dtypes.to_numpy_dtype(dtype)):
+        return data
+    return Tensor._wrap(np.asarray(to_array(data, dtype)))
+
+
+def from_numpy(arr):
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(arr).__name__}")
+    dtypes.from_numpy_dtype(arr.dtype)
+    return Tensor._wrap(arr)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(np.zeros(_shape(size, "zeros"), _np_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(np.ones(_shape(size, "ones"), _np_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(np.empty(_shape(size, "empty"), _np_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        default = (dtypes.bool_ if isinstance(fill_value, bool) else
+                   dtypes.int64 if isinstance(fill_value, numbers.Integral) else None)
+        np_dtype = _np_dtype(None, default)
+    else:
+        np_dtype = _np_dtype(dtype)
+    return _finish(np.full(_shape((size,), "full"), fill_value, np_dtype), requires_grad)
+
+
+def _like(fn):
+    def like(x, dtype=None, device=None, requires_grad=False, **kwargs):
+        return fn(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, **kwargs)
+    like.__name__ = fn.__name__ + "_like"
+    return like
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(x.shape, fill_value, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        is_int = all(isinstance(v, numbers.Integral) for v in vals)
+        np_dtype = np.int64 if is_int else dtypes.get_default_dtype().np
+    else:
+        np_dtype = _np_dtype(dtype)
+    # computed in float64 then cast, as PyTorch does, so 0.1 steps do not drift
+    return _finish(np.arange(*vals, dtype=np.float64 if np.dtype(np_dtype).kind == "f" else None)
+                   .astype(np_dtype), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False):
+    return _finish(np.logspace(start, end, steps, base=base).astype(_np_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+
+
+def diag(x, diagonal=0):
+    return Tensor._wrap(np.diag(x._data, diagonal))
+
+
+def tril(x, diagonal=0):
+    return x * Tensor._wrap(np.tril(np.ones(x.shape[-2:], dtype=bool), diagonal))
+
+
+def triu(x, diagonal=0):
+    return x * Tensor._wrap(np.triu(np.ones(x.shape[-2:], dtype=bool), diagonal))

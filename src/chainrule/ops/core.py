@@ -1,0 +1,95 @@
+"""Applying an Op to tensors: unwrap, run forward, record a Node when needed, and
+PyTorch's type promotion for binary ops."""
+import numbers
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd import grad_mode
+from ..autograd.function import record
+from ..tensor import Tensor, as_tensor_arg
+
+
+def apply(op, inputs, params=()):
+    """Run `op` on `inputs` (tensors or constants) with non-tensor `params`."""
+    arrays = [t._data if type(t) is Tensor else t for t in inputs]
+    out = Tensor._wrap(op.forward(*arrays, *params))
+    if grad_mode._state[0]:
+        for t in inputs:
+            if type(t) is Tensor and t.requires_grad:
+                return record(op, inputs, arrays, params, out)
+    return out
+
+
+def apply1(op, x, *params):
+    """Fast path for one tensor input."""
+    a = x._data
+    out = Tensor._wrap(op.forward(a, *params))
+    if x.requires_grad and grad_mode._state[0]:
+        return record(op, (x,), [a], params, out)
+    return out
+
+
+def _operand(v, opname):
+    if type(v) is Tensor or isinstance(v, Tensor):
+        return v
+    if isinstance(v, (bool, numbers.Number)) and not isinstance(v, np.ndarray):
+        if isinstance(v, complex):
+            raise TypeError(f"{opname}: complex numbers are not supported")
+        return v.item() if isinstance(v, np.generic) else v
+    return as_tensor_arg(v, opname)
+
+
+def _priority(v):
+    if type(v) is Tensor:
+        return (v._data.dtype, 2 if v._data.ndim else 1)
+    return (np.dtype(type(v)) if not isinstance(v, bool) else np.dtype(np.bool_), 0)
+
+
+def promote(*operands):
+    return dtypes.result_type(tuple(_priority(v) for v in operands))
+
+
+def binary(op, a, b, float_result=False, keep_dtype=False):
+    """Binary op with PyTorch's promotion; Python scalars stay unwrapped constants."""
+    a = _operand(a, op.name)
+    b = _operand(b, op.name)
+    if type(a) is not Tensor and type(b) is not Tensor:
+        raise TypeError(f"{op.name}: expected at least one tensor")
+    arrays = (a._data if type(a) is Tensor else a, b._data if type(b) is Tensor else b)
+    try:
+        out = op.forward(*arrays)
+    except ValueError as err:
+        if "broadcast" in str(err):
+            raise RuntimeError(
+                f"{op.name[:-9].lower()}: shapes {_shape(a)} and {_shape(b)} cannot be "
+                "broadcast together (sizes must match or one of them be 1, aligned from the "
+                "right)") from None
+        raise
+    if not keep_dtype:
+        want = promote(a, b)
+        if float_result and want.kind != "f":
+            want = dtypes.get_default_dtype().np
+        if out.dtype != want:
+            out = out.astype(want)
+    out = Tensor._wrap(out)
+    if grad_mode._state[0] and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False)):
+        return record(op, (a, b), arrays, (), out)
+    return out
+
+
+def _shape(v):
+    return tuple(v._data.shape) if type(v) is Tensor else ()
+
+
+def check_float(x, opname):
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{opname}: expected a floating-point tensor, got {x.dtype}; "
+                           "convert with .float()")
+
+
+def to_float(x):
+    """Integer/bool tensors become the default float dtype, as PyTorch's exp/log/... do."""
+    if x._data.dtype.kind != "f":
+        return Tensor._wrap(x._data.astype(dtypes.get_default_dtype().np))
+    return x

@@ -1,0 +1,252 @@
+"""Pointwise operations. Each op: forward, then one gradient rule per input
+`rule(g, out, *inputs)`; broadcasting is undone by the engine, not here."""
+import numpy as np
+
+from ..autograd.function import Op
+from ..tensor import Tensor
+from .core import apply, apply1, binary, promote, _operand, to_float
+
+
+def _quiet(fn):
+    """NumPy warns on log(0), 0/0, ...; PyTorch returns inf/nan silently."""
+    def forward(*args):
+        with np.errstate(all="ignore"):
+            return fn(*args)
+    return forward
+
+
+# ---- arithmetic -------------------------------------------------------------------
+ADD = Op("AddBackward0", np.add, lambda g, o, a, b: g, lambda g, o, a, b: g, saves_inputs=False)
+SUB = Op("SubBackward0", np.subtract, lambda g, o, a, b: g, lambda g, o, a, b: -g, saves_inputs=False)
+MUL = Op("MulBackward0", np.multiply, lambda g, o, a, b: g * b, lambda g, o, a, b: g * a)
+DIV = Op("DivBackward0", _quiet(np.true_divide),
+         lambda g, o, a, b: g / b, lambda g, o, a, b: -g * a / (b * b))
+FLOORDIV = Op("FloorDivideBackward0", _quiet(np.floor_divide),
+              lambda g, o, a, b: g * 0, lambda g, o, a, b: g * 0)
+REMAINDER = Op("RemainderBackward0", _quiet(np.remainder),
+               lambda g, o, a, b: g, lambda g, o, a, b: -g * np.floor_divide(a, b))
+POW = Op("PowBackward1", _quiet(np.power),
+         lambda g, o, a, b: g * b * a ** (b - 1),
+         lambda g, o, a, b: g * np.where(a == 0, 0.0, o * np.log(np.where(a == 0, 1.0, a))))
+MAXIMUM = Op("MaximumBackward0", np.maximum,
+             lambda g, o, a, b: np.where(a == b, g / 2, np.where(a > b, g, 0.0)),
+             lambda g, o, a, b: np.where(a == b, g / 2, np.where(b > a, g, 0.0)))
+MINIMUM = Op("MinimumBackward0", np.minimum,
+             lambda g, o, a, b: np.where(a == b, g / 2, np.where(a < b, g, 0.0)),
+             lambda g, o, a, b: np.where(a == b, g / 2, np.where(b < a, g, 0.0)))
+
+
+def add(a, b, alpha=1):
+    return binary(ADD, a, b if alpha == 1 else b * alpha)
+
+
+def sub(a, b, alpha=1):
+    return binary(SUB, a, b if alpha == 1 else b * alpha)
+
+
+def mul(a, b):
+    return binary(MUL, a, b)
+
+
+def div(a, b, rounding_mode=None):
+    if rounding_mode == "floor":
+        return binary(FLOORDIV, a, b)
+    if rounding_mode == "trunc":
+        want = promote(_operand(a, "div"), _operand(b, "div"))
+        return trunc(binary(DIV, a, b, float_result=True)).to(want)
+    if rounding_mode is not None:
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    return binary(DIV, a, b, float_result=True)
+
+
+def floor_divide(a, b):
+    return binary(FLOORDIV, a, b)
+
+
+def remainder(a, b):
+    return binary(REMAINDER, a, b)
+
+
+def pow(a, b):
+    return binary(POW, a, b)
+
+
+def maximum(a, b):
+    return binary(MAXIMUM, a, b)
+
+
+def minimum(a, b):
+    return binary(MINIMUM, a, b)
+
+
+# ---- unary ------------------------------------------------------------------------
+NEG = Op("NegBackward0", np.negative, lambda g, o, x: -g, saves_inputs=False)
+ABS = Op("AbsBackward0", np.abs, lambda g, o, x: g * np.sign(x))
+EXP = Op("ExpBackward0", np.exp, lambda g, o, x: g * o, saves_inputs=False, uses_out=True)
+LOG = Op("LogBackward0", _quiet(np.log), lambda g, o, x: g / x)
+LOG2 = Op("Log2Backward0", _quiet(np.log2), lambda g, o, x: g / (x * np.log(2.0)))
+LOG1P = Op("Log1PBackward0", _quiet(np.log1p), lambda g, o, x: g / (x + 1))
+SQRT = Op("SqrtBackward0", _quiet(np.sqrt), lambda g, o, x: g / (2 * o), saves_inputs=False, uses_out=True)
+SIN = Op("SinBackward0", np.sin, lambda g, o, x: g * np.cos(x))
+COS = Op("CosBackward0", np.cos, lambda g, o, x: -g * np.sin(x))
+TANH = Op("TanhBackward0", np.tanh, lambda g, o, x: g * (1 - o * o), saves_inputs=False, uses_out=True)
+SIGN = Op("SignBackward0", np.sign, lambda g, o, x: g * 0, saves_inputs=False)
+
+
+def _sigmoid(x):
+    # exp of -|x| only: no overflow for large |x|
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+SIGMOID = Op("SigmoidBackward0", _sigmoid, lambda g, o, x: g * o * (1 - o),
+             saves_inputs=False, uses_out=True)
+RELU = Op("ReluBackward0", lambda x: np.maximum(x, 0, dtype=x.dtype),
+          lambda g, o, x: g * (o > 0), saves_inputs=False, uses_out=True)
+CLAMP = Op("ClampBackward1", lambda x, lo, hi: np.clip(x, lo, hi).astype(x.dtype, copy=False),
+           lambda g, o, x, lo, hi: g * ((x >= (-np.inf if lo is None else lo)) &
+                                        (x <= (np.inf if hi is None else hi))))
+
+
+def _unary(op, floating=True):
+    def fn(x):
+        x = _operand(x, op.name)
+        if type(x) is not Tensor:
+            x = Tensor._wrap(np.asarray(x))
+        return apply1(op, to_float(x) if floating else x)
+    fn.__name__ = op.name[:-9].lower()
+    return fn
+
+
+neg = _unary(NEG, floating=False)
+abs = _unary(ABS, floating=False)
+exp = _unary(EXP)
+log = _unary(LOG)
+log2 = _unary(LOG2)
+log1p = _unary(LOG1P)
+sqrt = _unary(SQRT)
+sin = _unary(SIN)
+cos = _unary(COS)
+tanh = _unary(TANH)
+sigmoid = _unary(SIGMOID)
+relu = _unary(RELU, floating=False)
+sign = _unary(SIGN, floating=False)
+
+
+def square(x):
+    return mul(x, x)
+
+
+def rsqrt(x):
+    return div(1.0, sqrt(x))
+
+
+def trunc(x):
+    return Tensor._wrap(np.trunc(x._data))
+
+
+def floor(x):
+    return Tensor._wrap(np.floor(x._data))
+
+
+def ceil(x):
+    return Tensor._wrap(np.ceil(x._data))
+
+
+def round(x, decimals=0):
+    return Tensor._wrap(np.round(x._data, decimals))
+
+
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    lo = min._data if isinstance(min, Tensor) else min
+    hi = max._data if isinstance(max, Tensor) else max
+    return apply1(CLAMP, x, lo, hi)
+
+
+clip = clamp
+
+
+def where(condition, input=None, other=None):
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if input is None and other is None:
+        return tuple(Tensor._wrap(i) for i in np.nonzero(cond))
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where: condition must be a bool tensor, got {cond.dtype}")
+    a, b = _operand(input, "where"), _operand(other, "where")
+    want = promote(a, b)
+    a = a.to(want) if type(a) is Tensor and a._data.dtype != want else a
+    b = b.to(want) if type(b) is Tensor and b._data.dtype != want else b
+    out = apply(_WHERE, (a, b), (cond,))
+    if out._data.dtype != want:
+        out._data = out._data.astype(want)
+    return out
+
+
+_WHERE = Op("WhereBackward0", lambda a, b, c: np.where(c, a, b),
+            lambda g, o, a, b, c: np.where(c, g, 0.0),
+            lambda g, o, a, b, c: np.where(c, 0.0, g), saves_inputs=False)
+
+
+# ---- comparisons and logic: results are bool tensors, never differentiable ----------
+def _compare(npfn):
+    def fn(a, b):
+        a, b = _operand(a, npfn.__name__), _operand(b, npfn.__name__)
+        try:
+            return Tensor._wrap(np.asarray(npfn(a._data if type(a) is Tensor else a,
+                                                b._data if type(b) is Tensor else b)))
+        except ValueError:
+            raise RuntimeError(f"{npfn.__name__}: shapes {tuple(getattr(a, 'shape', ()))} and "
+                               f"{tuple(getattr(b, 'shape', ()))} cannot be broadcast together") from None
+    fn.__name__ = npfn.__name__
+    return fn
+
+
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+lt = _compare(np.less)
+le = _compare(np.less_equal)
+gt = _compare(np.greater)
+ge = _compare(np.greater_equal)
+logical_and = _compare(np.logical_and)
+logical_or = _compare(np.logical_or)
+logical_xor = _compare(np.logical_xor)
+bitwise_and = _compare(np.bitwise_and)
+bitwise_or = _compare(np.bitwise_or)
+bitwise_xor = _compare(np.bitwise_xor)
+
+
+def logical_not(x):
+    return Tensor._wrap(np.logical_not(x._data))
+
+
+def bitwise_not(x):
+    if x._data.dtype.kind == "f":
+        raise TypeError("bitwise_not (~): only integer and bool tensors are supported, got "
+                        f"{x.dtype}")
+    return Tensor._wrap(np.invert(x._data))
+
+
+def isnan(x):
+    return Tensor._wrap(np.isnan(x._data))
+
+
+def isinf(x):
+    return Tensor._wrap(np.isinf(x._data))
+
+
+def isfinite(x):
+    return Tensor._wrap(np.isfinite(x._data))
+
+
+def equal(a, b):
+    return a.shape == b.shape and bool(np.array_equal(a._data, b._data))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return Tensor._wrap(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))

@@ -1,0 +1,184 @@
+"""Indexing: `x[i]`, `x[i] = v`, masked_fill, gather, index_select. Basic indexing (ints,
+slices, None, ...) gives a view sharing storage; advanced indexing (integer tensors or
+lists, bool masks) copies, and repeated indices accumulate gradient."""
+import numpy as np
+
+from ..autograd.function import Op
+from ..tensor import Tensor, to_array
+from .core import apply, apply1
+
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def convert_index(index):
+    """Turn a user index into one NumPy understands, and say whether it is basic."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    basic = True
+    for i in index:
+        if isinstance(i, Tensor):
+            i = i._data
+            if i.dtype.kind == "f":
+                raise IndexError(f"tensors used as indices must be long, int or bool tensors, "
+                                 f"got {i.dtype}")
+            basic = False
+        elif isinstance(i, (list, np.ndarray)):
+            i = np.asarray(i)
+            if i.dtype.kind == "f":
+                raise IndexError(f"indices must be integers or bools, got {i.dtype}")
+            basic = False
+        elif isinstance(i, bool):
+            basic = False
+        elif isinstance(i, np.integer):
+            i = int(i)
+        elif not isinstance(i, _BASIC):
+            raise IndexError(f"only integers, slices, None, ..., and long or bool tensors are "
+                             f"valid indices, got {type(i).__name__}")
+        out.append(i)
+    return tuple(out), basic
+
+
+def _scatter_back(g, index, shape, dtype):
+    """Gradient of x[index]: g added into zeros of x's shape (repeats accumulate)."""
+    if type(g) is Tensor:
+        return apply(_SCATTER, (g,), (index, shape))
+    z = np.zeros(shape, dtype=g.dtype)
+    np.add.at(z, index, g)
+    return z
+
+
+def _basic_back(g, index, shape):
+    if type(g) is Tensor:
+        return apply(_SCATTER, (g,), (index, shape))
+    z = np.zeros(shape, dtype=g.dtype)
+    z[index] = g
+    return z
+
+
+def _scatter_fw(g, index, shape):
+    z = np.zeros(shape, dtype=g.dtype)
+    np.add.at(z, index, g)
+    return z
+
+
+_SCATTER = Op("IndexPutBackward0", _scatter_fw, lambda g, o, gg, index, shape: g[index],
+              saves_inputs=False)
+GETITEM = Op("IndexBackward0", lambda x, index, shape: x[index],
+             lambda g, o, x, index, shape: _scatter_back(g, index, shape, None), saves_inputs=False)
+SLICE = Op("SliceBackward0", lambda x, index, shape: x[index],
+           lambda g, o, x, index, shape: _basic_back(g, index, shape), saves_inputs=False)
+
+
+def _mask_of(index, shape):
+    m = np.zeros(shape, dtype=bool)
+    m[index] = True
+    return m
+
+
+INDEX_PUT = Op("IndexPutBackward0", lambda x, v, index: _put(x, v, index),
+               lambda g, o, x, v, index: np.where(_mask_of(index, g.shape), 0.0, g),
+               lambda g, o, x, v, index: g[index], saves_inputs=False)
+
+
+def _put(x, v, index):
+    r = x.copy()
+    r[index] = v
+    return r
+
+
+def _index_error(x, index, err):
+    return IndexError(f"index {index!r} is out of range for a tensor of shape "
+                      f"{tuple(x.shape)}: {err}")
+
+
+def getitem(x, index):
+    idx, basic = convert_index(index)
+    try:
+        if basic:
+            out = apply1(SLICE, x, idx, x._data.shape)
+            if out._data.base is not None:
+                out._version, out._base = x._version, x
+            return out
+        return apply1(GETITEM, x, idx, x._data.shape)
+    except IndexError as err:
+        raise _index_error(x, index, err) from None
+
+
+def setitem(x, index, value):
+    idx, _ = convert_index(index)
+    if isinstance(value, Tensor):
+        v = value
+    else:
+        v = Tensor._wrap(to_array(value, opname="setitem"))
+    from ..autograd import grad_mode
+    if not (grad_mode._state[0] and (x.requires_grad or v.requires_grad)):
+        try:
+            x._data[idx] = v._data
+        except (ValueError, IndexError) as err:
+            raise RuntimeError(f"setitem: cannot assign a value of shape {tuple(v.shape)} to "
+                               f"x[{index!r}] of a tensor of shape {tuple(x.shape)}: {err}") from None
+        x._version[0] += 1
+        return
+    try:
+        x._inplace(lambda old, val: apply(INDEX_PUT, (old, val.to(old.dtype)), (idx,)), v,
+                   opname="setitem")
+    except ValueError as err:
+        raise RuntimeError(f"setitem: cannot assign a value of shape {tuple(v.shape)} to "
+                           f"x[{index!r}] of a tensor of shape {tuple(x.shape)}: {err}") from None
+    except IndexError as err:
+        raise _index_error(x, index, err) from None
+
+
+MASKED_FILL = Op("MaskedFillBackward0", lambda x, mask, value: np.where(mask, value, x).astype(x.dtype, copy=False),
+                 lambda g, o, x, mask, value: np.where(mask, 0.0, g), saves_inputs=False)
+
+
+def masked_fill(x, mask, value):
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill: expected a bool mask, got {m.dtype}")
+    try:
+        np.broadcast_shapes(m.shape, x._data.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_fill: mask of shape {tuple(m.shape)} cannot be broadcast "
+                           f"to the tensor's shape {tuple(x.shape)}") from None
+    if isinstance(value, Tensor):
+        value = value.item()
+    return apply1(MASKED_FILL, x, m, value)
+
+
+def gather(x, dim, index):
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"gather: expected an int64 index, got {idx.dtype}")
+    d = x._dim(dim)
+    if idx.ndim != x._data.ndim:
+        raise RuntimeError(f"gather: index of shape {tuple(idx.shape)} must have as many "
+                           f"dimensions as the input of shape {tuple(x.shape)}")
+    if idx.size and (idx.min() < -x._data.shape[d] or idx.max() >= x._data.shape[d]):
+        raise IndexError(f"gather: index {int(idx.max())} is out of bounds for dimension {d} "
+                         f"with size {x._data.shape[d]}")
+    mesh = list(np.ix_(*[np.arange(s) for s in idx.shape]))
+    mesh[d] = idx
+    return apply1(GETITEM, x, tuple(mesh), x._data.shape)
+
+
+def index_select(x, dim, index):
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    return getitem(x, (slice(None),) * x._dim(dim) + (idx,))
+
+
+def take(x, index):
+    return getitem(x.reshape(-1), (index,))
+
+
+def nonzero(x, as_tuple=False):
+    nz = np.nonzero(x._data)
+    if as_tuple:
+        return tuple(Tensor._wrap(i) for i in nz)
+    return Tensor._wrap(np.stack(nz, axis=1) if nz else np.zeros((0, 0), dtype=np.int64))
+
+
+def masked_select(x, mask):
+    return getitem(x, mask)

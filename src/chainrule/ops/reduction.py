@@ -1,0 +1,220 @@
+"""Reductions over `dim` (an int, a tuple, or None for all) with `keepdim`. Their gradient
+rules put the incoming gradient back in the reduced dimensions (`_unreduce`)."""
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd.function import Op
+from ..tensor import Tensor
+from .core import apply1, to_float
+from .elementwise import abs as abs_, mul, pow, sqrt
+from . import elementwise
+
+min_max = namedtuple("min_max", ["values", "indices"])
+max_return = namedtuple("max", ["values", "indices"])
+min_return = namedtuple("min", ["values", "indices"])
+
+
+def _axes(x, dim):
+    if dim is None:
+        return None
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    axes = tuple(sorted({x._dim(d) for d in dims}))
+    return axes if axes else None
+
+
+def _kept_shape(shape, axes):
+    return tuple(1 if axes is None or i in axes else s for i, s in enumerate(shape))
+
+
+def _unreduce(g, kshape, shape):
+    return np.broadcast_to(np.reshape(g, kshape), shape)
+
+
+def _count(shape, axes):
+    return int(np.prod([shape[a] for a in axes])) if axes is not None else int(np.prod(shape))
+
+
+SUM = Op("SumBackward1", lambda x, ax, keep, ksh, sh, dt: np.sum(x, axis=ax, keepdims=keep, dtype=dt),
+         lambda g, o, x, ax, keep, ksh, sh, dt: _unreduce(g, ksh, sh), saves_inputs=False)
+MEAN = Op("MeanBackward1", lambda x, ax, keep, ksh, sh, n: np.mean(x, axis=ax, keepdims=keep, dtype=x.dtype),
+          lambda g, o, x, ax, keep, ksh, sh, n: _unreduce(g / n, ksh, sh), saves_inputs=False)
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):
+    if isinstance(x, (list, tuple)):  # Python's builtin use, e.g. sum(tensors)
+        return _builtin_sum(x, dim or 0)
+    ax = _axes(x, dim)
+    kind = x._data.dtype.kind
+    dt = np.int64 if (kind in "bui" and dtype is None) else (None if dtype is None else np.dtype(getattr(dtype, "np", dtype)))
+    shape = x._data.shape
+    out = apply1(SUM, x, ax, keepdim, _kept_shape(shape, ax), shape, dt)
+    if out._data.ndim == 0 and not isinstance(out._data, np.ndarray):
+        out._data = np.asarray(out._data)
+    return out
+
+
+def _builtin_sum(items, start):
+    total = start
+    for v in items:
+        total = total + v
+    return total
+
+
+def mean(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {x.dtype}")
+    ax = _axes(x, dim)
+    shape = x._data.shape
+    out = apply1(MEAN, x, ax, keepdim, _kept_shape(shape, ax), shape, _count(shape, ax))
+    out._data = np.asarray(out._data)
+    return out
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    ax = _axes(x, dim)
+    n = _count(x._data.shape, ax)
+    centred = x - mean(x, dim=ax, keepdim=True)
+    return sum(centred * centred, dim=ax, keepdim=keepdim) / max(n - correction, 0)
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    return sqrt(var(x, dim, unbiased, keepdim, correction))
+
+
+def _prod_grad(g, o, x, ax, keep, ksh, sh):
+    # product of all the other elements, via exclusive cumulative products (safe with zeros)
+    if ax is None:
+        flat = x.reshape(-1)
+        left = np.concatenate([[1], np.cumprod(flat[:-1])])
+        right = np.concatenate([np.cumprod(flat[::-1][:-1])[::-1], [1]])
+        return _unreduce(g, ksh, sh) * (left * right).reshape(sh)
+    a = ax[0]
+    moved = np.moveaxis(x, a, -1)
+    ones = np.ones(moved.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.concatenate([ones, np.cumprod(moved[..., :-1], axis=-1)], axis=-1)
+    right = np.concatenate([np.cumprod(moved[..., ::-1][..., :-1], axis=-1)[..., ::-1], ones], axis=-1)
+    return _unreduce(g, ksh, sh) * np.moveaxis(left * right, -1, a)
+
+
+PROD = Op("ProdBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.prod(x, axis=ax, keepdims=keep)),
+          _prod_grad)
+
+
+def prod(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    ax = None if dim is None else (x._dim(dim),)
+    shape = x._data.shape
+    return apply1(PROD, x, ax, keepdim, _kept_shape(shape, ax), shape)
+
+
+def _extreme_all_grad(g, o, x, ksh, sh):
+    mask = x == np.reshape(o, ksh)
+    return _unreduce(g, ksh, sh) * mask / np.sum(mask)
+
+
+AMAX = Op("MaxBackward1", lambda x, ksh, sh: np.asarray(np.max(x)), _extreme_all_grad, uses_out=True)
+AMIN = Op("MinBackward1", lambda x, ksh, sh: np.asarray(np.min(x)), _extreme_all_grad, uses_out=True)
+_DIM_EXTREME = Op("MaxBackward0",
+                  lambda x, ax, keep, idx, ksh, sh: np.take_along_axis(
+                      x, np.reshape(idx, ksh), axis=ax).reshape(idx.shape if not keep else ksh),
+                  lambda g, o, x, ax, keep, idx, ksh, sh: np.reshape(g, ksh) * (
+                      np.arange(sh[ax]).reshape((-1,) + (1,) * (len(sh) - ax - 1)) ==
+                      np.reshape(idx, ksh)),
+                  saves_inputs=False)
+
+
+def _extreme(x, dim, keepdim, pick, op_all, name):
+    if x._data.size == 0:
+        raise RuntimeError(f"{name}(): expected a non-empty tensor, got shape {tuple(x.shape)}")
+    if dim is None:
+        return apply1(op_all, x, (1,) * x._data.ndim, x._data.shape)
+    if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
+        return (elementwise.maximum if name == "max" else elementwise.minimum)(x, dim)
+    ax = x._dim(dim)
+    if x._data.ndim == 0:
+        vals = x.clone() if x.requires_grad else x
+        return (max_return if name == "max" else min_return)(vals, Tensor._wrap(np.asarray(0)))
+    idx = pick(x._data, axis=ax)
+    shape = x._data.shape
+    ksh = _kept_shape(shape, (ax,))
+    values = apply1(_DIM_EXTREME, x, ax, keepdim, idx, ksh, shape)
+    indices = Tensor._wrap(np.reshape(idx, ksh) if keepdim else np.asarray(idx))
+    return (max_return if name == "max" else min_return)(values, indices)
+
+
+def max(x, dim=None, keepdim=False):
+    return _extreme(x, dim, keepdim, np.argmax, AMAX, "max")
+
+
+def min(x, dim=None, keepdim=False):
+    return _extreme(x, dim, keepdim, np.argmin, AMIN, "min")
+
+
+def amax(x, dim=None, keepdim=False):
+    return max(x, dim, keepdim).values if dim is not None else max(x)
+
+
+def amin(x, dim=None, keepdim=False):
+    return min(x, dim, keepdim).values if dim is not None else min(x)
+
+
+def argmax(x, dim=None, keepdim=False):
+    if dim is None:
+        return Tensor._wrap(np.asarray(np.argmax(x._data)))
+    return Tensor._wrap(np.asarray(np.argmax(x._data, axis=x._dim(dim), keepdims=keepdim)))
+
+
+def argmin(x, dim=None, keepdim=False):
+    if dim is None:
+        return Tensor._wrap(np.asarray(np.argmin(x._data)))
+    return Tensor._wrap(np.asarray(np.argmin(x._data, axis=x._dim(dim), keepdims=keepdim)))
+
+
+NORM2 = Op("NormBackward1",
+           lambda x, ax, keep, ksh: np.asarray(np.sqrt(np.sum(x * x, axis=ax, keepdims=keep))),
+           lambda g, o, x, ax, keep, ksh: np.reshape(g, ksh) * x / np.where(
+               np.reshape(o, ksh) == 0, np.inf, np.reshape(o, ksh)), uses_out=True)
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    x = to_float(x)
+    ax = _axes(x, dim)
+    if p in ("fro", 2, 2.0):
+        return apply1(NORM2, x, ax, keepdim, _kept_shape(x._data.shape, ax))
+    if p in (1, 1.0):
+        return sum(abs_(x), dim=ax, keepdim=keepdim)
+    if p in (float("inf"), "inf"):
+        a = abs_(x)
+        return amax(a, ax if ax is None or len(ax) > 1 else ax[0], keepdim) if ax is not None else max(a)
+    if isinstance(p, (int, float)) and p > 0:
+        return pow(sum(pow(abs_(x), p), dim=ax, keepdim=keepdim), 1.0 / p)
+    raise ValueError(f"norm: unsupported p={p!r}; use 1, 2, 'fro', inf or a positive number")
+
+
+def all(x, dim=None, keepdim=False):
+    return Tensor._wrap(np.asarray(np.all(x._data, axis=_axes(x, dim), keepdims=keepdim)))
+
+
+def any(x, dim=None, keepdim=False):
+    return Tensor._wrap(np.asarray(np.any(x._data, axis=_axes(x, dim), keepdims=keepdim)))
+
+
+def count_nonzero(x, dim=None):
+    return Tensor._wrap(np.asarray(np.count_nonzero(x._data, axis=_axes(x, dim)), dtype=np.int64))
+
+
+def cumsum(x, dim, dtype=None):
+    return apply1(CUMSUM, x, x._dim(dim))
+
+
+CUMSUM = Op("CumsumBackward0", lambda x, d: np.cumsum(x, axis=d),
+            lambda g, o, x, d: np.flip(np.cumsum(np.flip(g, d), axis=d), d), saves_inputs=False)

@@ -1,0 +1,60 @@
+"""softmax, log_softmax and logsumexp along a dimension, computed stably (the maximum is
+subtracted first, so huge logits do not overflow)."""
+import numpy as np
+
+from ..autograd.function import Op
+from .core import apply1, to_float
+
+
+def _softmax(x, d):
+    e = np.exp(x - np.max(x, axis=d, keepdims=True))
+    e /= np.sum(e, axis=d, keepdims=True)
+    return e
+
+
+def _log_softmax(x, d):
+    shifted = x - np.max(x, axis=d, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
+
+
+def _logsumexp(x, d, keep):
+    m = np.max(x, axis=d, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=d, keepdims=True)) + m
+    return out if keep else np.squeeze(out, axis=d)
+
+
+SOFTMAX = Op("SoftmaxBackward0", _softmax,
+             lambda g, o, x, d: o * (g - np.sum(g * o, axis=d, keepdims=True)),
+             saves_inputs=False, uses_out=True)
+LOG_SOFTMAX = Op("LogSoftmaxBackward0", _log_softmax,
+                 lambda g, o, x, d: g - np.exp(o) * np.sum(g, axis=d, keepdims=True),
+                 saves_inputs=False, uses_out=True)
+LOGSUMEXP = Op("LogsumexpBackward0", _logsumexp,
+               lambda g, o, x, d, keep: (g if keep else np.expand_dims(g, d)) * np.exp(
+                   x - (o if keep else np.expand_dims(o, d))), uses_out=True)
+
+
+def _dim(x, dim, name):
+    if dim is None:
+        if x._data.ndim > 1:
+            import warnings
+            warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change "
+                          "the call to include dim=X as an argument.", stacklevel=3)
+        return 0 if x._data.ndim <= 1 else (0 if x._data.ndim in (0, 1, 3) else 1)
+    return x._dim(dim)
+
+
+def softmax(x, dim=None, dtype=None):
+    x = to_float(x.to(dtype) if dtype is not None else x)
+    return apply1(SOFTMAX, x, _dim(x, dim, "softmax"))
+
+
+def log_softmax(x, dim=None, dtype=None):
+    x = to_float(x.to(dtype) if dtype is not None else x)
+    return apply1(LOG_SOFTMAX, x, _dim(x, dim, "log_softmax"))
+
+
+def logsumexp(x, dim, keepdim=False):
+    x = to_float(x)
+    return apply1(LOGSUMEXP, x, x._dim(dim), keepdim)

@@ -1,0 +1,109 @@
+"""One global random generator (NumPy's PCG64), seeded by manual_seed, so the same seed
+gives the same numbers. `Generator` objects can be passed where PyTorch takes one."""
+import numpy as np
+
+from . import dtypes
+from .creation import _finish, _np_dtype, _shape
+from .tensor import Tensor
+
+
+class Generator:
+    def __init__(self, device="cpu"):
+        self._rng = np.random.default_rng(0)
+        self._seed = 0
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self):
+        return self.manual_seed(np.random.SeedSequence().entropy % (2 ** 63))._seed
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        return self._rng.bit_generator.state
+
+    def set_state(self, state):
+        self._rng.bit_generator.state = state
+
+
+default_generator = Generator().manual_seed(np.random.SeedSequence().entropy % (2 ** 63))
+
+
+def manual_seed(seed):
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)
+
+
+def _rng(generator):
+    return (generator or default_generator)._rng
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    dt = _np_dtype(dtype)
+    return _finish(_rng(generator).random(_shape(size, "rand"), dtype=np.float64).astype(dt), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    dt = _np_dtype(dtype)
+    arr = _rng(generator).standard_normal(_shape(size, "randn"),
+                                          dtype=dt if dt in (np.float32, np.float64) else np.float64)
+    return _finish(arr.astype(dt, copy=False), requires_grad)
+
+
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing the required argument 'size' (a tuple)")
+    if high <= low:
+        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
+    arr = _rng(generator).integers(low, high, size=_shape((size,), "randint"))
+    return _finish(arr.astype(_np_dtype(dtype, dtypes.int64)), requires_grad)
+
+
+def randperm(n, generator=None, dtype=None, device=None):
+    return Tensor._wrap(_rng(generator).permutation(n).astype(_np_dtype(dtype, dtypes.int64)))
+
+
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False):
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    if size is None:
+        size = np.broadcast_shapes(np.shape(m), np.shape(s))
+    if np.any(np.asarray(s) < 0):
+        raise RuntimeError(f"normal: std must be non-negative, got {std}")
+    arr = _rng(generator).normal(m, s, size=_shape((size,), "normal"))
+    dt = _np_dtype(dtype) if dtype is not None or not isinstance(mean, Tensor) else mean._data.dtype
+    return _finish(arr.astype(dt), requires_grad)
+
+
+def bernoulli(p, generator=None):
+    probs = p._data
+    return Tensor._wrap((_rng(generator).random(probs.shape) < probs).astype(probs.dtype))
+
+
+def multinomial(probs, num_samples, replacement=False, generator=None):
+    p = probs._data / probs._data.sum(-1, keepdims=True)
+    rng = _rng(generator)
+    rows = np.atleast_2d(p)
+    out = np.stack([rng.choice(len(r), num_samples, replace=replacement, p=r) for r in rows])
+    return Tensor._wrap(out if p.ndim > 1 else out[0])

@@ -1,0 +1,342 @@
+"""The Tensor: a NumPy array plus autograd state (requires_grad, grad, grad_fn) and a
+version counter shared with its views, bumped by every in-place change."""
+import numbers
+
+import numpy as np
+
+from . import dtypes
+from .autograd import grad_mode
+
+
+class Size(tuple):
+    """A tuple of sizes that compares equal to a plain tuple, as torch.Size."""
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"chainrule.Size({list(self)})"
+
+
+def to_array(data, dtype=None, opname="tensor"):
+    """Convert user data (nested lists, scalars, arrays, tensors) to an ndarray with
+    PyTorch's default dtypes: Python floats -> float32, ints -> int64."""
+    want = dtypes.to_numpy_dtype(dtype) if dtype is not None else None
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
+            data = [to_array(v) for v in data]
+        try:
+            arr = np.asarray(data)
+        except ValueError as err:
+            raise ValueError(f"{opname}: could not build a tensor from the data: {err}") from None
+        if arr.dtype == np.float64 and want is None:
+            arr = arr.astype(dtypes.get_default_dtype().np)
+    if arr.dtype.kind in "OUSV" or arr.dtype.kind == "c":
+        raise TypeError(f"{opname}: cannot make a tensor from data of type {arr.dtype} "
+                        "(expected numbers or bools, possibly nested in lists)")
+    if want is not None and arr.dtype != want:
+        arr = arr.astype(want)
+    elif arr.dtype not in dtypes._BY_NP:
+        dtypes.from_numpy_dtype(arr.dtype)  # raises a clear TypeError
+    return arr
+
+
+def as_tensor_arg(v, opname):
+    """Lists/arrays given where a tensor is expected (e.g. `t + np_array`)."""
+    if isinstance(v, Tensor):
+        return v
+    if isinstance(v, (np.ndarray, list, tuple, np.generic)):
+        return Tensor._wrap(to_array(v, opname=opname))
+    raise TypeError(f"{opname}: expected a tensor, a number or an array, got "
+                    f"{type(v).__name__}")
+
+
+class Tensor:
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "_base",
+                 "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, *args, dtype=None, requires_grad=False):
+        # chainrule.Tensor(2, 3) is an uninitialised float tensor; Tensor([..]) copies data
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            arr = np.array(to_array(args[0]), dtype=dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype()))
+        else:
+            arr = np.zeros(tuple(args[0]) if len(args) == 1 and isinstance(args[0], tuple) else args,
+                           dtype=dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype()))
+        self._data = arr
+        self.requires_grad = False
+        self.grad = None
+        self.grad_fn = None
+        self._version = [0]
+        self._base = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, arr, base=None):
+        t = object.__new__(cls)
+        t._data = arr
+        t.requires_grad = False
+        t.grad = None
+        t.grad_fn = None
+        t._version = base._version if base is not None else [0]
+        t._base = base
+        return t
+
+    # ---- attributes ---------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[self._dim(dim)]
+
+    def _dim(self, dim):
+        n = self._data.ndim
+        if not -max(n, 1) <= dim < max(n, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-max(n, 1)}, {max(n, 1) - 1}], but got {dim})")
+        return dim % max(n, 1)
+
+    @property
+    def dtype(self):
+        return dtypes._BY_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def is_floating_point(self):
+        return lambda: self._data.dtype.kind == "f"
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def data(self):
+        return Tensor._wrap(self._data, base=self)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else to_array(value)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, force=False):
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is "
+                               "ambiguous")
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 or (spec and self._data.size == 1):
+            return format(self._data.item(), spec)
+        return format(repr(self), spec)
+
+    def __repr__(self):
+        from .printing import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+    __hash__ = object.__hash__
+
+    # ---- autograd -----------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
+                               f"(got {self.dtype})")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def retain_grad(self):
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            import weakref
+            self.grad_fn.retain = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        return self.grad_fn is not None and self.grad_fn.retain is not None
+
+    def detach(self):
+        return Tensor._wrap(self._data, base=self)
+
+    def detach_(self):
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def register_hook(self, hook):
+        raise NotImplementedError("register_hook is not supported; use retain_grad() or "
+                                  "chainrule.autograd.grad")
+
+    # ---- dtype conversion ---------------------------------------------------------
+    def to(self, *args, dtype=None, copy=False, **kwargs):
+        for a in args:
+            if isinstance(a, (dtypes.dtype, np.dtype, type)) or (isinstance(a, str) and a not in ("cpu",)):
+                if isinstance(a, str) and a.startswith("cuda"):
+                    raise RuntimeError("chainrule runs on the CPU only; device 'cuda' is not available")
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+        if dtype is None:
+            return self.clone() if copy else self
+        want = dtypes.to_numpy_dtype(dtype)
+        if want == self._data.dtype and not copy:
+            return self
+        from .ops.shape import cast
+        return cast(self, want)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"chainrule.{self.dtype.name.capitalize()}Tensor"
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool_)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("chainrule runs on the CPU only; CUDA is not available")
+
+    def contiguous(self):
+        return self
+
+    def is_contiguous(self):
+        return self._data.flags.c_contiguous
+
+    # ---- in place -----------------------------------------------------------------
+    def _check_inplace(self, opname):
+        if self.requires_grad and self.grad_fn is None and grad_mode._state[0]:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in an in-place operation "
+                f"({opname}). Wrap the update in `with chainrule.no_grad():` or use an "
+                "out-of-place op.")
+
+    def _inplace(self, fn, *args, opname):
+        """Replace this tensor's values by `fn(self, *args)` keeping id, storage and views.
+        When autograd records, the result's graph is grafted onto this tensor."""
+        self._check_inplace(opname)
+        if grad_mode._state[0] and (self.requires_grad or any(
+                getattr(a, "requires_grad", False) for a in args)):
+            old = Tensor._wrap(self._data.copy())
+            old.requires_grad, old.grad_fn = self.requires_grad, self.grad_fn
+            result = fn(old, *args)
+            self._assign(result._data, opname)
+            self.grad_fn, self.requires_grad = result.grad_fn, True
+        else:
+            with grad_mode.no_grad():
+                result = fn(self, *args)
+            self._assign(result._data, opname)
+        return self
+
+    def _assign(self, values, opname):
+        if values.dtype != self._data.dtype and not np.can_cast(values.dtype, self._data.dtype, "same_kind"):
+            raise RuntimeError(f"{opname}: result type {dtypes._BY_NP[values.dtype]} can't be "
+                               f"cast to the desired output type {self.dtype}")
+        try:
+            np.copyto(self._data, values, casting="unsafe")
+        except ValueError:
+            raise RuntimeError(f"{opname}: output with shape {tuple(self._data.shape)} doesn't "
+                               f"match the broadcast shape {tuple(values.shape)}") from None
+        self._version[0] += 1
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from .tensor_methods import array_ufunc
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        from .tensor_methods import array_function
+        return array_function(func, args, kwargs)
