@@ -58,3 +58,18 @@ class cuda:
     @staticmethod
     def device_count():
         return 0
+
+
+_SUBMODULES = ("nn", "optim", "utils", "vision", "d2l", "train", "serialization", "cli")
+_LAZY = {"save": "serialization", "load": "serialization",
+         "save_safetensors": "serialization", "load_safetensors": "serialization"}
+
+
+def __getattr__(name):
+    # submodules load on first use, so `import chainrule` stays fast
+    import importlib
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
