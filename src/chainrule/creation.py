@@ -56,16 +56,16 @@ def from_numpy(arr):
     return Tensor._wrap(arr)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.zeros(_shape(size, "zeros"), _np_dtype(dtype)), requires_grad)
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _finish(np.zeros(_shape(sizes if size is None else (size,), "zeros"), _np_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.ones(_shape(size, "ones"), _np_dtype(dtype)), requires_grad)
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _finish(np.ones(_shape(sizes if size is None else (size,), "ones"), _np_dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.empty(_shape(size, "empty"), _np_dtype(dtype)), requires_grad)
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _finish(np.empty(_shape(sizes if size is None else (size,), "empty"), _np_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):

@@ -57,14 +57,14 @@ def _rng(generator):
     return (generator or default_generator)._rng
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     dt = _np_dtype(dtype)
-    return _finish(_rng(generator).random(_shape(size, "rand"), dtype=np.float64).astype(dt), requires_grad)
+    return _finish(_rng(generator).random(_shape(sizes if size is None else (size,), "rand"), dtype=np.float64).astype(dt), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     dt = _np_dtype(dtype)
-    arr = _rng(generator).standard_normal(_shape(size, "randn"),
+    arr = _rng(generator).standard_normal(_shape(sizes if size is None else (size,), "randn"),
                                           dtype=dt if dt in (np.float32, np.float64) else np.float64)
     return _finish(arr.astype(dt, copy=False), requires_grad)
 

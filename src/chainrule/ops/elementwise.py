@@ -27,7 +27,8 @@ REMAINDER = Op("RemainderBackward0", _quiet(np.remainder),
                lambda g, o, a, b: g, lambda g, o, a, b: -g * np.floor_divide(a, b))
 POW = Op("PowBackward1", _quiet(np.power),
          lambda g, o, a, b: g * b * a ** (b - 1),
-         lambda g, o, a, b: g * np.where(a == 0, 0.0, o * np.log(np.where(a == 0, 1.0, a))))
+         lambda g, o, a, b: g * np.where(a == 0, 0.0, o * np.log(np.where(a == 0, 1.0, a))),
+         uses_out=True)
 MAXIMUM = Op("MaximumBackward0", np.maximum,
              lambda g, o, a, b: np.where(a == b, g / 2, np.where(a > b, g, 0.0)),
              lambda g, o, a, b: np.where(a == b, g / 2, np.where(b > a, g, 0.0)))

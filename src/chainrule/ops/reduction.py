@@ -1,5 +1,6 @@
 """Reductions over `dim` (an int, a tuple, or None for all) with `keepdim`. Their gradient
 rules put the incoming gradient back in the reduced dimensions (`_unreduce`)."""
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -80,7 +81,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     ax = _axes(x, dim)
     n = _count(x._data.shape, ax)
     centred = x - mean(x, dim=ax, keepdim=True)
-    return sum(centred * centred, dim=ax, keepdim=keepdim) / max(n - correction, 0)
+    return sum(centred * centred, dim=ax, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
@@ -114,13 +115,16 @@ def prod(x, dim=None, keepdim=False, dtype=None):
     return apply1(PROD, x, ax, keepdim, _kept_shape(shape, ax), shape)
 
 
-def _extreme_all_grad(g, o, x, ksh, sh):
+def _extreme_all_grad(g, o, x, ax, keep, ksh, sh):
+    # ties share the gradient evenly, as PyTorch's amax/amin do
     mask = x == np.reshape(o, ksh)
-    return _unreduce(g, ksh, sh) * mask / np.sum(mask)
+    return _unreduce(g, ksh, sh) * mask / np.sum(mask, axis=ax, keepdims=True)
 
 
-AMAX = Op("MaxBackward1", lambda x, ksh, sh: np.asarray(np.max(x)), _extreme_all_grad, uses_out=True)
-AMIN = Op("MinBackward1", lambda x, ksh, sh: np.asarray(np.min(x)), _extreme_all_grad, uses_out=True)
+AMAX = Op("AmaxBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.max(x, axis=ax, keepdims=keep)),
+          _extreme_all_grad, uses_out=True)
+AMIN = Op("AminBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.min(x, axis=ax, keepdims=keep)),
+          _extreme_all_grad, uses_out=True)
 _DIM_EXTREME = Op("MaxBackward0",
                   lambda x, ax, keep, idx, ksh, sh: np.take_along_axis(
                       x, np.reshape(idx, ksh), axis=ax).reshape(idx.shape if not keep else ksh),
@@ -134,7 +138,7 @@ def _extreme(x, dim, keepdim, pick, op_all, name):
     if x._data.size == 0:
         raise RuntimeError(f"{name}(): expected a non-empty tensor, got shape {tuple(x.shape)}")
     if dim is None:
-        return apply1(op_all, x, (1,) * x._data.ndim, x._data.shape)
+        return apply1(op_all, x, None, False, (1,) * x._data.ndim, x._data.shape)
     if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
         return (elementwise.maximum if name == "max" else elementwise.minimum)(x, dim)
     ax = x._dim(dim)
@@ -157,12 +161,17 @@ def min(x, dim=None, keepdim=False):
     return _extreme(x, dim, keepdim, np.argmin, AMIN, "min")
 
 
-def amax(x, dim=None, keepdim=False):
-    return max(x, dim, keepdim).values if dim is not None else max(x)
+def _amax_amin(op, x, dim, keepdim):
+    ax = _axes(x, dim) if dim not in (None, ()) else None
+    return apply1(op, x, ax, keepdim, _kept_shape(x._data.shape, ax), x._data.shape)
 
 
-def amin(x, dim=None, keepdim=False):
-    return min(x, dim, keepdim).values if dim is not None else min(x)
+def amax(x, dim=(), keepdim=False):
+    return _amax_amin(AMAX, x, dim, keepdim)
+
+
+def amin(x, dim=(), keepdim=False):
+    return _amax_amin(AMIN, x, dim, keepdim)
 
 
 def argmax(x, dim=None, keepdim=False):
@@ -194,7 +203,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
         return sum(abs_(x), dim=ax, keepdim=keepdim)
     if p in (float("inf"), "inf"):
         a = abs_(x)
-        return amax(a, ax if ax is None or len(ax) > 1 else ax[0], keepdim) if ax is not None else max(a)
+        return amax(a, ax, keepdim)
     if isinstance(p, (int, float)) and p > 0:
         return pow(sum(pow(abs_(x), p), dim=ax, keepdim=keepdim), 1.0 / p)
     raise ValueError(f"norm: unsupported p={p!r}; use 1, 2, 'fro', inf or a positive number")

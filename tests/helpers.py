@@ -1,0 +1,48 @@
+"""One-line differential checks against PyTorch (the oracle): forward and gradients."""
+import numpy as np
+
+import chainrule as cr
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-9, atol=1e-10)}
+
+
+def make_inputs(shapes, dtype=np.float64, seed=0, low=-2.0, high=2.0, positive=False):
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for s in shapes:
+        a = rng.uniform(low, high, size=s)
+        if positive:
+            a = np.abs(a) + 0.5
+        arrays.append(a.astype(dtype))
+    return arrays
+
+
+def compare(cr_fn, torch_fn, shapes, dtype=np.float64, seed=0, positive=False, grad=True,
+            arrays=None, tol=None):
+    """Run both frameworks on the same random inputs; compare outputs and input gradients."""
+    arrays = arrays if arrays is not None else make_inputs(shapes, dtype, seed, positive=positive)
+    cx = [cr.tensor(a, requires_grad=grad) for a in arrays]
+    tx = [torch.tensor(a, requires_grad=grad) for a in arrays]
+    cout, tout = cr_fn(*cx), torch_fn(*tx)
+    tol = tol or TOL[np.dtype(dtype).type]
+    assert tuple(cout.shape) == tuple(tout.shape), (cout.shape, tout.shape)
+    assert cout.dtype.name == str(tout.dtype).replace("torch.", ""), (cout.dtype, tout.dtype)
+    np.testing.assert_allclose(cout.detach().numpy(), tout.detach().numpy(), **tol)
+    if not grad or not tout.requires_grad:
+        return cx, tx
+    weights = np.random.default_rng(seed + 1).uniform(0.5, 1.5, size=tuple(tout.shape)).astype(dtype)
+    (cout * cr.tensor(weights)).sum().backward()
+    (tout * torch.tensor(weights)).sum().backward()
+    for i, (c, t) in enumerate(zip(cx, tx)):
+        if t.grad is None:
+            assert c.grad is None or np.all(c.grad.numpy() == 0), f"input {i}: unexpected grad"
+            continue
+        assert c.grad is not None, f"input {i}: no gradient"
+        assert c.grad.dtype.name == str(t.grad.dtype).replace("torch.", "")
+        np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), err_msg=f"grad of input {i}", **tol)
+    return cx, tx
