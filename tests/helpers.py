@@ -18,7 +18,7 @@ def make_inputs(shapes, dtype=np.float64, seed=0, low=-2.0, high=2.0, positive=F
         a = rng.uniform(low, high, size=s)
         if positive:
             a = np.abs(a) + 0.5
-        arrays.append(a.astype(dtype))
+        arrays.append(np.asarray(a, dtype=dtype))
     return arrays
 
 
