@@ -127,13 +127,11 @@ def _run_node(node, g, grads, deps, ready, leaf_grads, Tensor, create_graph):
         if type(g) is not Tensor:
             g = Tensor._wrap(g)
         args = _graph_args(node, Tensor) if op.saves_inputs else [None] * len(node.edges)
-        out = op.forward(*[a._data if type(a) is Tensor else a for a in args],
-                         *node.params) if op.uses_out else None
+        out = None
         if op.uses_out:
-            from .function import record
-            out = record(op, args, [a._data if type(a) is Tensor else a for a in args],
-                         node.params, Tensor._wrap(out)) if any(
-                getattr(a, "requires_grad", False) for a in args) else Tensor._wrap(out)
+            # the output as a tensor produced by this very node: d(out)/d(inputs) flows back
+            out = Tensor._wrap(node.out)
+            out.grad_fn, out.requires_grad = node, True
     else:
         args = node.args if op.saves_inputs else [None] * len(node.edges)
         out = node.out

@@ -14,7 +14,7 @@ RESHAPE = Op("ViewBackward0", lambda x, shape, old: np.reshape(x, shape),
 TRANSPOSE = Op("TransposeBackward0", lambda x, a, b: np.swapaxes(x, a, b),
                lambda g, o, x, a, b: np.swapaxes(g, a, b), saves_inputs=False)
 PERMUTE = Op("PermuteBackward0", lambda x, dims: np.transpose(x, dims),
-             lambda g, o, x, dims: np.transpose(g, np.argsort(dims)), saves_inputs=False)
+             lambda g, o, x, dims: np.transpose(g, tuple(np.argsort(dims).tolist())), saves_inputs=False)
 EXPAND = Op("ExpandBackward0", lambda x, shape: np.broadcast_to(x, shape),
             lambda g, o, x, shape: g, saves_inputs=False)  # the engine sums back to x's shape
 
@@ -39,7 +39,7 @@ def clone(x, memory_format=None):
 
 
 def _sizes(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size, np.ndarray)):
         shape = tuple(shape[0])
     return tuple(int(s) for s in shape)
 
