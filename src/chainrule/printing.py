@@ -15,11 +15,11 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     _options["sci_mode"] = sci_mode
 
 
-def _float_formatter(arr):
+def _float_format(values):
+    """PyTorch's rule: integers print as `1.`, else 4 decimals, scientific when the range
+    of magnitudes is wide."""
     p = _options["precision"]
-    finite = arr[np.isfinite(arr)].astype(np.float64)
-    if finite.size == 0:
-        return lambda v: f"{v:.0f}".replace("nan", "nan")
+    finite = values[np.isfinite(values)].astype(np.float64)
     absf = np.abs(finite)
     nz = absf[absf > 0]
     int_mode = bool(np.all(finite == np.round(finite)))
@@ -27,32 +27,55 @@ def _float_formatter(arr):
     lo = float(nz.min()) if nz.size else 0.0
     sci = _options["sci_mode"]
     if sci is None:
-        if int_mode:
-            sci = hi > 1e8
-        else:
-            sci = nz.size > 0 and (hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4)
+        sci = hi > 1e8 if int_mode else nz.size > 0 and (hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4)
     if sci:
-        fmt = lambda v: f"{v:.{p}e}"
-    elif int_mode:
-        fmt = lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v}"
-    else:
-        fmt = lambda v: f"{v:.{p}f}"
-    width = max(len(fmt(v)) for v in np.concatenate([finite[:1000], arr[~np.isfinite(arr)][:3]]))
-    return lambda v: fmt(v).rjust(width)
+        return lambda v: f"{v:.{p}e}"
+    if int_mode:
+        return lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v}"
+    return lambda v: f"{v:.{p}f}" if np.isfinite(v) else f"{v}"
 
 
-def format_array(arr, prefix="tensor("):
-    if arr.dtype.kind == "f":
-        formatter = {"float_kind": _float_formatter(arr) if arr.size else str}
-    elif arr.dtype.kind == "b":
-        formatter = {"bool": lambda v: str(bool(v)).rjust(5 if arr.size > 1 and not arr.all() else 4)}
-    else:
-        formatter = None
+def _summarised(arr, summarize):
+    e = _options["edgeitems"]
+    if summarize and arr.shape[0] > 2 * e:
+        return list(range(e)) + [None] + list(range(arr.shape[0] - e, arr.shape[0]))
+    return list(range(arr.shape[0]))
+
+
+def _render(arr, fmt, width, indent, summarize):
+    if arr.ndim == 0:
+        return fmt(arr.item()).rjust(width)
+    rows = _summarised(arr, summarize)
+    if arr.ndim == 1:
+        items = ["..." if i is None else fmt(arr[i].item()).rjust(width) for i in rows]
+        per_line = max(1, (_options["linewidth"] - indent) // (width + 2))
+        lines = [", ".join(items[k:k + per_line]) for k in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    parts = ["..." if i is None else _render(arr[i], fmt, width, indent + 1, summarize)
+             for i in rows]
+    sep = "," + "\n" * (arr.ndim - 1) + " " * (indent + 1)
+    return "[" + sep.join(parts) + "]"
+
+
+def format_array(arr, indent=7):
     if arr.size == 0:
         return "[]"
-    return np.array2string(arr, separator=", ", prefix=prefix, formatter=formatter,
-                           max_line_width=_options["linewidth"],
-                           threshold=_options["threshold"], edgeitems=_options["edgeitems"])
+    summarize = arr.size > _options["threshold"]
+    shown = arr
+    if summarize:
+        e = _options["edgeitems"]
+        for axis in range(arr.ndim):
+            if arr.shape[axis] > 2 * e:
+                idx = np.r_[0:e, arr.shape[axis] - e:arr.shape[axis]]
+                shown = np.take(shown, idx, axis=axis)
+    if arr.dtype.kind == "f":
+        fmt = _float_format(shown.reshape(-1))
+    elif arr.dtype.kind == "b":
+        fmt = lambda v: str(bool(v))
+    else:
+        fmt = str
+    width = max(len(fmt(v)) for v in shown.reshape(-1).tolist())
+    return _render(arr, fmt, width, indent, summarize)
 
 
 def tensor_repr(t):
