@@ -1,0 +1,15 @@
+"""chainrule.nn: modules, layers, losses, initialisation, as torch.nn."""
+from . import functional, init, utils
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .containers import ModuleDict, ModuleList, Sequential
+from .layers import Dropout, Flatten, Identity, LazyLinear, Linear
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
+                   NLLLoss)
+from .module import Module
+from .parameter import Parameter, UninitializedParameter
+
+__all__ = ["Module", "Parameter", "UninitializedParameter", "Sequential", "ModuleList",
+           "ModuleDict", "Linear", "LazyLinear", "Identity", "Flatten", "Dropout", "ReLU",
+           "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax", "MSELoss",
+           "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+           "BCEWithLogitsLoss", "functional", "init", "utils"]

@@ -1,0 +1,395 @@
+"""Loss functions. Cross-entropy is one fused node: forward through a stable log-softmax,
+backward `(softmax - target) * g / N` from the probabilities kept by the forward pass."""
+import warnings
+
+import numpy as np
+
+from ..autograd import grad_mode
+from ..autograd.function import Op
+from ..ops.core import apply, check_float
+from ..tensor import Tensor
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction!r} is not a valid value for reduction (expected "
+                         "'none', 'mean' or 'sum')")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _no_grad_rule(g, out, *args):
+    raise RuntimeError("cross_entropy: class-index targets are not differentiable")
+
+
+# ---- fast cross-entropy: 2-D logits, int targets all in range, no weight/smoothing --------
+def _ce_forward(x, t, reduction, cache):
+    n = x.shape[0]
+    rows = np.arange(n)
+    z = x - x.max(axis=1, keepdims=True)          # the only N×C temporary
+    picked = z[rows, t]
+    np.exp(z, out=z)
+    total = z.sum(axis=1)
+    loss = np.log(total)
+    loss -= picked                                # per-sample -log softmax[target]
+    if cache is not None:                         # backward will need the probabilities
+        z /= total[:, None]
+        cache[0] = z
+    if reduction == "none":
+        return loss
+    return np.asarray(loss.sum() / n if reduction == "mean" else loss.sum())
+
+
+def _ce_grad(g, out, x, t, reduction, cache):
+    if not isinstance(g, np.ndarray):             # create_graph: build the gradient's graph
+        return _graph_grad(g, x, _one_hot(t, x.shape[1], x._data.dtype), None, reduction,
+                           x.shape[0], False)
+    p = cache[0] if cache is not None and cache[0] is not None else _probs(x)
+    n = p.shape[0]
+    rows = np.arange(n)
+    if reduction == "none":
+        scale = g[:, None]
+        grad = p * scale
+        grad[rows, t] -= g
+    else:
+        scale = g / n if reduction == "mean" else g
+        grad = p * scale
+        grad[rows, t] -= scale
+    return grad
+
+
+CROSS_ENTROPY = Op("NllLossBackward0", _ce_forward, _ce_grad, _no_grad_rule)
+
+
+def _probs(x):
+    z = np.exp(x - x.max(axis=1, keepdims=True))
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+def _log_softmax(x):
+    z = x - x.max(axis=1, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return z
+
+
+def _one_hot(t, c, dtype):
+    q = np.zeros((t.shape[0], c), dtype=dtype)
+    q[np.arange(t.shape[0]), t] = 1
+    return q
+
+
+def _graph_grad(g, x, q, s, reduction, denom, nll):
+    """Gradient rule on tensors (create_graph=True), so double backward works too."""
+    from ..ops.softmax import softmax
+    q = Tensor._wrap(q) if isinstance(q, np.ndarray) else q
+    scale = g.reshape(-1, 1) if reduction == "none" else (g / denom if reduction == "mean" else g)
+    if nll:
+        return -q * scale
+    p = softmax(x, 1)
+    return ((p * Tensor._wrap(s[:, None]) if s is not None else p) - q) * scale
+
+
+# ---- general cross-entropy / nll on (M, C): q is the (weighted, smoothed) target mass ------
+def _target_mass(y, c, weight, eps, ignore_index, dtype):
+    """q[i, c] so that loss_i = -sum_c q[i, c] log p[i, c], and the `mean` denominator."""
+    if y.dtype.kind == "f":  # class probabilities
+        q = y * (1 - eps) + eps / c if eps else y.copy()
+        if weight is not None:
+            q = q * weight
+        return q.astype(dtype, copy=False), y.shape[0]
+    valid = y != ignore_index
+    safe = np.where(valid, y, 0)
+    w_t = weight[safe] if weight is not None else np.ones(y.shape, dtype=dtype)
+    w_t = w_t * valid
+    q = np.zeros((y.shape[0], c), dtype=dtype)
+    q[np.arange(y.shape[0]), safe] = (1 - eps) * w_t
+    if eps:
+        q += (eps / c) * (weight if weight is not None else 1) * valid[:, None].astype(dtype)
+    return q, w_t.sum()
+
+
+def _general_forward(x, y, weight, eps, ignore_index, reduction, nll, cache):
+    logp = x if nll else _log_softmax(x)
+    q, denom = _target_mass(y, x.shape[1], weight, eps, ignore_index, x.dtype)
+    loss = -(q * logp).sum(axis=1)
+    cache[:] = [q, logp, denom]
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return np.asarray(loss.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):  # nothing counted: nan, as PyTorch
+        return np.asarray(loss.sum() / np.asarray(denom, dtype=x.dtype))
+
+
+def _scale(g, reduction, denom, dtype):
+    if reduction == "none":
+        return g[:, None]
+    return g / np.asarray(denom, dtype=dtype) if reduction == "mean" else g
+
+
+def _general_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, cache):
+    q, logp, denom = cache
+    if not isinstance(g, np.ndarray):
+        s = None if nll else q.sum(axis=1)
+        return _graph_grad(g, x, q, s, reduction, float(denom), nll)
+    scale = _scale(g, reduction, denom, logp.dtype)
+    if nll:
+        return -q * scale
+    grad = np.exp(logp)
+    grad *= q.sum(axis=1, keepdims=True)
+    grad -= q
+    grad *= scale
+    return grad
+
+
+def _general_grad_y(g, out, x, y, weight, eps, ignore_index, reduction, nll, cache):
+    q, logp, denom = cache   # only class-probability targets get here
+    scale = _scale(g, reduction, denom, logp.dtype)
+    w = (1 - eps) * (weight if weight is not None else 1)
+    return -(logp * w) * scale
+
+
+GENERAL_CE = Op("NllLossBackward0", _general_forward, _general_grad_x, _general_grad_y)
+
+
+def _check_targets(input, target, name, allow_probs=True):
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"{name}: expected input and target tensors, got "
+                        f"{type(input).__name__} and {type(target).__name__}")
+    check_float(input, name)
+    x, t = input._data, target._data
+    if x.ndim == 0:
+        raise RuntimeError(f"{name}: expected logits of shape (N, C) or (C,), got a 0-d tensor")
+    cdim = 1 if x.ndim > 1 else 0
+    if t.dtype.kind == "f":
+        if not allow_probs or t.shape != x.shape:
+            raise RuntimeError(
+                f"{name}: expected class-index targets of dtype int64 with shape "
+                f"{tuple(x.shape[:cdim] + x.shape[cdim + 1:])}"
+                + (f" or class probabilities with the input's shape {tuple(x.shape)}"
+                   if allow_probs else "")
+                + f", got {target.dtype} targets of shape {tuple(t.shape)}; use "
+                "target.long() for class indices")
+        return True
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}: expected int64 class-index targets, got {target.dtype}")
+    want = x.shape[:cdim] + x.shape[cdim + 1:]
+    if t.shape != want:
+        if x.ndim >= 1 and t.ndim >= 1 and x.ndim > 1 and t.shape[0] != x.shape[0]:
+            raise ValueError(f"{name}: Expected input batch_size ({x.shape[0]}) to match "
+                             f"target batch_size ({t.shape[0]})")
+        raise RuntimeError(f"{name}: expected targets of shape {tuple(want)} for input of "
+                           f"shape {tuple(x.shape)}, got {tuple(t.shape)}")
+    return False
+
+
+def _check_range(t, c, ignore_index, name):
+    if not t.size:
+        return True
+    lo, hi = t.min(), t.max()
+    if lo >= 0 and hi < c:
+        return True
+    bad = t[((t < 0) | (t >= c)) & (t != ignore_index)]
+    if bad.size:
+        raise IndexError(f"{name}: Target {int(bad[0])} is out of bounds (number of classes "
+                         f"{c}; targets must be in [0, {c - 1}] or equal ignore_index="
+                         f"{ignore_index})")
+    return False
+
+
+def _as_2d(input, target, probs):
+    """(N, C, d1, ...) -> (N·d1·..., C) with targets to match; (C,) -> (1, C)."""
+    x = input
+    if x.ndim == 1:
+        return x.unsqueeze(0), (target.unsqueeze(0) if probs else target.reshape(1)), None
+    if x.ndim == 2:
+        return x, target, None
+    perm = (0,) + tuple(range(2, x.ndim)) + (1,)
+    rest = (x.shape[0],) + tuple(x.shape[2:])
+    x2 = x.permute(perm).reshape(-1, x.shape[1])
+    t2 = target.permute(perm).reshape(-1, x.shape[1]) if probs else target.reshape(-1)
+    return x2, t2, rest
+
+
+def _loss_nd(input, target, weight, ignore_index, reduction, eps, nll, name):
+    _check_reduction(reduction)
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0, got {eps}")
+    probs = _check_targets(input, target, name, allow_probs=not nll)
+    c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if weight is not None:
+        if weight.ndim != 1 or weight.shape[0] != c:
+            raise RuntimeError(f"{name}: weight should be a 1-D tensor of size {c} (one per "
+                               f"class), got shape {tuple(weight.shape)}")
+        weight = weight._data.astype(input._data.dtype, copy=False)
+    in_range = probs or _check_range(target._data, c, ignore_index, name)
+    if (not nll and not probs and in_range and input.ndim == 2 and weight is None
+            and not eps):
+        cache = [None] if input.requires_grad and grad_mode._state[0] else None
+        return apply(CROSS_ENTROPY, (input, target), (reduction, cache))
+    x2, t2, rest = _as_2d(input, target, probs)
+    y = t2._data if not probs else t2
+    out = apply(GENERAL_CE, (x2, y if probs else t2),
+                (weight, float(eps), ignore_index, reduction, nll, [None] * 3))
+    if rest is not None and reduction == "none":
+        return out.reshape(rest)
+    if input.ndim == 1 and reduction == "none":
+        return out.reshape(())
+    return out
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy from logits (N, C) / (C,) / (N, C, d1, ...) against class indices or
+    class probabilities."""
+    return _loss_nd(input, target, weight, ignore_index, reduction, float(label_smoothing),
+                    False, "cross_entropy")
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of log-probabilities (e.g. log_softmax output)."""
+    return _loss_nd(input, target, weight, ignore_index, reduction, 0.0, True, "nll_loss")
+
+
+# ---- elementwise regression losses ------------------------------------------------------
+def _pair(input, target, name):
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"{name}: expected input and target tensors, got "
+                        f"{type(input).__name__} and {type(target).__name__}")
+    if input.shape != target.shape:
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            raise RuntimeError(f"{name}: input of shape {tuple(input.shape)} and target of "
+                               f"shape {tuple(target.shape)} cannot be broadcast together; "
+                               "they should have the same shape") from None
+        warnings.warn(f"{name}: using a target size ({tuple(target.shape)}) that is different "
+                      f"to the input size ({tuple(input.shape)}). This will likely lead to "
+                      "incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", UserWarning, stacklevel=3)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _check_reduction(reduction)
+    _pair(input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _check_reduction(reduction)
+    _pair(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction)
+
+
+def _huber(a, b, delta):
+    d = a - b
+    ad = np.abs(d)
+    return np.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
+
+
+HUBER = Op("HuberLossBackward0", _huber,
+           lambda g, o, a, b, delta: g * np.clip(a - b, -delta, delta),
+           lambda g, o, a, b, delta: -(g * np.clip(a - b, -delta, delta)))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    _check_reduction(reduction)
+    _pair(input, target, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
+    return _reduce(apply(HUBER, (input, target), (float(delta),)), reduction)
+
+
+# ---- binary cross-entropy -----------------------------------------------------------------
+def _softplus_neg(x):  # log(1 + exp(-x)), stable
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
+
+
+def _bce_logits(x, y, pw):
+    sp = _softplus_neg(x)
+    if pw is None:
+        return (1 - y) * x + sp
+    return (1 - y) * x + (1 + (pw - 1) * y) * sp
+
+
+def _bce_logits_gx(g, o, x, y, pw):
+    e = np.exp(-np.abs(x))
+    sig_neg = np.where(x >= 0, e / (1 + e), 1 / (1 + e))  # sigmoid(-x)
+    if pw is None:
+        return g * ((1 - y) - sig_neg)
+    return g * ((1 - y) - (1 + (pw - 1) * y) * sig_neg)
+
+
+def _bce_logits_gy(g, o, x, y, pw):
+    if pw is None:
+        return -(g * x)
+    return g * (-x + (pw - 1) * _softplus_neg(x))
+
+
+BCE_LOGITS = Op("BinaryCrossEntropyWithLogitsBackward0", _bce_logits, _bce_logits_gx,
+                _bce_logits_gy)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    _check_reduction(reduction)
+    check_float(input, "binary_cross_entropy_with_logits")
+    if target.shape != input.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: Target size "
+                         f"({tuple(target.shape)}) must be the same as input size "
+                         f"({tuple(input.shape)})")
+    if target._data.dtype != input._data.dtype:
+        target = target.to(input.dtype)
+    pw = None if pos_weight is None else pos_weight._data.astype(input._data.dtype, copy=False)
+    loss = apply(BCE_LOGITS, (input, target), (pw,))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _bce(p, y):
+    with np.errstate(divide="ignore"):
+        lp = np.maximum(np.log(p), -100)
+        l1p = np.maximum(np.log1p(-p), -100)   # PyTorch clamps the logs at -100
+    return -(y * lp + (1 - y) * l1p)
+
+
+def _bce_gp(g, o, p, y):
+    return g * (p - y) / np.maximum((1 - p) * p, p.dtype.type(1e-12))
+
+
+def _bce_gy(g, o, p, y):
+    with np.errstate(divide="ignore"):
+        return g * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100))
+
+
+BCE = Op("BinaryCrossEntropyBackward0", _bce, _bce_gp, _bce_gy)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    _check_reduction(reduction)
+    check_float(input, "binary_cross_entropy")
+    if target.shape != input.shape:
+        raise ValueError(f"binary_cross_entropy: Using a target size ({tuple(target.shape)}) "
+                         f"that is different to the input size ({tuple(input.shape)}) is not "
+                         "supported; please ensure they have the same size.")
+    p = input._data
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
+                           "and 1 (probabilities; for logits use binary_cross_entropy_with_logits)")
+    if target._data.dtype != input._data.dtype:
+        target = target.to(input.dtype)
+    loss = apply(BCE, (input, target))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)

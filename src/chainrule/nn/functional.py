@@ -1,0 +1,112 @@
+"""chainrule.nn.functional: activations, dropout, linear, one_hot, and the losses (defined
+in `_losses`). New differentiable ops are an `Op` (forward + gradient rules) each."""
+import math
+
+import numpy as np
+
+from .. import random as _random
+from ..autograd import grad_mode
+from ..autograd.function import Op
+from ..ops.core import apply1, check_float
+from ..ops.elementwise import relu as _relu, sigmoid, tanh
+from ..ops.linalg import linear
+from ..ops.softmax import log_softmax, softmax
+from ..tensor import Tensor
+from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                      huber_loss, l1_loss, mse_loss, nll_loss)
+
+__all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "gelu",
+           "dropout", "linear", "one_hot", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
+           "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"]
+
+
+def relu(x, inplace=False):
+    return x.relu_() if inplace else _relu(x)
+
+
+# leaky_relu: where x > 0 pass g, else g * slope (no float64 array of slopes is built)
+LEAKY_RELU = Op("LeakyReluBackward0",
+                lambda x, s: np.where(x > 0, x, x * s),
+                lambda g, o, x, s: np.where(x > 0, g, g * s))
+
+
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    check_float(x, "leaky_relu")
+    out = apply1(LEAKY_RELU, x, float(negative_slope))
+    return x.copy_(out) if inplace else out
+
+
+# gelu: exact form x·Φ(x); NumPy has no erf, so math.erf is vectorised (not a hot path)
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+
+
+def _gelu(x, approximate):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x)))
+    return (0.5 * x * (1.0 + _erf(x * (1 / math.sqrt(2.0))))).astype(x.dtype, copy=False)
+
+
+def _gelu_grad(g, o, x, approximate):
+    if approximate == "tanh":
+        t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x))
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
+    cdf = 0.5 * (1.0 + _erf(x * (1 / math.sqrt(2.0))))
+    pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+    return g * (cdf + x * pdf).astype(x.dtype, copy=False)
+
+
+GELU = Op("GeluBackward0", _gelu, _gelu_grad)
+
+
+def gelu(x, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    check_float(x, "gelu")
+    return apply1(GELU, x, approximate)
+
+
+# dropout: multiply by a saved mask of 0 and 1/(1-p); backward multiplies g by the same mask
+DROPOUT = Op("MulBackward0", lambda x, mask: x * mask,
+             lambda g, o, x, mask: g * mask, saves_inputs=False)
+
+
+def _check_p(p, name="dropout"):
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"{name} probability has to be between 0 and 1, but got {p!r}")
+
+
+def dropout(x, p=0.5, training=True, inplace=False, generator=None):
+    _check_p(p)
+    if not training or p == 0:
+        return x
+    check_float(x, "dropout")
+    arr = x._data
+    if p == 1:
+        mask = np.zeros(arr.shape, dtype=arr.dtype)
+    else:
+        keep = _random._rng(generator).random(arr.shape, dtype=np.float32 if arr.dtype == np.float32 else np.float64) >= p
+        mask = keep.astype(arr.dtype)
+        mask *= arr.dtype.type(1.0 / (1.0 - p))
+    out = apply1(DROPOUT, x, mask)
+    return x.copy_(out) if inplace and not (x.requires_grad and grad_mode._state[0]) else out
+
+
+def one_hot(tensor, num_classes=-1):
+    arr = tensor._data
+    if arr.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensors (int64), got {tensor.dtype}")
+    if arr.size and arr.min() < 0:
+        raise RuntimeError(f"one_hot: class values must be non-negative, got {int(arr.min())}")
+    if num_classes == -1:
+        num_classes = int(arr.max()) + 1 if arr.size else 0
+    elif arr.size and arr.max() >= num_classes:
+        raise RuntimeError(f"one_hot: class value {int(arr.max())} is out of range for "
+                           f"num_classes={num_classes}")
+    out = np.zeros(arr.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, arr[..., None].astype(np.int64), 1, axis=-1)
+    return Tensor._wrap(out)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    return x.flatten(start_dim, end_dim)

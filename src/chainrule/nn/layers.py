@@ -1,0 +1,126 @@
+"""Basic layers: Linear, LazyLinear, Identity, Flatten, Dropout."""
+import math
+
+import numpy as np
+
+from .. import dtypes
+from ..tensor import Tensor
+from . import functional as F, init
+from .module import Module
+from .parameter import Parameter, UninitializedParameter, materialize
+
+
+def _empty(*shape, dtype=None):
+    return Tensor._wrap(np.empty(shape, dtype=dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype())))
+
+
+class Identity(Module):
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class Linear(Module):
+    """y = x Wᵀ + b with W of shape (out_features, in_features), one fused graph node."""
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(_empty(out_features, in_features, dtype=dtype))
+        if bias:
+            self.bias = Parameter(_empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        # PyTorch's default: kaiming_uniform(a=√5) = U(±1/√fan_in) for weight and bias
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"Linear: expected a tensor input, got {type(x).__name__}")
+        w = self.weight
+        if x._data.ndim == 0 or x._data.shape[-1] != w._data.shape[1]:
+            raise RuntimeError(
+                f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
+                f"got an input of shape {tuple(x.shape)} whose last dimension is "
+                f"{x.shape[-1] if x.ndim else 'missing'}, expected {self.in_features} "
+                f"(mat1 and mat2 shapes cannot be multiplied)")
+        return F.linear(x, w, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class LazyLinear(Linear):
+    """Linear whose in_features is taken from the first input. The placeholder parameters
+    are materialised in place, so an optimizer built before the first call trains them."""
+
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
+        Module.__init__(self)
+        self.in_features, self.out_features = 0, out_features
+        self.weight = UninitializedParameter(dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+
+    def has_uninitialized_params(self):
+        return isinstance(self.weight, UninitializedParameter)
+
+    def initialize_parameters(self, x):
+        if x.ndim == 0:
+            raise RuntimeError("LazyLinear: expected an input with at least one dimension")
+        self.in_features = x.shape[-1]
+        materialize(self.weight, (self.out_features, self.in_features))
+        if self.bias is not None:
+            materialize(self.bias, (self.out_features,))
+        self.reset_parameters()
+
+    def forward(self, x):
+        if self.has_uninitialized_params():
+            self.initialize_parameters(x)
+        return Linear.forward(self, x)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params():
+            Linear.reset_parameters(self)
+
+    def _get_name(self):
+        return "Linear" if not self.has_uninitialized_params() else "LazyLinear"
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """Zeroes each element with probability p in training, scaling the rest by 1/(1-p);
+    the identity in eval()."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        F._check_p(p)
+        self.p, self.inplace = p, inplace
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
