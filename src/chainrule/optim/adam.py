@@ -1,0 +1,65 @@
+"""Adam and AdamW (decoupled weight decay), with AMSGrad and maximisation, step for step
+as torch.optim.Adam / AdamW: bias corrections are computed in Python floats and the
+update is param -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)."""
+import numpy as np
+
+from ..tensor import Tensor
+from ._kernels import addcmul_square_, effective_grad, lerp_
+from .optimizer import Optimizer, _step_counter
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group):
+        super()._validate_group(group)
+        for i, beta in enumerate(group["betas"]):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+    def _update(self, param, grad, state, group):
+        p = param._data
+        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        if not state:
+            state["exp_avg"] = Tensor._wrap(np.zeros_like(p))
+            state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p))
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(p))
+        step = _step_counter(state)
+        if group["decoupled_weight_decay"]:
+            if wd != 0:
+                p *= 1.0 - lr * wd
+            wd = 0.0
+        g = effective_grad(self, p, grad, wd, group["maximize"])
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        lerp_(m, g, 1.0 - beta1, self)
+        v *= beta2
+        addcmul_square_(v, g, 1.0 - beta2, self)
+        if group["amsgrad"]:
+            v_max = state["max_exp_avg_sq"]._data
+            np.maximum(v_max, v, out=v_max)
+            v = v_max
+        step_size = lr / (1.0 - beta1 ** step)
+        bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5
+        denom = self._scratch(p, "denom")
+        np.sqrt(v, out=denom)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        np.divide(m, denom, out=denom)
+        denom *= -step_size
+        p += denom
+
+
+class AdamW(Adam):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
