@@ -184,3 +184,7 @@ def array_function(func, args, kwargs):
         return fn(*args, **kwargs)
     # not differentiable through chainrule: compute on plain arrays (like torch's fallback)
     return func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()})
+
+
+# NumPy spellings used by the engine on gradients, which are tensors under create_graph
+Tensor.astype = lambda self, dtype, copy=True: self.to(dtype)

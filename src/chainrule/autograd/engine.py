@@ -1,6 +1,8 @@
 """The backward pass: walk the recorded graph in reverse topological order (iteratively,
 so a chain of 100,000 ops is fine), call each Node's gradient rules, reduce every
 gradient to its input's shape once, and accumulate into leaf `.grad`."""
+import heapq
+
 import numpy as np
 
 from . import grad_mode
@@ -52,28 +54,29 @@ def _graph_args(node, Tensor):
     return args
 
 
-def _dependencies(roots):
-    deps = {}
-    stack = list(roots)
-    seen = set(roots)
-    while stack:
-        node = stack.pop()
-        for e in node.edges:
-            if type(e) is Node:
-                deps[e] = deps.get(e, 0) + 1
-                if e not in seen:
-                    seen.add(e)
-                    stack.append(e)
-    return deps
+def _fit(g, shape):
+    """Bring a rule's gradient to its input's shape: sum broadcast dimensions away, or
+    expand a reduced gradient (sum/mean rules return it in keepdim form)."""
+    if g.ndim > len(shape) or any(a != b and b == 1 for a, b in zip(g.shape[::-1], shape[::-1])):
+        g = sum_to_shape(g, shape)
+    if g.shape != shape:
+        if type(g) is np.ndarray:
+            out = np.empty(shape, dtype=g.dtype)
+            out[...] = g
+            return out
+        g = np.broadcast_to(g, shape)
+    return g
 
 
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None):
     """Propagate `grad_tensors` from `tensors`. With `capture` (a list of tensors), their
-    gradients are returned instead of accumulated into `.grad` (autograd.grad)."""
+    gradients are returned instead of accumulated into `.grad` (autograd.grad).
+    Nodes run in decreasing creation order (a max-heap on `seq`): every consumer of a
+    node was created after it, so its gradient is complete when it is popped."""
     from ..tensor import Tensor
     grads = {}
     leaf_grads = {}
-    roots = []
+    heap = []
     for t, g in zip(tensors, grad_tensors):
         fn = t.grad_fn
         if fn is None:
@@ -81,32 +84,68 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
             continue
         if fn.saved is None:
             raise RuntimeError(_FREED)
-        grads[fn] = grads[fn] + g if fn in grads else g
-        roots.append(fn)
+        if fn in grads:
+            grads[fn] = grads[fn] + g
+        else:
+            grads[fn] = g
+            heapq.heappush(heap, (-fn.seq, fn))
     want = {}
     if capture is not None:
         for i, t in enumerate(capture):
             want[t.grad_fn if t.grad_fn is not None else id(t)] = i
     results = [None] * len(capture) if capture is not None else None
-    deps = _dependencies(list(dict.fromkeys(roots)))
-    ready = [n for n in dict.fromkeys(roots) if n not in deps]
     prev_mode = grad_mode._state[0]
     grad_mode._state[0] = bool(create_graph)
+    pop, push = heapq.heappop, heapq.heappush
     try:
-        while ready:
-            node = ready.pop()
+        while heap:
+            node = pop(heap)[1]
             g = grads.pop(node)
-            if node in want:
+            if want and node in want:
                 results[want[node]] = g
             if node.retain is not None:
                 owner = node.retain()
                 if owner is not None:
                     _set_grad(owner, g, Tensor, create_graph)
-            _run_node(node, g, grads, deps, ready, leaf_grads, Tensor, create_graph)
+            saved = node.saved
+            if saved is None:
+                raise RuntimeError(_FREED)
+            if saved:
+                _check_saved(node)
+            op = node.op
+            if create_graph:
+                g, out, args = _graph_inputs(node, g, Tensor)
+            else:
+                out = node.out
+                args = node.args or [None] * len(node.edges)
+            rules = op.grads
+            for i, e in enumerate(node.edges):
+                if e is None:
+                    continue
+                gi = rules[i](g, out, *args, *node.params)
+                if type(e) is Node:
+                    if gi.shape != e.shape:
+                        gi = _fit(gi, e.shape)
+                    if gi.dtype != e.dtype:
+                        gi = gi.astype(e.dtype)
+                    if e in grads:
+                        grads[e] = grads[e] + gi
+                    else:
+                        grads[e] = gi
+                        push(heap, (-e.seq, e))
+                else:
+                    data = e._data
+                    if gi.shape != data.shape:
+                        gi = _fit(gi, data.shape)
+                    if gi.dtype != data.dtype:
+                        gi = gi.astype(data.dtype)
+                    key = id(e)
+                    if key in leaf_grads:
+                        leaf_grads[key] = (e, leaf_grads[key][1] + gi)
+                    else:
+                        leaf_grads[key] = (e, gi)
             if not retain_graph:
-                node.args = None
-                node.out = None
-                node.saved = None
+                node.args = node.out = node.saved = None
     finally:
         grad_mode._state[0] = prev_mode
     for key, (leaf, g) in leaf_grads.items():
@@ -117,52 +156,17 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
     return results
 
 
-def _run_node(node, g, grads, deps, ready, leaf_grads, Tensor, create_graph):
-    if node.saved is None:
-        raise RuntimeError(_FREED)
-    op = node.op
-    if node.saved:
-        _check_saved(node)
-    if create_graph:
-        if type(g) is not Tensor:
-            g = Tensor._wrap(g)
-        args = _graph_args(node, Tensor) if op.saves_inputs else [None] * len(node.edges)
-        out = None
-        if op.uses_out:
-            # the output as a tensor produced by this very node: d(out)/d(inputs) flows back
-            out = Tensor._wrap(node.out)
-            out.grad_fn, out.requires_grad = node, True
-    else:
-        args = node.args if op.saves_inputs else [None] * len(node.edges)
-        out = node.out
-    params = node.params
-    for i, e in enumerate(node.edges):
-        if e is None:
-            continue
-        gi = op.grads[i](g, out, *args, *params)
-        if type(e) is Node:
-            shape, dtype = e.shape, e.dtype
-        else:
-            shape, dtype = e._data.shape, e._data.dtype
-        if gi.shape != shape:
-            gi = sum_to_shape(gi, shape)
-        if gi.dtype != dtype:
-            gi = gi.astype(dtype) if type(gi) is not Tensor else gi.to(dtype)
-        if type(e) is Node:
-            if e in grads:
-                grads[e] = grads[e] + gi
-            else:
-                grads[e] = gi
-            left = deps[e] - 1
-            deps[e] = left
-            if left == 0:
-                ready.append(e)
-        else:
-            key = id(e)
-            if key in leaf_grads:
-                leaf_grads[key] = (e, leaf_grads[key][1] + gi)
-            else:
-                leaf_grads[key] = (e, gi)
+def _graph_inputs(node, g, Tensor):
+    """create_graph: the incoming gradient, the output and the saved inputs as tensors
+    connected to the graph, so the rules' NumPy calls record their own nodes."""
+    if type(g) is not Tensor:
+        g = Tensor._wrap(g)
+    args = _graph_args(node, Tensor) if node.op.saves_inputs else [None] * len(node.edges)
+    out = None
+    if node.op.uses_out:
+        out = Tensor._wrap(node.out)
+        out.grad_fn, out.requires_grad = node, True
+    return g, out, args
 
 
 def _set_grad(t, g, Tensor, create_graph):

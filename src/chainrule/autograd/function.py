@@ -7,6 +7,8 @@ dispatch to chainrule ops through `Tensor.__array_function__`), so the same rule
 builds the graph of the gradient. A rule never deals with broadcasting: the engine sums
 each gradient down to its input's shape once, centrally.
 """
+import itertools
+
 from . import grad_mode
 
 
@@ -26,9 +28,10 @@ class Op:
 
 class Node:
     """One recorded application of an Op. `edges[i]` is where input i's gradient goes:
-    the input's own Node, the leaf Tensor itself, or None (constant / no grad)."""
+    the input's own Node, the leaf Tensor itself, or None (constant / no grad).
+    `seq` grows with creation, so higher `seq` runs first in backward."""
     __slots__ = ("op", "edges", "args", "params", "out", "saved", "shape", "dtype",
-                 "retain", "__weakref__")
+                 "retain", "seq", "__weakref__")
 
     def name(self):
         return self.op.name
@@ -41,28 +44,38 @@ class Node:
         return tuple((e if type(e) is Node else None, 0) for e in self.edges)
 
 
+_next_seq = itertools.count().__next__
+_new_node = Node.__new__
+
+
 def record(op, inputs, arrays, params, out_tensor):
     """Attach a Node to `out_tensor`; called by ops only when some input requires grad."""
-    node = Node()
+    node = _new_node(Node)
     node.op = op
+    node.seq = _next_seq()
     edges = []
     saved = []
-    save = op.saves_inputs
-    for t in inputs:
-        if getattr(t, "requires_grad", False):
-            fn = t.grad_fn
-            edges.append(fn if fn is not None else t)
-            if save:
-                saved.append((t._version, t._version[0], len(edges) - 1))
-        else:
-            edges.append(None)
+    if op.saves_inputs:
+        for i, t in enumerate(inputs):
+            if getattr(t, "requires_grad", False):
+                edges.append(t.grad_fn or t)
+                counter = t._version
+                saved.append((counter, counter[0], i))
+            else:
+                edges.append(None)
+        node.args = arrays
+    else:
+        for t in inputs:
+            edges.append((t.grad_fn or t) if getattr(t, "requires_grad", False) else None)
+        node.args = None
     node.edges = edges
-    node.args = arrays if save else None
     node.params = params
     out = out_tensor._data
-    node.out = out if op.uses_out else None
     if op.uses_out:
-        saved.append((out_tensor._version, out_tensor._version[0], -1))
+        node.out = out
+        saved.append((out_tensor._version, 0, -1))
+    else:
+        node.out = None
     node.saved = saved
     node.shape = out.shape
     node.dtype = out.dtype

@@ -52,13 +52,19 @@ def promote(*operands):
 
 def binary(op, a, b, float_result=False, keep_dtype=False):
     """Binary op with PyTorch's promotion; Python scalars stay unwrapped constants."""
-    a = _operand(a, op.name)
-    b = _operand(b, op.name)
-    if type(a) is not Tensor and type(b) is not Tensor:
+    ta, tb = type(a) is Tensor, type(b) is Tensor
+    if not ta:
+        a = _operand(a, op.name)
+        ta = isinstance(a, Tensor)
+    if not tb:
+        b = _operand(b, op.name)
+        tb = isinstance(b, Tensor)
+    if not (ta or tb):
         raise TypeError(f"{op.name}: expected at least one tensor")
-    arrays = (a._data if type(a) is Tensor else a, b._data if type(b) is Tensor else b)
+    ad = a._data if ta else a
+    bd = b._data if tb else b
     try:
-        out = op.forward(*arrays)
+        out = op.forward(ad, bd)
     except ValueError as err:
         if "broadcast" in str(err):
             raise RuntimeError(
@@ -67,14 +73,18 @@ def binary(op, a, b, float_result=False, keep_dtype=False):
                 "right)") from None
         raise
     if not keep_dtype:
-        want = promote(a, b)
-        if float_result and want.kind != "f":
-            want = dtypes.get_default_dtype().np
-        if out.dtype != want:
-            out = out.astype(want)
+        od = out.dtype
+        # when every tensor operand already has the result's dtype, NumPy agreed with
+        # PyTorch; otherwise apply PyTorch's promotion explicitly
+        if (ta and ad.dtype != od) or (tb and bd.dtype != od) or (float_result and od.kind != "f"):
+            want = promote(a, b)
+            if float_result and want.kind != "f":
+                want = dtypes.get_default_dtype().np
+            if od != want:
+                out = out.astype(want)
     out = Tensor._wrap(out)
-    if grad_mode._state[0] and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False)):
-        return record(op, (a, b), arrays, (), out)
+    if ((ta and a.requires_grad) or (tb and b.requires_grad)) and grad_mode._state[0]:
+        return record(op, (a, b), (ad, bd), (), out)
     return out
 
 

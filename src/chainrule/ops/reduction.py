@@ -29,17 +29,23 @@ def _kept_shape(shape, axes):
 
 
 def _unreduce(g, kshape, shape):
-    return np.broadcast_to(np.reshape(g, kshape), shape)
+    # keepdim form: the engine (or the caller's broadcasting product) expands it
+    return np.reshape(g, kshape)
 
 
 def _count(shape, axes):
     return int(np.prod([shape[a] for a in axes])) if axes is not None else int(np.prod(shape))
 
 
-SUM = Op("SumBackward1", lambda x, ax, keep, ksh, sh, dt: np.sum(x, axis=ax, keepdims=keep, dtype=dt),
+SUM = Op("SumBackward1", lambda x, ax, keep, ksh, sh, dt: np.asarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=dt)),
          lambda g, o, x, ax, keep, ksh, sh, dt: _unreduce(g, ksh, sh), saves_inputs=False)
-MEAN = Op("MeanBackward1", lambda x, ax, keep, ksh, sh, n: np.mean(x, axis=ax, keepdims=keep, dtype=x.dtype),
+MEAN = Op("MeanBackward1", lambda x, ax, keep, ksh, sh, n: _mean(x, ax, keep, n),
           lambda g, o, x, ax, keep, ksh, sh, n: _unreduce(g / n, ksh, sh), saves_inputs=False)
+
+
+def _mean(x, ax, keep, n):
+    out = np.asarray(np.add.reduce(x, axis=ax, keepdims=keep))
+    return np.true_divide(out, n, out=out)
 
 
 def sum(x, dim=None, keepdim=False, dtype=None):
@@ -49,10 +55,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     kind = x._data.dtype.kind
     dt = np.int64 if (kind in "bui" and dtype is None) else (None if dtype is None else np.dtype(getattr(dtype, "np", dtype)))
     shape = x._data.shape
-    out = apply1(SUM, x, ax, keepdim, _kept_shape(shape, ax), shape, dt)
-    if out._data.ndim == 0 and not isinstance(out._data, np.ndarray):
-        out._data = np.asarray(out._data)
-    return out
+    return apply1(SUM, x, ax, keepdim, _kept_shape(shape, ax), shape, dt)
 
 
 def _builtin_sum(items, start):
@@ -70,9 +73,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
                            f"floating point or complex dtype. Got: {x.dtype}")
     ax = _axes(x, dim)
     shape = x._data.shape
-    out = apply1(MEAN, x, ax, keepdim, _kept_shape(shape, ax), shape, _count(shape, ax))
-    out._data = np.asarray(out._data)
-    return out
+    return apply1(MEAN, x, ax, keepdim, _kept_shape(shape, ax), shape, _count(shape, ax))
 
 
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
