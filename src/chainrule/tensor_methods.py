@@ -154,6 +154,8 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     fn = _UFUNCS.get(ufunc)
     if fn is not None and method == "__call__" and not kwargs:
         return fn(*[_operand(v, ufunc.__name__) for v in inputs])
+    if ufunc is np.add and method == "reduce":
+        return R.sum(inputs[0], kwargs.get("axis", 0), kwargs.get("keepdims", False))
     result = getattr(ufunc, method)(*_plain(inputs), **{k: _plain(v) for k, v in kwargs.items()})
     return Tensor._wrap(result) if isinstance(result, np.ndarray) else result
 

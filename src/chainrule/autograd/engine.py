@@ -20,7 +20,7 @@ def sum_to_shape(g, shape):
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
     if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
+        g = np.add.reduce(g, axis=axes, keepdims=True)
     if extra or g.shape != shape:
         g = np.reshape(g, shape)
     return g
