@@ -47,7 +47,7 @@ def _ce_forward(x, t, reduction, cache):
 
 
 def _ce_grad(g, out, x, t, reduction, cache):
-    if not isinstance(g, np.ndarray):             # create_graph: build the gradient's graph
+    if isinstance(g, Tensor):                     # create_graph: build the gradient's graph
         return _graph_grad(g, x, _one_hot(t, x.shape[1], x._data.dtype), None, reduction,
                            x.shape[0], False)
     p = cache[0] if cache is not None and cache[0] is not None else _probs(x)
@@ -136,7 +136,7 @@ def _scale(g, reduction, denom, dtype):
 
 def _general_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, cache):
     q, logp, denom = cache
-    if not isinstance(g, np.ndarray):
+    if isinstance(g, Tensor):
         s = None if nll else q.sum(axis=1)
         return _graph_grad(g, x, q, s, reduction, float(denom), nll)
     scale = _scale(g, reduction, denom, logp.dtype)
@@ -230,6 +230,8 @@ def _loss_nd(input, target, weight, ignore_index, reduction, eps, nll, name):
                                f"class), got shape {tuple(weight.shape)}")
         weight = weight._data.astype(input._data.dtype, copy=False)
     in_range = probs or _check_range(target._data, c, ignore_index, name)
+    if in_range and not probs and 0 <= ignore_index < c:
+        in_range = not (target._data == ignore_index).any()  # an in-range class is ignored
     if (not nll and not probs and in_range and input.ndim == 2 and weight is None
             and not eps):
         cache = [None] if input.requires_grad and grad_mode._state[0] else None
@@ -271,8 +273,8 @@ def _pair(input, target, name):
             raise RuntimeError(f"{name}: input of shape {tuple(input.shape)} and target of "
                                f"shape {tuple(target.shape)} cannot be broadcast together; "
                                "they should have the same shape") from None
-        warnings.warn(f"{name}: using a target size ({tuple(target.shape)}) that is different "
-                      f"to the input size ({tuple(input.shape)}). This will likely lead to "
+        warnings.warn(f"{name}: using a target size {tuple(target.shape)} that is different "
+                      f"to the input size {tuple(input.shape)}. This will likely lead to "
                       "incorrect results due to broadcasting. Please ensure they have the "
                       "same size.", UserWarning, stacklevel=3)
 
@@ -345,8 +347,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     check_float(input, "binary_cross_entropy_with_logits")
     if target.shape != input.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: Target size "
-                         f"({tuple(target.shape)}) must be the same as input size "
-                         f"({tuple(input.shape)})")
+                         f"{tuple(target.shape)} must be the same as input size "
+                         f"{tuple(input.shape)}")
     if target._data.dtype != input._data.dtype:
         target = target.to(input.dtype)
     pw = None if pos_weight is None else pos_weight._data.astype(input._data.dtype, copy=False)
@@ -380,8 +382,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_reduction(reduction)
     check_float(input, "binary_cross_entropy")
     if target.shape != input.shape:
-        raise ValueError(f"binary_cross_entropy: Using a target size ({tuple(target.shape)}) "
-                         f"that is different to the input size ({tuple(input.shape)}) is not "
+        raise ValueError(f"binary_cross_entropy: Using a target size {tuple(target.shape)} "
+                         f"that is different to the input size {tuple(input.shape)} is not "
                          "supported; please ensure they have the same size.")
     p = input._data
     if p.size and (p.min() < 0 or p.max() > 1):
