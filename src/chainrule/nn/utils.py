@@ -34,9 +34,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                            "set `error_if_nonfinite=False`")
     coef = min(float(max_norm) / (total + 1e-6), 1.0)
     if coef < 1.0 or not math.isfinite(total):
-        for g in grads:
-            g._data *= g._data.dtype.type(coef)
-            g._version[0] += 1
+        with np.errstate(invalid="ignore"):  # inf * 0 -> nan, as PyTorch gives
+            for g in grads:
+                g._data *= g._data.dtype.type(coef)
+                g._version[0] += 1
     return Tensor._wrap(np.asarray(total, dtype=dtype))
 
 
