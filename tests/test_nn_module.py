@@ -262,3 +262,27 @@ def test_lazy_linear_trains_with_optimizer_built_first():
     fresh(cr.randn(2, 5))
     assert np.abs(fresh.weight.detach().numpy()).max() <= b
     assert np.abs(fresh.weight.detach().numpy()).max() > 0.5 * b
+
+
+def test_deepcopy_and_pickle_keep_parameters():
+    import copy
+    import pickle
+    net = _mlp(cr)
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        ps = list(clone.parameters())
+        assert len(ps) == 4 and all(isinstance(p, nn.Parameter) for p in ps)
+        assert all(p is not q for p, q in zip(ps, net.parameters()))
+        np.testing.assert_array_equal(ps[0].detach().numpy(), net[1].weight.detach().numpy())
+        clone[1].weight = nn.Parameter(cr.zeros(5, 8))  # reassigning a parameter still works
+        clone(cr.randn(2, 8)).sum().backward()
+        assert clone[4].weight.grad is not None and net[4].weight.grad is None
+
+
+def test_d2l_style_init_through_data():
+    net = nn.Sequential(nn.Linear(2, 1))
+    net[0].weight.data.normal_(0, 0.01)
+    net[0].bias.data.fill_(0)
+    assert not net[0].bias.detach().numpy().any()
+    assert 0 < np.abs(net[0].weight.detach().numpy()).max() < 0.1
+    net[0].weight.data = cr.ones(1, 2)
+    assert net(cr.ones(3, 2)).detach().numpy().tolist() == [[2.0]] * 3
