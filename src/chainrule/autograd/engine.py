@@ -126,7 +126,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
                 if type(e) is Node:
                     if gi.shape != e.shape:
                         gi = _fit(gi, e.shape)
-                    if gi.dtype != e.dtype:
+                    if gi.dtype is not e.dtype and gi.dtype != e.dtype:
                         gi = gi.astype(e.dtype)
                     if e in grads:
                         grads[e] = grads[e] + gi
@@ -137,7 +137,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
                     data = e._data
                     if gi.shape != data.shape:
                         gi = _fit(gi, data.shape)
-                    if gi.dtype != data.dtype:
+                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                         gi = gi.astype(data.dtype)
                     key = id(e)
                     if key in leaf_grads:
