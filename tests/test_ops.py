@@ -113,7 +113,7 @@ SHAPE_OPS = [
     (lambda m, x: x.reshape(4, 6), None), (lambda m, x: x.view(-1, 3), None),
     (lambda m, x: x.flatten(), None), (lambda m, x: x.flatten(1), None),
     (lambda m, x: x.unsqueeze(1).squeeze(), None), (lambda m, x: x.transpose(0, 2), None),
-    (lambda m, x: x.permute(2, 0, 1), None), (lambda m, x: x.T, None),
+    (lambda m, x: x.permute(2, 0, 1), None), (lambda m, x: x.mT, None),
     (lambda m, x: x[:, :1].expand(2, 3, 4), None), (lambda m, x: x.unsqueeze(0).expand(5, -1, -1, -1), None),
     (lambda m, x: m.cat([x, x * 2], dim=1), None), (lambda m, x: m.stack([x, x + 1], dim=2), None),
     (lambda m, x: m.cat(x.split(1, dim=2)[::-1], dim=2), None),
