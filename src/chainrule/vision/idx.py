@@ -47,7 +47,7 @@ def _read_exactly(stream, n, path, what):
         parts.append(part)
         got += len(part)
     if got < n:
-        _fail(path, f"truncated file: the {what} needs {n} bytes but only {got} are there")
+        _fail(path, f"truncated file: {n} bytes needed for the {what}, only {got} there")
     return b"".join(parts)
 
 
