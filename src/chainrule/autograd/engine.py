@@ -48,7 +48,7 @@ def _graph_args(node, Tensor):
             t.requires_grad = True
             args.append(t)
         elif e is not None:
-            args.append(e)
+            args.append(e)  # a leaf: the tensor itself
         else:
             args.append(Tensor._wrap(a) if isinstance(a, np.ndarray) else a)
     return args
@@ -80,7 +80,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
     for t, g in zip(tensors, grad_tensors):
         fn = t.grad_fn
         if fn is None:
-            leaf_grads[id(t)] = (t, g)
+            leaf_grads[id(t)] = (t, g, False)
             continue
         if fn.saved is None:
             raise RuntimeError(_FREED)
@@ -141,18 +141,21 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
                         gi = gi.astype(data.dtype)
                     key = id(e)
                     if key in leaf_grads:
-                        leaf_grads[key] = (e, leaf_grads[key][1] + gi)
+                        leaf_grads[key] = (e, leaf_grads[key][1] + gi, True)
                     else:
-                        leaf_grads[key] = (e, gi)
+                        # a fresh array from a rule can become .grad without a copy;
+                        # the incoming gradient itself or a view of it cannot
+                        owned = gi is not g and type(gi) is np.ndarray and gi.base is None
+                        leaf_grads[key] = (e, gi, owned)
             if not retain_graph:
                 node.args = node.out = node.saved = None
     finally:
         grad_mode._state[0] = prev_mode
-    for key, (leaf, g) in leaf_grads.items():
+    for key, (leaf, g, owned) in leaf_grads.items():
         if key in want:
             results[want[key]] = g
         elif capture is None:
-            _set_grad(leaf, g, Tensor, create_graph)
+            _set_grad(leaf, g, Tensor, create_graph, owned)
     return results
 
 
@@ -169,7 +172,7 @@ def _graph_inputs(node, g, Tensor):
     return g, out, args
 
 
-def _set_grad(t, g, Tensor, create_graph):
+def _set_grad(t, g, Tensor, create_graph, owned=False):
     """Accumulate into `t.grad`: in place when possible (as PyTorch does), a new tensor
     with a graph when create_graph is set."""
     if type(g) is Tensor:
@@ -180,7 +183,8 @@ def _set_grad(t, g, Tensor, create_graph):
             t.grad = g
         else:
             # never alias an array the graph or the caller may still hold
-            t.grad = Tensor._wrap(np.array(g, dtype=t._data.dtype, copy=True))
+            t.grad = Tensor._wrap(g if owned and g.dtype == t._data.dtype
+                                  else np.array(g, dtype=t._data.dtype, copy=True))
     elif create_graph or t.grad.requires_grad:
         t.grad = t.grad + g
     else:

@@ -327,13 +327,6 @@ class Module:
             return f"{self._get_name()}({lines[0]})"
         return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
 
-    def __setstate__(self, state):
-        # copy.deepcopy / pickle make new tensors: flag them as parameters again
-        self.__dict__.update(state)
-        for key, t in list(self._parameters.items()):
-            if t is not None and not is_parameter(t):
-                self._parameters[key] = Parameter(t, t.requires_grad)
-
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
                       | set(self._modules))

@@ -12,11 +12,11 @@ from ..tensor import Tensor, as_tensor_arg
 
 def apply(op, inputs, params=()):
     """Run `op` on `inputs` (tensors or constants) with non-tensor `params`."""
-    arrays = [t._data if type(t) is Tensor else t for t in inputs]
+    arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
     out = Tensor._wrap(op.forward(*arrays, *params))
     if grad_mode._state[0]:
         for t in inputs:
-            if type(t) is Tensor and t.requires_grad:
+            if isinstance(t, Tensor) and t.requires_grad:
                 return record(op, inputs, arrays, params, out)
     return out
 
@@ -31,7 +31,7 @@ def apply1(op, x, *params):
 
 
 def _operand(v, opname):
-    if type(v) is Tensor or isinstance(v, Tensor):
+    if isinstance(v, Tensor):
         return v
     if isinstance(v, (bool, numbers.Number)) and not isinstance(v, np.ndarray):
         if isinstance(v, complex):
@@ -41,7 +41,7 @@ def _operand(v, opname):
 
 
 def _priority(v):
-    if type(v) is Tensor:
+    if isinstance(v, Tensor):
         return (v._data.dtype, 2 if v._data.ndim else 1)
     return (np.dtype(type(v)) if not isinstance(v, bool) else np.dtype(np.bool_), 0)
 
@@ -52,7 +52,7 @@ def promote(*operands):
 
 def binary(op, a, b, float_result=False, keep_dtype=False):
     """Binary op with PyTorch's promotion; Python scalars stay unwrapped constants."""
-    ta, tb = type(a) is Tensor, type(b) is Tensor
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if not ta:
         a = _operand(a, op.name)
         ta = isinstance(a, Tensor)
@@ -89,7 +89,7 @@ def binary(op, a, b, float_result=False, keep_dtype=False):
 
 
 def _shape(v):
-    return tuple(v._data.shape) if type(v) is Tensor else ()
+    return tuple(v._data.shape) if isinstance(v, Tensor) else ()
 
 
 def check_float(x, opname):

@@ -114,7 +114,7 @@ CLAMP = Op("ClampBackward1", lambda x, lo, hi: np.clip(x, lo, hi).astype(x.dtype
 def _unary(op, floating=True):
     def fn(x):
         x = _operand(x, op.name)
-        if type(x) is not Tensor:
+        if not isinstance(x, Tensor):
             x = Tensor._wrap(np.asarray(x))
         return apply1(op, to_float(x) if floating else x)
     fn.__name__ = op.name[:-9].lower()
@@ -179,8 +179,8 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a, b = _operand(input, "where"), _operand(other, "where")
     want = promote(a, b)
-    a = a.to(want) if type(a) is Tensor and a._data.dtype != want else a
-    b = b.to(want) if type(b) is Tensor and b._data.dtype != want else b
+    a = a.to(want) if isinstance(a, Tensor) and a._data.dtype != want else a
+    b = b.to(want) if isinstance(b, Tensor) and b._data.dtype != want else b
     out = apply(_WHERE, (a, b), (cond,))
     if out._data.dtype != want:
         out._data = out._data.astype(want)
@@ -197,8 +197,8 @@ def _compare(npfn):
     def fn(a, b):
         a, b = _operand(a, npfn.__name__), _operand(b, npfn.__name__)
         try:
-            return Tensor._wrap(np.asarray(npfn(a._data if type(a) is Tensor else a,
-                                                b._data if type(b) is Tensor else b)))
+            return Tensor._wrap(np.asarray(npfn(a._data if isinstance(a, Tensor) else a,
+                                                b._data if isinstance(b, Tensor) else b)))
         except ValueError:
             raise RuntimeError(f"{npfn.__name__}: shapes {tuple(getattr(a, 'shape', ()))} and "
                                f"{tuple(getattr(b, 'shape', ()))} cannot be broadcast together") from None
