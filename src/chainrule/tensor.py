@@ -58,8 +58,7 @@ def as_tensor_arg(v, opname):
 
 
 class Tensor:
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "_base",
-                 "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, *args, dtype=None, requires_grad=False):
@@ -74,7 +73,6 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._version = [0]
-        self._base = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -85,8 +83,7 @@ class Tensor:
         t.requires_grad = False
         t.grad = None
         t.grad_fn = None
-        t._version = base._version if base is not None else [0]
-        t._base = base
+        t._version = base._version if base is not None else [0]  # views share it
         return t
 
     # ---- attributes ---------------------------------------------------------------

@@ -98,7 +98,7 @@ def getitem(x, index):
         if basic:
             out = apply1(SLICE, x, idx, x._data.shape)
             if out._data.base is not None:
-                out._version, out._base = x._version, x
+                out._version = x._version
             return out
         return apply1(GETITEM, x, idx, x._data.shape)
     except IndexError as err:

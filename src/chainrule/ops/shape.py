@@ -23,7 +23,6 @@ def _view_of(out, x):
     """Share x's version counter when NumPy returned a view of x's memory."""
     if out._data.base is not None and np.may_share_memory(out._data, x._data):
         out._version = x._version
-        out._base = x
     return out
 
 
