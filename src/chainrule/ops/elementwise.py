@@ -113,10 +113,13 @@ CLAMP = Op("ClampBackward1", lambda x, lo, hi: np.clip(x, lo, hi).astype(x.dtype
 
 def _unary(op, floating=True):
     def fn(x):
-        x = _operand(x, op.name)
         if not isinstance(x, Tensor):
-            x = Tensor._wrap(np.asarray(x))
-        return apply1(op, to_float(x) if floating else x)
+            x = _operand(x, op.name)
+            if not isinstance(x, Tensor):
+                x = Tensor._wrap(np.asarray(x))
+        if floating and x._data.dtype.kind != "f":
+            x = to_float(x)
+        return apply1(op, x)
     fn.__name__ = op.name[:-9].lower()
     return fn
 
