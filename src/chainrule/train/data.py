@@ -1,0 +1,164 @@
+"""Turning what users pass to `fit` ((X, y) arrays or tensors, Datasets, DataLoaders)
+into batches, and splitting off validation rows."""
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["as_tensor", "to_loader", "num_rows", "split_last", "is_loader"]
+
+
+def as_tensor(x, role="X"):
+    """A chainrule tensor from an array/list/tensor; float64 NumPy data becomes float32
+    (the parameters' dtype), as Keras does for NumPy inputs."""
+    import chainrule
+    if isinstance(x, chainrule.Tensor):
+        return x
+    if hasattr(x, "to_numpy"):  # pandas
+        x = x.to_numpy()
+    arr = np.asarray(x)
+    if arr.dtype.kind == "O":
+        raise TypeError(f"{role} must hold numbers; got an array of Python objects")
+    if arr.dtype == np.float64:
+        arr = arr.astype(np.float32)
+    return chainrule.from_numpy(np.ascontiguousarray(arr))
+
+
+def is_loader(obj):
+    return hasattr(obj, "dataset") and hasattr(obj, "batch_size") and hasattr(obj, "__iter__")
+
+
+def _is_dataset(obj):
+    return hasattr(obj, "__getitem__") and hasattr(obj, "__len__") and not isinstance(
+        obj, (tuple, list, np.ndarray)) and not _is_tensor(obj)
+
+
+def _is_tensor(obj):
+    import chainrule
+    return isinstance(obj, chainrule.Tensor)
+
+
+def _pair(data, name):
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise TypeError(f"{name} must be a DataLoader, a Dataset or a pair (X, y) of arrays or "
+                        f"tensors; got {type(data).__name__}"
+                        + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""))
+    X, y = as_tensor(data[0], "X"), as_tensor(data[1], "y")
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"{name}: X and y need a first (row) dimension")
+    if len(X) != len(y):
+        raise ValueError(f"{name}: X has {len(X)} rows but y has {len(y)}; they must match")
+    if len(X) == 0:
+        raise ValueError(f"{name}: no rows")
+    return X, y
+
+
+def normalize(data, name="train"):
+    """Return a DataLoader as is, or a Dataset for (X, y) pairs and Datasets."""
+    if data is None or is_loader(data):
+        return data
+    if _is_dataset(data):
+        if len(data) == 0:
+            raise ValueError(f"{name}: the dataset is empty")
+        return data
+    X, y = _pair(data, name)
+    return _tensor_dataset(X, y)
+
+
+def _tensor_dataset(X, y):
+    try:
+        from ..utils.data import TensorDataset
+    except ImportError:
+        TensorDataset = _TensorDataset
+    return TensorDataset(X, y)
+
+
+def num_rows(data):
+    if is_loader(data):
+        return len(data.dataset)
+    return len(data)
+
+
+def split_last(dataset, fraction):
+    """(first rows, last `fraction` of rows), Keras's validation_split: the split point is
+    ceil(n * (1 - fraction)), no shuffling."""
+    n = len(dataset)
+    cut = int(math.ceil(n * (1.0 - fraction)))
+    if cut <= 0 or cut >= n:
+        raise ValueError(f"validation_split={fraction} of {n} rows leaves an empty training or "
+                         "validation set")
+    return _subset(dataset, range(0, cut)), _subset(dataset, range(cut, n))
+
+
+def _subset(dataset, indices):
+    try:
+        from ..utils.data import Subset
+    except ImportError:
+        Subset = _Subset
+    return Subset(dataset, list(indices))
+
+
+def to_loader(data, batch_size, shuffle, generator):
+    if is_loader(data):
+        return data
+    try:
+        from ..utils.data import DataLoader
+    except ImportError:
+        DataLoader = _Loader
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+def check_batch_size(batch_size):
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    return int(batch_size)
+
+
+# ---- minimal stand-ins, used only when chainrule.utils.data is not available ----------
+class _TensorDataset:
+    def __init__(self, *tensors):
+        self.tensors = tensors
+
+    def __len__(self):
+        return len(self.tensors[0])
+
+    def __getitem__(self, i):
+        return tuple(t[i] for t in self.tensors)
+
+
+class _Subset:
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, list(indices)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        return self.dataset[self.indices[i]]
+
+
+class _Loader:
+    def __init__(self, dataset, batch_size=1, shuffle=False, generator=None):
+        self.dataset, self.batch_size = dataset, batch_size
+        self.shuffle, self.generator = shuffle, generator
+
+    def __len__(self):
+        return (len(self.dataset) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        import chainrule
+        n = len(self.dataset)
+        order = chainrule.randperm(n, generator=self.generator).tolist() if self.shuffle \
+            else range(n)
+        order = list(order)
+        for s in range(0, n, self.batch_size):
+            idx = order[s:s + self.batch_size]
+            ds = self.dataset
+            if isinstance(ds, _TensorDataset):
+                ix = chainrule.tensor(idx)
+                yield [t[ix] for t in ds.tensors]
+            else:
+                rows = [ds[i] for i in idx]
+                yield [chainrule.stack([r[j] for r in rows]) for j in range(len(rows[0]))]

@@ -1,0 +1,160 @@
+"""Read a training history the way a teacher would: did it diverge, overfit, underfit,
+stop too early, or fit well? Every verdict comes with the numbers behind it and the
+usual remedies (Dive into Deep Learning ch. 3.6-3.7, 5.5-5.6)."""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Diagnosis", "diagnose", "REMEDIES"]
+
+REMEDIES = {
+    "diverged": ["lower the learning rate (e.g. by 10x)",
+                 "clip gradients (fit(..., clip_grad_norm=1.0))",
+                 "use a better initialisation (Xavier/He) and normalise the inputs",
+                 "check the loss for log(0) / exp overflow (use CrossEntropyLoss on logits)"],
+    "overfitting": ["add weight decay (optimizer weight_decay=...)",
+                    "add dropout between hidden layers",
+                    "use early stopping (EarlyStopping(restore_best_weights=True))",
+                    "get more training data or augment it", "use a smaller model"],
+    "underfitting": ["give the model more capacity (more hidden units / layers, a "
+                     "non-linearity)", "train longer", "lower the regularisation (weight "
+                     "decay, dropout)", "check the features: the inputs may not carry the signal"],
+    "not converged": ["train longer (more epochs)", "raise the learning rate",
+                      "use a better optimiser (Adam) or momentum"],
+    "good fit": ["nothing urgent; evaluate once on the held-out test set"],
+}
+
+
+@dataclass
+class Diagnosis:
+    verdict: str
+    reason: str
+    evidence: dict = field(default_factory=dict)
+    remedies: list = field(default_factory=list)
+
+    def __str__(self):
+        nums = ", ".join(f"{k}={_fmt(v)}" for k, v in self.evidence.items() if v is not None)
+        lines = [f"Diagnosis: {self.verdict.upper()} - {self.reason}", f"  evidence: {nums}"]
+        if self.remedies:
+            lines.append("  try: " + "; ".join(self.remedies))
+        return "\n".join(lines)
+
+    def to_dict(self):
+        return {"verdict": self.verdict, "reason": self.reason, "evidence": dict(self.evidence),
+                "remedies": list(self.remedies)}
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _series(history, key):
+    if history is None:
+        return None
+    h = history.history if hasattr(history, "history") else history
+    vals = h.get(key)
+    if vals is None or len(vals) == 0:
+        return None
+    return np.array([np.nan if v is None else float(v) for v in vals], dtype=np.float64)
+
+
+def _rel_slope(values):
+    """Least-squares slope of the values per epoch, relative to their mean level."""
+    y = values[np.isfinite(values)]
+    if len(y) < 2:
+        return 0.0
+    x = np.arange(len(y), dtype=np.float64)
+    slope = np.polyfit(x, y, 1)[0]
+    scale = max(abs(float(np.mean(y))), 1e-12)
+    return float(slope / scale)
+
+
+def diagnose(history, *, window=None, plateau_tol=0.01, overfit_rise=0.1, gap_ratio=1.5,
+             underfit_ratio=0.5, initial_loss=None):
+    """Diagnose a History (or a dict of per-epoch lists with 'loss' and maybe 'val_loss').
+
+    Rules, in order (relative numbers, so they do not depend on the loss's scale):
+    - diverged: a loss is NaN/Inf, or the final training loss is above its first value
+      and 10x above its best;
+    - overfitting: validation loss rose more than `overfit_rise` (10%) above its minimum
+      while training loss kept falling, or validation loss ends more than `gap_ratio`
+      times the training loss (and clearly above it);
+    - not converged: training loss still falls by more than `plateau_tol` (1%) of its
+      level per epoch over the last `window` epochs (default: last third, >= 3);
+    - underfitting: the curve is flat but the loss is still more than `underfit_ratio`
+      of the loss of the untrained model (training learnt little), with train and
+      validation close together;
+    - good fit otherwise."""
+    loss = _series(history, "loss")
+    if loss is None:
+        raise ValueError("diagnose needs a history with a 'loss' entry (one value per epoch)")
+    val = _series(history, "val_loss")
+    n = len(loss)
+    if initial_loss is None:
+        initial_loss = getattr(history, "initial_loss", None)
+    ev = {"epochs": n}
+
+    def verdict(v, reason):
+        return Diagnosis(v, reason, ev, list(REMEDIES[v]))
+
+    bad = [i for i in range(n) if not math.isfinite(loss[i])]
+    vbad = [] if val is None else [i for i in range(len(val)) if np.isinf(val[i]) or
+                                   (np.isnan(val[i]) and math.isfinite(loss[i]))]
+    finite = loss[np.isfinite(loss)]
+    ev["final_loss"] = float(loss[-1])
+    if bad or vbad:
+        first = (bad or vbad)[0]
+        ev["first_bad_epoch"] = first + 1
+        what = "training loss" if bad else "validation loss"
+        return verdict("diverged", f"the {what} became NaN/Inf at epoch {first + 1}")
+    best = float(finite.min())
+    ev["best_loss"] = best
+    if n >= 2 and loss[-1] > loss[0] and loss[-1] > 10 * max(best, 1e-12):
+        ev["first_loss"] = float(loss[0])
+        return verdict("diverged", f"training loss grew from {loss[0]:.4g} to {loss[-1]:.4g} "
+                                   f"(best {best:.4g})")
+
+    w = window or max(3, n // 3)
+    w = min(w, n)
+    slope = _rel_slope(loss[-w:])
+    ev["train_slope_last"] = slope
+    ref = initial_loss if initial_loss is not None and math.isfinite(initial_loss) else float(loss[0])
+    ev["initial_loss"] = ref
+
+    if val is not None and np.isfinite(val).any():
+        vbest_i = int(np.nanargmin(val))
+        vbest, vlast = float(val[vbest_i]), float(val[-1])
+        ev.update(best_val_epoch=vbest_i + 1, best_val_loss=vbest, final_val_loss=vlast,
+                  gap=vlast - float(loss[-1]),
+                  gap_ratio=vlast / max(float(loss[-1]), 1e-12))
+        rise = (vlast - vbest) / max(abs(vbest), 1e-12)
+        ev["val_rise"] = rise
+        train_fell = loss[-1] < loss[min(vbest_i, n - 1)]
+        if rise > overfit_rise and train_fell and vbest_i < len(val) - 1:
+            return verdict("overfitting",
+                           f"validation loss turned at epoch {vbest_i + 1} ({vbest:.4g}) and "
+                           f"rose {rise:.0%} to {vlast:.4g} while training loss kept falling "
+                           f"to {loss[-1]:.4g}")
+        scale = max(ref, abs(vlast), 1e-12)
+        if vlast > gap_ratio * float(loss[-1]) and (vlast - loss[-1]) / scale > 0.05:
+            return verdict("overfitting",
+                           f"validation loss {vlast:.4g} is {vlast / max(loss[-1], 1e-12):.1f}x "
+                           f"the training loss {loss[-1]:.4g}: the model fits the training "
+                           "rows much better than new ones")
+    if slope < -plateau_tol and n >= 2:
+        return verdict("not converged",
+                       f"training loss still falls {-slope:.1%} per epoch over the last {w} "
+                       f"epochs ({loss[-w]:.4g} -> {loss[-1]:.4g})")
+    learnt = float(loss[-1]) / max(ref, 1e-12)
+    ev["loss_vs_initial"] = learnt
+    if learnt > underfit_ratio:
+        return verdict("underfitting",
+                       f"training loss has flattened at {loss[-1]:.4g}, still "
+                       f"{learnt:.0%} of the untrained model's {ref:.4g}: the model cannot "
+                       "fit even the training data")
+    return verdict("good fit", f"training loss flattened at {loss[-1]:.4g}"
+                   + ("" if val is None else f", validation loss {val[-1]:.4g} close to it "
+                      "and not rising"))
