@@ -293,3 +293,16 @@ def test_d2l_style_pipeline(tmp_path):
     x, y = ds.__getitems__([0, 1])
     assert x.shape == (2, 1, 64, 64) and x.dtype == chainrule.float32
     assert ds[0][0].shape == (1, 64, 64)
+
+
+def test_dataloader_uses_batch_protocol(tmp_path, monkeypatch):
+    make_split(tmp_path, "train")
+    ds = datasets.MNIST(tmp_path, transform=transforms.ToTensor())
+    monkeypatch.setattr(datasets.MNIST, "__getitem__",
+                        lambda self, i: pytest.fail("per-item access on the hot path"))
+    loader = chainrule.utils.data.DataLoader(ds, batch_size=2, shuffle=False)
+    batches = list(loader)
+    assert [tuple(x.shape) for x, _ in batches] == [(2, 1, 28, 28), (2, 1, 28, 28),
+                                                   (1, 1, 28, 28)]
+    np.testing.assert_array_equal(np.concatenate([y.numpy() for _, y in batches]),
+                                  ds.targets.numpy())
