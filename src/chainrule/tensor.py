@@ -147,6 +147,7 @@ class Tensor:
     @data.setter
     def data(self, value):
         self._data = value._data if isinstance(value, Tensor) else to_array(value)
+        self._version[0] += 1
 
     def item(self):
         if self._data.size != 1:
