@@ -64,7 +64,7 @@ def save_safetensors(tensors, path, metadata=None):
             raise TypeError(f"save_safetensors: names must be strings, got {name!r}")
         if name == "__metadata__":
             raise ValueError("save_safetensors: '__metadata__' is reserved by the format")
-        arr = np.ascontiguousarray(_array_of(name, value))
+        arr = np.require(_array_of(name, value), requirements="C")  # keeps 0-d arrays 0-d
         arr = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
         header[name] = {"dtype": FROM_NUMPY[arr.dtype.newbyteorder("=")],
                         "shape": list(arr.shape),

@@ -113,7 +113,8 @@ class _Encoder:
 
 def _npy_bytes(arr):
     buf = io.BytesIO()
-    np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    # np.require, not np.ascontiguousarray, which turns 0-d arrays into 1-d ones
+    np.lib.format.write_array(buf, np.require(arr, requirements="C"), allow_pickle=False)
     return buf.getvalue()
 
 
