@@ -57,11 +57,13 @@ _DROP = _Drop()
 def _encode(obj, arrays):
     T = _tensor_type()
     if isinstance(obj, T):
-        arrays.append(np.ascontiguousarray(obj.detach().numpy()))
-        return {"$t": len(arrays) - 1}
+        a = np.array(obj.detach().numpy(), order="C", copy=True)
+        arrays.append(a.reshape(-1))  # stored flat: 0-d arrays are not safe everywhere
+        return {"$t": [len(arrays) - 1, list(a.shape)]}
     if isinstance(obj, np.ndarray):
-        arrays.append(np.ascontiguousarray(obj))
-        return {"$a": len(arrays) - 1}
+        a = np.array(obj, order="C", copy=True)
+        arrays.append(a.reshape(-1))
+        return {"$a": [len(arrays) - 1, list(a.shape)]}
     if isinstance(obj, dict):
         return {"$d": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
     if isinstance(obj, tuple):
@@ -86,9 +88,9 @@ def _decode(obj, arrays):
     if isinstance(obj, dict):
         (tag, v), = obj.items()
         if tag == "$t":
-            return T._wrap(arrays[v].copy())
+            return T._wrap(arrays[v[0]].reshape(v[1]).copy())
         if tag == "$a":
-            return arrays[v].copy()
+            return arrays[v[0]].reshape(v[1]).copy()
         if tag == "$d":
             return {_decode(k, arrays): _decode(x, arrays) for k, x in v}
         if tag == "$u":
@@ -174,7 +176,7 @@ def save_training_state(directory, state):
     meta = _encode(state, arrays)
     T = _tensor_type()
     # a flat {name: tensor} dict: the structure travels as UTF-8 bytes in a uint8 tensor
-    payload = {str(i): T._wrap(np.ascontiguousarray(a)) for i, a in enumerate(arrays)}
+    payload = {str(i): T._wrap(a) for i, a in enumerate(arrays)}
     payload["structure"] = T._wrap(np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8).copy())
     return atomic_save(payload, os.path.join(directory, CHECKPOINT_NAME))
 

@@ -1,0 +1,123 @@
+"""fit(checkpoint_dir=..., resume=True) after a SIGKILL ends bit-identical to a run that
+was never interrupted (model, Adam state, dropout RNG, shuffling, callbacks)."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn, optim
+from chainrule.train import fit
+
+SCRIPT = textwrap.dedent("""
+    import os, sys, time
+    import numpy as np
+    import chainrule as torch
+    from chainrule import nn, optim
+    from chainrule.train import fit, Callback, EarlyStopping, GradientMonitor
+
+    out, ckpt, resume = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+    kill_at = os.environ.get("KILL_AT")
+
+    class Hang(Callback):  # signal the parent, then wait to be killed mid-epoch
+        def on_batch_end(self, batch, logs=None):
+            if kill_at and (self.trainer.epoch, batch) == tuple(map(int, kill_at.split(","))):
+                open(out + ".ready", "w").close()
+                time.sleep(60)
+
+    class EpochTracker(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.trainer.epoch = epoch
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(96, 6)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    torch.manual_seed(123)
+    net = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
+    opt = optim.Adam(net.parameters(), lr=0.01)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    fit(net, (X, y), loss=nn.CrossEntropyLoss(), optimizer=opt, epochs=5, batch_size=8,
+        validation_split=0.25, seed=7, progress=False, checkpoint_dir=ckpt, resume=resume,
+        scheduler=sched,
+        callbacks=[EpochTracker(), Hang(), GradientMonitor(verbose=False),
+                   EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=False)])
+    torch.save(net.state_dict(), out)
+""")
+
+
+def _run(script, args, env=None, wait=True):
+    full_env = dict(os.environ, **(env or {}))
+    p = subprocess.Popen([sys.executable, script, *args], env=full_env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if wait:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()
+    return p
+
+
+def _bytes(path):
+    sd = cr.load(path)
+    return {k: np.ascontiguousarray(v.numpy()).tobytes() for k, v in sd.items()}
+
+
+def test_resume_after_sigkill_is_bit_identical(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    ref = tmp_path / "ref.pt"
+    _run(script, [str(ref), str(tmp_path / "ck_ref"), "0"])
+
+    out, ck = tmp_path / "resumed.pt", tmp_path / "ck"
+    p = _run(script, [str(out), str(ck), "0"], env={"KILL_AT": "2,3"}, wait=False)
+    deadline = time.time() + 60
+    while not os.path.exists(str(out) + ".ready"):
+        assert p.poll() is None, p.stderr.read().decode()
+        assert time.time() < deadline, "the training script never reached epoch 3"
+        time.sleep(0.02)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert p.returncode == -signal.SIGKILL
+    assert not out.exists()                       # it really died before finishing
+    assert (ck / "last.ckpt").exists()            # after at least one checkpoint
+    assert not any(n.startswith("last.ckpt.tmp") for n in os.listdir(ck))
+
+    _run(script, [str(out), str(ck), "1"])
+    a, b = _bytes(ref), _bytes(out)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k] == b[k], f"{k} differs after resuming"
+
+
+def test_resume_detects_a_different_run(tmp_path):
+    # the same comparison must fail when the resumed run is not the same training
+    # (guards against a test that would pass whatever the weights)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+
+    def run(epochs, ck, resume=False, seed=1):
+        cr.manual_seed(0)
+        net = nn.Linear(3, 2)
+        fit(net, (X, y), loss=nn.CrossEntropyLoss(), optimizer=optim.SGD(net.parameters(), lr=0.1),
+            epochs=epochs, batch_size=8, seed=seed, progress=False, checkpoint_dir=ck,
+            resume=resume)
+        return net.weight.detach().numpy().tobytes()
+
+    full = run(4, tmp_path / "a")
+    run(2, tmp_path / "b")
+    assert run(4, tmp_path / "b", resume=True) == full
+    run(2, tmp_path / "c", seed=2)   # other shuffling before the checkpoint
+    assert run(4, tmp_path / "c", resume=True) != full
+    # resuming a finished run changes nothing
+    assert run(4, tmp_path / "a", resume=True) == full
+
+
+def test_resume_needs_checkpoint_dir():
+    net = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        fit(net, (np.zeros((4, 2)), np.zeros(4, dtype=np.int64)), loss=nn.CrossEntropyLoss(),
+            optimizer=optim.SGD(net.parameters(), lr=0.1), epochs=1, resume=True)
