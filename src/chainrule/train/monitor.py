@@ -75,15 +75,30 @@ class GradientMonitor(Callback):
         if kind == "exploding" and self.stop_on_explode and self.trainer is not None:
             self.trainer.request_stop("exploding_gradients")
 
+    def _ratio(self, names):
+        first, last = self.norms[names[0]][-1], self.norms[names[-1]][-1]
+        ratio = first / last if last > 0 else (math.inf if first > 0 else 1.0)
+        return first, last, ratio
+
     def _check(self, epoch):
         if self._nonfinite:
             self._flag(epoch, "exploding", "NaN/Inf gradients in " + ", ".join(sorted(self._nonfinite))
                        + ": lower the learning rate or clip gradients (clip_grad_norm=1.0)")
             return
         layers = self.layers
+        # the bias gradients are the backpropagated signals themselves (weight gradients
+        # also scale with the activations, which can hide growth in linear stacks)
+        biases = [n for n, p in self._named if p.ndim == 1 and n.endswith("bias")]
+        if len(biases) >= 2 and len(layers) >= 2:
+            first, last, ratio = self._ratio(biases)
+            if ratio > self.explode_ratio:
+                self._flag(epoch, "exploding",
+                           f"exploding gradients: the backpropagated signal grows from "
+                           f"{last:.2e} at {biases[-1]} to {first:.2e} at {biases[0]} (ratio "
+                           f"{ratio:.1e}); use a smaller init scale (Xavier) or clip gradients")
+                return
         if len(layers) >= 2:
-            first, last = self.norms[layers[0]][-1], self.norms[layers[-1]][-1]
-            ratio = first / last if last > 0 else (math.inf if first > 0 else 1.0)
+            first, last, ratio = self._ratio(layers)
             if ratio < self.vanish_ratio:
                 self._flag(epoch, "vanishing",
                            f"vanishing gradients: |grad| falls from {last:.2e} at {layers[-1]} "
