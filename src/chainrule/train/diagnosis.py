@@ -61,18 +61,26 @@ def _series(history, key):
     return np.array([np.nan if v is None else float(v) for v in vals], dtype=np.float64)
 
 
-def _rel_slope(values):
-    """Least-squares slope of the values per epoch, relative to their mean level."""
+def _rel_slope(values, with_noise=False):
+    """Least-squares slope of the values per epoch, relative to their mean level (and,
+    with_noise, whether it stands out of the epoch-to-epoch noise: |slope| > 2 s.e.)."""
     y = values[np.isfinite(values)]
     if len(y) < 2:
-        return 0.0
+        return (0.0, False) if with_noise else 0.0
     x = np.arange(len(y), dtype=np.float64)
-    slope = np.polyfit(x, y, 1)[0]
+    slope, icpt = np.polyfit(x, y, 1)
     scale = max(abs(float(np.mean(y))), 1e-12)
-    return float(slope / scale)
+    rel = float(slope / scale)
+    if not with_noise:
+        return rel
+    if len(y) < 3:
+        return rel, True
+    resid = y - (slope * x + icpt)
+    se = math.sqrt(float(np.sum(resid ** 2)) / (len(y) - 2) / float(np.sum((x - x.mean()) ** 2)))
+    return rel, abs(slope) > 2 * se
 
 
-def diagnose(history, *, window=None, plateau_tol=0.01, overfit_rise=0.1, gap_ratio=1.5,
+def diagnose(history, *, window=None, plateau_tol=0.01, overfit_rise=0.1, gap_ratio=2.0,
              underfit_ratio=0.5, initial_loss=None):
     """Diagnose a History (or a dict of per-epoch lists with 'loss' and maybe 'val_loss').
 
@@ -83,7 +91,8 @@ def diagnose(history, *, window=None, plateau_tol=0.01, overfit_rise=0.1, gap_ra
       while training loss kept falling, or validation loss ends more than `gap_ratio`
       times the training loss (and clearly above it);
     - not converged: training loss still falls by more than `plateau_tol` (1%) of its
-      level per epoch over the last `window` epochs (default: last third, >= 3);
+      level per epoch over the last `window` epochs (default: last third, >= 3), or
+      falls steadily (in >= 80% of epochs) with no flattening (too small a learning rate);
     - underfitting: the curve is flat but the loss is still more than `underfit_ratio`
       of the loss of the untrained model (training learnt little), with train and
       validation close together;
@@ -119,7 +128,7 @@ def diagnose(history, *, window=None, plateau_tol=0.01, overfit_rise=0.1, gap_ra
 
     w = window or max(3, n // 3)
     w = min(w, n)
-    slope = _rel_slope(loss[-w:])
+    slope, significant = _rel_slope(loss[-w:], with_noise=True)
     ev["train_slope_last"] = slope
     ref = initial_loss if initial_loss is not None and math.isfinite(initial_loss) else float(loss[0])
     ev["initial_loss"] = ref
@@ -139,15 +148,26 @@ def diagnose(history, *, window=None, plateau_tol=0.01, overfit_rise=0.1, gap_ra
                            f"rose {rise:.0%} to {vlast:.4g} while training loss kept falling "
                            f"to {loss[-1]:.4g}")
         scale = max(ref, abs(vlast), 1e-12)
-        if vlast > gap_ratio * float(loss[-1]) and (vlast - loss[-1]) / scale > 0.05:
+        if vlast > gap_ratio * float(loss[-1]) and (vlast - loss[-1]) / scale > 0.1:
             return verdict("overfitting",
-                           f"validation loss {vlast:.4g} is {vlast / max(loss[-1], 1e-12):.1f}x "
+                           f"validation loss {vlast:.4g} is {vlast / max(loss[-1], 1e-12):.3g}x "
                            f"the training loss {loss[-1]:.4g}: the model fits the training "
                            "rows much better than new ones")
-    if slope < -plateau_tol and n >= 2:
+    if slope < -plateau_tol and significant and n >= 2:
         return verdict("not converged",
                        f"training loss still falls {-slope:.1%} per epoch over the last {w} "
                        f"epochs ({loss[-w]:.4g} -> {loss[-1]:.4g})")
+    # slow but steady: falling almost every epoch and not flattening (the last epochs
+    # fall at least half as fast as the run's average): a learning rate too small
+    if n >= 3:
+        slope_all = _rel_slope(loss)
+        falling = float(np.mean(np.diff(loss) < 0))
+        ev["train_slope_all"], ev["epochs_falling"] = slope_all, falling
+        if slope_all < 0 and falling >= 0.8 and slope <= 0.5 * slope_all:
+            return verdict("not converged",
+                           f"training loss falls slowly but steadily ({-slope:.2%} per epoch, "
+                           f"in {falling:.0%} of the epochs) without flattening: training "
+                           "stopped long before the minimum")
     learnt = float(loss[-1]) / max(ref, 1e-12)
     ev["loss_vs_initial"] = learnt
     if learnt > underfit_ratio:
@@ -155,6 +175,8 @@ def diagnose(history, *, window=None, plateau_tol=0.01, overfit_rise=0.1, gap_ra
                        f"training loss has flattened at {loss[-1]:.4g}, still "
                        f"{learnt:.0%} of the untrained model's {ref:.4g}: the model cannot "
                        "fit even the training data")
-    return verdict("good fit", f"training loss flattened at {loss[-1]:.4g}"
-                   + ("" if val is None else f", validation loss {val[-1]:.4g} close to it "
-                      "and not rising"))
+    return verdict("good fit", f"training loss flattened at {loss[-1]:.4g} "
+                   f"({learnt:.1%} of the untrained model's)"
+                   + ("" if val is None else f"; validation loss {val[-1]:.4g} is not rising "
+                      f"and the gap to training is {abs(ev['gap']) / max(ref, 1e-12):.1%} of the "
+                      "initial loss"))
