@@ -24,6 +24,11 @@ def _plt():
     return plt
 
 
+def _int_epochs(ax):
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _finish(fig, path):
     fig.tight_layout()
     if path is not None:
@@ -68,6 +73,7 @@ def plot_history(history, path=None, metrics=None, monitor="val_loss", logy="aut
                                               and vals.max() / vals.min() > 50):
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
+        _int_epochs(ax)
         ax.set_ylabel(key)
         ax.set_title(key)
         ax.grid(alpha=0.3)
@@ -95,6 +101,7 @@ def plot_k_fold(result, path=None, key="loss"):
         ax.plot(e, np.mean([h.history[f"val_{key}"][:n] for h in hs], 0), color="C1", lw=2.5,
                 ls="--", label="validation (mean)")
     ax.set_xlabel("epoch")
+    _int_epochs(ax)
     ax.set_ylabel(key)
     ax.set_title(f"{result.k}-fold cross-validation: {key}")
     ax.grid(alpha=0.3)
