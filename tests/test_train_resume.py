@@ -121,3 +121,14 @@ def test_resume_needs_checkpoint_dir():
     with pytest.raises(ValueError, match="checkpoint_dir"):
         fit(net, (np.zeros((4, 2)), np.zeros(4, dtype=np.int64)), loss=nn.CrossEntropyLoss(),
             optimizer=optim.SGD(net.parameters(), lr=0.1), epochs=1, resume=True)
+
+
+def test_resume_without_a_checkpoint_starts_from_scratch(tmp_path, capsys):
+    X = np.random.default_rng(0).normal(size=(20, 2)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    cr.manual_seed(0)
+    net = nn.Linear(2, 2)
+    h = fit(net, (X, y), loss=nn.CrossEntropyLoss(), optimizer=optim.SGD(net.parameters(), lr=0.1),
+            epochs=2, checkpoint_dir=tmp_path / "new", resume=True)
+    assert len(h) == 2 and "starting from scratch" in capsys.readouterr().out
+    assert (tmp_path / "new" / "last.ckpt").exists()

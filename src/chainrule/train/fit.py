@@ -260,9 +260,9 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",
     start_epoch = 0
 
     state = load_training_state(checkpoint_dir) if resume else None
-    if resume and state is None and not os.path.isdir(checkpoint_dir):
-        raise ValueError(f"resume=True but there is no checkpoint directory {checkpoint_dir!r}")
     show = Progress(progress, epochs)
+    if resume and state is None:  # first run of a script that always resumes
+        show.message(f"no checkpoint in {os.fspath(checkpoint_dir)!r} yet: starting from scratch")
     try:
         model.stop_training = False
     except (AttributeError, TypeError):
@@ -316,7 +316,8 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",
                     bad = (b, "gradients are NaN/Inf")
             if bad is not None:
                 msg = (f"epoch {epoch + 1}, batch {b + 1}: {bad[1]}; training stopped")
-                if prev_weights is not None:
+                # a bad loss means the last step already spoiled the weights: undo it
+                if prev_weights is not None and bad[1].startswith("loss"):
                     with cr.no_grad():
                         for p, w in zip(model_params, prev_weights):
                             p.copy_(w)
