@@ -1,0 +1,196 @@
+"""d2l's models, losses and training loops of chapters 3-5: linreg, squared_loss, sgd,
+accuracy, evaluate_accuracy / evaluate_loss, Accumulator, train_epoch_ch3, train_ch3,
+predict_ch3, Timer, try_gpu / try_all_gpus."""
+import time
+from collections import namedtuple
+
+import numpy as np
+
+from .. import autograd, nn, optim
+from ..ops.linalg import matmul
+from .data import get_fashion_mnist_labels
+from .plotting import Animator, show_images
+
+__all__ = ["linreg", "squared_loss", "sgd", "accuracy", "evaluate_accuracy", "evaluate_loss",
+           "Accumulator", "train_epoch_ch3", "train_ch3", "predict_ch3", "Timer", "try_gpu",
+           "try_all_gpus", "num_gpus", "TrainResult"]
+
+TrainResult = namedtuple("TrainResult", "train_loss train_acc test_acc")
+
+
+def linreg(X, w, b):
+    """The linear regression model."""
+    return matmul(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    """Per-example squared loss, halved (d2l's convention)."""
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def sgd(params, lr, batch_size):
+    """Minibatch SGD in place; gradients are zeroed afterwards."""
+    with autograd.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+def accuracy(y_hat, y):
+    """Number of correct predictions (a float, not a fraction)."""
+    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(dim=1)
+    cmp = y_hat.type(y.dtype) == y
+    return float(cmp.type(y.dtype).sum())
+
+
+class Accumulator:
+    """Running sums over n variables."""
+
+    def __init__(self, n):
+        self.data = [0.0] * n
+
+    def add(self, *args):
+        if len(args) != len(self.data):
+            raise ValueError(f"Accumulator holds {len(self.data)} sums, got {len(args)} "
+                             "values")
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+
+    def reset(self):
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx):
+        return self.data[idx]
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        return f"Accumulator({self.data})"
+
+
+def evaluate_accuracy(net, data_iter):
+    """Accuracy of `net` over a dataset (eval mode, no gradients)."""
+    if isinstance(net, nn.Module):
+        net.eval()
+    metric = Accumulator(2)  # correct predictions, predictions
+    with autograd.no_grad():
+        for X, y in data_iter:
+            metric.add(accuracy(net(X), y), y.numel())
+    return metric[0] / metric[1]
+
+
+def evaluate_loss(net, data_iter, loss):
+    """Average loss of `net` over a dataset."""
+    metric = Accumulator(2)  # sum of losses, number of examples
+    with autograd.no_grad():
+        for X, y in data_iter:
+            out = net(X)
+            y = y.reshape(out.shape)
+            l = loss(out, y)
+            metric.add(_loss_sum(l, y), y.shape[0] if len(y.shape) else 1)
+    return metric[0] / metric[1]
+
+
+def _loss_sum(l, y):
+    # d2l's losses use reduction='none'; a mean-reduced loss is scaled back to a sum so
+    # the reported average is right either way
+    if l.numel() == 1 and len(y.shape) and y.shape[0] > 1:
+        return float(l.sum()) * y.shape[0]
+    return float(l.sum())
+
+
+def train_epoch_ch3(net, train_iter, loss, updater):
+    """One epoch; returns (average training loss, training accuracy).
+
+    `updater` is a chainrule.optim optimizer, or d2l's `updater(batch_size)` callable
+    (e.g. wrapping d2l.sgd) for models written from scratch."""
+    if isinstance(net, nn.Module):
+        net.train()
+    metric = Accumulator(3)  # sum of losses, correct predictions, examples
+    for X, y in train_iter:
+        y_hat = net(X)
+        l = loss(y_hat, y)
+        if isinstance(updater, optim.Optimizer):
+            updater.zero_grad()
+            l.mean().backward()
+            updater.step()
+        else:
+            l.sum().backward()
+            updater(X.shape[0])
+        metric.add(_loss_sum(l.detach(), y), accuracy(y_hat.detach(), y), y.numel())
+    return metric[0] / metric[2], metric[1] / metric[2]
+
+
+def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, animator=None,
+              check=True):
+    """Train for num_epochs, plotting train loss, train and test accuracy per epoch.
+
+    As in d2l, ends by asserting train loss < 0.5 and both accuracies > 0.7 (`check=False`
+    skips that, for short demo runs). Pass your own `Animator` to keep or save the figure.
+    Returns the last epoch's (train_loss, train_acc, test_acc)."""
+    if animator is None:
+        animator = Animator(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
+                            legend=["train loss", "train acc", "test acc"])
+    train_loss = train_acc = test_acc = float("nan")
+    for epoch in range(num_epochs):
+        train_loss, train_acc = train_epoch_ch3(net, train_iter, loss, updater)
+        test_acc = evaluate_accuracy(net, test_iter)
+        animator.add(epoch + 1, (train_loss, train_acc, test_acc))
+    if check:
+        assert train_loss < 0.5, f"train loss {train_loss:.4f} is not below 0.5"
+        assert 0.7 < train_acc <= 1, f"train accuracy {train_acc:.4f} is not above 0.7"
+        assert 0.7 < test_acc <= 1, f"test accuracy {test_acc:.4f} is not above 0.7"
+    return TrainResult(train_loss, train_acc, test_acc)
+
+
+def predict_ch3(net, test_iter, n=6, labels_fn=get_fashion_mnist_labels):
+    """Show the first n test images titled with their true and predicted labels;
+    returns the axes."""
+    for X, y in test_iter:
+        break
+    if isinstance(net, nn.Module):
+        net.eval()
+    with autograd.no_grad():
+        preds = labels_fn(net(X).argmax(dim=1))
+    trues = labels_fn(y)
+    titles = [true + "\n" + pred for true, pred in zip(trues, preds)]
+    h, w = X.shape[-2], X.shape[-1]
+    return show_images(X[0:n].reshape((n, h, w)), 1, n, titles=titles[0:n])
+
+
+class Timer:
+    """Record multiple running times."""
+
+    def __init__(self):
+        self.times = []
+        self.start()
+
+    def start(self):
+        self.tik = time.perf_counter()
+
+    def stop(self):
+        self.times.append(time.perf_counter() - self.tik)
+        return self.times[-1]
+
+    def avg(self):
+        return sum(self.times) / len(self.times)
+
+    def sum(self):
+        return sum(self.times)
+
+    def cumsum(self):
+        return np.array(self.times).cumsum().tolist()
+
+
+def num_gpus():
+    return 0  # chainrule computes on the CPU with NumPy
+
+
+def try_gpu(i=0):
+    """d2l returns the i-th GPU if there is one, else the CPU; here always the CPU."""
+    return "cpu"
+
+
+def try_all_gpus():
+    return ["cpu"]
