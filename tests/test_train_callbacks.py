@@ -203,8 +203,10 @@ def test_nan_loss_stops_and_keeps_last_good_weights():
     cr.manual_seed(0)
     net = nn.Linear(4, 1)
     w = Weights()
-    h = fit(net, (X, Y), loss=nn.MSELoss(), optimizer=optim.SGD(net.parameters(), lr=10.0),
-            epochs=50, metrics=(), callbacks=[w, TerminateOnNaN()], batch_size=8, progress=False)
+    with np.errstate(all="ignore"):
+        h = fit(net, (X, Y), loss=nn.MSELoss(), optimizer=optim.SGD(net.parameters(), lr=10.0),
+                epochs=50, metrics=(), callbacks=[w, TerminateOnNaN()], batch_size=8,
+                progress=False)
     assert h.stop_reason == "nan"
     assert math.isnan(h["loss"][-1]) and len(h) < 50
     note = h.notes[0]
