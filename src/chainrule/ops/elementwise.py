@@ -51,7 +51,7 @@ def mul(a, b):
 
 def div(a, b, rounding_mode=None):
     if rounding_mode == "floor":
-        return binary(FLOORDIV, a, b)
+        return floor_divide(a, b)
     if rounding_mode == "trunc":
         want = promote(_operand(a, "div"), _operand(b, "div"))
         return trunc(binary(DIV, a, b, float_result=True)).to(want)
@@ -60,11 +60,23 @@ def div(a, b, rounding_mode=None):
     return binary(DIV, a, b, float_result=True)
 
 
+def _check_int_divisor(name, a, b):
+    # NumPy quietly returns 0 for integer x // 0; PyTorch raises, and so do we
+    a, b = _operand(a, name), _operand(b, name)
+    if np.dtype(promote(a, b)).kind in "iub":
+        divisor = b._data if isinstance(b, Tensor) else np.asarray(b)
+        if np.any(divisor == 0):
+            raise ZeroDivisionError(f"{name}: integer division by zero (the divisor holds "
+                                    "zeros); use floating-point tensors to get inf/nan")
+
+
 def floor_divide(a, b):
+    _check_int_divisor("floor_divide", a, b)
     return binary(FLOORDIV, a, b)
 
 
 def remainder(a, b):
+    _check_int_divisor("remainder", a, b)
     return binary(REMAINDER, a, b)
 
 
@@ -166,6 +178,10 @@ def round(x, decimals=0):
 def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if x._data.dtype.kind != "f" and any(
+            isinstance(b, float) or (isinstance(b, Tensor) and b._data.dtype.kind == "f")
+            for b in (min, max)):
+        x = x.to(promote(x, *[b for b in (min, max) if b is not None]))  # as PyTorch
     lo = min._data if isinstance(min, Tensor) else min
     hi = max._data if isinstance(max, Tensor) else max
     return apply1(CLAMP, x, lo, hi)
@@ -181,6 +197,13 @@ def where(condition, input=None, other=None):
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a, b = _operand(input, "where"), _operand(other, "where")
+    shapes = [np.shape(v._data if isinstance(v, Tensor) else v) for v in (cond, a, b)]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise RuntimeError(f"where: condition, input and other have shapes {shapes[0]}, "
+                           f"{shapes[1]} and {shapes[2]}, which cannot be broadcast together "
+                           "(sizes must match or be 1, aligned from the right)") from None
     want = promote(a, b)
     a = a.to(want) if isinstance(a, Tensor) and a._data.dtype != want else a
     b = b.to(want) if isinstance(b, Tensor) and b._data.dtype != want else b
