@@ -170,6 +170,7 @@ class Trainer:
     def __init__(self, model, optimizer, params):
         self.model, self.optimizer, self.params = model, optimizer, params
         self.stop_training, self.stop_reason, self.messages = False, None, []
+        self.epoch = 0  # the current epoch, from 0
 
     def request_stop(self, reason, message=None):
         self.stop_training = True
@@ -291,6 +292,7 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",
     prev_weights = None
     for epoch in range(start_epoch, epochs):
         t0 = time.perf_counter()
+        trainer.epoch = epoch
         model.train()
         cblist.call("on_epoch_begin", epoch, {})
         lr = float(optimizer.param_groups[0]["lr"])
