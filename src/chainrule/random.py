@@ -13,7 +13,16 @@ class Generator:
         self._seed = 0
 
     def manual_seed(self, seed):
-        self._seed = int(seed)
+        try:
+            seed = int(seed)
+        except (TypeError, ValueError):
+            raise TypeError(f"manual_seed: the seed must be an integer, got "
+                            f"{type(seed).__name__} {seed!r}") from None
+        if -2 ** 63 <= seed < 0:  # PyTorch reads negative seeds as unsigned 64-bit
+            seed += 2 ** 64
+        if not 0 <= seed < 2 ** 64:
+            raise RuntimeError(f"manual_seed: the seed must be in [-2**63, 2**64), got {seed}")
+        self._seed = seed
         self._rng = np.random.default_rng(self._seed)
         return self
 
@@ -102,7 +111,20 @@ def bernoulli(p, generator=None):
 
 
 def multinomial(probs, num_samples, replacement=False, generator=None):
-    p = probs._data / probs._data.sum(-1, keepdims=True)
+    w = probs._data
+    if w.ndim not in (1, 2) or w.shape[-1] == 0:
+        raise RuntimeError(f"multinomial: expected a 1-D or 2-D tensor of weights with at "
+                           f"least one category, got shape {tuple(w.shape)}")
+    if not (np.isfinite(w).all() and (w >= 0).all()):
+        raise RuntimeError("multinomial: probability tensor contains either inf, nan or an "
+                           "element < 0 (weights must be finite and non-negative)")
+    if (w.sum(-1) <= 0).any():
+        raise RuntimeError("multinomial: each row of weights must have a positive sum, got a "
+                           "row of zeros")
+    if not replacement and num_samples > w.shape[-1]:
+        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without "
+                           f"replacement from {w.shape[-1]} categories (use replacement=True)")
+    p = w / w.sum(-1, keepdims=True)
     rng = _rng(generator)
     rows = np.atleast_2d(p)
     out = np.stack([rng.choice(len(r), num_samples, replace=replacement, p=r) for r in rows])
