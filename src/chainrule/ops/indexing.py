@@ -94,8 +94,20 @@ def _index_error(x, index, err):
 
 def getitem(x, index):
     idx, basic = convert_index(index)
+    if not basic and any(type(i) is int for i in idx):
+        # PyTorch applies integer indices first (as selects), then the advanced ones;
+        # NumPy would count the ints as advanced and may move dimensions to the front
+        first = tuple(i if type(i) is int or i is None or i is Ellipsis else
+                      (slice(None),) * max(np.ndim(i), 1) if not isinstance(i, slice) else i
+                      for i in idx)
+        first = tuple(s for i in first for s in (i if type(i) is tuple else (i,)))
+        rest = tuple(slice(None) if i is None or isinstance(i, slice) else i
+                     for i in idx if type(i) is not int)
+        return getitem(getitem(x, first), rest)
     try:
         if basic:
+            if Ellipsis not in idx:
+                idx = idx + (Ellipsis,)  # NumPy then returns a 0-d view, not a scalar copy
             out = apply1(SLICE, x, idx, x._data.shape)
             if out._data.base is not None:
                 out._version = x._version

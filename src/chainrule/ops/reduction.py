@@ -21,7 +21,7 @@ def _axes(x, dim):
         return None
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     axes = tuple(sorted({x._dim(d) for d in dims}))
-    return axes if axes else None
+    return axes if axes and x._data.ndim else None  # a 0-d tensor has no axis to name
 
 
 def _kept_shape(shape, axes):
@@ -112,6 +112,8 @@ def prod(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     ax = None if dim is None else (x._dim(dim),)
+    if not x._data.ndim:
+        ax = None
     shape = x._data.shape
     return apply1(PROD, x, ax, keepdim, _kept_shape(shape, ax), shape)
 
@@ -223,7 +225,10 @@ def count_nonzero(x, dim=None):
 
 
 def cumsum(x, dim, dtype=None):
-    return apply1(CUMSUM, x, x._dim(dim))
+    d = x._dim(dim)
+    if not x._data.ndim:  # NumPy's cumsum would flatten a 0-d input to shape (1,)
+        return apply1(CUMSUM, x.reshape(1), 0).reshape(())
+    return apply1(CUMSUM, x, d)
 
 
 CUMSUM = Op("CumsumBackward0", lambda x, d: np.cumsum(x, axis=d),

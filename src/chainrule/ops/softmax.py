@@ -57,4 +57,7 @@ def log_softmax(x, dim=None, dtype=None):
 
 def logsumexp(x, dim, keepdim=False):
     x = to_float(x)
-    return apply1(LOGSUMEXP, x, x._dim(dim), keepdim)
+    d = x._dim(dim)
+    if not x._data.ndim:
+        return apply1(LOGSUMEXP, x.reshape(1), 0, False)
+    return apply1(LOGSUMEXP, x, d, keepdim)
