@@ -1,5 +1,6 @@
 """Basic layers: Linear, LazyLinear, Identity, Flatten, Dropout."""
 import math
+import numbers
 
 import numpy as np
 
@@ -27,6 +28,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        for name, v in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+                raise ValueError(f"Linear: {name} must be a non-negative integer, got {v!r}")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(_empty(out_features, in_features, dtype=dtype))
         if bias:

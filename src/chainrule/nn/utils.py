@@ -16,6 +16,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                     foreach=None):
     """Scale all gradients together so their joint norm is at most max_norm; returns the
     norm before clipping (as a tensor)."""
+    if not float(max_norm) >= 0:  # a negative bound would flip every gradient's sign
+        raise ValueError(f"clip_grad_norm_: max_norm must be a non-negative number, got "
+                         f"{max_norm!r}")
     grads = [p.grad for p in _params(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     if not grads:

@@ -135,9 +135,17 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
+        if not (isinstance(state_dict, dict) and isinstance(state_dict.get("state"), dict)
+                and isinstance(state_dict.get("param_groups"), (list, tuple))):
+            raise ValueError("optimizer.load_state_dict: expected a dict with a 'state' dict "
+                             "and a 'param_groups' list (from optimizer.state_dict()), got "
+                             + (f"keys {sorted(map(str, state_dict))}"
+                                if isinstance(state_dict, dict) else type(state_dict).__name__))
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError("loaded state dict has a different number of parameter groups")
+            raise ValueError(f"loaded state dict has a different number of parameter groups "
+                             f"({len(saved_groups)}) than this optimizer "
+                             f"({len(self.param_groups)})")
         for mine, saved in zip(self.param_groups, saved_groups):
             if len(mine["params"]) != len(saved["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't "
