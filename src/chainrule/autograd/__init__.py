@@ -1,6 +1,7 @@
 """Reverse-mode automatic differentiation: backward, grad, gradcheck, grad modes."""
 import numpy as np
 
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)

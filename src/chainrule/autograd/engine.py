@@ -6,6 +6,7 @@ import heapq
 import numpy as np
 
 from . import grad_mode
+from .anomaly import _enabled as _anomaly, check_backward
 from .function import Node
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
@@ -97,6 +98,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
     prev_mode = grad_mode._state[0]
     grad_mode._state[0] = bool(create_graph)
     pop, push = heapq.heappop, heapq.heappush
+    anomaly = _anomaly[0]  # read once per backward, not per node
     try:
         while heap:
             node = pop(heap)[1]
@@ -123,6 +125,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
                 if e is None:
                     continue
                 gi = rules[i](g, out, *args, *node.params)
+                if anomaly:
+                    check_backward(node, i, gi, g)
                 if type(e) is Node:
                     if gi.shape != e.shape:
                         gi = _fit(gi, e.shape)

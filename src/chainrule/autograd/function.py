@@ -10,6 +10,7 @@ each gradient down to its input's shape once, centrally.
 import itertools
 
 from . import grad_mode
+from .anomaly import _enabled as _anomaly
 
 
 class Op:
@@ -82,6 +83,9 @@ def record(op, inputs, arrays, params, out_tensor):
     node.retain = None
     out_tensor.grad_fn = node
     out_tensor.requires_grad = True
+    if _anomaly[0]:
+        from .anomaly import check_forward
+        check_forward(node, arrays, params, out)
     return out_tensor
 
 
