@@ -36,6 +36,10 @@ MAX_TREE_BYTES = 64 * 1024 * 1024
 MAX_NPY_HEADER = 4096        # NumPy writes 64..~200-byte headers for these dtypes
 MAX_DEPTH = 200
 DEFLATE_MAX_RATIO = 1032     # no DEFLATE stream expands more than this
+# save() never compresses; a compressed entry (from another zip tool) may expand freely up
+# to this size, beyond it at most by this ratio, so a small file cannot demand gigabytes
+COMPRESSED_FREE_BYTES = 64 * 1024 * 1024
+COMPRESSED_MAX_RATIO = 100
 _ARRAY_DTYPES = {d.name: d.np for d in dtypes.ALL}
 
 
@@ -215,6 +219,11 @@ def _load_array(zf, info, dtype, shape, name, file_size):
     if not lo <= info.file_size <= hi:
         _refuse(name, f"{info.filename} declares {info.file_size} bytes but an array of "
                       f"{dtype} {list(shape)} needs {expected} plus a small header")
+    if info.compress_type != zipfile.ZIP_STORED and info.file_size > COMPRESSED_FREE_BYTES \
+            and info.file_size > info.compress_size * COMPRESSED_MAX_RATIO:
+        _refuse(name, f"{info.filename} expands {info.compress_size} compressed bytes to "
+                      f"{info.file_size}; refusing more than {COMPRESSED_MAX_RATIO}x for "
+                      "large entries (zip bomb?)")
     if info.file_size > max(info.compress_size, 1) * DEFLATE_MAX_RATIO or \
             info.compress_size > file_size:
         _refuse(name, f"{info.filename}: sizes in the zip directory are impossible for "

@@ -50,6 +50,12 @@ def _pair(data, name):
         raise ValueError(f"{name}: X has {len(X)} rows but y has {len(y)}; they must match")
     if len(X) == 0:
         raise ValueError(f"{name}: no rows")
+    for role, t in (("X", X), ("y", y)):  # NaN data would only show up as a NaN loss
+        arr = t.detach().numpy()
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            row = int(np.argwhere(~np.isfinite(arr))[0][0])
+            raise ValueError(f"{name}: {role} contains NaN or Inf (first in row {row}); "
+                             "expected finite numbers: drop or impute those rows")
     return X, y
 
 
