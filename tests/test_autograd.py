@@ -7,8 +7,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.autograd import gradcheck, gradgradcheck
-from conftest import requires_torch
-from helpers import torch
+from helpers import torch, requires_torch
 
 
 def test_backward_of_non_scalar_needs_gradient():

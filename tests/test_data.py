@@ -9,7 +9,7 @@ import pytest
 import chainrule as cr
 from chainrule.utils import data
 from chainrule.utils.data import DataLoader, TensorDataset
-from conftest import requires_torch, torch
+from helpers import requires_torch, torch
 
 
 def _structure(batch):

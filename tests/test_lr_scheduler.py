@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from conftest import requires_torch, torch
+from helpers import requires_torch, torch
 
 SCHEDULES = [
     ("StepLR", dict(step_size=3, gamma=0.5)),

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from conftest import requires_torch
-from helpers import compare, torch
+from helpers import compare, torch, requires_torch
 
 pytestmark = requires_torch
 DTYPES = [np.float32, np.float64]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from conftest import requires_torch, torch
+from helpers import requires_torch, torch
 
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-11, atol=1e-12)}
 

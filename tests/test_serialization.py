@@ -16,7 +16,7 @@ from chainrule import serialization
 from chainrule._safetensors import SafetensorsError
 from chainrule.serialization import UnsafeFileError
 
-from conftest import requires_torch, torch
+from helpers import requires_torch, torch
 
 DTYPES = ["float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"]
 

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from conftest import requires_torch
-from helpers import torch
+from helpers import torch, requires_torch
 
 
 def test_creation_defaults_match_pytorch():

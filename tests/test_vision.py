@@ -11,7 +11,7 @@ from chainrule.vision import datasets, transforms
 from chainrule.vision.datasets import download as dl
 from chainrule.vision.idx import write_idx
 
-from conftest import requires_torch, torch
+from helpers import requires_torch, torch
 
 N = 5
 
