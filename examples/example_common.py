@@ -22,7 +22,7 @@ def make_parser(description):
                         help="folder holding FashionMNIST/raw/*-ubyte[.gz] (d2l's ../data)")
     parser.add_argument("--epochs", type=int, default=None, help="default: 10")
     parser.add_argument("--quick", action="store_true",
-                        help="3 epochs, for a smoke test (skips d2l's final accuracy asserts)")
+                        help="2 epochs, for a smoke test (skips d2l's final accuracy asserts)")
     parser.add_argument("--out", default="figures", help="folder for the PNG figures")
     parser.add_argument("--seed", type=int, default=0)
     return parser
@@ -37,7 +37,7 @@ def load_data(args):
         name = "digits"
     batch_size, epochs = SETTINGS[name]
     if args.quick:
-        epochs = 3
+        epochs = 2
     if args.epochs is not None:
         epochs = args.epochs
     if name == "digits":

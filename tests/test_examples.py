@@ -1,0 +1,74 @@
+"""Each example script runs offline with small settings and prints its key results."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name, *args, cwd):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, str(EXAMPLES / name), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_preliminaries(tmp_path):
+    out = run_example("preliminaries.py", cwd=tmp_path)
+    assert "tensor([0., 2., 4., 6.])" in out
+    assert out.rstrip().endswith("all checks passed")
+
+
+def test_activations_write_labelled_pngs(tmp_path):
+    out = run_example("activations.py", "--out", str(tmp_path / "figs"), cwd=tmp_path)
+    for name in ("relu", "relu_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad"):
+        png = tmp_path / "figs" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    assert "largest sigmoid gradient 0.2500" in out and "largest tanh gradient 1.0000" in out
+
+
+def test_linear_regression_concise_recovers_parameters(tmp_path):
+    out = run_example("linear_regression_concise.py", "--epochs", "3", cwd=tmp_path)
+    worst = float(re.search(r"largest absolute error: ([0-9.]+)", out).group(1))
+    assert worst < 0.05
+    assert "error in estimating w" in out and "error in estimating b" in out
+
+
+def _final_test_acc(out):
+    return float(re.search(r"final: .*test acc ([0-9.]+)", out).group(1))
+
+
+# the two-hidden-layer dropout net starts slowly from N(0, 0.01) weights
+@pytest.mark.parametrize("script,stem,epochs", [
+    ("softmax_regression.py", "softmax_regression", 2), ("mlp.py", "mlp", 2),
+    ("dropout.py", "dropout", 4)])
+def test_classifiers_fall_back_to_digits_and_learn(tmp_path, script, stem, epochs):
+    out = run_example(script, "--quick", "--epochs", str(epochs), "--root",
+                      str(tmp_path / "no-data"), "--out", str(tmp_path / "figs"), cwd=tmp_path)
+    assert "Fashion-MNIST not found" in out and "dataset: digits" in out
+    assert f"epoch {epochs}:" in out and f"epoch {epochs + 1}:" not in out
+    assert _final_test_acc(out) > 0.3  # ten classes: chance is 0.1
+    for kind in ("curves", "predictions"):
+        assert (tmp_path / "figs" / f"{stem}_{kind}.png").stat().st_size > 1000
+
+
+def test_softmax_regression_own_loop_agrees_with_d2l(tmp_path):
+    out = run_example("softmax_regression.py", "--dataset", "digits", "--epochs", "2",
+                      "--out", str(tmp_path), cwd=tmp_path)
+    assert "Fashion-MNIST not found" not in out
+    own = float(re.search(r"test images: ([0-9.]+) %", out).group(1)) / 100
+    assert abs(own - _final_test_acc(out)) < 1e-4
+
+
+def test_weight_decay_shrinks_the_weights(tmp_path):
+    out = run_example("weight_decay.py", "--quick", "--dataset", "digits", "--epochs", "2",
+                      "--out", str(tmp_path), cwd=tmp_path)
+    norms = re.search(r"shrank \|\|w\|\| from ([0-9.]+) to ([0-9.]+)", out)
+    assert float(norms.group(2)) < 0.5 * float(norms.group(1))
+    assert _final_test_acc(out) > 0.3
+    assert (tmp_path / "weight_decay_wd3.png").exists()
