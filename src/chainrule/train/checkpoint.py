@@ -168,8 +168,20 @@ def load_file(path):
 
 
 # ---- the whole training state -----------------------------------------------------------
+def _remove_stale_temporaries(directory):
+    # a process killed mid-write leaves its temporary behind; the checkpoint itself is
+    # intact, but without this every crash would leave a checkpoint-sized file on disk
+    for entry in os.listdir(directory):
+        if entry.startswith((CHECKPOINT_NAME + ".tmp", "." + CHECKPOINT_NAME + ".tmp")):
+            try:
+                os.remove(os.path.join(directory, entry))
+            except OSError:
+                pass
+
+
 def save_training_state(directory, state):
     os.makedirs(directory, exist_ok=True)
+    _remove_stale_temporaries(directory)
     # the structure goes through JSON-able encoding first so that int keys (optimizer
     # state), tuples and 128-bit generator states survive any safe container
     arrays = []
