@@ -1,0 +1,65 @@
+"""The `chainrule` command: train, evaluate, predict, plot and list data sets from the
+shell, with no Python to write.
+
+    chainrule train                      # an MLP on the built-in digits, ~10 s
+    chainrule evaluate runs/<name>
+    chainrule predict runs/<name> inputs.npy
+    chainrule plot runs/<name>
+    chainrule datasets
+
+Mistakes in the input (flags, files, data) are reported in one line on stderr with
+exit status 2."""
+import os
+import sys
+
+from ._common import (EXIT_USAGE, ArgumentParser, CLIError, HelpFormatter, limit_blas_threads,
+                      one_line)
+
+__all__ = ["main", "build_parser", "CLIError"]
+
+EPILOG = """examples:
+  chainrule train                          train an MLP on digits, see the run folder
+  chainrule train --help                   every training option
+  chainrule evaluate runs/<name>           test-set score of a saved run
+  chainrule predict runs/<name> x.csv      predictions as CSV
+  chainrule plot runs/<name>               curves, confusion matrix, gradient flow
+  chainrule datasets                       what data is available and where"""
+
+
+def build_parser():
+    from . import datasets, evaluate, plot, predict, train
+    parser = ArgumentParser(
+        prog="chainrule", formatter_class=HelpFormatter, epilog=EPILOG,
+        description="Train and inspect neural networks (Dive into Deep Learning, ch. 2-5) "
+                    "from the command line.")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module in (train, evaluate, predict, plot, datasets):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not hasattr(args, "run"):
+            parser.print_help()
+            return 0
+        limit_blas_threads()
+        return int(args.run(args) or 0)
+    except CLIError as err:
+        sys.stderr.write(f"chainrule: error: {one_line(err)}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("chainrule: interrupted (a run folder can be continued with "
+                         "`chainrule train --resume RUN`)\n")
+        return 130
+    except BrokenPipeError:  # `chainrule predict ... | head`
+        return 0
+    except Exception as err:  # a bug, not a user mistake: still one line unless asked
+        if os.environ.get("CHAINRULE_TRACEBACK"):
+            raise
+        sys.stderr.write(f"chainrule: internal error: {type(err).__name__}: {one_line(err)} "
+                         "(set CHAINRULE_TRACEBACK=1 to see where)\n")
+        return 1

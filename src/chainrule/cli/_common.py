@@ -1,0 +1,54 @@
+"""What every command shares: the one-line error, the argument parser that reports
+mistakes in one line, and small printing helpers."""
+import argparse
+import os
+import sys
+
+EXIT_USAGE = 2
+
+
+class CLIError(Exception):
+    """A mistake in what the user asked for (flags, files, data): reported as one line
+    on stderr with exit status 2, never as a traceback."""
+
+
+def one_line(text):
+    """Collapse a (possibly multi-line) message into one line."""
+    parts = [p.strip() for p in str(text).splitlines() if p.strip()]
+    return "; ".join(parts) if parts else "unknown error"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse prints the usage block and then the error; a beginner needs one line
+    saying what is wrong and where to look."""
+
+    def error(self, message):
+        sys.stderr.write(f"{self.prog}: error: {one_line(message)} "
+                         f"(see `{self.prog} --help`)\n")
+        sys.exit(EXIT_USAGE)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples in the epilog as written (defaults are in each help text)."""
+
+
+def say(text="", quiet=False):
+    if not quiet:
+        print(text, flush=True)
+
+
+def fmt_int(n):
+    return f"{int(n):,}"
+
+
+def limit_blas_threads():
+    """Minibatch matrices are small: BLAS worker threads mostly spin-wait on them, and on
+    a busy machine that makes training several times slower than one thread. Respects
+    an explicit OMP_NUM_THREADS / OPENBLAS_NUM_THREADS; needs threadpoolctl (optional)."""
+    if os.environ.get("OMP_NUM_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS"):
+        return None
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=1, user_api="blas")

@@ -1,0 +1,223 @@
+"""Training settings: one table of options shared by the `train` flags and the TOML
+file of `--config`, so both are checked by the same rules.
+
+Precedence, lowest first: built-in defaults, the stored config of a resumed run, the
+`--config` file, flags on the command line."""
+import argparse
+import math
+import os
+
+from ._common import CLIError
+
+MODELS = ("linear", "softmax", "mlp")
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+INITS = ("default", "normal", "xavier", "kaiming")
+OPTIMIZERS = ("sgd", "adam")
+TASKS = ("auto", "classification", "regression")
+
+
+def _number(value, what):
+    if isinstance(value, bool):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}")
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}")
+    return x
+
+
+def positive_float(value):
+    x = _number(value, "a positive number")
+    if x <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {value!r}")
+    return x
+
+
+def nonnegative_float(value):
+    x = _number(value, "a number >= 0")
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {value!r}")
+    return x
+
+
+def fraction(value):
+    x = _number(value, "a fraction between 0 and 1")
+    if not 0 <= x < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1), got {value!r}")
+    return x
+
+
+def _integer(value, low, what):
+    if isinstance(value, bool):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}")
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}") from None
+    if n < low:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}")
+    return n
+
+
+def positive_int(value):
+    return _integer(value, 1, "a positive integer")
+
+
+def nonnegative_int(value):
+    return _integer(value, 0, "an integer >= 0")
+
+
+def kfold_count(value):
+    return _integer(value, 2, "an integer >= 2 (the number of folds)")
+
+
+def hidden_sizes(value):
+    """'256,128' or [256, 128] -> [256, 128]; '' or [] -> no hidden layer."""
+    items = value if isinstance(value, (list, tuple)) else str(value).replace(" ", "").split(",")
+    items = [i for i in items if str(i) != ""]
+    try:
+        return [_integer(i, 1, "") for i in items]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated positive layer widths such as 256,128, got {value!r}") from None
+
+
+def column_list(value):
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return [str(i).strip() for i in items if str(i).strip()]
+
+
+def text(value):
+    if not isinstance(value, str) or not value.strip():
+        raise argparse.ArgumentTypeError(f"must be a non-empty text, got {value!r}")
+    return value.strip()
+
+
+def choice(*allowed):
+    def convert(value):
+        v = str(value).strip().lower()
+        if v not in allowed:
+            raise argparse.ArgumentTypeError(f"must be one of {', '.join(allowed)}; got {value!r}")
+        return v
+    convert.__name__ = "choice"
+    return convert
+
+
+def seed_value(value):
+    return _integer(value, 0, "an integer >= 0")
+
+
+# (key, converter, default, metavar, help). A default of None means "decided from the
+# data set or the optimiser" (model, lr) or "off".
+OPTIONS = [
+    ("dataset", text, "digits", "NAME|FILE.csv",
+     "digits, fashion-mnist, mnist, synthetic-linear, or a CSV file (with --target)"),
+    ("target", text, None, "COLUMN", "the column to predict, for a CSV data set"),
+    ("task", choice(*TASKS), "auto", "|".join(TASKS),
+     "CSV only: classification if the target is text or integers with at most 20 "
+     "distinct values, regression otherwise (auto)"),
+    ("drop", column_list, [], "COL,COL", "CSV columns to ignore, e.g. Id"),
+    ("data_dir", text, None, "DIR",
+     "where downloaded data sets live (default: $CHAINRULE_DATA or ~/.cache/chainrule)"),
+    ("download", None, True, None, None),  # switched off with --no-download
+    ("model", choice(*MODELS), None, "|".join(MODELS),
+     "linear/softmax regression or a multilayer perceptron (default: linear for "
+     "synthetic-linear, mlp otherwise)"),
+    ("hidden", hidden_sizes, [256, 128], "N,N", "hidden layer widths of the mlp"),
+    ("activation", choice(*ACTIVATIONS), "relu", "|".join(ACTIVATIONS), "hidden activation"),
+    ("dropout", fraction, 0.0, "P", "dropout probability after each hidden layer"),
+    ("init", choice(*INITS), "default", "|".join(INITS),
+     "weight initialisation: normal (std 0.01, as d2l), xavier, kaiming, or PyTorch's default"),
+    ("optimizer", choice(*OPTIMIZERS), "adam", "|".join(OPTIMIZERS), "optimiser"),
+    ("lr", positive_float, None, "LR", "learning rate (default: 0.001 for adam, 0.1 for sgd)"),
+    ("momentum", nonnegative_float, 0.0, "M", "SGD momentum"),
+    ("weight_decay", nonnegative_float, 0.0, "WD", "L2 penalty (weight decay)"),
+    ("l1", nonnegative_float, 0.0, "LAMBDA", "L1 penalty on the weight matrices"),
+    ("batch_size", positive_int, 32, "N", "minibatch size"),
+    ("epochs", positive_int, 100, "N", "maximum number of epochs"),
+    ("patience", nonnegative_int, 10, "N",
+     "stop after N epochs without a better validation loss and keep the best weights "
+     "(0: no early stopping)"),
+    ("val_split", fraction, 0.1, "F", "fraction of the training rows held out for validation"),
+    ("clip_grad", positive_float, None, "NORM", "clip the gradient norm to NORM"),
+    ("kfold", kfold_count, None, "K",
+     "K-fold cross-validation on the training rows; reports mean ± std"),
+    ("seed", seed_value, 0, "N", "random seed (same seed, same run)"),
+]
+OPTION_NAMES = [o[0] for o in OPTIONS]
+CONVERTERS = {o[0]: o[1] for o in OPTIONS}
+
+
+def defaults():
+    return {key: (list(d) if isinstance(d, list) else d) for key, _, d, _, _ in OPTIONS}
+
+
+def convert(key, value, where):
+    """Check one setting with the same rule as its flag."""
+    conv = CONVERTERS[key]
+    if conv is None:  # a switch
+        if not isinstance(value, bool):
+            raise CLIError(f"{where}: {key} must be true or false, got {value!r}")
+        return value
+    try:
+        return conv(value)
+    except argparse.ArgumentTypeError as err:
+        raise CLIError(f"{where}: {key} {err}") from None
+
+
+def read_toml(path):
+    """Settings from a TOML file: top-level keys or a [train] table, named like the flags
+    (hyphens or underscores)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise CLIError("--config needs Python 3.11+ or the tomli package "
+                           "(pip install tomli)") from None
+    if not os.path.isfile(path):
+        raise CLIError(f"config file {path} does not exist; check the path given to --config")
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as err:
+        raise CLIError(f"{path} is not valid TOML ({err}); fix the file or drop --config") from None
+    except OSError as err:
+        raise CLIError(f"cannot read {path}: {err.strerror}") from None
+    if isinstance(data.get("train"), dict):
+        rest = {k: v for k, v in data.items() if k != "train"}
+        data = {**rest, **data["train"]}
+    out = {}
+    for raw_key, value in data.items():
+        key = raw_key.replace("-", "_")
+        if key not in CONVERTERS:
+            raise CLIError(f"{path}: unknown setting {raw_key!r}; known: "
+                           f"{', '.join(k.replace('_', '-') for k in OPTION_NAMES)}")
+        out[key] = convert(key, value, path)
+    return out
+
+
+def merge(*layers):
+    """Later layers win; None values in a layer mean 'not given'."""
+    out = {}
+    for layer in layers:
+        out.update({k: v for k, v in layer.items() if v is not None})
+    for key in OPTION_NAMES:
+        out.setdefault(key, None)
+    return out
+
+
+def resolve(cfg, is_regression_preset):
+    """Fill the defaults that depend on other settings."""
+    cfg = dict(cfg)
+    if cfg["model"] is None:
+        cfg["model"] = "linear" if is_regression_preset else "mlp"
+    if cfg["lr"] is None:
+        cfg["lr"] = 0.1 if cfg["optimizer"] == "sgd" else 0.001
+    if cfg["momentum"] and cfg["optimizer"] != "sgd":
+        raise CLIError("--momentum applies to --optimizer sgd only (Adam has its own "
+                       "moment estimates); drop --momentum or use --optimizer sgd")
+    return cfg

@@ -1,0 +1,107 @@
+"""The networks the command line can build (d2l ch. 3-5): linear regression, softmax
+regression and a multilayer perceptron, rebuilt from a run's config for evaluate,
+predict and plot."""
+import os
+
+import numpy as np
+
+from ._common import CLIError
+
+
+def describe(cfg, input_dim, output_dim):
+    if cfg["model"] in ("linear", "softmax"):
+        return f"{cfg['model']} {input_dim}-{output_dim}"
+    widths = "-".join(str(w) for w in [input_dim, *cfg["hidden"], output_dim])
+    extra = f", dropout {cfg['dropout']:g}" if cfg["dropout"] else ""
+    return f"mlp {widths}, {cfg['activation']}{extra}"
+
+
+def build(cfg, input_dim, output_dim, task):
+    import chainrule
+    from chainrule import nn
+    if cfg["model"] == "softmax" and task != "classification":
+        raise CLIError("--model softmax is for classification; use --model linear or mlp "
+                       "for this regression data")
+    if cfg["model"] == "mlp" and not cfg["hidden"]:
+        raise CLIError("--model mlp needs at least one hidden layer (--hidden 256)")
+    chainrule.manual_seed(int(cfg["seed"]))
+    activations = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+    layers, width = [], input_dim
+    if cfg["model"] == "mlp":
+        for h in cfg["hidden"]:
+            layers += [nn.Linear(width, h), activations[cfg["activation"]]()]
+            if cfg["dropout"]:
+                layers.append(nn.Dropout(cfg["dropout"]))
+            width = h
+    layers.append(nn.Linear(width, output_dim))
+    model = nn.Sequential(*layers)
+    initialise(model, cfg["init"], cfg["activation"])
+    return model
+
+
+def initialise(model, scheme, activation):
+    from chainrule import nn
+    if scheme == "default":
+        return
+    for m in model.modules():
+        if not isinstance(m, nn.Linear):
+            continue
+        if scheme == "normal":  # d2l's init_weights: N(0, 0.01^2)
+            nn.init.normal_(m.weight, 0.0, 0.01)
+        elif scheme == "xavier":
+            nn.init.xavier_uniform_(m.weight)
+        else:  # He init, matched to the activation's gain
+            nonlinearity = activation if activation in ("relu", "tanh", "sigmoid") else "relu"
+            nn.init.kaiming_normal_(m.weight, nonlinearity=nonlinearity)
+        nn.init.zeros_(m.bias)
+
+
+def loss_for(task):
+    from chainrule import nn
+    return nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
+
+
+def optimizer_factory(cfg):
+    """params -> optimizer, so that K-fold can build one per fold."""
+    import chainrule
+    lr, wd = float(cfg["lr"]), float(cfg["weight_decay"])
+    if cfg["optimizer"] == "sgd":
+        return lambda params: chainrule.optim.SGD(params, lr=lr, momentum=float(cfg["momentum"]),
+                                                  weight_decay=wd)
+    return lambda params: chainrule.optim.Adam(params, lr=lr, weight_decay=wd)
+
+
+def load_trained(run):
+    """(model with the run's final weights, config, transform) of a run folder."""
+    import chainrule
+    from . import runs
+    from .config import CONVERTERS, defaults
+    cfg = dict(defaults(), **run.config())
+    transform = run.read_json(runs.TRANSFORM)
+    unknown = [k for k in ("model", "task") if cfg.get(k) is None]
+    if unknown or cfg["kfold"]:
+        raise CLIError(f"{run.path} holds a K-fold result, not a trained model; train one "
+                       "without --kfold" if cfg.get("kfold") else
+                       f"{run.path}/config.json lacks {unknown[0]!r}; the run folder is damaged")
+    for key in CONVERTERS:
+        if key not in cfg:
+            raise CLIError(f"{run.path}/config.json lacks {key!r}; the run folder is damaged")
+    path = run.file(runs.MODEL)
+    if not os.path.isfile(path):
+        raise CLIError(f"{path} is missing: the run did not finish; continue it with "
+                       f"`chainrule train --resume {run.path}`")
+    try:
+        weights = chainrule.load_safetensors(path)
+    except (ValueError, OSError) as err:
+        raise CLIError(f"{path} is not a valid safetensors file ({err})") from None
+    task = cfg["task"]
+    output_dim = len(transform["classes"]) if task == "classification" else 1
+    input_dim = (len(transform["columns"]) if "columns" in transform
+                 else int(np.prod(transform["shape"])))
+    model = build(cfg, input_dim, output_dim, task)
+    try:
+        model.load_state_dict(weights)
+    except (KeyError, RuntimeError, ValueError) as err:
+        raise CLIError(f"{path} does not match the model in config.json ({err})") from None
+    model.eval()
+    return model, cfg, transform

@@ -1,0 +1,90 @@
+"""`chainrule predict RUN INPUT`: predictions of a saved model for new rows."""
+import csv
+import io
+import os
+import sys
+
+import numpy as np
+
+from . import data_sources, models, runs
+from ._common import CLIError, HelpFormatter
+
+EPILOG = """examples:
+  chainrule predict runs/exp1 images.npy                 digits: N x 8 x 8 raw pixels (0-16)
+  chainrule predict runs/house test.csv --output submission.csv
+  chainrule predict runs/exp1 rows.csv | head
+
+Inputs are raw, as in the training data: the run's transform.json (pixel scale, CSV
+means, standard deviations and categories) is applied before the model sees them.
+Classification output: the predicted class and the probability of every class;
+regression output: the predicted value. CSV runs keep the first --drop column (an Id)."""
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "predict", help="predict new rows with a trained run", epilog=EPILOG,
+        formatter_class=HelpFormatter,
+        description="Apply the model of a run folder to the rows of a .npy or .csv file "
+                    "and write the predictions as CSV (stdout or --output).")
+    p.add_argument("run_dir", metavar="RUN", help="a run folder written by `chainrule train`")
+    p.add_argument("input", metavar="INPUT", help="a .npy array or a .csv file of new rows")
+    p.add_argument("--output", "-o", metavar="FILE.csv", help="write here instead of stdout")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
+    p.set_defaults(run=run)
+    return p
+
+
+def predictions_table(outputs, cfg, transform, rows):
+    """(header, columns) of the output CSV."""
+    out = np.asarray(outputs, dtype=np.float64)
+    header, columns = [], []
+    if transform.get("kind") == "table" and transform.get("drop"):
+        keep = transform["drop"][0]
+        if rows is not None and keep in rows.columns:
+            header.append(keep)
+            columns.append(rows[keep].tolist())
+    name = transform.get("target", "prediction")
+    if cfg["task"] == "classification":
+        shifted = np.exp(out - out.max(axis=1, keepdims=True))
+        probs = shifted / shifted.sum(axis=1, keepdims=True)
+        classes = transform["classes"]
+        header.append(name)
+        columns.append([classes[i] for i in probs.argmax(axis=1)])
+        for j, c in enumerate(classes):
+            header.append(f"p_{c}")
+            columns.append([f"{p:.6f}" for p in probs[:, j]])
+    else:
+        values = out.reshape(-1)
+        if transform.get("kind") == "table":
+            values = values * transform["target_std"] + transform["target_mean"]
+        header.append(name)
+        columns.append([f"{v:.6g}" for v in values])
+    return header, columns
+
+
+def to_csv(header, columns):
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(zip(*columns))
+    return buf.getvalue()
+
+
+def run(args):
+    run_dir = runs.open_run(args.run_dir)
+    if args.output and os.path.exists(args.output) and not args.overwrite:
+        raise CLIError(f"{args.output} already exists; pass --overwrite to replace it")
+    model, cfg, transform = models.load_trained(run_dir)
+    X, rows = data_sources.read_inputs(transform, args.input)
+    if len(X) == 0:
+        raise CLIError(f"{args.input} holds no rows to predict")
+    from chainrule.train import predict
+    outputs = predict(model, X).detach().numpy()
+    text = to_csv(*predictions_table(outputs, cfg, transform, rows))
+    if args.output:
+        runs.write_text_atomic(args.output, text)
+        print(f"{len(X)} predictions written to {args.output}")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return 0

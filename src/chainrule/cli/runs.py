@@ -1,0 +1,121 @@
+"""The run folder: everything one `chainrule train` produced, under runs/<name>/.
+
+    config.json         the settings (re-read by evaluate / predict / plot / --resume)
+    transform.json      the input preprocessing (scales, CSV means, stds, categories)
+    history.csv/.json   one row per epoch
+    curves.png          learning curves
+    model.safetensors   the final weights (best epoch with early stopping)
+    metrics.json        test results and the diagnosis
+    gradients.json      mean gradient norm of every parameter per epoch
+    checkpoint/         the full training state after the last epoch, for --resume
+"""
+import datetime
+import json
+import os
+import shutil
+
+from ._common import CLIError
+
+CONFIG = "config.json"
+TRANSFORM = "transform.json"
+HISTORY_CSV = "history.csv"
+HISTORY_JSON = "history.json"
+CURVES = "curves.png"
+MODEL = "model.safetensors"
+METRICS = "metrics.json"
+GRADIENTS = "gradients.json"
+CHECKPOINT_DIR = "checkpoint"
+KFOLD_JSON = "kfold.json"
+KFOLD_PNG = "kfold.png"
+CONFUSION = "confusion_matrix.png"
+GRADIENT_FLOW = "gradient_flow.png"
+# written by train; an existing folder holding any of them is a run
+RUN_FILES = (CONFIG, TRANSFORM, HISTORY_CSV, HISTORY_JSON, CURVES, MODEL, METRICS, GRADIENTS,
+             KFOLD_JSON, KFOLD_PNG, CONFUSION, GRADIENT_FLOW)
+
+
+class Run:
+    def __init__(self, path):
+        self.path = os.path.normpath(path)
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    @property
+    def checkpoint_dir(self):
+        return self.file(CHECKPOINT_DIR)
+
+    def has_checkpoint(self):
+        return os.path.isfile(os.path.join(self.checkpoint_dir, "last.ckpt"))
+
+    def read_json(self, name):
+        path = self.file(name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)
+        except FileNotFoundError:
+            raise CLIError(f"{path} is missing; the run folder is incomplete (was training "
+                           "interrupted? continue it with `chainrule train --resume "
+                           f"{self.path}`)") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise CLIError(f"{path} is not valid JSON ({err}); the run folder is damaged") from None
+
+    def write_json(self, name, data):
+        write_text_atomic(self.file(name), json.dumps(data, indent=1, sort_keys=False) + "\n")
+
+    def config(self):
+        return self.read_json(CONFIG)
+
+
+def write_text_atomic(path, text):
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def open_run(path):
+    """An existing run folder, or a one-line error saying what it is instead."""
+    if not os.path.isdir(path):
+        raise CLIError(f"run folder {path} does not exist; runs are created by "
+                       "`chainrule train` (under ./runs/ by default)")
+    run = Run(path)
+    if not os.path.isfile(run.file(CONFIG)):
+        raise CLIError(f"{path} is not a run folder (it has no {CONFIG}); give a folder "
+                       "made by `chainrule train`, e.g. runs/<name>")
+    return run
+
+
+def is_run(path):
+    return os.path.isdir(path) and any(os.path.exists(os.path.join(path, f))
+                                       for f in RUN_FILES + (CHECKPOINT_DIR,))
+
+
+def timestamp_name(parent):
+    base = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name, i = base, 2
+    while os.path.exists(os.path.join(parent, name)):
+        name, i = f"{base}-{i}", i + 1
+    return name
+
+
+def prepare_new(parent, name, overwrite):
+    """Create the folder for a new run. An existing one is kept unless overwrite=True,
+    and then only when it really is a run folder."""
+    path = os.path.join(parent, name or timestamp_name(parent))
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise CLIError(f"{path} exists and is not a folder; choose another --name")
+        if os.listdir(path):
+            if not overwrite:
+                raise CLIError(f"run folder {path} already exists; pass --overwrite to replace "
+                               "it, --resume to continue it, or choose another --name")
+            if not is_run(path):
+                raise CLIError(f"{path} is not empty and is not a run folder; refusing to "
+                               "overwrite it: choose another --name or --out")
+            for entry in RUN_FILES:
+                if os.path.exists(os.path.join(path, entry)):
+                    os.remove(os.path.join(path, entry))
+            shutil.rmtree(os.path.join(path, CHECKPOINT_DIR), ignore_errors=True)
+    os.makedirs(path, exist_ok=True)
+    return Run(path)

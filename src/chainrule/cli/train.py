@@ -1,0 +1,275 @@
+"""`chainrule train`: train a model on a data set, show the progress, diagnose the
+learning curves, score the test rows and leave everything in a run folder."""
+import argparse
+import os
+
+import numpy as np
+
+from . import config as config_mod
+from . import data_sources, models, runs
+from ._common import CLIError, HelpFormatter, fmt_int, say
+
+EPILOG = """examples:
+  chainrule train                                   MLP on the built-in digits
+  chainrule train --dataset fashion-mnist --epochs 10 --hidden 256 --dropout 0.2
+  chainrule train --dataset synthetic-linear --optimizer sgd --lr 0.03
+  chainrule train --dataset house.csv --target SalePrice --drop Id --weight-decay 1e-4
+  chainrule train --kfold 5 --epochs 20            5-fold cross-validation
+  chainrule train --name exp1 --config settings.toml --lr 0.01
+  chainrule train --resume runs/exp1                continue an interrupted run
+
+A TOML file for --config holds the same settings, named like the flags:
+  dataset = "digits"
+  hidden = [256, 128]
+  lr = 0.001
+Flags given on the command line win over the file."""
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "train", help="train a model and write a run folder", epilog=EPILOG,
+        formatter_class=HelpFormatter,
+        description="Train a linear model, softmax regression or an MLP. Prints one line "
+                    "per epoch, a diagnosis of the learning curves (overfitting, "
+                    "underfitting, divergence ...) and the test score, and writes "
+                    "runs/<name>/ with the config, history, curves, weights and a checkpoint.")
+    for key, conv, default, metavar, help_text in config_mod.OPTIONS:
+        if conv is None:
+            continue
+        shown = f" (default: {_shown(default)})" if default not in (None, []) else ""
+        p.add_argument("--" + key.replace("_", "-"), dest=key, type=conv, default=None,
+                       metavar=metavar, help=help_text + shown)
+    p.add_argument("--no-download", dest="download", action="store_false", default=None,
+                   help="never download: fail if fashion-mnist / mnist are not on disk")
+    p.add_argument("--config", metavar="FILE.toml", help="read settings from a TOML file")
+    p.add_argument("--out", metavar="DIR", default="runs",
+                   help="folder that holds the run folders (default: runs)")
+    p.add_argument("--name", metavar="NAME", help="run folder name (default: date-time)")
+    p.add_argument("--resume", nargs="?", const=True, default=None, metavar="RUN",
+                   help="continue the run RUN (or --out/--name) from its last checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing run folder of the same name")
+    p.add_argument("--quiet", action="store_true", help="print only the final results")
+    p.set_defaults(run=run)
+    return p
+
+
+def _shown(v):
+    return ",".join(map(str, v)) if isinstance(v, list) else v
+
+
+# ---- settings --------------------------------------------------------------------------
+def _resume_folder(args):
+    if args.resume is True:
+        if not args.name:
+            raise CLIError("--resume needs the run to continue: --resume runs/NAME "
+                           "(or --name NAME)")
+        return os.path.join(args.out, args.name)
+    return args.resume
+
+
+def settings(args):
+    """(config dict, Run to resume or None)."""
+    given = {k: getattr(args, k, None) for k in config_mod.OPTION_NAMES}
+    stored, resume_run = {}, None
+    if args.resume is not None:
+        if args.overwrite:
+            raise CLIError("--resume and --overwrite contradict each other; use one")
+        resume_run = runs.open_run(_resume_folder(args))
+        if not resume_run.has_checkpoint():
+            raise CLIError(f"{resume_run.path} has no checkpoint to resume from; start a new "
+                           "run instead (without --resume)")
+        stored = {k: v for k, v in resume_run.config().items() if k in config_mod.CONVERTERS}
+    from_file = config_mod.read_toml(args.config) if args.config else {}
+    return config_mod.merge(config_mod.defaults(), stored, from_file, given), resume_run
+
+
+# ---- training pieces ------------------------------------------------------------------
+def l1_callback(strength):
+    """Adds the L1 subgradient strength * sign(W) to each weight matrix's gradient, so the
+    logged loss stays the data loss and validation stays comparable."""
+    import chainrule
+    from chainrule.train import Callback
+
+    class L1Penalty(Callback):
+        def on_backward_end(self, batch, logs=None):
+            with chainrule.no_grad():
+                for p in self.model.parameters():
+                    if p.ndim >= 2 and p.grad is not None:
+                        p.grad.add_(chainrule.sign(p) * strength)
+    return L1Penalty()
+
+
+def metrics_for(data):
+    """Metrics on the original target scale (CSV targets are standardised for training)."""
+    if data.task == "classification":
+        return ["accuracy"]
+    t = data.transform
+    if t["kind"] != "table":
+        return ["rmse"]
+    from chainrule.train import log_rmse, rmse
+    mean, std = t["target_mean"], t["target_std"]
+    base, name = (log_rmse, "log_rmse") if t["positive_target"] else (rmse, "rmse")
+
+    def metric(y_pred, y_true):
+        def unscale(v):
+            return np.asarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.float64) * std + mean
+        return base(unscale(y_pred), unscale(y_true))
+    metric.__name__ = name
+    return [metric]
+
+
+def shuffled_training_rows(data, seed):
+    """validation_split takes the LAST rows: shuffle first so they are a fair sample."""
+    order = np.random.default_rng(seed).permutation(len(data.X_train))
+    return data.X_train[order], data.y_train[order]
+
+
+def headline(cfg, data, run_path):
+    val = (f", {cfg['val_split']:.0%} of them for validation" if cfg["val_split"] else "")
+    opt = f"{cfg['optimizer']} lr {cfg['lr']:g}"
+    if cfg["momentum"]:
+        opt += f" momentum {cfg['momentum']:g}"
+    if cfg["weight_decay"]:
+        opt += f" weight decay {cfg['weight_decay']:g}"
+    if cfg["l1"]:
+        opt += f" L1 {cfg['l1']:g}"
+    stop = (f", early stopping after {cfg['patience']} epochs without progress"
+            if cfg["patience"] and cfg["val_split"] else "")
+    return "\n".join([
+        f"data:   {data.describe()}{val}",
+        f"model:  {models.describe(cfg, data.input_dim, data.output_dim)} ({cfg['init']} init)",
+        f"train:  {opt}, batch {cfg['batch_size']}, up to {cfg['epochs']} epochs{stop}",
+        f"run:    {run_path}"])
+
+
+def _fit_kwargs(cfg, data, quiet):
+    return dict(loss=models.loss_for(data.task), epochs=cfg["epochs"],
+                metrics=metrics_for(data), batch_size=cfg["batch_size"],
+                clip_grad_norm=cfg["clip_grad"], progress=not quiet)
+
+
+def run(args):
+    cfg, resume_run = settings(args)
+    data = data_sources.load(cfg)
+    cfg = config_mod.resolve(cfg, cfg["dataset"] == "synthetic-linear")
+    models.build(cfg, data.input_dim, data.output_dim, data.task)  # settings check, early
+    if resume_run is not None:
+        run_dir = resume_run
+    else:
+        run_dir = runs.prepare_new(args.out, args.name, args.overwrite)
+    record = dict(cfg, task=data.task)
+    run_dir.write_json(runs.CONFIG, record)
+    run_dir.write_json(runs.TRANSFORM, data.transform)
+    say(headline(cfg, data, run_dir.path), args.quiet)
+    for note in data.notes:
+        say(f"note:   {note}", args.quiet)
+    if cfg["kfold"]:
+        return run_kfold(cfg, data, run_dir, args.quiet)
+    return run_training(cfg, data, run_dir, resume_run is not None, args.quiet)
+
+
+def run_training(cfg, data, run_dir, resume, quiet):
+    import chainrule
+    from chainrule.train import EarlyStopping, GradientMonitor, diagnose, evaluate, fit
+    model = models.build(cfg, data.input_dim, data.output_dim, data.task)
+    optimizer = models.optimizer_factory(cfg)(model.parameters())
+    callbacks = [l1_callback(cfg["l1"])] if cfg["l1"] else []
+    monitor = GradientMonitor(verbose=False)
+    callbacks.append(monitor)
+    if cfg["patience"] and cfg["val_split"]:
+        callbacks.append(EarlyStopping(monitor="val_loss", patience=cfg["patience"],
+                                       restore_best_weights=True))
+    X, y = shuffled_training_rows(data, cfg["seed"])
+    kwargs = _fit_kwargs(cfg, data, quiet)
+    history = fit(model, (X, y), optimizer=optimizer, callbacks=callbacks,
+                  validation_split=cfg["val_split"] or None, seed=cfg["seed"],
+                  checkpoint_dir=run_dir.checkpoint_dir, resume=resume, **kwargs)
+    for flag in monitor.flags[-1:]:
+        say(f"gradients: {flag['message']}", quiet)
+    chainrule.save_safetensors(dict(model.state_dict()), run_dir.file(runs.MODEL))
+    history.to_csv(run_dir.file(runs.HISTORY_CSV))
+    history.to_json(run_dir.file(runs.HISTORY_JSON))
+    run_dir.write_json(runs.GRADIENTS, {"norms": monitor.norms, "flags": monitor.flags})
+    curves = save_curves(history, run_dir)
+    test = evaluate(model, (data.X_test, data.y_test), loss=kwargs["loss"],
+                    metrics=kwargs["metrics"])
+    try:
+        verdict = diagnose(history).to_dict()
+    except ValueError:
+        verdict = None
+    run_dir.write_json(runs.METRICS, {"test": test, "test_rows": len(data.X_test),
+                                      "epochs_run": len(history), "diagnosis": verdict})
+    if verdict and quiet:  # fit printed the full diagnosis otherwise
+        print(f"diagnosis: {verdict['verdict']}", flush=True)
+    if data.name == "synthetic-linear" and cfg["model"] == "linear":
+        w = model[0].weight.detach().numpy().reshape(-1)
+        b = float(model[0].bias.detach().numpy().reshape(-1)[0])
+        say(f"learned w = {np.round(w, 4).tolist()}, b = {b:.4f}  (true w = "
+            f"{data_sources.SYNTHETIC_W}, b = {data_sources.SYNTHETIC_B})", quiet)
+    print(test_line(test, len(data.X_test)), flush=True)
+    files = ", ".join(f for f in (runs.CONFIG, runs.HISTORY_CSV, runs.HISTORY_JSON,
+                                  curves, runs.MODEL, runs.CHECKPOINT_DIR + "/") if f)
+    print(f"saved to {run_dir.path}/: {files}", flush=True)
+    say(f"next:   chainrule evaluate {run_dir.path}   |   chainrule plot {run_dir.path}", quiet)
+    return 0
+
+
+def test_line(test, n_rows):
+    parts = []
+    for key, label in (("accuracy", "test accuracy"), ("log_rmse", "test log-RMSE"),
+                       ("rmse", "test RMSE"), ("loss", "test loss")):
+        if key in test:
+            parts.append(f"{label}: {test[key]:.4f}")
+    return "   ".join(parts) + f"   ({fmt_int(n_rows)} test rows)"
+
+
+def save_curves(history, run_dir):
+    try:
+        history.plot(run_dir.file(runs.CURVES))
+    except ImportError:
+        print("note: curves.png skipped: plots need matplotlib (pip install matplotlib)")
+        return None
+    import matplotlib.pyplot as plt
+    plt.close("all")
+    return runs.CURVES
+
+
+def run_kfold(cfg, data, run_dir, quiet):
+    from chainrule.train import LambdaCallback, k_fold
+    k = cfg["kfold"]
+    if k > len(data.X_train):
+        raise CLIError(f"--kfold {k} needs at least {k} training rows; there are "
+                       f"{len(data.X_train)}")
+    seen, last = [], {}
+    kwargs = _fit_kwargs(cfg, data, True)
+
+    def fold_done(logs=None):
+        seen.append(1)
+        shown = "  ".join(f"{key} {v:.4f}" for key, v in last.items()
+                          if key not in ("lr", "seconds"))
+        say(f"fold {len(seen)}/{k}: {shown}", quiet)
+    callbacks = [l1_callback(cfg["l1"])] if cfg["l1"] else []
+    callbacks.append(LambdaCallback(on_epoch_end=lambda e, logs: last.update(logs or {}),
+                                    on_train_end=fold_done))
+    say(f"{k}-fold cross-validation on the {fmt_int(len(data.X_train))} training rows, "
+        f"{cfg['epochs']} epochs per fold (no early stopping)", quiet)
+    X, y = shuffled_training_rows(data, cfg["seed"])
+    result = k_fold(lambda: models.build(cfg, data.input_dim, data.output_dim, data.task),
+                    X, y, k=k, seed=cfg["seed"],
+                    fit_kwargs=dict(kwargs, optimizer=models.optimizer_factory(cfg),
+                                    callbacks=callbacks))
+    say(result.to_table(), quiet)
+    result.to_json(run_dir.file(runs.KFOLD_JSON))
+    try:
+        result.plot(run_dir.file(runs.KFOLD_PNG))
+    except ImportError:
+        pass
+    key = "val_accuracy" if "val_accuracy" in result.mean else "val_loss"
+    for name in ("val_log_rmse", "val_rmse"):
+        if name in result.mean:
+            key = name
+    print(f"{k}-fold {key}: {result.mean[key]:.4f} ± {result.std[key]:.4f}", flush=True)
+    print(f"saved to {run_dir.path}/: {runs.CONFIG}, {runs.KFOLD_JSON}, {runs.KFOLD_PNG}",
+          flush=True)
+    return 0
