@@ -1,0 +1,151 @@
+"""Replaying a recipe in chainrule and PyTorch and comparing everything: every value's
+dtype, shape and numbers (NaN and inf positions must agree), whether each framework
+raised, and the gradients of `(out * w).sum()` with respect to every float leaf."""
+import numpy as np
+
+from fuzz_ops import build
+
+TOLERANCE = {"float32": (2e-3, 2e-4), "float64": (1e-6, 1e-8)}  # (rtol, atol per unit scale)
+COUNTER = {"graphs": 0}
+
+
+class Mismatch(AssertionError):
+    pass
+
+
+def _dtype_name(t):
+    return str(t.dtype).replace("torch.", "").replace("chainrule.", "")
+
+
+def replay(m, recipe):
+    """Values of all steps, the float leaves, and the error raised (if any)."""
+    vals = []
+    for k, step in enumerate(recipe):
+        try:
+            vals.append(build(m, vals, step))
+        except Exception as err:  # noqa: BLE001 - any failure is compared across frameworks
+            return vals, (k, err)
+    return vals, None
+
+
+def _loss_output(torch_vals):
+    for k in range(len(torch_vals) - 1, -1, -1):
+        if torch_vals[k].requires_grad:
+            return k
+    return None
+
+
+def _weights(shape, dtype, seed):
+    return np.random.default_rng(seed).uniform(0.5, 1.5, size=shape).astype(dtype)
+
+
+def _backward(m, vals, k, recipe):
+    out = vals[k]
+    w = m.tensor(_weights(tuple(out.shape), _dtype_name(out), len(recipe)))
+    try:
+        (out * w).sum().backward()
+    except Exception as err:  # noqa: BLE001
+        return err
+    return None
+
+
+def close(got, want, rtol, atol, what):
+    """Compare two arrays; NaN and +-inf must sit at the same positions."""
+    got, want = np.asarray(got), np.asarray(want)
+    if got.dtype.kind in "biu" or want.dtype.kind in "biu":
+        if not np.array_equal(got, want):
+            raise Mismatch(f"{what}: values differ\n got {got}\nwant {want}")
+        return
+    g, w = got.astype(np.float64), want.astype(np.float64)
+    if not np.array_equal(np.isnan(g), np.isnan(w)):
+        raise Mismatch(f"{what}: NaN positions differ\n got {got}\nwant {want}")
+    gi, wi = np.where(np.isinf(g), g, 0), np.where(np.isinf(w), w, 0)
+    if not np.array_equal(gi, wi):
+        raise Mismatch(f"{what}: inf positions differ\n got {got}\nwant {want}")
+    finite = np.isfinite(w)
+    if not finite.any():
+        return
+    scale = max(1.0, float(np.max(np.abs(w[finite]))))
+    err = np.abs(g[finite] - w[finite])
+    bad = err > atol * scale + rtol * np.abs(w[finite])
+    if bad.any():
+        raise Mismatch(f"{what}: values differ (max abs err {err.max():.3g}, scale {scale:.3g})"
+                       f"\n got {got}\nwant {want}")
+
+
+def _same_meta(c, t, what):
+    if _dtype_name(c) != _dtype_name(t):
+        raise Mismatch(f"{what}: dtype {_dtype_name(c)} != torch {_dtype_name(t)}")
+    if tuple(c.shape) != tuple(t.shape):
+        raise Mismatch(f"{what}: shape {tuple(c.shape)} != torch {tuple(t.shape)}")
+
+
+def _tolerance(torch_vals):
+    names = {_dtype_name(t) for t in torch_vals if t.dtype.is_floating_point}
+    return TOLERANCE["float32" if "float32" in names or not names else "float64"]
+
+
+def check_recipe(recipe):
+    """Raise `Mismatch` (an AssertionError) when chainrule and PyTorch disagree."""
+    import torch
+
+    import chainrule
+    COUNTER["graphs"] += 1
+    cvals, cerr = replay(chainrule, recipe)
+    tvals, terr = replay(torch, recipe)
+    if (cerr is None) != (terr is None):
+        k, err = cerr or terr
+        who = "chainrule" if cerr else "torch"
+        raise Mismatch(f"only {who} raised at step {k} {recipe[k]!r}: {type(err).__name__}: {err}")
+    if cerr is not None:
+        return
+    rtol, atol = _tolerance(tvals)
+    for k, (c, t) in enumerate(zip(cvals, tvals)):
+        what = f"value {k} {recipe[k]!r}"
+        _same_meta(c, t, what)
+        close(c.detach().numpy(), t.detach().numpy(), rtol, atol, what)
+    k = _loss_output(tvals)
+    if k is None:
+        return
+    if not cvals[k].requires_grad:
+        raise Mismatch(f"value {k} {recipe[k]!r}: torch requires grad, chainrule does not")
+    cb, tb = _backward(chainrule, cvals, k, recipe), _backward(torch, tvals, k, recipe)
+    if (cb is None) != (tb is None):
+        raise Mismatch(f"backward: only {'chainrule' if cb else 'torch'} raised: {cb or tb!r}")
+    if cb is not None:
+        return
+    for j, step in enumerate(recipe):
+        if step[0] != "leaf" or not tvals[j].requires_grad:
+            continue
+        cg, tg = cvals[j].grad, tvals[j].grad
+        what = f"grad of leaf {j} {step!r}"
+        if (cg is None) != (tg is None):
+            raise Mismatch(f"{what}: chainrule {'has none' if cg is None else 'has one'}, torch "
+                           f"{'has none' if tg is None else 'has one'}")
+        if tg is not None:
+            _same_meta(cg, tg, what)
+            close(cg.numpy(), tg.numpy(), rtol, atol, what)
+
+
+REGRESSION_TEMPLATE = '''"""Differential-fuzzing regression ({name}): chainrule must match PyTorch on this
+recipe (forward values, dtypes, shapes and gradients). Found with: {found}.
+First failure seen: {message}"""
+import pytest
+
+pytest.importorskip("torch")
+
+from fuzz_check import check_recipe  # noqa: E402
+
+RECIPE = {recipe}
+
+
+def test_{name}():
+    check_recipe(RECIPE)
+'''
+
+
+def regression_source(name, recipe, found, message):
+    first_line = str(message).strip().splitlines()[0][:160] if str(message).strip() else ""
+    body = "[\n" + "".join(f"    {step!r},\n" for step in recipe) + "]"
+    return REGRESSION_TEMPLATE.format(name=name, recipe=body, found=found,
+                                      message=first_line.replace('"""', "'''"))

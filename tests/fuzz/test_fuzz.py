@@ -1,0 +1,45 @@
+"""Differential fuzzing against PyTorch: random op graphs (broadcasting, 0-d and size-1
+dims, float32/float64/int inputs, reductions, matmul, shape ops, indexing, in-place
+updates under no_grad, fan-out), forward values and gradients. Derandomized, so CI sees
+the same graphs every run; `tools/fuzz_campaign.py` explores further."""
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from fuzz_check import check_recipe
+from fuzz_gen import HypothesisChooser, generate
+
+pytest.importorskip("torch")
+
+FUZZ = settings(max_examples=750, deadline=None, derandomize=True, database=None,
+                suppress_health_check=list(HealthCheck), print_blob=True)
+
+
+def _run(data, profile, max_steps=8):
+    recipe = generate(HypothesisChooser(data), profile, max_steps)
+    note = "\n".join(f"    {s!r}," for s in recipe)
+    data.draw(st.just(None), label=f"recipe:\n{note}")
+    check_recipe(recipe)
+
+
+@FUZZ
+@given(st.data())
+def test_elementwise_graphs(data):
+    _run(data, "elementwise")
+
+
+@FUZZ
+@given(st.data())
+def test_reduction_graphs(data):
+    _run(data, "reduce")
+
+
+@FUZZ
+@given(st.data())
+def test_shape_and_indexing_graphs(data):
+    _run(data, "shape_index")
+
+
+@FUZZ
+@given(st.data())
+def test_mixed_graphs(data):
+    _run(data, "mixed", max_steps=10)

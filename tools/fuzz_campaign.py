@@ -1,0 +1,138 @@
+"""Unbounded differential-fuzzing campaign: random op graphs in chainrule and PyTorch
+until the time is up. Each distinct failure is shrunk (steps dropped while it still
+fails) and written as a plain pytest file under tests/regressions/.
+
+    python tools/fuzz_campaign.py --minutes 10 --seed 1
+"""
+import argparse
+import os
+import sys
+import time
+import warnings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fuzz"))
+
+from fuzz_check import Mismatch, check_recipe, regression_source  # noqa: E402
+from fuzz_gen import PROFILES, RandomChooser, generate  # noqa: E402
+
+
+def _fails(recipe):
+    try:
+        check_recipe(recipe)
+    except Mismatch as err:
+        return err
+    except Exception as err:  # noqa: BLE001 - a crash in the checker is a finding too
+        return err
+    return None
+
+
+def _signature(err):
+    """Group failures by their first line with the numbers stripped."""
+    line = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return "".join(ch for ch in line.split(":")[-1] if not ch.isdigit())[:120] + type(err).__name__
+
+
+def _drop(recipe, k):
+    """The recipe without step k (later references renumbered); None if k is used."""
+    def uses(step):
+        return any(isinstance(x, int) and not isinstance(x, bool) and x == k for x in _refs(step))
+    if any(uses(s) for s in recipe[k + 1:]):
+        return None
+    shift = lambda i: i - 1 if i > k else i  # noqa: E731
+    return [_renumber(s, shift) for s in recipe[:k]] + [_renumber(s, shift) for s in recipe[k + 1:]]
+
+
+# positions of value references in each step kind (the rest are parameters)
+_REF_SLOTS = {"unary": (2,), "binary": (2, 3), "scalar": (2,), "reduce": (2,), "matmul": (1, 2),
+              "reshape": (1,), "transpose": (1,), "permute": (1,), "expand": (1,),
+              "squeeze": (1,), "unsqueeze": (1,), "flatten": (1,), "flip": (1,), "cat": (1,),
+              "stack": (1,), "split": (1,), "chunk": (1,), "unbind": (1,), "index": (1,),
+              "index_by": (1, 2), "masked_fill": (1, 2), "gather": (1,), "where": (1, 2, 3),
+              "inplace": (2,), "clone": (1,), "leaf": ()}
+
+
+def _refs(step):
+    out = []
+    for slot in _REF_SLOTS[step[0]]:
+        v = step[slot]
+        if isinstance(v, tuple) and step[0] in ("cat", "stack"):
+            out.extend(v)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            out.append(v)
+    if step[0] == "inplace" and step[3] and step[3][0] == "__value__":
+        out.append(step[3][1])
+    return out
+
+
+def _renumber(step, shift):
+    step = list(step)
+    for slot in _REF_SLOTS[step[0]]:
+        v = step[slot]
+        if isinstance(v, tuple) and step[0] in ("cat", "stack"):
+            step[slot] = tuple(shift(i) for i in v)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            step[slot] = shift(v)
+    if step[0] == "inplace" and step[3] and step[3][0] == "__value__":
+        step[3] = ("__value__", shift(step[3][1]))
+    return tuple(step)
+
+
+def shrink(recipe, signature):
+    changed = True
+    while changed:
+        changed = False
+        for k in range(len(recipe) - 1, -1, -1):
+            smaller = _drop(recipe, k)
+            if smaller:
+                err = _fails(smaller)
+                if err is not None and _signature(err) == signature:
+                    recipe, changed = smaller, True
+                    break
+    return recipe
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-steps", type=int, default=12)
+    parser.add_argument("--out", default=os.path.join(ROOT, "tests", "regressions"))
+    parser.add_argument("--no-write", action="store_true", help="report failures only")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    deadline = time.monotonic() + args.minutes * 60
+    profiles = sorted(PROFILES)
+    seen, graphs, failures = {}, 0, 0
+    case = 0
+    while time.monotonic() < deadline:
+        case_seed = args.seed * 1_000_003 + case
+        profile = profiles[case % len(profiles)]
+        case += 1
+        recipe = generate(RandomChooser(case_seed), profile, args.max_steps)
+        graphs += 1
+        err = _fails(recipe)
+        if err is None:
+            continue
+        failures += 1
+        sig = _signature(err)
+        if sig in seen:
+            continue
+        small = shrink(recipe, sig)
+        seen[sig] = small
+        message = _fails(small) or err
+        print(f"[{graphs}] {type(message).__name__}: {str(message).splitlines()[0]}", flush=True)
+        if not args.no_write:
+            name = f"fuzz_seed{args.seed}_case{case_seed}"
+            path = os.path.join(args.out, f"test_{name}.py")
+            with open(path, "w") as f:
+                f.write(regression_source(name, small, f"tools/fuzz_campaign.py --seed "
+                                          f"{args.seed} ({profile} graph)", message))
+            print(f"    wrote {os.path.relpath(path, ROOT)}", flush=True)
+    print(f"fuzz campaign: {graphs} graphs run, {failures} failing, {len(seen)} distinct "
+          f"failures (seed {args.seed})")
+    return 1 if seen else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
