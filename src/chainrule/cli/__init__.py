@@ -32,9 +32,11 @@ def build_parser():
         prog="chainrule", formatter_class=HelpFormatter, epilog=EPILOG,
         description="Train and inspect neural networks (Dive into Deep Learning, ch. 2-5) "
                     "from the command line.")
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+    parser.commands = {}
     for module in (train, evaluate, predict, plot, datasets):
-        module.add_parser(sub)
+        p = module.add_parser(sub)
+        parser.commands[p.prog.split()[-1]] = p
     return parser
 
 
@@ -42,7 +44,10 @@ def main(argv=None):
     """Run the command line; returns the exit status."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # let the command's own parser report it, with its own --help hint
+            command = parser.commands.get(getattr(args, "command", None), parser)
+            command.error(f"unrecognized arguments: {' '.join(extra)}")
         if not hasattr(args, "run"):
             parser.print_help()
             return 0

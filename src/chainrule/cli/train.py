@@ -126,6 +126,10 @@ def shuffled_training_rows(data, seed):
 
 
 def headline(cfg, data, run_path):
+    if cfg["kfold"]:
+        return "\n".join([f"data:   {data.describe()}",
+                          f"model:  {models.describe(cfg, data.input_dim, data.output_dim)}",
+                          f"run:    {run_path}"])
     val = (f", {cfg['val_split']:.0%} of them for validation" if cfg["val_split"] else "")
     opt = f"{cfg['optimizer']} lr {cfg['lr']:g}"
     if cfg["momentum"]:
@@ -203,9 +207,9 @@ def run_training(cfg, data, run_dir, resume, quiet):
     if verdict and quiet:  # fit printed the full diagnosis otherwise
         print(f"diagnosis: {verdict['verdict']}", flush=True)
     if data.name == "synthetic-linear" and cfg["model"] == "linear":
-        w = model[0].weight.detach().numpy().reshape(-1)
+        w = [round(float(v), 4) for v in model[0].weight.detach().numpy().reshape(-1)]
         b = float(model[0].bias.detach().numpy().reshape(-1)[0])
-        say(f"learned w = {np.round(w, 4).tolist()}, b = {b:.4f}  (true w = "
+        say(f"learned w = {w}, b = {b:.4f}  (true w = "
             f"{data_sources.SYNTHETIC_W}, b = {data_sources.SYNTHETIC_B})", quiet)
     print(test_line(test, len(data.X_test)), flush=True)
     files = ", ".join(f for f in (runs.CONFIG, runs.HISTORY_CSV, runs.HISTORY_JSON,
