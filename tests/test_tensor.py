@@ -177,3 +177,14 @@ def test_boolean_mask_and_integer_index_assignment():
     assert x.tolist() == [0, 1, 2, 3, 0, 0]
     x[[0, 1]] = cr.tensor([9.0, 8.0])
     assert x.tolist()[:2] == [9, 8]
+
+
+def test_numpy_style_axis_keywords_and_range_index():
+    a = cr.arange(6.0).reshape(2, 3)
+    assert a.sum(axis=0).tolist() == [3.0, 5.0, 7.0]
+    assert a.sum(axis=[0, 1]).item() == 15.0
+    assert a.sum(axis=1, keepdims=True).shape == (2, 1)
+    assert a.mean(axis=0).tolist() == [1.5, 2.5, 3.5]
+    assert cr.argmax(a, axis=1).tolist() == [2, 2]
+    assert a.max(axis=1).values.tolist() == [2.0, 5.0]
+    assert a[range(2), [0, 2]].tolist() == [0.0, 5.0]

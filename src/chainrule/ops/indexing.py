@@ -23,7 +23,7 @@ def convert_index(index):
                 raise IndexError(f"tensors used as indices must be long, int or bool tensors, "
                                  f"got {i.dtype}")
             basic = False
-        elif isinstance(i, (list, np.ndarray)):
+        elif isinstance(i, (list, np.ndarray, range)):
             i = np.asarray(i)
             if i.dtype.kind == "f":
                 raise IndexError(f"indices must be integers or bools, got {i.dtype}")

@@ -16,6 +16,21 @@ max_return = namedtuple("max", ["values", "indices"])
 min_return = namedtuple("min", ["values", "indices"])
 
 
+def numpy_names(fn):
+    """Accept NumPy's `axis=`/`keepdims=` for `dim=`/`keepdim=`, as PyTorch does."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(x, *args, **kwargs):
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(x, *args, **kwargs)
+    return wrapper
+
+
 def _axes(x, dim):
     if dim is None:
         return None
@@ -48,6 +63,7 @@ def _mean(x, ax, keep, n):
     return np.true_divide(out, n, out=out)
 
 
+@numpy_names
 def sum(x, dim=None, keepdim=False, dtype=None):
     if isinstance(x, (list, tuple)):  # Python's builtin use, e.g. sum(tensors)
         return _builtin_sum(x, dim or 0)
@@ -65,6 +81,7 @@ def _builtin_sum(items, start):
     return total
 
 
+@numpy_names
 def mean(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
@@ -76,6 +93,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     return apply1(MEAN, x, ax, keepdim, _kept_shape(shape, ax), shape, _count(shape, ax))
 
 
+@numpy_names
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
@@ -85,6 +103,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return sum(centred * centred, dim=ax, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
+@numpy_names
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return sqrt(var(x, dim, unbiased, keepdim, correction))
 
@@ -108,6 +127,7 @@ PROD = Op("ProdBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.prod(x, ax
           _prod_grad)
 
 
+@numpy_names
 def prod(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
@@ -156,10 +176,12 @@ def _extreme(x, dim, keepdim, pick, op_all, name):
     return (max_return if name == "max" else min_return)(values, indices)
 
 
+@numpy_names
 def max(x, dim=None, keepdim=False):
     return _extreme(x, dim, keepdim, np.argmax, AMAX, "max")
 
 
+@numpy_names
 def min(x, dim=None, keepdim=False):
     return _extreme(x, dim, keepdim, np.argmin, AMIN, "min")
 
@@ -169,20 +191,24 @@ def _amax_amin(op, x, dim, keepdim):
     return apply1(op, x, ax, keepdim, _kept_shape(x._data.shape, ax), x._data.shape)
 
 
+@numpy_names
 def amax(x, dim=(), keepdim=False):
     return _amax_amin(AMAX, x, dim, keepdim)
 
 
+@numpy_names
 def amin(x, dim=(), keepdim=False):
     return _amax_amin(AMIN, x, dim, keepdim)
 
 
+@numpy_names
 def argmax(x, dim=None, keepdim=False):
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmax(x._data)))
     return Tensor._wrap(np.asarray(np.argmax(x._data, axis=x._dim(dim), keepdims=keepdim)))
 
 
+@numpy_names
 def argmin(x, dim=None, keepdim=False):
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmin(x._data)))
@@ -195,6 +221,7 @@ NORM2 = Op("NormBackward1",
                np.reshape(o, ksh) == 0, np.inf, np.reshape(o, ksh)), uses_out=True)
 
 
+@numpy_names
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
@@ -212,18 +239,22 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     raise ValueError(f"norm: unsupported p={p!r}; use 1, 2, 'fro', inf or a positive number")
 
 
+@numpy_names
 def all(x, dim=None, keepdim=False):
     return Tensor._wrap(np.asarray(np.all(x._data, axis=_axes(x, dim), keepdims=keepdim)))
 
 
+@numpy_names
 def any(x, dim=None, keepdim=False):
     return Tensor._wrap(np.asarray(np.any(x._data, axis=_axes(x, dim), keepdims=keepdim)))
 
 
+@numpy_names
 def count_nonzero(x, dim=None):
     return Tensor._wrap(np.asarray(np.count_nonzero(x._data, axis=_axes(x, dim)), dtype=np.int64))
 
 
+@numpy_names
 def cumsum(x, dim, dtype=None):
     d = x._dim(dim)
     if not x._data.ndim:  # NumPy's cumsum would flatten a 0-d input to shape (1,)

@@ -4,6 +4,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from .core import apply1, to_float
+from .reduction import numpy_names
 
 
 def _softmax(x, d):
@@ -45,16 +46,19 @@ def _dim(x, dim, name):
     return x._dim(dim)
 
 
+@numpy_names
 def softmax(x, dim=None, dtype=None):
     x = to_float(x.to(dtype) if dtype is not None else x)
     return apply1(SOFTMAX, x, _dim(x, dim, "softmax"))
 
 
+@numpy_names
 def log_softmax(x, dim=None, dtype=None):
     x = to_float(x.to(dtype) if dtype is not None else x)
     return apply1(LOG_SOFTMAX, x, _dim(x, dim, "log_softmax"))
 
 
+@numpy_names
 def logsumexp(x, dim, keepdim=False):
     x = to_float(x)
     d = x._dim(dim)
