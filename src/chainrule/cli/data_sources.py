@@ -264,15 +264,13 @@ def apply_table(t, df):
         col = pd.to_numeric(df[c], errors="coerce").astype(float)
         parts.append(((col - mean) / std).fillna(0.0).to_numpy()[:, None])
     for c, cats in t["categorical"].items():
-        raw = df[c]
-        values = raw.map(lambda v: None if pd.isna(v) else str(v))
         block = np.zeros((len(df), len(cats) + 1))
         index = {v: i for i, v in enumerate(cats)}
-        for r, v in enumerate(values):
-            if v is None:
+        for r, v in enumerate(df[c].tolist()):
+            if pd.isna(v):
                 block[r, -1] = 1.0
-            elif v in index:
-                block[r, index[v]] = 1.0
+            elif str(v) in index:
+                block[r, index[str(v)]] = 1.0
         parts.append(block)
     return np.concatenate(parts, axis=1).astype(np.float32)
 
