@@ -26,12 +26,21 @@ EPILOG = """examples:
   chainrule datasets                       what data is available and where"""
 
 
+def _version():
+    try:
+        from importlib.metadata import version
+        return version("chainrule")
+    except Exception:  # running from a source tree that is not installed
+        return "unknown"
+
+
 def build_parser():
     from . import datasets, evaluate, plot, predict, train
     parser = ArgumentParser(
         prog="chainrule", formatter_class=HelpFormatter, epilog=EPILOG,
         description="Train and inspect neural networks (Dive into Deep Learning, ch. 2-5) "
                     "from the command line.")
+    parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     parser.commands = {}
     for module in (train, evaluate, predict, plot, datasets):

@@ -52,3 +52,9 @@ def limit_blas_threads():
     except ImportError:
         return None
     return threadpool_limits(limits=1, user_api="blas")
+
+
+def wrap(text):
+    """Descriptions are printed as written (for the epilog's examples): wrap them here."""
+    import textwrap
+    return textwrap.fill(text, width=88)

@@ -129,7 +129,8 @@ OPTIONS = [
     ("activation", choice(*ACTIVATIONS), "relu", "|".join(ACTIVATIONS), "hidden activation"),
     ("dropout", fraction, 0.0, "P", "dropout probability after each hidden layer"),
     ("init", choice(*INITS), "default", "|".join(INITS),
-     "weight initialisation: normal (std 0.01, as d2l), xavier, kaiming, or PyTorch's default"),
+     "weight initialisation: normal (std 0.01, as d2l), xavier, kaiming, or default "
+     "(PyTorch's uniform)"),
     ("optimizer", choice(*OPTIMIZERS), "adam", "|".join(OPTIMIZERS), "optimiser"),
     ("lr", positive_float, None, "LR", "learning rate (default: 0.001 for adam, 0.1 for sgd)"),
     ("momentum", nonnegative_float, 0.0, "M", "SGD momentum"),

@@ -3,7 +3,7 @@ get Fashion-MNIST / MNIST (download, or place the files by hand)."""
 import os
 
 from . import data_sources
-from ._common import CLIError, HelpFormatter
+from ._common import CLIError, HelpFormatter, wrap
 
 EPILOG = """examples:
   chainrule datasets                               list, with what is cached where
@@ -16,9 +16,9 @@ def add_parser(subparsers):
     p = subparsers.add_parser(
         "datasets", help="list the data sets and download Fashion-MNIST / MNIST",
         epilog=EPILOG, formatter_class=HelpFormatter,
-        description="Without arguments, list the data sets `chainrule train --dataset` "
+        description=wrap("Without arguments, list the data sets `chainrule train --dataset` "
                     "accepts, whether each is on disk and where. `download NAME` fetches "
-                    "fashion-mnist or mnist from the official mirrors (MD5-checked).")
+                    "fashion-mnist or mnist from the official mirrors (MD5-checked)."))
     p.add_argument("action", nargs="?", choices=["list", "download"], default="list",
                    help="list (default) or download")
     p.add_argument("name", nargs="?", metavar="NAME", help="fashion-mnist or mnist")

@@ -2,7 +2,7 @@
 import json
 
 from . import data_sources, models, runs
-from ._common import CLIError, HelpFormatter
+from ._common import CLIError, HelpFormatter, wrap
 
 EPILOG = """examples:
   chainrule evaluate runs/20250101-120000
@@ -14,9 +14,9 @@ def add_parser(subparsers):
     p = subparsers.add_parser(
         "evaluate", help="score a trained run on its test rows", epilog=EPILOG,
         formatter_class=HelpFormatter,
-        description="Load the model of a run folder and report its loss and accuracy "
+        description=wrap("Load the model of a run folder and report its loss and accuracy "
                     "(classification) or RMSE / log-RMSE (regression) on the test rows of "
-                    "the data set it was trained on.")
+                    "the data set it was trained on."))
     p.add_argument("run_dir", metavar="RUN", help="a run folder written by `chainrule train`")
     p.add_argument("--data-dir", metavar="DIR", help="where fashion-mnist / mnist live now")
     p.add_argument("--json", action="store_true", help="print the results as JSON")

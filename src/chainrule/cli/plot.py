@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from . import models, runs
-from ._common import CLIError, HelpFormatter
+from ._common import CLIError, HelpFormatter, wrap
 
 EPILOG = """examples:
   chainrule plot runs/exp1          curves.png, confusion_matrix.png, gradient_flow.png
@@ -17,10 +17,10 @@ def add_parser(subparsers):
     p = subparsers.add_parser(
         "plot", help="draw a run's figures, or the activation functions", epilog=EPILOG,
         formatter_class=HelpFormatter,
-        description="For a run folder: learning curves, the confusion matrix on the test "
+        description=wrap("For a run folder: learning curves, the confusion matrix on the test "
                     "rows (classification) and the gradient flow (mean gradient norm per "
                     "layer), written into the run folder. For `activations`: ReLU, sigmoid "
-                    "and tanh with their derivatives computed by autograd.")
+                    "and tanh with their derivatives computed by autograd."))
     p.add_argument("target", metavar="RUN|activations",
                    help="a run folder, or the word `activations`")
     p.add_argument("--output", "-o", metavar="FILE",

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from . import data_sources, models, runs
-from ._common import CLIError, HelpFormatter
+from ._common import CLIError, HelpFormatter, wrap
 
 EPILOG = """examples:
   chainrule predict runs/exp1 images.npy                 digits: N x 8 x 8 raw pixels (0-16)
@@ -24,8 +24,8 @@ def add_parser(subparsers):
     p = subparsers.add_parser(
         "predict", help="predict new rows with a trained run", epilog=EPILOG,
         formatter_class=HelpFormatter,
-        description="Apply the model of a run folder to the rows of a .npy or .csv file "
-                    "and write the predictions as CSV (stdout or --output).")
+        description=wrap("Apply the model of a run folder to the rows of a .npy or .csv file "
+                    "and write the predictions as CSV (stdout or --output)."))
     p.add_argument("run_dir", metavar="RUN", help="a run folder written by `chainrule train`")
     p.add_argument("input", metavar="INPUT", help="a .npy array or a .csv file of new rows")
     p.add_argument("--output", "-o", metavar="FILE.csv", help="write here instead of stdout")

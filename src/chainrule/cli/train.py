@@ -7,7 +7,7 @@ import numpy as np
 
 from . import config as config_mod
 from . import data_sources, models, runs
-from ._common import CLIError, HelpFormatter, fmt_int, say
+from ._common import CLIError, HelpFormatter, fmt_int, say, wrap
 
 EPILOG = """examples:
   chainrule train                                   MLP on the built-in digits
@@ -29,10 +29,10 @@ def add_parser(subparsers):
     p = subparsers.add_parser(
         "train", help="train a model and write a run folder", epilog=EPILOG,
         formatter_class=HelpFormatter,
-        description="Train a linear model, softmax regression or an MLP. Prints one line "
+        description=wrap("Train a linear model, softmax regression or an MLP. Prints one line "
                     "per epoch, a diagnosis of the learning curves (overfitting, "
                     "underfitting, divergence ...) and the test score, and writes "
-                    "runs/<name>/ with the config, history, curves, weights and a checkpoint.")
+                    "runs/<name>/ with the config, history, curves, weights and a checkpoint."))
     for key, conv, default, metavar, help_text in config_mod.OPTIONS:
         if conv is None:
             continue
@@ -186,9 +186,12 @@ def run_training(cfg, data, run_dir, resume, quiet):
                                        restore_best_weights=True))
     X, y = shuffled_training_rows(data, cfg["seed"])
     kwargs = _fit_kwargs(cfg, data, quiet)
-    history = fit(model, (X, y), optimizer=optimizer, callbacks=callbacks,
-                  validation_split=cfg["val_split"] or None, seed=cfg["seed"],
-                  checkpoint_dir=run_dir.checkpoint_dir, resume=resume, **kwargs)
+    try:
+        history = fit(model, (X, y), optimizer=optimizer, callbacks=callbacks,
+                      validation_split=cfg["val_split"] or None, seed=cfg["seed"],
+                      checkpoint_dir=run_dir.checkpoint_dir, resume=resume, **kwargs)
+    except ValueError as err:  # fit checks its arguments (e.g. too few rows to split)
+        raise CLIError(f"training could not run: {err}") from None
     for flag in monitor.flags[-1:]:
         say(f"gradients: {flag['message']}", quiet)
     chainrule.save_safetensors(dict(model.state_dict()), run_dir.file(runs.MODEL))
