@@ -188,3 +188,9 @@ def test_numpy_style_axis_keywords_and_range_index():
     assert cr.argmax(a, axis=1).tolist() == [2, 2]
     assert a.max(axis=1).values.tolist() == [2.0, 5.0]
     assert a[range(2), [0, 2]].tolist() == [0.0, 5.0]
+
+
+def test_copy_casts_to_destination_dtype():
+    a = cr.zeros(3, dtype=cr.int64)
+    a.copy_(cr.tensor([1.7, 2.2, -3.9]))
+    assert a.dtype == cr.int64 and a.tolist() == [1, 2, -3]

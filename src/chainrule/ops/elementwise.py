@@ -222,9 +222,13 @@ _WHERE = Op("WhereBackward0", lambda a, b, c: np.where(c, a, b),
 def _compare(npfn):
     def fn(a, b):
         a, b = _operand(a, npfn.__name__), _operand(b, npfn.__name__)
+        ad = a._data if isinstance(a, Tensor) else a
+        bd = b._data if isinstance(b, Tensor) else b
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and ad.dtype != bd.dtype:
+            want = promote(a, b)  # compare in PyTorch's common dtype, not NumPy's
+            ad, bd = ad.astype(want, copy=False), bd.astype(want, copy=False)
         try:
-            return Tensor._wrap(np.asarray(npfn(a._data if isinstance(a, Tensor) else a,
-                                                b._data if isinstance(b, Tensor) else b)))
+            return Tensor._wrap(np.asarray(npfn(ad, bd)))
         except ValueError:
             raise RuntimeError(f"{npfn.__name__}: shapes {tuple(getattr(a, 'shape', ()))} and "
                                f"{tuple(getattr(b, 'shape', ()))} cannot be broadcast together") from None
