@@ -85,6 +85,15 @@ def settings(args):
 
 
 # ---- training pieces ------------------------------------------------------------------
+# the diagnosis names remedies in Python terms; these are the same remedies as flags
+FLAG_REMEDIES = {
+    "diverged": "a lower --lr (e.g. 10x), --clip-grad 1, --init xavier",
+    "overfitting": "--weight-decay 1e-4, --dropout 0.2, --l1 1e-5, a smaller --hidden",
+    "underfitting": "a wider --hidden, --model mlp, more --epochs, less --weight-decay/--dropout",
+    "not converged": "more --epochs, a higher --lr, --optimizer adam",
+}
+
+
 def l1_callback(strength):
     """Adds the L1 subgradient strength * sign(W) to each weight matrix's gradient, so the
     logged loss stays the data loss and validation stays comparable."""
@@ -209,6 +218,8 @@ def run_training(cfg, data, run_dir, resume, quiet):
                                       "epochs_run": len(history), "diagnosis": verdict})
     if verdict and quiet:  # fit printed the full diagnosis otherwise
         print(f"diagnosis: {verdict['verdict']}", flush=True)
+    if verdict and verdict["verdict"] in FLAG_REMEDIES:
+        say(f"  with flags: {FLAG_REMEDIES[verdict['verdict']]}", quiet)
     if data.name == "synthetic-linear" and cfg["model"] == "linear":
         w = [round(float(v), 4) for v in model[0].weight.detach().numpy().reshape(-1)]
         b = float(model[0].bias.detach().numpy().reshape(-1)[0])
