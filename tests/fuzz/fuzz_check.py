@@ -5,7 +5,8 @@ import numpy as np
 
 from fuzz_ops import build
 
-TOLERANCE = {"float32": (2e-3, 2e-4), "float64": (1e-6, 1e-8)}  # (rtol, atol per unit scale)
+# (rtol, atol per unit scale); float64 leaves room for cancellation in long graphs
+TOLERANCE = {"float32": (2e-3, 2e-4), "float64": (1e-5, 1e-7)}
 COUNTER = {"graphs": 0}
 
 
