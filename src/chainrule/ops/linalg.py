@@ -24,7 +24,14 @@ def _linear_w(g, o, x, w, *b):
     return np.matmul(_mT(np.reshape(g, (-1, g.shape[-1]))), np.reshape(x, (-1, x.shape[-1])))
 
 
-LINEAR = Op("AddmmBackward0", lambda x, w, b: np.matmul(x, w.T) + b if b is not None else np.matmul(x, w.T),
+def _linear_forward(x, w, b):
+    out = np.matmul(x, w.T)
+    if b is not None:
+        out += b  # in place: no second N×out array
+    return out
+
+
+LINEAR = Op("AddmmBackward0", _linear_forward,
             lambda g, o, x, w, b: np.matmul(g, w),
             lambda g, o, x, w, b: _linear_w(g, o, x, w),
             lambda g, o, x, w, b: g)
