@@ -112,14 +112,15 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
             saved = node.saved
             if saved is None:
                 raise RuntimeError(_FREED)
-            if saved:
-                _check_saved(node)
+            for counter, expected, _ in saved:
+                if counter[0] != expected:
+                    _check_saved(node)  # raises, naming the op and the tensor
             op = node.op
             if create_graph:
                 g, out, args = _graph_inputs(node, g, Tensor)
             else:
                 out = node.out
-                args = node.args or [None] * len(node.edges)
+                args = node.args
             rules = op.grads
             for i, e in enumerate(node.edges):
                 if e is None:

@@ -45,7 +45,9 @@ class Node:
         return tuple((e if type(e) is Node else None, 0) for e in self.edges)
 
 
+Tensor = None  # set by tensor.py once the class exists (the modules import each other)
 _next_seq = itertools.count().__next__
+_NONES = [(None,) * n for n in range(64)]
 _new_node = Node.__new__
 
 
@@ -56,19 +58,18 @@ def record(op, inputs, arrays, params, out_tensor):
     node.seq = _next_seq()
     edges = []
     saved = []
-    if op.saves_inputs:
-        for i, t in enumerate(inputs):
-            if getattr(t, "requires_grad", False):
-                edges.append(t.grad_fn or t)
+    saves = op.saves_inputs
+    i = 0
+    for t in inputs:
+        if isinstance(t, Tensor) and t.requires_grad:
+            edges.append(t.grad_fn or t)
+            if saves:
                 counter = t._version
                 saved.append((counter, counter[0], i))
-            else:
-                edges.append(None)
-        node.args = arrays
-    else:
-        for t in inputs:
-            edges.append((t.grad_fn or t) if getattr(t, "requires_grad", False) else None)
-        node.args = None
+        else:
+            edges.append(None)
+        i += 1
+    node.args = arrays if saves else (_NONES[i] if i < 64 else (None,) * i)  # one per input
     node.edges = edges
     node.params = params
     out = out_tensor._data
