@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from . import dtypes
-from .autograd import grad_mode
+from .autograd import function, grad_mode
 
 
 class Size(tuple):
@@ -338,3 +338,6 @@ class Tensor:
     def __array_function__(self, func, types, args, kwargs):
         from .tensor_methods import array_function
         return array_function(func, args, kwargs)
+
+
+function.Tensor = Tensor

@@ -53,10 +53,10 @@ def promote(*operands):
 def binary(op, a, b, float_result=False, keep_dtype=False):
     """Binary op with PyTorch's promotion; Python scalars stay unwrapped constants."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-    if not ta:
+    if not ta and type(a) is not float and type(a) is not int:
         a = _operand(a, op.name)
         ta = isinstance(a, Tensor)
-    if not tb:
+    if not tb and type(b) is not float and type(b) is not int:
         b = _operand(b, op.name)
         tb = isinstance(b, Tensor)
     if not (ta or tb):
