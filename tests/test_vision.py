@@ -306,3 +306,18 @@ def test_dataloader_uses_batch_protocol(tmp_path, monkeypatch):
                                                    (1, 1, 28, 28)]
     np.testing.assert_array_equal(np.concatenate([y.numpy() for _, y in batches]),
                                   ds.targets.numpy())
+
+
+def test_download_gives_up_after_one_round_when_no_mirror_answers(tmp_path, monkeypatch):
+    import urllib.error
+    calls = []
+
+    def offline(url, out):
+        calls.append(url)
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+    monkeypatch.setattr(dl, "fetch", offline)
+    monkeypatch.setattr(dl.time, "sleep", lambda s: pytest.fail("must not wait when offline"))
+    urls = ["https://a.example/x.gz", "https://b.example/x.gz"]
+    with pytest.raises(dl.DownloadError, match="could not download x.gz"):
+        dl.download(urls, str(tmp_path / "x.gz"), attempts=3)
+    assert calls == urls

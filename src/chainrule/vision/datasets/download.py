@@ -7,11 +7,12 @@ import hashlib
 import os
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 ATTEMPTS = 3
 BACKOFF_S = 1.0      # waits 1 s, 2 s, ... between rounds over the mirrors
-TIMEOUT_S = 30
+TIMEOUT_S = 15
 _CHUNK = 1 << 20
 
 
@@ -57,6 +58,13 @@ def _try_once(url, dest, md5):
         raise
 
 
+def _no_connection(err):
+    """True for errors where no server answered (DNS failure, refused, timed out)."""
+    if isinstance(err, urllib.error.HTTPError):
+        return False
+    return isinstance(err, (urllib.error.URLError, TimeoutError, ConnectionError))
+
+
 def download(urls, dest, md5=None, attempts=ATTEMPTS, backoff=BACKOFF_S, manual_hint=""):
     """Fetch `dest` from the first mirror that works, in up to `attempts` rounds."""
     os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
@@ -64,12 +72,16 @@ def download(urls, dest, md5=None, attempts=ATTEMPTS, backoff=BACKOFF_S, manual_
     for attempt in range(attempts):
         if attempt:
             time.sleep(backoff * 2 ** (attempt - 1))
+        unreachable = 0
         for url in urls:
             try:
                 _try_once(url, dest, md5)
                 return dest
             except (OSError, DownloadError, ValueError) as err:
                 errors.append(f"{url}: {err}")
+                unreachable += _no_connection(err)
+        if unreachable == len(urls):
+            break  # no mirror answered at all: offline, so retrying only makes the user wait
     tried = "\n  ".join(errors[-len(urls):])
     raise DownloadError(f"could not download {os.path.basename(dest)} after {attempts} "
                         f"attempt(s); last errors:\n  {tried}\n{manual_hint}")
