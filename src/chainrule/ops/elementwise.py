@@ -29,12 +29,13 @@ POW = Op("PowBackward1", _quiet(np.power),
          lambda g, o, a, b: g * b * a ** (b - 1),
          lambda g, o, a, b: g * np.where(a == 0, 0.0, o * np.log(np.where(a == 0, 1.0, a))),
          uses_out=True)
+# ties share the gradient; with a NaN both inputs get it (PyTorch's masks, not NumPy's)
 MAXIMUM = Op("MaximumBackward0", np.maximum,
-             lambda g, o, a, b: np.where(a == b, g / 2, np.where(a > b, g, 0.0)),
-             lambda g, o, a, b: np.where(a == b, g / 2, np.where(b > a, g, 0.0)))
+             lambda g, o, a, b: np.where(a == b, g / 2, np.where(a < b, 0.0, g)),
+             lambda g, o, a, b: np.where(a == b, g / 2, np.where(a > b, 0.0, g)))
 MINIMUM = Op("MinimumBackward0", np.minimum,
-             lambda g, o, a, b: np.where(a == b, g / 2, np.where(a < b, g, 0.0)),
-             lambda g, o, a, b: np.where(a == b, g / 2, np.where(b < a, g, 0.0)))
+             lambda g, o, a, b: np.where(a == b, g / 2, np.where(a > b, 0.0, g)),
+             lambda g, o, a, b: np.where(a == b, g / 2, np.where(a < b, 0.0, g)))
 
 
 def add(a, b, alpha=1):
@@ -116,11 +117,12 @@ def _sigmoid(x):
 
 SIGMOID = Op("SigmoidBackward0", _sigmoid, lambda g, o, x: g * o * (1 - o),
              saves_inputs=False, uses_out=True)
+# masked with where, not multiplied: a NaN gradient stays out of the masked positions
 RELU = Op("ReluBackward0", lambda x: np.maximum(x, 0, dtype=x.dtype),
-          lambda g, o, x: g * (o > 0), saves_inputs=False, uses_out=True)
+          lambda g, o, x: np.where(o > 0, g, 0.0), saves_inputs=False, uses_out=True)
 CLAMP = Op("ClampBackward1", lambda x, lo, hi: np.clip(x, lo, hi).astype(x.dtype, copy=False),
-           lambda g, o, x, lo, hi: g * ((x >= (-np.inf if lo is None else lo)) &
-                                        (x <= (np.inf if hi is None else hi))))
+           lambda g, o, x, lo, hi: np.where((x >= (-np.inf if lo is None else lo)) &
+                                            (x <= (np.inf if hi is None else hi)), g, 0.0))
 
 
 def _unary(op, floating=True):

@@ -39,6 +39,45 @@ def convert_index(index):
     return tuple(out), basic
 
 
+def torch_order(idx, ndim):
+    """Split an advanced index into (first, rest) so that `a[first][rest]` has PyTorch's
+    axis order: PyTorch applies ints and None first and then the advanced indices on what
+    is left, where NumPy counts ints as advanced and None/... as separators (moving the
+    advanced dimensions to the front). `first` is None when NumPy's order is already it."""
+    if not any(i is None or i is Ellipsis or type(i) is int for i in idx) or any(
+            isinstance(i, bool) for i in idx):
+        return None, idx
+    used = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
+               for i in idx if i is not None and i is not Ellipsis)
+    full = []
+    for i in idx:
+        full.extend([slice(None)] * (ndim - used) if i is Ellipsis else [i])
+    first, rest = [], []
+    for i in full:
+        if i is None:
+            first.append(None)
+            rest.append(slice(None))
+        elif type(i) is int:
+            first.append(i)
+        elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+            first.extend([slice(None)] * i.ndim)
+            rest.append(i)
+        else:
+            first.append(slice(None))
+            rest.append(i)
+    return tuple(first), tuple(rest)
+
+
+def _at(a, pair):
+    first, rest = pair
+    return (a if first is None else a[first])[rest]
+
+
+def _put_at(a, pair, v):
+    first, rest = pair
+    (a if first is None else a[first])[rest] = v  # a[first] is a view: writes reach a
+
+
 def _scatter_back(g, index, shape, dtype):
     """Gradient of x[index]: g added into zeros of x's shape (repeats accumulate)."""
     if type(g) is Tensor:
@@ -70,20 +109,20 @@ SLICE = Op("SliceBackward0", lambda x, index, shape: x[index],
            lambda g, o, x, index, shape: _basic_back(g, index, shape), saves_inputs=False)
 
 
-def _mask_of(index, shape):
+def _mask_of(pair, shape):
     m = np.zeros(shape, dtype=bool)
-    m[index] = True
+    _put_at(m, pair, True)
     return m
 
 
 INDEX_PUT = Op("IndexPutBackward0", lambda x, v, index: _put(x, v, index),
                lambda g, o, x, v, index: np.where(_mask_of(index, g.shape), 0.0, g),
-               lambda g, o, x, v, index: g[index], saves_inputs=False)
+               lambda g, o, x, v, index: _at(g, index), saves_inputs=False)
 
 
-def _put(x, v, index):
+def _put(x, v, pair):
     r = x.copy()
-    r[index] = v
+    _put_at(r, pair, v)
     return r
 
 
@@ -94,16 +133,10 @@ def _index_error(x, index, err):
 
 def getitem(x, index):
     idx, basic = convert_index(index)
-    if not basic and any(type(i) is int for i in idx):
-        # PyTorch applies integer indices first (as selects), then the advanced ones;
-        # NumPy would count the ints as advanced and may move dimensions to the front
-        first = tuple(i if type(i) is int or i is None or i is Ellipsis else
-                      (slice(None),) * max(np.ndim(i), 1) if not isinstance(i, slice) else i
-                      for i in idx)
-        first = tuple(s for i in first for s in (i if type(i) is tuple else (i,)))
-        rest = tuple(slice(None) if i is None or isinstance(i, slice) else i
-                     for i in idx if type(i) is not int)
-        return getitem(getitem(x, first), rest)
+    if not basic:
+        first, rest = torch_order(idx, x._data.ndim)
+        if first is not None:
+            return getitem(getitem(x, first), rest)
     try:
         if basic:
             if Ellipsis not in idx:
@@ -118,7 +151,8 @@ def getitem(x, index):
 
 
 def setitem(x, index, value):
-    idx, _ = convert_index(index)
+    idx, basic = convert_index(index)
+    pair = (None, idx) if basic else torch_order(idx, x._data.ndim)
     if isinstance(value, Tensor):
         v = value
     else:
@@ -126,14 +160,14 @@ def setitem(x, index, value):
     from ..autograd import grad_mode
     if not (grad_mode._state[0] and (x.requires_grad or v.requires_grad)):
         try:
-            x._data[idx] = v._data
+            _put_at(x._data, pair, v._data)
         except (ValueError, IndexError) as err:
             raise RuntimeError(f"setitem: cannot assign a value of shape {tuple(v.shape)} to "
                                f"x[{index!r}] of a tensor of shape {tuple(x.shape)}: {err}") from None
         x._version[0] += 1
         return
     try:
-        x._inplace(lambda old, val: apply(INDEX_PUT, (old, val.to(old.dtype)), (idx,)), v,
+        x._inplace(lambda old, val: apply(INDEX_PUT, (old, val.to(old.dtype)), (pair,)), v,
                    opname="setitem")
     except ValueError as err:
         raise RuntimeError(f"setitem: cannot assign a value of shape {tuple(v.shape)} to "
