@@ -85,7 +85,7 @@ def zero_(self):
 
 def copy_(self, src):
     src = src if isinstance(src, Tensor) else Tensor._wrap(np.asarray(src))
-    if src._data.dtype != self._data.dtype and not src.requires_grad:
+    if src._data.dtype != self._data.dtype:
         src = src.to(self.dtype)  # copy_ casts to the destination's dtype, as in PyTorch
     return self._inplace(lambda x, s: E.add(x * 0, s) if x.requires_grad or s.requires_grad
                          else s, src, opname="copy_")

@@ -141,7 +141,8 @@ def prod(x, dim=None, keepdim=False, dtype=None):
 def _extreme_all_grad(g, o, x, ax, keep, ksh, sh):
     # ties share the gradient evenly, as PyTorch's amax/amin do
     mask = x == np.reshape(o, ksh)
-    return _unreduce(g, ksh, sh) * mask / np.sum(mask, axis=ax, keepdims=True)
+    share = _unreduce(g, ksh, sh) / np.sum(mask, axis=ax, keepdims=True)
+    return np.where(mask, share, 0.0)  # where, not *: a NaN gradient stays at the extremes
 
 
 AMAX = Op("AmaxBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.max(x, axis=ax, keepdims=keep)),
