@@ -194,3 +194,14 @@ def test_copy_casts_to_destination_dtype():
     a = cr.zeros(3, dtype=cr.int64)
     a.copy_(cr.tensor([1.7, 2.2, -3.9]))
     assert a.dtype == cr.int64 and a.tolist() == [1, 2, -3]
+
+
+def test_set_default_dtype_changes_promotion_of_python_floats():
+    assert (cr.tensor([1, 2]) * 2.5).dtype == cr.float32
+    cr.set_default_dtype(cr.float64)
+    try:
+        assert (cr.tensor([1, 2]) * 2.5).dtype == cr.float64
+        assert cr.tensor([1.5]).dtype == cr.float64
+    finally:
+        cr.set_default_dtype(cr.float32)
+    assert (cr.tensor([1, 2]) * 2.5).dtype == cr.float32

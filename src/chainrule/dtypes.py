@@ -76,6 +76,7 @@ def set_default_dtype(d):
         raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got {d}")
     _default_float[0] = d
     DEFAULT[2] = d
+    _cache.clear()  # cached promotions may have used the old default
 
 
 _cache = {}

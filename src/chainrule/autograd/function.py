@@ -90,10 +90,6 @@ def record(op, inputs, arrays, params, out_tensor):
     return out_tensor
 
 
-def is_recording():
-    return grad_mode._state[0]
-
-
 class IndexedRule:
     """Gradient rules for ops with a variable number of inputs (cat, stack):
     `IndexedRule(f)[i]` is the rule for input i, `f(i, g, out, *inputs, *params)`."""
