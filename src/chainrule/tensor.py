@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from . import dtypes
+from . import autograd
 from .autograd import function, grad_mode
 
 
@@ -217,8 +218,7 @@ class Tensor:
         return self
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def retain_grad(self):
         if not self.requires_grad:

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from . import function
 from .engine import run_backward
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)
@@ -15,7 +16,7 @@ def _as_list(x):
 
 
 def _root_grads(outputs, grad_outputs, create_graph):
-    from ..tensor import Tensor
+    Tensor = function.Tensor
     grads = []
     for i, t in enumerate(outputs):
         g = grad_outputs[i] if i < len(grad_outputs) else None

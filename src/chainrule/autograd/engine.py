@@ -7,6 +7,7 @@ import numpy as np
 
 from . import grad_mode
 from .anomaly import _enabled as _anomaly, check_backward
+from . import function
 from .function import Node
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
@@ -23,7 +24,7 @@ def sum_to_shape(g, shape):
     if axes:
         g = np.add.reduce(g, axis=axes, keepdims=True)
     if extra or g.shape != shape:
-        g = np.reshape(g, shape)
+        g = g.reshape(shape)
     return g
 
 
@@ -74,7 +75,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
     gradients are returned instead of accumulated into `.grad` (autograd.grad).
     Nodes run in decreasing creation order (a max-heap on `seq`): every consumer of a
     node was created after it, so its gradient is complete when it is popped."""
-    from ..tensor import Tensor
+    Tensor = function.Tensor
     grads = {}
     leaf_grads = {}
     heap = []

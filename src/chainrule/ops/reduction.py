@@ -44,8 +44,9 @@ def _kept_shape(shape, axes):
 
 
 def _unreduce(g, kshape, shape):
-    # keepdim form: the engine (or the caller's broadcasting product) expands it
-    return np.reshape(g, kshape)
+    # keepdim form: the engine (or the caller's broadcasting product) expands it;
+    # the method, not np.reshape, works on arrays and (under create_graph) tensors alike
+    return g.reshape(kshape)
 
 
 def _count(shape, axes):
