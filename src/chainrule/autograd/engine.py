@@ -123,10 +123,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
                 out = node.out
                 args = node.args
             rules = op.grads
+            inputs = (*args, *node.params)
             for i, e in enumerate(node.edges):
                 if e is None:
                     continue
-                gi = rules[i](g, out, *args, *node.params)
+                gi = rules[i](g, out, *inputs)
                 if anomaly:
                     check_backward(node, i, gi, g)
                 if type(e) is Node:

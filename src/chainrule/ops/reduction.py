@@ -1,6 +1,7 @@
 """Reductions over `dim` (an int, a tuple, or None for all) with `keepdim`. Their gradient
 rules put the incoming gradient back in the reduced dimensions (`_unreduce`)."""
 import builtins
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -50,7 +51,7 @@ def _unreduce(g, kshape, shape):
 
 
 def _count(shape, axes):
-    return int(np.prod([shape[a] for a in axes])) if axes is not None else int(np.prod(shape))
+    return math.prod(shape[a] for a in axes) if axes is not None else math.prod(shape)
 
 
 SUM = Op("SumBackward1", lambda x, ax, keep, ksh, sh, dt: np.asarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=dt)),

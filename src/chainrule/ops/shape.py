@@ -1,5 +1,7 @@
 """Shape operations. Those that NumPy can do as views share storage (and the version
 counter) with their input, as PyTorch's view/reshape/slices do."""
+import math
+
 import numpy as np
 
 from ..autograd.function import IndexedRule, Op
@@ -75,7 +77,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     if not shp:
         return reshape(x, 1)
     s, e = x._dim(start_dim), x._dim(end_dim)
-    return reshape(x, shp[:s] + (int(np.prod(shp[s:e + 1])),) + shp[e + 1:])
+    return reshape(x, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
 
 
 def squeeze(x, dim=None):
