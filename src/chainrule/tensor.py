@@ -134,9 +134,8 @@ class Tensor:
     def is_leaf(self):
         return self.grad_fn is None
 
-    @property
     def is_floating_point(self):
-        return lambda: self._data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def element_size(self):
         return self._data.itemsize
@@ -265,24 +264,6 @@ class Tensor:
             return f"chainrule.{self.dtype.name.capitalize()}Tensor"
         return self.to(dtype)
 
-    def float(self):
-        return self.to(dtypes.float32)
-
-    def double(self):
-        return self.to(dtypes.float64)
-
-    def half(self):
-        return self.to(dtypes.float16)
-
-    def long(self):
-        return self.to(dtypes.int64)
-
-    def int(self):
-        return self.to(dtypes.int32)
-
-    def bool(self):
-        return self.to(dtypes.bool_)
-
     def cpu(self):
         return self
 
@@ -339,5 +320,18 @@ class Tensor:
         from .tensor_methods import array_function
         return array_function(func, args, kwargs)
 
+
+def _cast_method(name, dtype):
+    def method(self):
+        return self.to(dtype)
+    method.__name__ = name
+    return method
+
+
+# x.float(), x.long(), ...: shorthands for x.to(dtype)
+for _name, _dtype in (("float", dtypes.float32), ("double", dtypes.float64),
+                      ("half", dtypes.float16), ("long", dtypes.int64), ("int", dtypes.int32),
+                      ("bool", dtypes.bool_)):
+    setattr(Tensor, _name, _cast_method(_name, _dtype))
 
 function.Tensor = Tensor
