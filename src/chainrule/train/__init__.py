@@ -9,6 +9,7 @@ from .history import History
 from .metrics import (accuracy, confusion_matrix, log_rmse, mae, mse, register_metric, rmse,
                       top_k_accuracy)
 from .monitor import GradientMonitor
+from .shift import CovariateShift, covariate_shift, label_shift_weights
 from .selection import (KFoldResult, SearchResult, grid_search, k_fold, k_fold_indices,
                         random_search, train_val_test_split)
 from .plots import (plot_activations, plot_confusion_matrix, plot_gradient_flow,
@@ -21,4 +22,5 @@ __all__ = ["fit", "evaluate", "predict", "History", "Callback", "LambdaCallback"
            "SearchResult", "diagnose", "Diagnosis", "accuracy", "top_k_accuracy", "mse",
            "mae", "rmse", "log_rmse", "confusion_matrix", "register_metric",
            "plot_history", "plot_k_fold", "plot_gradient_flow", "plot_confusion_matrix",
-           "plot_predictions", "plot_activations"]
+           "plot_predictions", "plot_activations", "covariate_shift", "CovariateShift",
+           "label_shift_weights"]
