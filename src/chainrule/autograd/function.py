@@ -9,7 +9,6 @@ each gradient down to its input's shape once, centrally.
 """
 import itertools
 
-from . import grad_mode
 from .anomaly import _enabled as _anomaly
 
 

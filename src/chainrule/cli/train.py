@@ -1,6 +1,5 @@
 """`chainrule train`: train a model on a data set, show the progress, diagnose the
 learning curves, score the test rows and leave everything in a run folder."""
-import argparse
 import os
 
 import numpy as np

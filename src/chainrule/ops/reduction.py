@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..tensor import Tensor
 from .core import apply1, to_float
-from .elementwise import abs as abs_, mul, pow, sqrt
+from .elementwise import abs as abs_, pow, sqrt
 from . import elementwise
 
 min_max = namedtuple("min_max", ["values", "indices"])

@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from ...tensor import Tensor
-from .mnist import _apply_batch, _apply_targets
+from .image_dataset import ImageDataset
 
 DATA_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "digits.npz")
 N_IMAGES = 1797
@@ -32,7 +32,7 @@ def load_digits_arrays(path=DATA_FILE):
     return images, labels, train_index, test_index
 
 
-class Digits:
+class Digits(ImageDataset):
     """The UCI digits as a dataset: `data` uint8 N x 8 x 8 (values 0..16), `targets` int64.
 
     `root` is accepted for torchvision-style signatures and ignored: the data ships with
@@ -49,28 +49,6 @@ class Digits:
         keep = train_index if self.train else test_index
         self.data = Tensor._wrap(np.ascontiguousarray(images[keep]))
         self.targets = Tensor._wrap(labels[keep])
-
-    def __len__(self):
-        return self.data._data.shape[0]
-
-    def __getitem__(self, index):
-        img = self.data._data[index]
-        if img.ndim != 2:
-            raise TypeError(f"Digits: index with an int, got {index!r} (use __getitems__ "
-                            "for batches)")
-        target = int(self.targets._data[index])
-        img = self.transform(img) if self.transform is not None else Tensor._wrap(img.copy())
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __getitems__(self, indices):
-        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-        n = len(self)
-        if idx.size and (idx.min() < -n or idx.max() >= n):
-            raise IndexError(f"Digits: index out of range for a dataset of {n} images")
-        return (_apply_batch(self.transform, self.data._data[idx]),
-                _apply_targets(self.target_transform, self.targets._data[idx]))
 
     def __repr__(self):
         return (f"Dataset Digits\n    Number of datapoints: {len(self)}\n"

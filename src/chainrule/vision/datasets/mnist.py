@@ -16,9 +16,10 @@ import numpy as np
 from ...tensor import Tensor
 from ..idx import read_idx
 from . import download as _download
+from .image_dataset import ImageDataset
 
 
-class _IDXDataset:
+class _IDXDataset(ImageDataset):
     mirrors = ()
     resources = ()  # (file name, md5) of the gzip files, train images/labels then test
     classes = ()
@@ -85,62 +86,10 @@ class _IDXDataset:
     def class_to_idx(self):
         return {c: i for i, c in enumerate(self.classes)}
 
-    def __len__(self):
-        return self.data._data.shape[0]
-
-    def __getitem__(self, index):
-        img = self.data._data[index]
-        target = int(self.targets._data[index])
-        if img.ndim != 2:
-            raise TypeError(f"{type(self).__name__}: index with an int, got {index!r} "
-                            "(use __getitems__ for batches)")
-        img = self.transform(img) if self.transform is not None else Tensor._wrap(img.copy())
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __getitems__(self, indices):
-        """(images, labels) for a list of indices, transformed batch-wise when possible."""
-        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-        n = len(self)
-        if idx.size and (idx.min() < -n or idx.max() >= n):
-            raise IndexError(f"{type(self).__name__}: index out of range for a dataset of "
-                             f"{n} images")
-        images = self.data._data[idx]
-        labels = self.targets._data[idx]
-        return _apply_batch(self.transform, images), _apply_targets(self.target_transform, labels)
-
     def __repr__(self):
         split = "Train" if self.train else "Test"
         return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"
                 f"    Root location: {self.root}\n    Split: {split}")
-
-
-def _stack(items, what):
-    arrays = [it._data if isinstance(it, Tensor) else np.asarray(it) for it in items]
-    try:
-        return Tensor._wrap(np.stack(arrays)) if arrays else Tensor._wrap(np.empty(0))
-    except ValueError as err:
-        raise ValueError(f"__getitems__: the {what} transform returned items that cannot be "
-                         f"stacked into a batch ({err})") from None
-
-
-def _apply_batch(transform, images):
-    if transform is None:
-        return Tensor._wrap(images)
-    if hasattr(transform, "batch"):
-        out = transform.batch(images)
-        return out if isinstance(out, Tensor) else Tensor._wrap(np.asarray(out))
-    return _stack([transform(img) for img in images], "image")
-
-
-def _apply_targets(target_transform, labels):
-    if target_transform is None:
-        return Tensor._wrap(labels)
-    if hasattr(target_transform, "batch"):
-        out = target_transform.batch(labels)
-        return out if isinstance(out, Tensor) else Tensor._wrap(np.asarray(out))
-    return _stack([target_transform(int(v)) for v in labels], "target")
 
 
 class MNIST(_IDXDataset):
