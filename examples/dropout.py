@@ -4,9 +4,9 @@ then the concise MLP with nn.Dropout after each hidden layer, trained with train
     python examples/dropout.py [--dataset digits] [--epochs N] [--out DIR]
 """
 import chainrule as torch
-from chainrule import d2l, nn
+from chainrule import nn
 
-from example_common import load_data, make_parser, save_training_figures, training_animator
+from example_common import load_data, make_parser, train_and_report
 
 
 def dropout_layer(X, dropout):
@@ -68,12 +68,8 @@ def main():
     lr = 0.5 if name == "fashion-mnist" else 0.2  # d2l's 0.5 is too big for 32-image batches
     loss = nn.CrossEntropyLoss(reduction="none")
     trainer = torch.optim.SGD(net.parameters(), lr=lr)
-    animator = training_animator(num_epochs)
-    result = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer,
-                           animator=animator, check=not args.quick)
-    print(f"final: train loss {result.train_loss:.3f}, train acc {result.train_acc:.3f}, "
-          f"test acc {result.test_acc:.3f}")
-    save_training_figures(args, animator, net, test_iter, labels_fn, "dropout")
+    train_and_report(args, net, train_iter, test_iter, loss, num_epochs, trainer, labels_fn,
+                     "dropout")
 
 
 if __name__ == "__main__":

@@ -67,6 +67,18 @@ def training_animator(num_epochs):
                             legend=["train loss", "train acc", "test acc"])
 
 
+def train_and_report(args, net, train_iter, test_iter, loss, num_epochs, trainer, labels_fn,
+                     stem):
+    """d2l.train_ch3 with a printing animator, then the final figures and numbers."""
+    animator = training_animator(num_epochs)
+    result = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer,
+                           animator=animator, check=not args.quick)
+    print(f"final: train loss {result.train_loss:.3f}, train acc {result.train_acc:.3f}, "
+          f"test acc {result.test_acc:.3f}")
+    save_training_figures(args, animator, net, test_iter, labels_fn, stem)
+    return result
+
+
 def save_training_figures(args, animator, net, test_iter, labels_fn, stem):
     """Learning curves and a row of test predictions as PNGs in args.out."""
     curves = animator.save(os.path.join(args.out, f"{stem}_curves.png"), dpi=120)

@@ -5,9 +5,9 @@ d2l.train_ch3.
     python examples/mlp.py [--dataset digits] [--epochs N] [--out DIR]
 """
 import chainrule as torch
-from chainrule import d2l, nn
+from chainrule import nn
 
-from example_common import load_data, make_parser, save_training_figures, training_animator
+from example_common import load_data, make_parser, train_and_report
 
 
 def init_weights(m):
@@ -29,12 +29,8 @@ def main():
     lr = 0.1
     loss = nn.CrossEntropyLoss(reduction="none")
     trainer = torch.optim.SGD(net.parameters(), lr=lr)
-    animator = training_animator(num_epochs)
-    result = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer,
-                           animator=animator, check=not args.quick)
-    print(f"final: train loss {result.train_loss:.3f}, train acc {result.train_acc:.3f}, "
-          f"test acc {result.test_acc:.3f}")
-    save_training_figures(args, animator, net, test_iter, labels_fn, "mlp")
+    train_and_report(args, net, train_iter, test_iter, loss, num_epochs, trainer, labels_fn,
+                     "mlp")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@ notes with their own evaluation loop (torch.max over the logits, counting correc
     python examples/softmax_regression.py [--dataset digits] [--epochs N] [--out DIR]
 """
 import chainrule as torch
-from chainrule import d2l, nn
+from chainrule import nn
 
-from example_common import load_data, make_parser, save_training_figures, training_animator
+from example_common import load_data, make_parser, train_and_report
 
 
 class LogisticRegressionModel(nn.Module):
@@ -34,9 +34,8 @@ def main():
     net.apply(init_weights)
     loss = nn.CrossEntropyLoss(reduction="none")
     trainer = torch.optim.SGD(net.parameters(), lr=0.1)
-    animator = training_animator(num_epochs)
-    result = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer,
-                           animator=animator, check=not args.quick)
+    result = train_and_report(args, net, train_iter, test_iter, loss, num_epochs, trainer,
+                              labels_fn, "softmax_regression")
 
     # the notes' evaluation loop, which must agree with d2l.evaluate_accuracy
     net.eval()
@@ -49,9 +48,6 @@ def main():
             correct += (predicted == labels).sum().item()
     print(f"Accuracy of the model on the test images: {100 * correct / total:.2f} %")
     assert abs(correct / total - result.test_acc) < 1e-9
-    print(f"final: train loss {result.train_loss:.3f}, train acc {result.train_acc:.3f}, "
-          f"test acc {result.test_acc:.3f}")
-    save_training_figures(args, animator, net, test_iter, labels_fn, "softmax_regression")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import os
 import chainrule as torch
 from chainrule import d2l, nn
 
-from example_common import load_data, make_parser, save_training_figures, training_animator
+from example_common import load_data, make_parser, train_and_report
 
 n_train, n_test, num_inputs, batch_size = 20, 100, 200, 5
 
@@ -80,12 +80,8 @@ def classifier_part(args):
         return cross_entropy(y_hat, y) + l1_lambda * l1_reg
 
     trainer = torch.optim.SGD(net.parameters(), lr=0.1, weight_decay=1e-4)
-    animator = training_animator(num_epochs)
-    result = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer,
-                           animator=animator, check=not args.quick)
-    print(f"final: train loss {result.train_loss:.3f}, train acc {result.train_acc:.3f}, "
-          f"test acc {result.test_acc:.3f}")
-    save_training_figures(args, animator, net, test_iter, labels_fn, "weight_decay_mlp")
+    train_and_report(args, net, train_iter, test_iter, loss, num_epochs, trainer, labels_fn,
+                     "weight_decay_mlp")
 
 
 def main():
