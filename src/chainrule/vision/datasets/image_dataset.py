@@ -30,7 +30,8 @@ class ImageDataset:
                              f"{n} images")
         images = self.data._data[idx]
         labels = self.targets._data[idx]
-        return _apply_batch(self.transform, images), _apply_targets(self.target_transform, labels)
+        return (_apply(self.transform, images, "image"),
+                _apply(self.target_transform, labels, "target", item=int))
 
 
 def _stack(items, what):
@@ -42,19 +43,11 @@ def _stack(items, what):
                          f"stacked into a batch ({err})") from None
 
 
-def _apply_batch(transform, images):
+def _apply(transform, values, what, item=lambda v: v):
+    """A transform over a batch: once if it has `.batch`, else per item, then stacked."""
     if transform is None:
-        return Tensor._wrap(images)
+        return Tensor._wrap(values)
     if hasattr(transform, "batch"):
-        out = transform.batch(images)
+        out = transform.batch(values)
         return out if isinstance(out, Tensor) else Tensor._wrap(np.asarray(out))
-    return _stack([transform(img) for img in images], "image")
-
-
-def _apply_targets(target_transform, labels):
-    if target_transform is None:
-        return Tensor._wrap(labels)
-    if hasattr(target_transform, "batch"):
-        out = target_transform.batch(labels)
-        return out if isinstance(out, Tensor) else Tensor._wrap(np.asarray(out))
-    return _stack([target_transform(int(v)) for v in labels], "target")
+    return _stack([transform(item(v)) for v in values], what)
