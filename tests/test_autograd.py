@@ -223,3 +223,12 @@ def test_gradcheck_detects_a_wrong_rule():
 def test_gradgradcheck(name):
     fn, shapes = GRADCHECK[name]
     assert gradgradcheck(fn, [_pos(*s) for s in shapes])
+
+
+def test_copy_into_a_tensor_holding_inf_records_only_the_source():
+    x = cr.tensor([float("inf"), 1.0, 2.0])
+    w = cr.tensor([3.0], requires_grad=True)
+    y = x * 1
+    y.copy_(w * 2)
+    y.sum().backward()
+    assert y.tolist() == [6.0, 6.0, 6.0] and w.grad.tolist() == [6.0]

@@ -87,8 +87,8 @@ def copy_(self, src):
     src = src if isinstance(src, Tensor) else Tensor._wrap(np.asarray(src))
     if src._data.dtype != self._data.dtype:
         src = src.to(self.dtype)  # copy_ casts to the destination's dtype, as in PyTorch
-    return self._inplace(lambda x, s: E.add(x * 0, s) if x.requires_grad or s.requires_grad
-                         else s, src, opname="copy_")
+    # the copy's gradient goes to src only (broadcast back by expand's rule), none to x
+    return self._inplace(lambda x, s: S.expand(s, x.shape).clone(), src, opname="copy_")
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
