@@ -86,3 +86,19 @@ def test_predict_refuses_bad_inputs_and_overwrites(tmp_path):
     line = assert_usage_error(run_cli(tmp_path, "predict", "runs/r", "x.npy", "-o", "out.csv"))
     assert "--overwrite" in line and (tmp_path / "out.csv").read_text() == "keep me"
     assert "does not exist" in assert_usage_error(run_cli(tmp_path, "predict", "runs/r", "n.npy"))
+
+
+def test_python_dash_m_chainrule_runs_the_same_command_line_as_chainrule_cli(tmp_path):
+    import subprocess
+    import sys
+    from cli_helpers import cli_env
+
+    def run(module, *args):
+        return subprocess.run([sys.executable, "-m", module, *args], cwd=tmp_path,
+                              env=cli_env(tmp_path), capture_output=True, text=True, timeout=120)
+    for args in (["datasets"], ["trian"]):
+        short, full = run("chainrule", *args), run("chainrule.cli", *args)
+        assert (short.returncode, short.stdout, short.stderr) == \
+            (full.returncode, full.stdout, full.stderr)
+    assert run("chainrule", "datasets").returncode == 0
+    assert "invalid choice" in run("chainrule", "trian").stderr

@@ -30,6 +30,8 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + tensor_repr(self)
 
+    __str__ = __repr__  # print(param) shows the header too (Tensor binds __str__ to its own)
+
     def __reduce_ex__(self, protocol):
         # copy.deepcopy / pickle: rebuild through __new__ with a copy of the data
         return (_rebuild, (type(self), self._data, self.requires_grad))
