@@ -5,6 +5,7 @@ from .dtypes import (bool_ as bool, dtype, double, float, float16, float32, floa
                      int, int8, int16, int32, int64, long, short, uint8,
                      get_default_dtype, set_default_dtype)
 from .tensor import Size, Tensor
+from .devices import device, get_default_device, set_default_device
 from . import tensor_methods  # noqa: F401  (binds ops to Tensor)
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -29,10 +30,15 @@ from .ops.shape import (broadcast_to, cat, chunk, clone, concat, concatenate, ex
 from .ops.linalg import bmm, dot, inner, matmul, mm, mv, outer
 from .ops.indexing import gather, index_select, masked_fill, masked_select, nonzero, take
 from .printing import set_printoptions
+from .type_info import finfo, iinfo
+from .ops.heaviside import heaviside
+from .threads import get_num_threads, set_num_threads
 
 multiply, subtract, divide, negative, absolute = mul, sub, div, neg, abs
 greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 FloatTensor = DoubleTensor = LongTensor = Tensor
+from .out_arg import install as _install_out
+_install_out(globals())  # out= on the functions that take it in PyTorch
 __version__ = "0.1.0"
 
 
@@ -44,23 +50,7 @@ def numel(x):
     return x.numel()
 
 
-def device(name="cpu"):
-    if str(name).startswith("cuda"):
-        raise RuntimeError("chainrule runs on the CPU only; CUDA is not available")
-    return "cpu"
-
-
-class cuda:
-    @staticmethod
-    def is_available():
-        return False
-
-    @staticmethod
-    def device_count():
-        return 0
-
-
-_SUBMODULES = ("nn", "optim", "utils", "vision", "d2l", "train", "serialization", "cli")
+_SUBMODULES = ("accelerator", "cuda", "nn", "optim", "utils", "vision", "d2l", "train", "serialization", "cli")
 _LAZY = {"save": "serialization", "load": "serialization",
          "save_safetensors": "serialization", "load_safetensors": "serialization"}
 

@@ -12,7 +12,7 @@ exit status 2."""
 import os
 import sys
 
-from ._common import (EXIT_USAGE, ArgumentParser, CLIError, HelpFormatter, limit_blas_threads,
+from ._common import (EXIT_USAGE, ArgumentParser, CLIError, HelpFormatter,
                       one_line)
 
 __all__ = ["main", "build_parser", "CLIError"]
@@ -60,7 +60,6 @@ def main(argv=None):
         if not hasattr(args, "run"):
             parser.print_help()
             return 0
-        limit_blas_threads()
         return int(args.run(args) or 0)
     except CLIError as err:
         sys.stderr.write(f"chainrule: error: {one_line(err)}\n")

@@ -1,7 +1,6 @@
 """What every command shares: the one-line error, the argument parser that reports
 mistakes in one line, and small printing helpers."""
 import argparse
-import os
 import sys
 
 EXIT_USAGE = 2
@@ -39,19 +38,6 @@ def say(text="", quiet=False):
 
 def fmt_int(n):
     return f"{int(n):,}"
-
-
-def limit_blas_threads():
-    """Minibatch matrices are small: BLAS worker threads mostly spin-wait on them, and on
-    a busy machine that makes training several times slower than one thread. Respects
-    an explicit OMP_NUM_THREADS / OPENBLAS_NUM_THREADS; needs threadpoolctl (optional)."""
-    if os.environ.get("OMP_NUM_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS"):
-        return None
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def wrap(text):

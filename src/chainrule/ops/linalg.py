@@ -4,6 +4,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..tensor import Tensor
+from ..threads import matmul as gemm
 from .core import apply
 
 
@@ -11,28 +12,28 @@ def _mT(a):
     return np.swapaxes(a, -1, -2)
 
 
-MATMUL = Op("MmBackward0", np.matmul,
-            lambda g, o, a, b: np.matmul(g, _mT(b)),
-            lambda g, o, a, b: np.matmul(_mT(a), g))
+MATMUL = Op("MmBackward0", gemm,
+            lambda g, o, a, b: gemm(g, _mT(b)),
+            lambda g, o, a, b: gemm(_mT(a), g))
 DOT = Op("DotBackward0", lambda a, b: np.asarray(np.dot(a, b)),
          lambda g, o, a, b: g * b, lambda g, o, a, b: g * a)
 
 
 def _linear_w(g, o, x, w, *b):
     if g.ndim == 2:
-        return np.matmul(_mT(g), x)
-    return np.matmul(_mT(np.reshape(g, (-1, g.shape[-1]))), np.reshape(x, (-1, x.shape[-1])))
+        return gemm(_mT(g), x)
+    return gemm(_mT(np.reshape(g, (-1, g.shape[-1]))), np.reshape(x, (-1, x.shape[-1])))
 
 
 def _linear_forward(x, w, b):
-    out = np.matmul(x, w.T)
+    out = gemm(x, w.T)
     if b is not None:
         out += b  # in place: no second N×out array
     return out
 
 
 LINEAR = Op("AddmmBackward0", _linear_forward,
-            lambda g, o, x, w, b: np.matmul(g, w),
+            lambda g, o, x, w, b: gemm(g, w),
             lambda g, o, x, w, b: _linear_w(g, o, x, w),
             lambda g, o, x, w, b: g)
 

@@ -1,0 +1,77 @@
+"""The BLAS thread policy: one thread for small products, the free cores for large ones,
+set_num_threads as a fixed override."""
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import chainrule
+from chainrule import threads
+
+
+@pytest.fixture(autouse=True)
+def policy_restored():
+    yield
+    threads._user[0] = None
+    threads._current[0] = None
+
+
+def _numpy_blas_threads():
+    controllers = [c for c in threads._controllers() if c is not None]
+    assert controllers, f"no BLAS found by threadpoolctl: {threadpool_info()}"
+    return {c.get_num_threads() for c in controllers}
+
+
+def test_small_minibatch_product_runs_on_one_blas_thread():
+    x = chainrule.randn(32, 64)
+    w = chainrule.randn(128, 64, requires_grad=True)
+    chainrule.nn.functional.linear(x, w).sum().backward()
+    assert _numpy_blas_threads() == {1}
+
+
+def test_large_product_uses_free_cores_and_never_more_than_the_cap():
+    a = chainrule.randn(512, 512)
+    a @ a
+    assert _numpy_blas_threads() == {threads._current[0]}
+    assert 1 <= threads._current[0] <= threads._CAP
+
+
+def test_set_num_threads_fixes_the_count_for_every_product():
+    chainrule.set_num_threads(2)
+    assert chainrule.get_num_threads() == 2
+    chainrule.randn(4, 4) @ chainrule.randn(4, 4)
+    assert _numpy_blas_threads() == {2}
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_set_num_threads_rejects_what_is_not_a_positive_int(bad):
+    with pytest.raises(ValueError, match="set_num_threads: expected a positive integer"):
+        chainrule.set_num_threads(bad)
+
+
+def test_products_under_the_policy_match_numpy_bit_for_bit():
+    rng = np.random.default_rng(0)
+    for shape_a, shape_b in [((32, 64), (64, 256)), ((3, 40, 50), (50, 60)), ((600, 600), (600, 20))]:
+        a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+        got = (chainrule.from_numpy(a) @ chainrule.from_numpy(b)).numpy()
+        assert np.allclose(got, a @ b, rtol=1e-12, atol=1e-12 * np.abs(a).max() * np.abs(b).max() * a.shape[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/stat")
+@pytest.mark.skipif(threads._CORES < 2, reason="needs two cores to see one taken")
+def test_a_core_held_by_another_process_is_not_counted_free():
+    busy = subprocess.Popen([sys.executable, "-c",
+                             "import time\nt = time.time() + 20\nwhile time.time() < t: pass"])
+    try:
+        time.sleep(0.5)
+        threads._free[1] = 0.0
+        threads.free_cores()          # first sample
+        time.sleep(0.6)
+        threads._free[1] = 0.0
+        assert threads.free_cores() <= threads._CORES - 1
+    finally:
+        busy.kill()
+        busy.wait()
