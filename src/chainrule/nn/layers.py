@@ -66,7 +66,9 @@ class Linear(Module):
 
 class LazyLinear(Linear):
     """Linear whose in_features is taken from the first input. The placeholder parameters
-    are materialised in place, so an optimizer built before the first call trains them."""
+    are materialised in place, so an optimizer built before the first call trains them.
+    After the first call the module *is* a Linear (PyTorch's cls_to_become), so
+    `type(m) == nn.Linear` checks that choose an initialisation see it."""
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):
         Module.__init__(self)
@@ -83,23 +85,27 @@ class LazyLinear(Linear):
     def initialize_parameters(self, x):
         if x.ndim == 0:
             raise RuntimeError("LazyLinear: expected an input with at least one dimension")
-        self.in_features = x.shape[-1]
-        materialize(self.weight, (self.out_features, self.in_features))
-        if self.bias is not None:
-            materialize(self.bias, (self.out_features,))
-        self.reset_parameters()
+        if self.has_uninitialized_params():
+            self.in_features = x.shape[-1]
+            materialize(self.weight, (self.out_features, self.in_features))
+            if self.bias is not None:
+                materialize(self.bias, (self.out_features,))
+            self.reset_parameters()
+        elif x.shape[-1] != self.weight.shape[1]:  # parameters came from a state dict
+            raise RuntimeError(f"LazyLinear: the input's last dimension {x.shape[-1]} is not "
+                               f"the in_features {self.weight.shape[1]} of the loaded weight")
+        self.in_features = self.weight.shape[1]
 
     def forward(self, x):
-        if self.has_uninitialized_params():
-            self.initialize_parameters(x)
+        if not isinstance(x, Tensor):
+            raise TypeError(f"LazyLinear: expected a tensor input, got {type(x).__name__}")
+        self.initialize_parameters(x)
+        self.__class__ = Linear
         return Linear.forward(self, x)
 
     def reset_parameters(self):
         if not self.has_uninitialized_params():
             Linear.reset_parameters(self)
-
-    def _get_name(self):
-        return "Linear" if not self.has_uninitialized_params() else "LazyLinear"
 
 
 class Flatten(Module):

@@ -151,7 +151,9 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        if self.last_epoch == 0:
+        # resuming (last_epoch >= 0 after loading the optimizer), the constructor's step
+        # must keep the loaded lr rather than decay it once more
+        if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 

@@ -128,9 +128,13 @@ def random_split(dataset, lengths, generator=None):
     of len(dataset) (leftover items go one each to the first splits)."""
     n = len(dataset)
     lengths = list(lengths)
-    fractions = (all(isinstance(x, float) and 0 <= x <= 1 for x in lengths)
-                 and math.isclose(sum(lengths), 1.0) and sum(lengths) != n)
-    if fractions:
+    # PyTorch's rule: lengths summing to (at most, and close to) 1 are fractions, whatever
+    # len(dataset) is, so [0.7, 0.3] of a single row is a split of fractions, not of counts
+    if math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1:
+        for i, f in enumerate(lengths):
+            if not 0 <= f <= 1:
+                raise ValueError(f"random_split: fraction at index {i} is not between 0 "
+                                 f"and 1, got {f}")
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
