@@ -13,8 +13,8 @@ from .creation import (arange, as_tensor, diag, empty, empty_like, eye, from_num
                        full_like, linspace, logspace, ones, ones_like, tensor, tril, triu,
                        zeros, zeros_like)
 from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
-                     manual_seed, multinomial, normal, rand, randint, randn, randperm, seed,
-                     set_rng_state)
+                     manual_seed, multinomial, normal, rand, rand_like, randint, randint_like,
+                     randn, randn_like, randperm, seed, set_rng_state)
 from .ops.elementwise import (abs, add, allclose, bitwise_not, ceil, clamp, clip, cos, div,
                               eq, equal, exp, floor, floor_divide, ge, gt, isclose, isfinite,
                               isinf, isnan, le, log, log1p, log2, logical_and, logical_not,
@@ -50,7 +50,8 @@ def numel(x):
     return x.numel()
 
 
-_SUBMODULES = ("accelerator", "cuda", "nn", "optim", "utils", "vision", "d2l", "train", "serialization", "cli")
+_SUBMODULES = ("accelerator", "cuda", "nn", "optim", "utils", "vision", "d2l", "train",
+               "serialization", "cli", "distributions")
 _LAZY = {"save": "serialization", "load": "serialization",
          "save_safetensors": "serialization", "load_safetensors": "serialization"}
 
