@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..tensor import Tensor
+from .flat import flat_group, step_flat
 
 
 class _Required:
@@ -29,6 +30,7 @@ class Optimizer:
         self.state = defaultdict(dict)
         self.param_groups = []
         self._scratch_buffers = {}
+        self._flat_groups = {}  # group index -> FlatGroup (see flat.py)
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {params.type()}")
@@ -108,7 +110,11 @@ class Optimizer:
             with grad_mode.enable_grad():
                 loss = closure()
         with grad_mode.no_grad():
-            for group in self.param_groups:
+            for index, group in enumerate(self.param_groups):
+                flat = flat_group(self, index, group) if self._elementwise else None
+                if flat is not None:
+                    step_flat(self, flat, group)
+                    continue
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -119,6 +125,9 @@ class Optimizer:
                     self._update(p, p.grad._data, self.state[p], group)
                     p._version[0] += 1
         return loss
+
+    # True when `_update` is elementwise, so a whole group can be stepped at once
+    _elementwise = False
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError
@@ -175,6 +184,7 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("_flat_groups", {})
 
 
 def _copy_state_value(value, param, key):

@@ -8,6 +8,8 @@ from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
+    _elementwise = True
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
