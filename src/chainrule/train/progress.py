@@ -43,6 +43,7 @@ class Progress:
         self.bar = None
 
     def epoch_begin(self, epoch, steps):
+        self.steps = steps
         if self.tqdm is not None:
             self.bar = self.tqdm(total=steps, desc=f"Epoch {epoch + 1}/{self.epochs}",
                                  leave=True, unit="batch", dynamic_ncols=True)
@@ -61,7 +62,7 @@ class Progress:
             self.bar = None
         else:
             secs = logs.get("seconds")
-            tail = f"  ({secs:.1f}s)" if secs is not None else ""
+            tail = f"  ({duration(secs, getattr(self, 'steps', None))})" if secs is not None else ""
             self.stream.write(f"Epoch {epoch + 1}/{self.epochs}  {format_logs(logs)}{tail}\n")
             self.stream.flush()
 
@@ -78,3 +79,11 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def duration(secs, steps=None):
+    """An epoch's time as people read it: milliseconds under a second, and the rate."""
+    text = f"{secs * 1e3:.0f} ms" if secs < 1 else f"{secs:.1f} s"
+    if steps and secs > 0:
+        text += f", {steps / secs:,.0f} steps/s"
+    return text
