@@ -16,7 +16,7 @@ from .random import (Generator, bernoulli, default_generator, get_rng_state, ini
                      manual_seed, multinomial, normal, rand, rand_like, randint, randint_like,
                      randn, randn_like, randperm, seed, set_rng_state)
 from .ops.elementwise import (abs, add, allclose, bitwise_not, ceil, clamp, clip, cos, div,
-                              eq, equal, exp, floor, floor_divide, ge, gt, isclose, isfinite,
+                              eq, equal, erf, exp, floor, floor_divide, ge, gt, isclose, isfinite,
                               isinf, isnan, le, log, log1p, log2, logical_and, logical_not,
                               logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow,
                               relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
@@ -32,6 +32,8 @@ from .ops.indexing import gather, index_select, masked_fill, masked_select, nonz
 from .printing import set_printoptions
 from .type_info import finfo, iinfo
 from .ops.heaviside import heaviside
+from . import linalg
+from .linalg import det, inv as inverse
 from .threads import get_num_threads, set_num_threads
 
 multiply, subtract, divide, negative, absolute = mul, sub, div, neg, abs

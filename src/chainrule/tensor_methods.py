@@ -6,12 +6,17 @@ import numpy as np
 from . import random as _random
 from .ops import elementwise as E, indexing as I, linalg as L, reduction as R, shape as S
 from .ops import softmax as SM
+from .ops import linalg_inverse as LI
+from .ops.heaviside import heaviside
+from .autograd.function import GraphLostError
 from .ops.core import _operand
+from .autograd import grad_mode
 from .tensor import Tensor
+from .views import writable
 
 _METHODS = {
     E: "add sub mul div floor_divide remainder pow maximum minimum neg abs exp log log2 log1p "
-       "sqrt rsqrt sin cos tanh sigmoid relu sign square clamp clip trunc floor ceil round "
+       "sqrt rsqrt sin cos tanh sigmoid erf relu sign square clamp clip trunc floor ceil round "
        "eq ne lt le gt ge logical_and logical_or logical_xor logical_not isnan isinf isfinite "
        "equal allclose isclose bitwise_not",
     R: "sum mean var std prod max min amax amin argmax argmin norm all any count_nonzero cumsum",
@@ -24,6 +29,7 @@ _METHODS = {
 for _module, _names in _METHODS.items():
     for _name in _names.split():
         setattr(Tensor, _name, getattr(_module, _name))
+Tensor.inverse, Tensor.det, Tensor.heaviside = LI.inv, LI.det, heaviside
 
 Tensor.multiply, Tensor.subtract, Tensor.divide, Tensor.negative = E.mul, E.sub, E.div, E.neg
 Tensor.greater, Tensor.less, Tensor.absolute = E.gt, E.lt, E.abs
@@ -73,8 +79,13 @@ for _name in ("add sub mul div pow clamp clip abs neg exp log sqrt sigmoid tanh 
 
 
 def _fill(self, value, opname="fill_"):
+    if grad_mode._state[0] and (self.requires_grad or getattr(value, "requires_grad", False)):
+        # recorded like copy_ (the old values get no gradient; a tensor value gets the sum)
+        v = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, self._data.dtype))
+        return self._inplace(lambda x, s: S.expand(s.to(x.dtype), x.shape).clone(), v,
+                             opname=opname)
     self._check_inplace(opname)
-    self._data[...] = value._data if isinstance(value, Tensor) else value
+    writable(self._data)[...] = value._data if isinstance(value, Tensor) else value
     self._version[0] += 1
     return self
 
@@ -152,12 +163,27 @@ def _plain(v):
     return v
 
 
+def _check_no_graph(name, args, kwargs):
+    from .autograd import grad_mode
+    if not grad_mode._state[0]:
+        return
+    for v in (*args, *kwargs.values()):
+        for t in (v if isinstance(v, (list, tuple)) else (v,)):
+            if isinstance(t, Tensor) and t.requires_grad:
+                raise GraphLostError(
+                    f"numpy.{name} has no differentiable chainrule op, so it cannot be "
+                    "called on a tensor that requires grad (the graph would be lost); use "
+                    "chainrule operations, or .detach() the tensor")
+
+
 def array_ufunc(ufunc, method, inputs, kwargs):
     fn = _UFUNCS.get(ufunc)
     if fn is not None and method == "__call__" and not kwargs:
         return fn(*[_operand(v, ufunc.__name__) for v in inputs])
     if ufunc is np.add and method == "reduce":
         return R.sum(inputs[0], kwargs.get("axis", 0), kwargs.get("keepdims", False))
+    _check_no_graph(ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}",
+                    inputs, kwargs)
     result = getattr(ufunc, method)(*_plain(inputs), **{k: _plain(v) for k, v in kwargs.items()})
     return Tensor._wrap(result) if isinstance(result, np.ndarray) else result
 
@@ -179,6 +205,7 @@ _FUNCS = {
     np.stack: lambda arrays, axis=0, **kw: S.stack(arrays, axis),
     np.flip: lambda a, axis: S.flip(a, axis),
     np.cumsum: lambda a, axis=None, **kw: R.cumsum(a, axis),
+    np.clip: lambda a, lo, hi, **kw: E.clamp(_operand(a, "clip"), lo, hi),
 }
 
 
@@ -186,7 +213,8 @@ def array_function(func, args, kwargs):
     fn = _FUNCS.get(func)
     if fn is not None:
         return fn(*args, **kwargs)
-    # not differentiable through chainrule: compute on plain arrays (like torch's fallback)
+    # no chainrule op: plain arrays, allowed only where no graph can be lost
+    _check_no_graph(func.__name__, args, kwargs)
     return func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()})
 
 

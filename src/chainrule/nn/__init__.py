@@ -4,12 +4,12 @@ from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tan
 from .containers import ModuleDict, ModuleList, Sequential
 from .layers import Dropout, Flatten, Identity, LazyLinear, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
-                   NLLLoss)
+                   NLLLoss, SmoothL1Loss)
 from .module import Module
 from .parameter import Parameter, UninitializedParameter
 
 __all__ = ["Module", "Parameter", "UninitializedParameter", "Sequential", "ModuleList",
            "ModuleDict", "Linear", "LazyLinear", "Identity", "Flatten", "Dropout", "ReLU",
            "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax", "MSELoss",
-           "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+           "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "functional", "init", "utils"]

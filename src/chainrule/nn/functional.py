@@ -8,16 +8,19 @@ from .. import random as _random
 from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..ops.core import apply1, check_float
-from ..ops.elementwise import relu as _relu, sigmoid, tanh
+from ..ops.elementwise import erf_any, relu as _relu, sigmoid, tanh
 from ..ops.linalg import linear
 from ..ops.softmax import log_softmax, softmax
 from ..tensor import Tensor
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                       huber_loss, l1_loss, mse_loss, nll_loss)
+from ._normalize import normalize
+from ._smooth_l1 import smooth_l1_loss
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "gelu",
            "dropout", "linear", "one_hot", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
-           "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"]
+           "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "smooth_l1_loss", "normalize"]
 
 
 def relu(x, inplace=False):
@@ -32,12 +35,14 @@ LEAKY_RELU = Op("LeakyReluBackward0",
 
 def leaky_relu(x, negative_slope=0.01, inplace=False):
     check_float(x, "leaky_relu")
-    out = apply1(LEAKY_RELU, x, float(negative_slope))
-    return x.copy_(out) if inplace else out
+    if inplace:
+        return x._inplace(lambda old: apply1(LEAKY_RELU, old, float(negative_slope)),
+                          opname="leaky_relu_")
+    return apply1(LEAKY_RELU, x, float(negative_slope))
 
 
-# gelu: exact form x·Φ(x); NumPy has no erf, so math.erf is vectorised (not a hot path)
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+# gelu: exact form x·Φ(x); erf_any takes arrays (forward) and tensors (create_graph)
+_erf = erf_any
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
 
 
@@ -88,8 +93,9 @@ def dropout(x, p=0.5, training=True, inplace=False, generator=None):
         keep = _random._rng(generator).random(arr.shape, dtype=np.float32 if arr.dtype == np.float32 else np.float64) >= p
         mask = keep.astype(arr.dtype)
         mask *= arr.dtype.type(1.0 / (1.0 - p))
-    out = apply1(DROPOUT, x, mask)
-    return x.copy_(out) if inplace and not (x.requires_grad and grad_mode._state[0]) else out
+    if inplace:
+        return x._inplace(lambda old: apply1(DROPOUT, old, mask), opname="dropout_")
+    return apply1(DROPOUT, x, mask)
 
 
 def one_hot(tensor, num_classes=-1):

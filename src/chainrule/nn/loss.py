@@ -1,5 +1,6 @@
 """Loss modules: each holds its options and calls the functional form."""
 from . import _losses as L
+from ._smooth_l1 import smooth_l1_loss
 from .module import Module
 
 
@@ -27,6 +28,15 @@ class HuberLoss(_Loss):
 
     def forward(self, input, target):
         return L.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class SmoothL1Loss(_Loss):
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(reduction=reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class _WeightedLoss(_Loss):
