@@ -186,6 +186,9 @@ def read_toml(path):
             data = tomllib.load(f)
     except tomllib.TOMLDecodeError as err:
         raise CLIError(f"{path} is not valid TOML ({err}); fix the file or drop --config") from None
+    except UnicodeDecodeError as err:  # TOML files are UTF-8 by definition
+        raise CLIError(f"{path} is not UTF-8 text (byte {err.object[err.start]:#04x} at "
+                       f"offset {err.start}); save it as UTF-8 or drop --config") from None
     except OSError as err:
         raise CLIError(f"cannot read {path}: {err.strerror}") from None
     if isinstance(data.get("train"), dict):

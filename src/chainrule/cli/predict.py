@@ -70,16 +70,32 @@ def to_csv(header, columns):
     return buf.getvalue()
 
 
+def _check_finite(values, path, what):
+    """A NaN probability printed with exit status 0 would pass for a prediction: refuse."""
+    values = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+    bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
+    if bad.size:
+        rows = ", ".join(str(i + 1) for i in bad[:5]) + (" ..." if bad.size > 5 else "")
+        raise CLIError(f"{path}: row {rows} {what}; fix or remove "
+                       f"{'it' if bad.size == 1 else 'them'}")
+
+
 def run(args):
     run_dir = runs.open_run(args.run_dir)
     if args.output and os.path.exists(args.output) and not args.overwrite:
         raise CLIError(f"{args.output} already exists; pass --overwrite to replace it")
     model, cfg, transform = models.load_trained(run_dir)
-    X, rows = data_sources.read_inputs(transform, args.input)
+    with np.errstate(all="ignore"):  # overflow to inf is reported below, by row
+        X, rows = data_sources.read_inputs(transform, args.input)
     if len(X) == 0:
         raise CLIError(f"{args.input} holds no rows to predict")
+    _check_finite(X, args.input, "holds a value that is not a finite number (inf, NaN or "
+                  "beyond float32's range)")
     from chainrule.train import predict
-    outputs = predict(model, X).detach().numpy()
+    with np.errstate(all="ignore"):  # reported below, by row
+        outputs = predict(model, X).detach().numpy()
+    _check_finite(outputs, args.input, "gives a model output that is not finite (inputs far "
+                  "outside the training range)")
     text = to_csv(*predictions_table(outputs, cfg, transform, rows))
     if args.output:
         runs.write_text_atomic(args.output, text)

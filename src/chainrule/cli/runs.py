@@ -100,9 +100,37 @@ def timestamp_name(parent):
 
 
 def prepare_new(parent, name, overwrite):
-    """Create the folder for a new run. An existing one is kept unless overwrite=True,
-    and then only when it really is a run folder."""
-    path = os.path.join(parent, name or timestamp_name(parent))
+    """Create and claim the folder for a new run. An existing one is kept unless
+    overwrite=True, and then only when it really is a run folder."""
+    _make_parent(parent)
+    while True:
+        path = os.path.join(parent, name or timestamp_name(parent))
+        try:
+            _claim(path, overwrite)
+            return Run(path)
+        except FileExistsError:
+            if name:  # another `chainrule train --name` took it a moment ago
+                raise CLIError(f"run folder {path} was just created by another "
+                               "`chainrule train`; choose another --name") from None
+            # a timestamp name taken in the same second: try the next one
+
+
+def _make_parent(parent):
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except FileExistsError:
+        raise CLIError(f"--out {parent} exists and is not a folder; give a folder for the "
+                       "run folders") from None
+    except OSError as err:
+        raise CLIError(f"cannot create the --out folder {parent}: {err.strerror}") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CLIError(f"cannot write into the --out folder {parent} (permission denied); "
+                       "give a writable --out")
+
+
+def _claim(path, overwrite):
+    """The run folder belongs to whoever creates its checkpoint/ folder: os.mkdir either
+    creates it or fails, atomically, so two runs started at once never share a folder."""
     if os.path.exists(path):
         if not os.path.isdir(path):
             raise CLIError(f"{path} exists and is not a folder; choose another --name")
@@ -117,5 +145,9 @@ def prepare_new(parent, name, overwrite):
                 if os.path.exists(os.path.join(path, entry)):
                     os.remove(os.path.join(path, entry))
             shutil.rmtree(os.path.join(path, CHECKPOINT_DIR), ignore_errors=True)
-    os.makedirs(path, exist_ok=True)
-    return Run(path)
+    else:
+        os.mkdir(path)  # FileExistsError: taken in between
+    try:
+        os.mkdir(os.path.join(path, CHECKPOINT_DIR))
+    except PermissionError as err:
+        raise CLIError(f"cannot write into the run folder {path}: {err.strerror}") from None

@@ -80,7 +80,55 @@ def settings(args):
                            "run instead (without --resume)")
         stored = {k: v for k, v in resume_run.config().items() if k in config_mod.CONVERTERS}
     from_file = config_mod.read_toml(args.config) if args.config else {}
-    return config_mod.merge(config_mod.defaults(), stored, from_file, given), resume_run
+    cfg = config_mod.merge(config_mod.defaults(), stored, from_file, given)
+    if resume_run is not None:
+        _refuse_changes_on_resume(config_mod.merge(config_mod.defaults(), stored), cfg)
+    return cfg, resume_run
+
+
+# what a resumed run can change: the length of training, the optimiser's hyperparameters
+# (set on the loaded optimizer) and where the data lives. Anything else would not match
+# the checkpoint (model shape, data split, callbacks), so it is refused, not ignored.
+RESUMABLE = ("epochs", "lr", "weight_decay", "momentum", "clip_grad", "data_dir", "download")
+
+
+def _refuse_changes_on_resume(stored, cfg):
+    changed = [k for k in config_mod.OPTION_NAMES
+               if k not in RESUMABLE and cfg[k] != stored.get(k)]
+    if changed:
+        shown = ", ".join(f"--{k.replace('_', '-')} {_shown(cfg[k])} (the run has "
+                          f"{_shown(stored.get(k))})" for k in changed)
+        raise CLIError(f"--resume continues a run with its own settings; cannot change "
+                       f"{shown}: start a new run instead (only "
+                       f"{', '.join('--' + k.replace('_', '-') for k in RESUMABLE)} "
+                       "can change on --resume)")
+
+
+def check_checkpoint(run_dir, model):
+    """Load the run's checkpoint into a fresh model before anything is written, so that a
+    resume that cannot work leaves the run folder exactly as it was."""
+    from chainrule.train.checkpoint import load_training_state
+    path = os.path.join(run_dir.checkpoint_dir, "last.ckpt")
+    try:
+        state = load_training_state(run_dir.checkpoint_dir)
+        model.load_state_dict(state["model"])
+    except Exception as err:  # a damaged or foreign checkpoint is a problem of the input
+        raise CLIError(f"cannot resume from {path}: {type(err).__name__}: {err}") from None
+
+
+def apply_on_resume(cfg):
+    """A callback that sets the optimiser's hyperparameters from the settings once the
+    checkpoint's optimizer state is loaded (which restores the old ones)."""
+    from chainrule.train import Callback
+
+    class ApplySettings(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            for group in self.trainer.optimizer.param_groups:
+                group["lr"] = float(cfg["lr"])
+                group["weight_decay"] = float(cfg["weight_decay"])
+                if "momentum" in group:
+                    group["momentum"] = float(cfg["momentum"])
+    return ApplySettings()
 
 
 # ---- training pieces ------------------------------------------------------------------
@@ -165,8 +213,9 @@ def run(args):
     cfg, resume_run = settings(args)
     data = data_sources.load(cfg)
     cfg = config_mod.resolve(cfg, cfg["dataset"] == "synthetic-linear")
-    models.build(cfg, data.input_dim, data.output_dim, data.task)  # settings check, early
+    model = models.build(cfg, data.input_dim, data.output_dim, data.task)  # settings check
     if resume_run is not None:
+        check_checkpoint(resume_run, model)
         run_dir = resume_run
     else:
         run_dir = runs.prepare_new(args.out, args.name, args.overwrite)
@@ -192,6 +241,8 @@ def run_training(cfg, data, run_dir, resume, quiet):
     if cfg["patience"] and cfg["val_split"]:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=cfg["patience"],
                                        restore_best_weights=True))
+    if resume:  # last, so the saved states of the others keep their positions
+        callbacks.append(apply_on_resume(cfg))
     X, y = shuffled_training_rows(data, cfg["seed"])
     kwargs = _fit_kwargs(cfg, data, quiet)
     try:
