@@ -178,8 +178,8 @@ def test_to_double_keeps_parameter_objects():
     net.to(cr.float32)
     assert all(p.dtype == cr.float32 for p in net.parameters())
     assert net.cpu() is net
-    with pytest.raises(RuntimeError, match="CUDA"):
-        net.cuda()
+    with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+        net.cuda()  # as PyTorch's CPU-only build fails
 
 
 def test_repr_matches_torch():

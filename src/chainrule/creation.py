@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from . import dtypes
+from . import devices, dtypes
 from .tensor import Tensor, to_array
 
 
@@ -27,7 +27,9 @@ def _shape(size, name):
     return shape
 
 
-def _finish(arr, requires_grad):
+def _finish(arr, requires_grad, device=None, opname=None):
+    """Wrap a factory's array; `device` (None: the default device) must be the CPU."""
+    devices.place(device, opname)
     t = Tensor._wrap(arr)
     if requires_grad:
         t.requires_grad_(True)
@@ -39,11 +41,12 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     arr = to_array(data, dtype)
     if isinstance(data, (np.ndarray, Tensor)) and arr is (data._data if isinstance(data, Tensor) else data):
         arr = arr.copy()
-    return _finish(np.asarray(arr), requires_grad)
+    return _finish(np.asarray(arr), requires_grad, device, "tensor")
 
 
 def as_tensor(data, dtype=None, device=None):
     """Like tensor, but shares memory with a NumPy array or tensor when the dtype allows."""
+    devices.place(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data._data.dtype == dtypes.to_numpy_dtype(dtype)):
         return data
     return Tensor._wrap(np.asarray(to_array(data, dtype)))
@@ -57,15 +60,15 @@ def from_numpy(arr):
 
 
 def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    return _finish(np.zeros(_shape(sizes if size is None else (size,), "zeros"), _np_dtype(dtype)), requires_grad)
+    return _finish(np.zeros(_shape(sizes if size is None else (size,), "zeros"), _np_dtype(dtype)), requires_grad, device, "zeros")
 
 
 def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    return _finish(np.ones(_shape(sizes if size is None else (size,), "ones"), _np_dtype(dtype)), requires_grad)
+    return _finish(np.ones(_shape(sizes if size is None else (size,), "ones"), _np_dtype(dtype)), requires_grad, device, "ones")
 
 
 def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    return _finish(np.empty(_shape(sizes if size is None else (size,), "empty"), _np_dtype(dtype)), requires_grad)
+    return _finish(np.empty(_shape(sizes if size is None else (size,), "empty"), _np_dtype(dtype)), requires_grad, device, "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -75,12 +78,25 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
         np_dtype = _np_dtype(None, default)
     else:
         np_dtype = _np_dtype(dtype)
-    return _finish(np.full(_shape((size,), "full"), fill_value, np_dtype), requires_grad)
+    return _finish(np.full(_shape((size,), "full"), fill_value, np_dtype), requires_grad, device,
+                   "full")
+
+
+def like_input(x, dtype, opname, device):
+    """The dtype of a *_like result: `dtype`, else that of the input tensor. The result
+    lives where its input does (always the CPU) unless `device` is given."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{opname}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(x).__name__}")
+    devices.place(device or devices.CPU, opname)
+    return dtype or x.dtype
 
 
 def _like(fn):
-    def like(x, dtype=None, device=None, requires_grad=False, **kwargs):
-        return fn(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, **kwargs)
+    def like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+             memory_format=None):
+        dtype = like_input(input, dtype, fn.__name__ + "_like", device)
+        return fn(input.shape, dtype=dtype, device=devices.CPU, requires_grad=requires_grad)
     like.__name__ = fn.__name__ + "_like"
     return like
 
@@ -90,8 +106,11 @@ ones_like = _like(ones)
 empty_like = _like(empty)
 
 
-def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(x.shape, fill_value, dtype=dtype or x.dtype, requires_grad=requires_grad)
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    dtype = like_input(input, dtype, "full_like", device)
+    return full(input.shape, fill_value, dtype=dtype, device=devices.CPU,
+                requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -107,21 +126,23 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         np_dtype = _np_dtype(dtype)
     # computed in float64 then cast, as PyTorch does, so 0.1 steps do not drift
     return _finish(np.arange(*vals, dtype=np.float64 if np.dtype(np_dtype).kind == "f" else None)
-                   .astype(np_dtype), requires_grad)
+                   .astype(np_dtype), requires_grad, device, "arange")
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
-    return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad)
+    return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad,
+                   device, "linspace")
 
 
-def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False):
-    return _finish(np.logspace(start, end, steps, base=base).astype(_np_dtype(dtype)), requires_grad)
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    return _finish(np.logspace(start, end, steps, base=base).astype(_np_dtype(dtype)),
+                   requires_grad, device, "logspace")
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device, "eye")
 
 
 def diag(x, diagonal=0):

@@ -3,7 +3,8 @@ gives the same numbers. `Generator` objects can be passed where PyTorch takes on
 import numpy as np
 
 from . import dtypes
-from .creation import _finish, _np_dtype, _shape
+from .creation import _finish, _np_dtype, _shape, like_input
+from .devices import CPU, place
 from .tensor import Tensor
 
 
@@ -68,17 +69,19 @@ def _rng(generator):
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     dt = _np_dtype(dtype)
-    return _finish(_rng(generator).random(_shape(sizes if size is None else (size,), "rand"), dtype=np.float64).astype(dt), requires_grad)
+    return _finish(_rng(generator).random(_shape(sizes if size is None else (size,), "rand"), dtype=np.float64).astype(dt), requires_grad, device, "rand")
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     dt = _np_dtype(dtype)
     arr = _rng(generator).standard_normal(_shape(sizes if size is None else (size,), "randn"),
                                           dtype=dt if dt in (np.float32, np.float64) else np.float64)
-    return _finish(arr.astype(dt, copy=False), requires_grad)
+    return _finish(arr.astype(dt, copy=False), requires_grad, device, "randn")
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    if size is None and isinstance(high, (tuple, list)):
+        high, size = None, high  # randint(high, size), PyTorch's short form
     if high is None:
         low, high = 0, low
     if size is None:
@@ -86,14 +89,63 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None, 
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     arr = _rng(generator).integers(low, high, size=_shape((size,), "randint"))
-    return _finish(arr.astype(_np_dtype(dtype, dtypes.int64)), requires_grad)
+    return _finish(arr.astype(_np_dtype(dtype, dtypes.int64)), requires_grad, device, "randint")
+
+
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
+              requires_grad=False, memory_format=None):
+    """rand(input.shape) with input's dtype: the same numbers as rand after the same seed."""
+    dtype = _float_like(input, dtype, "rand_like", device)
+    return rand(input.shape, generator=generator, dtype=dtype, device=CPU,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
+               requires_grad=False, memory_format=None):
+    dtype = _float_like(input, dtype, "randn_like", device)
+    return randn(input.shape, generator=generator, dtype=dtype, device=CPU,
+                 requires_grad=requires_grad)
+
+
+def _float_like(x, dtype, opname, device):
+    dtype = like_input(x, dtype, opname, device)
+    if dtypes.to_numpy_dtype(dtype).kind != "f":
+        raise NotImplementedError(f"{opname}: random floats cannot be drawn for dtype "
+                                  f"{dtype}; pass a floating-point dtype= (e.g. float32)")
+    return dtype
+
+
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None,
+                 device=None, requires_grad=False, memory_format=None):
+    """Integers in [low, high) shaped like input, in input's dtype (floats included);
+    randint_like(x, high) starts at 0."""
+    dtype = like_input(input, dtype, "randint_like", device)
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"randint_like: expected low < high, got low={low}, high={high}")
+    bottom, top = _bounds(dtypes.to_numpy_dtype(dtype))
+    if low < bottom or high - 1 > top:
+        raise RuntimeError(f"randint_like: [{low}, {high}) is out of bounds for {dtype}")
+    return randint(low, high, input.shape, generator=generator, dtype=dtype, device=CPU,
+                   requires_grad=requires_grad)
+
+
+def _bounds(np_dtype):
+    if np_dtype.kind == "b":
+        return 0, 1
+    if np_dtype.kind == "f":
+        return float(np.finfo(np_dtype).min), float(np.finfo(np_dtype).max)
+    return int(np.iinfo(np_dtype).min), int(np.iinfo(np_dtype).max)
 
 
 def randperm(n, generator=None, dtype=None, device=None):
+    place(device, "randperm")
     return Tensor._wrap(_rng(generator).permutation(n).astype(_np_dtype(dtype, dtypes.int64)))
 
 
-def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None,
+           requires_grad=False):
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if size is None:
@@ -102,7 +154,7 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_gr
         raise RuntimeError(f"normal: std must be non-negative, got {std}")
     arr = _rng(generator).normal(m, s, size=_shape((size,), "normal"))
     dt = _np_dtype(dtype) if dtype is not None or not isinstance(mean, Tensor) else mean._data.dtype
-    return _finish(arr.astype(dt), requires_grad)
+    return _finish(arr.astype(dt), requires_grad, device, "normal")
 
 
 def bernoulli(p, generator=None):

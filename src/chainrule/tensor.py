@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from . import dtypes
+from . import devices, dtypes
 from . import autograd
 from .autograd import function, grad_mode
 
@@ -110,7 +110,10 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return devices.CPU
+
+    def get_device(self):
+        return -1  # PyTorch's answer for a CPU tensor
 
     @property
     def is_cuda(self):
@@ -243,14 +246,9 @@ class Tensor:
                                   "chainrule.autograd.grad")
 
     # ---- dtype conversion ---------------------------------------------------------
-    def to(self, *args, dtype=None, copy=False, **kwargs):
-        for a in args:
-            if isinstance(a, (dtypes.dtype, np.dtype, type)) or (isinstance(a, str) and a not in ("cpu",)):
-                if isinstance(a, str) and a.startswith("cuda"):
-                    raise RuntimeError("chainrule runs on the CPU only; device 'cuda' is not available")
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
+    def to(self, *args, **kwargs):
+        """to(device, dtype), to(dtype), to(other_tensor); non_blocking= and copy= too."""
+        _, dtype, copy = devices.parse_to(args, kwargs, "to")
         if dtype is None:
             return self.clone() if copy else self
         want = dtypes.to_numpy_dtype(dtype)
@@ -268,7 +266,7 @@ class Tensor:
         return self
 
     def cuda(self, *args, **kwargs):
-        raise RuntimeError("chainrule runs on the CPU only; CUDA is not available")
+        devices.place("cuda", "Tensor.cuda")
 
     def contiguous(self):
         return self

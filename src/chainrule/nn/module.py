@@ -5,7 +5,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import dtypes
+from .. import devices, dtypes
 from ..autograd import grad_mode
 from ..tensor import Tensor
 from .parameter import Parameter, is_parameter
@@ -229,14 +229,10 @@ class Module:
                     t.grad._data = fn(t.grad._data)
         return self
 
-    def to(self, *args, dtype=None, **kwargs):
-        for a in args:
-            if isinstance(a, str) and a.startswith("cuda"):
-                raise RuntimeError("chainrule runs on the CPU only; device 'cuda' is not available")
-            if isinstance(a, (dtypes.dtype, np.dtype, type)):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
+    def to(self, *args, **kwargs):
+        """to(device), to(dtype), to(device, dtype), to(tensor): parameters and buffers are
+        converted in place; only floating-point dtypes are accepted, as in PyTorch."""
+        _, dtype, _ = devices.parse_to(args, kwargs, "Module.to")
         if dtype is None:
             return self
         want = dtypes.to_numpy_dtype(dtype)
@@ -258,7 +254,7 @@ class Module:
         return self
 
     def cuda(self, *args, **kwargs):
-        raise RuntimeError("chainrule runs on the CPU only; CUDA is not available")
+        devices.place("cuda", "Module.cuda")
 
     # ---- state dict -------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
