@@ -9,8 +9,8 @@ from .devices import device, get_default_device, set_default_device
 from . import tensor_methods  # noqa: F401  (binds ops to Tensor)
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .creation import (arange, as_tensor, diag, empty, empty_like, eye, from_numpy, full,
-                       full_like, linspace, logspace, ones, ones_like, tensor, tril, triu,
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
+                       full_like, linspace, logspace, ones, ones_like, tensor,
                        zeros, zeros_like)
 from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
                      manual_seed, multinomial, normal, rand, rand_like, randint, randint_like,
@@ -29,6 +29,15 @@ from .ops.shape import (broadcast_to, cat, chunk, clone, concat, concatenate, ex
                         unbind, unsqueeze)
 from .ops.linalg import bmm, dot, inner, matmul, mm, mv, outer
 from .ops.indexing import gather, index_select, masked_fill, masked_select, nonzero, take
+from . import tensor_methods_extra  # noqa: F401  (sorting, scatter, einsum, ... as methods)
+from .ops.sorting import (argsort, bincount, cummax, cummin, kthvalue, median, mode, msort,
+                          sort, topk, unique)
+from .ops.scatter import index_add, index_put, scatter, scatter_add
+from .ops.arrange import (diag, diag_embed, diagonal, fliplr, flipud, repeat_interleave, roll,
+                          trace, tril, triu)
+from .ops.pointwise_extra import fmod, nan_to_num
+from .ops.scan import cumprod
+from .ops.einsum import einsum
 from .printing import set_printoptions
 from .type_info import finfo, iinfo
 from .ops.heaviside import heaviside

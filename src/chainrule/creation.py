@@ -144,14 +144,3 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device, "eye")
 
-
-def diag(x, diagonal=0):
-    return Tensor._wrap(np.diag(x._data, diagonal))
-
-
-def tril(x, diagonal=0):
-    return x * Tensor._wrap(np.tril(np.ones(x.shape[-2:], dtype=bool), diagonal))
-
-
-def triu(x, diagonal=0):
-    return x * Tensor._wrap(np.triu(np.ones(x.shape[-2:], dtype=bool), diagonal))

@@ -1,0 +1,27 @@
+"""fmod (remainder with the dividend's sign, as C's fmod) and nan_to_num."""
+import numpy as np
+
+from ..autograd.function import Op
+from .core import apply1, binary
+from .elementwise import _check_int_divisor, _quiet
+
+FMOD = Op("FmodBackward0", _quiet(np.fmod),
+          lambda g, o, a, b: g,
+          # trunc(a / b) is piecewise constant, so it needs no gradient of its own
+          lambda g, o, a, b: -g * np.trunc(a / b))
+
+
+def fmod(a, b):
+    _check_int_divisor("fmod", a, b)
+    return binary(FMOD, a, b)
+
+
+NAN_TO_NUM = Op("NanToNumBackward0", lambda x, nan, pos, neg: np.nan_to_num(
+                    x, nan=nan, posinf=pos, neginf=neg),
+                lambda g, o, x, nan, pos, neg: np.where(np.isfinite(x), g, 0.0))
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    if x._data.dtype.kind != "f":
+        return x.clone()
+    return apply1(NAN_TO_NUM, x, float(nan), posinf, neginf)

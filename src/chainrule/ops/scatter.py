@@ -1,0 +1,157 @@
+"""Writing values at indices: scatter, scatter_add, index_add, index_put (accumulate) and
+their in-place forms. Each gradient sends g back along the same indices (gather or
+index_select of g) and passes g through where the input's values survive."""
+import numpy as np
+
+from ..autograd.function import Op
+from ..tensor import Tensor, to_array
+from .core import apply
+from .indexing import convert_index, gather, getitem, index_select
+from .rules import check_bounds, index_array, tensor_rule
+
+
+def _mesh(idx, d):
+    """Full coordinates for `idx` along dim d (the other dims are the index's own)."""
+    mesh = list(np.ix_(*[np.arange(s) for s in idx.shape]))
+    mesh[d] = idx
+    return tuple(mesh)
+
+
+def _scatter_fw(x, src, mesh, add):
+    out = x.copy()
+    if add:
+        np.add.at(out, mesh, src)
+    else:
+        out[mesh] = src
+    return out
+
+
+def _written_mask(shape, mesh):
+    m = np.zeros(shape, dtype=bool)
+    m[mesh] = True
+    return m
+
+
+SCATTER = Op("ScatterBackward0", lambda x, src, mesh, idx, d: _scatter_fw(x, src, mesh, False),
+             tensor_rule(lambda g, o, x, src, mesh, idx, d: g.masked_fill(
+                 Tensor._wrap(_written_mask(g.shape, mesh)), 0)),
+             tensor_rule(lambda g, o, x, src, mesh, idx, d: gather(g, d, Tensor._wrap(idx))),
+             saves_inputs=False)
+SCATTER_ADD = Op("ScatterAddBackward0", lambda x, src, mesh, idx, d: _scatter_fw(x, src, mesh, True),
+                 lambda g, o, x, src, mesh, idx, d: g,
+                 tensor_rule(lambda g, o, x, src, mesh, idx, d: gather(g, d, Tensor._wrap(idx))),
+                 saves_inputs=False)
+
+
+def _scatter_args(x, dim, index, src, opname):
+    idx = index_array(index, opname)
+    d = x._dim(dim)
+    if idx.ndim != x._data.ndim:
+        raise RuntimeError(f"{opname}: index of shape {tuple(idx.shape)} must have as many "
+                           f"dimensions as self of shape {tuple(x.shape)}")
+    for k, s in enumerate(idx.shape):
+        if k != d and s > x._data.shape[k]:
+            raise RuntimeError(f"{opname}: index has size {s} in dimension {k}, larger than "
+                               f"self's size {x._data.shape[k]}")
+    check_bounds(idx, x._data.shape[d], d, opname)
+    if isinstance(src, Tensor):
+        if src._data.ndim != idx.ndim or any(a > b for a, b in zip(idx.shape, src._data.shape)):
+            raise RuntimeError(f"{opname}: index of shape {tuple(idx.shape)} does not fit in "
+                               f"src of shape {tuple(src.shape)}")
+        src = src.to(x.dtype)
+        src = src[tuple(slice(0, s) for s in idx.shape)]
+    else:
+        src = Tensor._wrap(np.full(idx.shape, src, dtype=x._data.dtype))
+    return src, idx, d
+
+
+def scatter(x, dim, index, src=None, value=None, reduce=None):
+    if reduce is not None:
+        raise NotImplementedError("scatter: reduce= is not supported by chainrule; use "
+                                  "scatter_add or scatter_reduce-free code")
+    src = value if src is None else src
+    if src is None:
+        raise TypeError("scatter: expected src (a tensor) or value (a number)")
+    src, idx, d = _scatter_args(x, dim, index, src, "scatter")
+    return apply(SCATTER, (x, src), (_mesh(idx, d), idx, d))
+
+
+def scatter_add(x, dim, index, src):
+    src, idx, d = _scatter_args(x, dim, index, src, "scatter_add")
+    return apply(SCATTER_ADD, (x, src), (_mesh(idx, d), idx, d))
+
+
+INDEX_ADD = Op("IndexAddBackward0",
+               lambda x, src, idx, d, alpha: _index_add_fw(x, src, idx, d, alpha),
+               lambda g, o, x, src, idx, d, alpha: g,
+               tensor_rule(lambda g, o, x, src, idx, d, alpha:
+                           index_select(g, d, Tensor._wrap(idx)) * alpha),
+               saves_inputs=False)
+
+
+def _index_add_fw(x, src, idx, d, alpha):
+    out = np.moveaxis(x.copy(), d, 0)
+    np.add.at(out, idx, np.moveaxis(src * alpha if alpha != 1 else src, d, 0))
+    return np.moveaxis(out, 0, d)
+
+
+def index_add(x, dim, index, source, alpha=1):
+    idx = index_array(index, "index_add")
+    d = x._dim(dim)
+    if idx.ndim > 1:
+        raise IndexError(f"index_add: index must be 1-D, got shape {tuple(idx.shape)}")
+    check_bounds(idx, x._data.shape[d], d, "index_add")
+    want = x._data.shape[:d] + (idx.size,) + x._data.shape[d + 1:]
+    if tuple(source.shape) != want and not (source.ndim == 0 and x.ndim <= 1):
+        raise RuntimeError(f"index_add: source of shape {tuple(source.shape)} must have shape "
+                           f"{want} (self's shape with dimension {d} the index's length)")
+    source = source.to(x.dtype).reshape(want)
+    return apply(INDEX_ADD, (x, source), (idx.reshape(-1), d, alpha))
+
+
+def _put_accumulate_fw(x, v, idx):
+    out = x.copy()
+    np.add.at(out, idx, np.broadcast_to(v, out[idx].shape))
+    return out
+
+
+INDEX_PUT_ACC = Op("IndexPutBackward0", _put_accumulate_fw,
+                   lambda g, o, x, v, idx: g,
+                   tensor_rule(lambda g, o, x, v, idx: getitem(g, idx)), saves_inputs=False)
+
+
+def index_put(x, indices, values, accumulate=False):
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError("index_put: indices must be a tuple of tensors")
+    values = values if isinstance(values, Tensor) else Tensor._wrap(to_array(values))
+    idx, _ = convert_index(tuple(indices))
+    for k, i in enumerate(idx):
+        if isinstance(i, np.ndarray) and i.dtype != np.bool_ and i.size:
+            check_bounds(i, x._data.shape[k], k, "index_put", allow_negative=True)
+    if not accumulate:
+        out = x.clone()
+        out[tuple(indices)] = values
+        return out
+    try:
+        return apply(INDEX_PUT_ACC, (x, values.to(x.dtype)), (idx,))
+    except ValueError as err:
+        raise RuntimeError(f"index_put: values of shape {tuple(values.shape)} do not match "
+                           f"the indexed shape: {err}") from None
+
+
+def _inplace(fn, name):
+    def method(self, *args, **kwargs):
+        return self._inplace(lambda x, *a: fn(x, *a, **kwargs), *args, opname=name)
+    method.__name__ = name
+    return method
+
+
+scatter_ = _inplace(scatter, "scatter_")
+scatter_add_ = _inplace(scatter_add, "scatter_add_")
+index_add_ = _inplace(index_add, "index_add_")
+
+
+def index_put_(x, indices, values, accumulate=False):
+    v = values if isinstance(values, Tensor) else Tensor._wrap(to_array(values))
+    return x._inplace(lambda old, val: index_put(old, indices, val, accumulate), v,
+                      opname="index_put_")

@@ -1,0 +1,179 @@
+"""Order statistics: sort, argsort, topk, kthvalue, median, mode, cummax/cummin, unique and
+bincount. Indices come from NumPy; the values are `gather(x, dim, indices)`, so their
+gradient (and its gradient) is gather's: g flows back to the chosen elements."""
+from collections import namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from .indexing import gather
+from .reduction import sum as sum_
+from .elementwise import where
+
+sort_return = namedtuple("sort", ["values", "indices"])
+topk_return = namedtuple("topk", ["values", "indices"])
+kthvalue_return = namedtuple("kthvalue", ["values", "indices"])
+median_return = namedtuple("median", ["values", "indices"])
+mode_return = namedtuple("mode", ["values", "indices"])
+cummax_return = namedtuple("cummax", ["values", "indices"])
+cummin_return = namedtuple("cummin", ["values", "indices"])
+
+
+def _order(a, d, descending):
+    """Stable order along d; NaN counts as the largest value, as in PyTorch."""
+    if not descending:
+        return np.argsort(a, axis=d, kind="stable")
+    n = a.shape[d]
+    rev = np.argsort(np.flip(a, d), axis=d, kind="stable")  # ties keep their order reversed
+    return n - 1 - np.flip(rev, d)
+
+
+def _pick(x, d, idx, keepdim, kind):
+    """Values at `idx` (which has size 1 along d) and the indices, as `kind`."""
+    values = gather(x, d, Tensor._wrap(idx))
+    ind = Tensor._wrap(idx)
+    if not keepdim:
+        values, ind = values.squeeze(d), ind.squeeze(d)
+    return kind(values, ind)
+
+
+def _as_1d(x):
+    return x.reshape(1) if x.ndim == 0 else x
+
+
+def _back_0d(result, x, kind):
+    if x.ndim:
+        return result
+    return kind(result[0].reshape(()), result[1].reshape(()))
+
+
+def sort(x, dim=-1, descending=False, stable=False):
+    x1 = _as_1d(x)
+    d = x1._dim(dim)
+    idx = _order(x1._data, d, descending)
+    return _back_0d(sort_return(gather(x1, d, Tensor._wrap(idx)), Tensor._wrap(idx)), x, sort_return)
+
+
+def argsort(x, dim=-1, descending=False, stable=False):
+    return sort(x, dim, descending).indices
+
+
+def msort(x):
+    return sort(x, 0).values
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    x1 = _as_1d(x)
+    d = x1._dim(dim)
+    if not 0 <= k <= x1._data.shape[d]:
+        raise RuntimeError(f"topk: selected index k={k} out of range for dimension {d} with "
+                           f"size {x1._data.shape[d]}")
+    idx = np.take(_order(x1._data, d, largest), np.arange(k), axis=d)
+    return _back_0d(topk_return(gather(x1, d, Tensor._wrap(idx)), Tensor._wrap(idx)), x, topk_return)
+
+
+def kthvalue(x, k, dim=-1, keepdim=False):
+    x1 = _as_1d(x)
+    d = x1._dim(dim)
+    n = x1._data.shape[d]
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k={k} out of range for dimension {d} "
+                           f"with size {n}")
+    idx = np.take(_order(x1._data, d, False), [k - 1], axis=d)
+    return _back_0d(_pick(x1, d, idx, keepdim or x.ndim == 0, kthvalue_return), x, kthvalue_return)
+
+
+def median(x, dim=None, keepdim=False):
+    if dim is None:
+        return _median_all(x)
+    x1 = _as_1d(x)
+    d = x1._dim(dim)
+    n = x1._data.shape[d]
+    if n == 0:
+        raise IndexError(f"median(): expected a non-empty dimension {d}")
+    order = _order(x1._data, d, False)
+    nans = np.isnan(x1._data).sum(d, keepdims=True) if x1._data.dtype.kind == "f" else 0
+    # the lower median; a row holding NaN gives NaN (its first NaN), as in PyTorch
+    pos = np.where(nans > 0, n - nans, (n - 1) // 2)
+    idx = np.take_along_axis(order, np.broadcast_to(pos, order.shape[:d] + (1,) + order.shape[d + 1:]), d)
+    return _back_0d(_pick(x1, d, idx, keepdim or x.ndim == 0, median_return), x, median_return)
+
+
+def _median_all(x):
+    a = x._data.reshape(-1)
+    if not a.size:
+        raise RuntimeError("median(): cannot take the median of an empty tensor")
+    flat = x.reshape(-1)
+    if a.dtype.kind == "f" and np.isnan(a).any():
+        chosen = np.isnan(a)
+    else:
+        value = a[np.argsort(a, kind="stable")[(a.size - 1) // 2]]
+        chosen = a == value
+    # the gradient is shared evenly among the elements equal to the median (PyTorch's rule)
+    mask = Tensor._wrap(chosen)
+    return sum_(where(mask, flat, 0)) / int(chosen.sum())
+
+
+def mode(x, dim=-1, keepdim=False):
+    x1 = _as_1d(x)
+    d = x1._dim(dim)
+    a = np.moveaxis(x1._data, d, -1)
+    rows = a.reshape(-1, a.shape[-1])
+    picks = np.empty(rows.shape[0], dtype=np.int64)
+    for r, row in enumerate(rows):
+        values, counts = np.unique(row, return_counts=True)
+        best = values[np.argmax(counts)]  # most frequent; ties go to the smallest value
+        picks[r] = np.nonzero(row == best)[0][-1]  # PyTorch reports its last position
+    idx = np.moveaxis(picks.reshape(a.shape[:-1] + (1,)), -1, d)
+    return _back_0d(_pick(x1, d, idx, keepdim or x.ndim == 0, mode_return), x, mode_return)
+
+
+def _cumulative(x, dim, better, kind):
+    x1 = _as_1d(x)
+    d = x1._dim(dim)
+    a = np.moveaxis(x1._data, d, 0)
+    idx = np.zeros(a.shape, dtype=np.int64)
+    best = a[0].copy() if a.shape[0] else a
+    nan = np.isnan if a.dtype.kind == "f" else (lambda v: np.zeros(v.shape, dtype=bool))
+    for j in range(1, a.shape[0]):
+        take = better(a[j], best) | nan(a[j])  # ties move to the later position
+        best = np.where(take, a[j], best)
+        idx[j] = np.where(take, j, idx[j - 1])
+    idx = np.moveaxis(idx, 0, d)
+    return _back_0d(kind(gather(x1, d, Tensor._wrap(idx)), Tensor._wrap(idx)), x, kind)
+
+
+def cummax(x, dim):
+    return _cumulative(x, dim, np.greater_equal, cummax_return)
+
+
+def cummin(x, dim):
+    return _cumulative(x, dim, np.less_equal, cummin_return)
+
+
+def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    a = x._data
+    axis = None if dim is None else x._dim(dim)
+    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis)
+    if axis is None:
+        inverse = inverse.reshape(a.shape)
+    out = [Tensor._wrap(values.astype(a.dtype, copy=False))]
+    if return_inverse:
+        out.append(Tensor._wrap(inverse.reshape(-1) if axis is not None else inverse))
+    if return_counts:
+        out.append(Tensor._wrap(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(x, weights=None, minlength=0):
+    a = x._data
+    if a.ndim != 1 or a.dtype.kind not in "iub" or (a.size and a.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return Tensor._wrap(np.bincount(a, minlength=minlength).astype(np.int64))
+    w = weights._data if isinstance(weights, Tensor) else np.asarray(weights)
+    if w.shape != a.shape:
+        raise RuntimeError(f"bincount: weights of shape {tuple(w.shape)} must match the input's "
+                           f"shape {tuple(a.shape)}")
+    out = np.bincount(a, weights=w, minlength=minlength)
+    return Tensor._wrap(out.astype(np.float32 if w.dtype == np.float32 else np.float64))
