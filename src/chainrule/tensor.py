@@ -6,6 +6,7 @@ import numpy as np
 
 from . import devices, dtypes
 from . import autograd
+from . import views
 from .autograd import function, grad_mode
 
 
@@ -59,7 +60,8 @@ def as_tensor_arg(v, opname):
 
 
 class Tensor:
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "_view", "_views",
+                 "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, *args, dtype=None, requires_grad=False):
@@ -74,6 +76,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._version = [0]
+        self._view = self._views = None  # see views.py
         if requires_grad:
             self.requires_grad_(True)
 
@@ -85,6 +88,7 @@ class Tensor:
         t.grad = None
         t.grad_fn = None
         t._version = base._version if base is not None else [0]  # views share it
+        t._view = t._views = None
         return t
 
     # ---- attributes ---------------------------------------------------------------
@@ -145,7 +149,8 @@ class Tensor:
 
     @property
     def data(self):
-        return Tensor._wrap(self._data, base=self)
+        # shares memory but not the version counter: changes through .data go unchecked
+        return Tensor._wrap(self._data)
 
     @data.setter
     def data(self, value):
@@ -242,8 +247,15 @@ class Tensor:
         return self
 
     def register_hook(self, hook):
-        raise NotImplementedError("register_hook is not supported; use retain_grad() or "
-                                  "chainrule.autograd.grad")
+        """`hook(grad)` runs when this tensor's gradient is computed; it may return a
+        replacement. Returns a RemovableHandle."""
+        from .autograd import tensor_hooks
+        return tensor_hooks.register_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """`hook(tensor)` runs after backward has accumulated into this leaf's .grad."""
+        from .autograd import tensor_hooks
+        return tensor_hooks.register_post_accumulate_grad_hook(self, hook)
 
     # ---- dtype conversion ---------------------------------------------------------
     def to(self, *args, **kwargs):
@@ -268,23 +280,25 @@ class Tensor:
     def cuda(self, *args, **kwargs):
         devices.place("cuda", "Tensor.cuda")
 
-    def contiguous(self):
-        return self
-
     def is_contiguous(self):
         return self._data.flags.c_contiguous
 
     # ---- in place -----------------------------------------------------------------
     def _check_inplace(self, opname):
-        if self.requires_grad and self.grad_fn is None and grad_mode._state[0]:
+        if not grad_mode._state[0]:
+            return
+        if self.requires_grad and self.grad_fn is None:
             raise RuntimeError(
                 f"a leaf Variable that requires grad is being used in an in-place operation "
                 f"({opname}). Wrap the update in `with chainrule.no_grad():` or use an "
                 "out-of-place op.")
+        if self._view is not None:
+            views.check_inplace(self, opname)
 
     def _inplace(self, fn, *args, opname):
         """Replace this tensor's values by `fn(self, *args)` keeping id, storage and views.
-        When autograd records, the result's graph is grafted onto this tensor."""
+        When autograd records, the result's graph is grafted onto this tensor (onto its
+        base through a CopySlices node when it is a view; see views.py)."""
         self._check_inplace(opname)
         if grad_mode._state[0] and (self.requires_grad or any(
                 getattr(a, "requires_grad", False) for a in args)):
@@ -292,7 +306,7 @@ class Tensor:
             old.requires_grad, old.grad_fn = self.requires_grad, self.grad_fn
             result = fn(old, *args)
             self._assign(result._data, opname)
-            self.grad_fn, self.requires_grad = result.grad_fn, True
+            views.record_inplace(self, result)
         else:
             with grad_mode.no_grad():
                 result = fn(self, *args)
@@ -304,7 +318,7 @@ class Tensor:
             raise RuntimeError(f"{opname}: result type {dtypes._BY_NP[values.dtype]} can't be "
                                f"cast to the desired output type {self.dtype}")
         try:
-            np.copyto(self._data, values, casting="unsafe")
+            np.copyto(views.writable(self._data), values, casting="unsafe")
         except ValueError:
             raise RuntimeError(f"{opname}: output with shape {tuple(self._data.shape)} doesn't "
                                f"match the broadcast shape {tuple(values.shape)}") from None
@@ -333,3 +347,4 @@ for _name, _dtype in (("float", dtypes.float32), ("double", dtypes.float64),
     setattr(Tensor, _name, _cast_method(_name, _dtype))
 
 function.Tensor = Tensor
+views.install(Tensor)

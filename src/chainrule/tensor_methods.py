@@ -85,7 +85,8 @@ def _fill(self, value, opname="fill_"):
         return self._inplace(lambda x, s: S.expand(s.to(x.dtype), x.shape).clone(), v,
                              opname=opname)
     self._check_inplace(opname)
-    writable(self._data)[...] = value._data if isinstance(value, Tensor) else value
+    scalar = not isinstance(value, (Tensor, np.ndarray))  # one value may land twice
+    writable(self._data, overlap_ok=scalar)[...] = value._data if isinstance(value, Tensor) else value
     self._version[0] += 1
     return self
 
@@ -200,7 +201,7 @@ _FUNCS = {
     np.transpose: lambda a, axes=None: S.permute(a, axes if axes is not None else tuple(reversed(range(a.ndim)))),
     np.broadcast_to: lambda a, shape, **kw: S.expand(a, shape),
     np.expand_dims: lambda a, axis: S.unsqueeze(a, axis),
-    np.where: lambda c, x, y: E.where(_operand(c, "where").bool(), x, y),
+    np.where: lambda c, x, y: E.where(c.bool() if isinstance(c, Tensor) else np.asarray(c, bool), x, y),
     np.concatenate: lambda arrays, axis=0, **kw: S.cat(arrays, axis),
     np.stack: lambda arrays, axis=0, **kw: S.stack(arrays, axis),
     np.flip: lambda a, axis: S.flip(a, axis),

@@ -7,8 +7,8 @@ import numpy as np
 
 from . import grad_mode
 from .anomaly import _enabled as _anomaly, check_backward
-from . import function
-from .function import Node
+from . import function, tensor_hooks
+from .function import GraphLostError, Node
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
           "tensors after they have already been freed). Saved intermediate values of the "
@@ -91,21 +91,25 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
         else:
             grads[fn] = g
             heapq.heappush(heap, (-fn.seq, fn))
-    want = {}
+    want = {}  # node or id(leaf) -> the positions asking for it (an input may repeat)
     if capture is not None:
         for i, t in enumerate(capture):
-            want[t.grad_fn if t.grad_fn is not None else id(t)] = i
+            want.setdefault(t.grad_fn if t.grad_fn is not None else id(t), []).append(i)
     results = [None] * len(capture) if capture is not None else None
     prev_mode = grad_mode._state[0]
     grad_mode._state[0] = bool(create_graph)
     pop, push = heapq.heappop, heapq.heappush
     anomaly = _anomaly[0]  # read once per backward, not per node
+    hooked = tensor_hooks._on[0]
     try:
         while heap:
             node = pop(heap)[1]
             g = grads.pop(node)
+            if hooked:
+                g = tensor_hooks.run_node(node, g, Tensor)
             if want and node in want:
-                results[want[node]] = g
+                for i in want[node]:
+                    results[i] = g
             if node.retain is not None:
                 owner = node.retain()
                 if owner is not None:
@@ -127,7 +131,12 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
             for i, e in enumerate(node.edges):
                 if e is None:
                     continue
-                gi = rules[i](g, out, *inputs)
+                try:
+                    gi = rules[i](g, out, *inputs)
+                except GraphLostError as err:  # name the op whose rule lost the graph
+                    raise GraphLostError(f"{op.name} (create_graph=True): {err}") from None
+                if gi is None:
+                    continue  # a custom Function's backward may return None
                 if anomaly:
                     check_backward(node, i, gi, g)
                 if type(e) is Node:
@@ -159,10 +168,16 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
     finally:
         grad_mode._state[0] = prev_mode
     for key, (leaf, g, owned) in leaf_grads.items():
+        if hooked:
+            g, ran = tensor_hooks.run_leaf(leaf, g, Tensor)
+            owned = owned and not ran
         if key in want:
-            results[want[key]] = g
+            for i in want[key]:
+                results[i] = g
         elif capture is None:
             _set_grad(leaf, g, Tensor, create_graph, owned)
+            if hooked:
+                tensor_hooks.run_post(leaf)
     return results
 
 

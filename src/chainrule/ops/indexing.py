@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..tensor import Tensor, to_array
+from ..views import make_view, writable
 from .core import apply, apply1
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -143,7 +144,7 @@ def getitem(x, index):
                 idx = idx + (Ellipsis,)  # NumPy then returns a 0-d view, not a scalar copy
             out = apply1(SLICE, x, idx, x._data.shape)
             if out._data.base is not None:
-                out._version = x._version
+                make_view(out, x, getitem, idx)
             return out
         return apply1(GETITEM, x, idx, x._data.shape)
     except IndexError as err:
@@ -160,7 +161,7 @@ def setitem(x, index, value):
     from ..autograd import grad_mode
     if not (grad_mode._state[0] and (x.requires_grad or v.requires_grad)):
         try:
-            _put_at(x._data, pair, v._data)
+            _put_at(writable(x._data), pair, v._data)
         except (ValueError, IndexError) as err:
             raise RuntimeError(f"setitem: cannot assign a value of shape {tuple(v.shape)} to "
                                f"x[{index!r}] of a tensor of shape {tuple(x.shape)}: {err}") from None

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..autograd.function import IndexedRule, Op
 from ..tensor import Tensor, Size
+from ..views import make_view, mark_multi
 from .core import apply, apply1, promote
 
 CAST = Op("ToCopyBackward0", lambda x, dt: x.astype(dt),
@@ -21,10 +22,11 @@ EXPAND = Op("ExpandBackward0", lambda x, shape: np.broadcast_to(x, shape),
             lambda g, o, x, shape: g, saves_inputs=False)  # the engine sums back to x's shape
 
 
-def _view_of(out, x):
-    """Share x's version counter when NumPy returned a view of x's memory."""
+def _view_of(out, x, fn, *args):
+    """When NumPy returned a view of x's memory, `out` becomes the view `fn(x, *args)`:
+    it shares x's version counter and can re-derive itself from x's base."""
     if out._data.base is not None and np.may_share_memory(out._data, x._data):
-        out._version = x._version
+        make_view(out, x, fn, *args)
     return out
 
 
@@ -58,14 +60,21 @@ def reshape(x, *shape):
             -1 in shape and known == 0):
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n} "
                            f"(input shape {tuple(old)})")
-    return _view_of(apply1(RESHAPE, x, shape, old), x)
+    return _view_of(apply1(RESHAPE, x, shape, old), x, reshape, shape)
 
 
-view = reshape
+def view(x, *shape):
+    """reshape that must not copy, as PyTorch's view."""
+    out = reshape(x, *shape)
+    if out._view is None and x._data.size > 1:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.")
+    return out
 
 
 def view_as(x, other):
-    return reshape(x, other.shape)
+    return view(x, other.shape)
 
 
 def reshape_as(x, other):
@@ -101,7 +110,8 @@ def unsqueeze(x, dim):
 def transpose(x, dim0, dim1):
     if x._data.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return x
-    return _view_of(apply1(TRANSPOSE, x, x._dim(dim0), x._dim(dim1)), x)
+    d0, d1 = x._dim(dim0), x._dim(dim1)
+    return _view_of(apply1(TRANSPOSE, x, d0, d1), x, transpose, d0, d1)
 
 
 swapaxes = transpose
@@ -118,7 +128,8 @@ def permute(x, *dims):
     if sorted(d % max(x._data.ndim, 1) for d in dims) != list(range(x._data.ndim)):
         raise RuntimeError(f"permute: dims {list(dims)} are not a permutation of the "
                            f"{x._data.ndim} dimensions of a tensor of shape {tuple(x.shape)}")
-    return _view_of(apply1(PERMUTE, x, tuple(d % x._data.ndim for d in dims)), x)
+    dims = tuple(d % x._data.ndim for d in dims)
+    return _view_of(apply1(PERMUTE, x, dims), x, permute, dims)
 
 
 def expand(x, *sizes):
@@ -133,7 +144,7 @@ def expand(x, *sizes):
         if f != 1 and s != f:
             raise RuntimeError(f"expand: the expanded size {s} must match the existing size {f} "
                                f"at a non-singleton dimension (shape {shp} to {sizes})")
-    return _view_of(apply1(EXPAND, x, target), x)
+    return _view_of(apply1(EXPAND, x, target), x, expand, target)
 
 
 def expand_as(x, other):
@@ -220,7 +231,8 @@ def split(x, split_size_or_sections, dim=0):
         index = (slice(None),) * d + (slice(start, start + s),)
         out.append(x[index])
         start += s
-    return tuple(out)
+    return mark_multi(tuple(out), "Split" if isinstance(split_size_or_sections, int)
+                      else "SplitWithSizes")
 
 
 def chunk(x, chunks, dim=0):
@@ -233,7 +245,8 @@ def chunk(x, chunks, dim=0):
 
 def unbind(x, dim=0):
     d = x._dim(dim)
-    return tuple(x[(slice(None),) * d + (i,)] for i in range(x._data.shape[d]))
+    return mark_multi(tuple(x[(slice(None),) * d + (i,)] for i in range(x._data.shape[d])),
+                      "Unbind")
 
 
 def flip(x, dims):
