@@ -12,6 +12,11 @@ import itertools
 from .anomaly import _enabled as _anomaly
 
 
+class GraphLostError(RuntimeError):
+    """A NumPy function without a chainrule op met a tensor that requires grad: computing
+    it on plain arrays would silently cut the graph (wrong second derivatives)."""
+
+
 class Op:
     __slots__ = ("name", "forward", "grads", "saves_inputs", "uses_out")
 
@@ -100,3 +105,7 @@ class IndexedRule:
     def __getitem__(self, i):
         fn = self.fn
         return lambda g, out, *args: fn(i, g, out, *args)
+
+
+# torch's import path: torch.autograd.function.Function / once_differentiable
+from .custom_function import Function, FunctionCtx, once_differentiable  # noqa: E402

@@ -1,6 +1,7 @@
 """chainrule.nn: modules, layers, losses, initialisation, as torch.nn."""
 from . import functional, init, utils
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (GELU, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, Sigmoid, Softmax,
+                         Softplus, Tanh)
 from .containers import ModuleDict, ModuleList, Sequential
 from .layers import Dropout, Flatten, Identity, LazyLinear, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
@@ -10,6 +11,6 @@ from .parameter import Parameter, UninitializedParameter
 
 __all__ = ["Module", "Parameter", "UninitializedParameter", "Sequential", "ModuleList",
            "ModuleDict", "Linear", "LazyLinear", "Identity", "Flatten", "Dropout", "ReLU",
-           "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax", "MSELoss",
+           "Sigmoid", "LogSigmoid", "Softplus", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax", "MSELoss",
            "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "functional", "init", "utils"]

@@ -366,7 +366,7 @@ def _bce(p, y):
 
 
 def _bce_gp(g, o, p, y):
-    return g * (p - y) / np.maximum((1 - p) * p, p.dtype.type(1e-12))
+    return g * (p - y) / np.maximum((1 - p) * p, 1e-12)  # PyTorch's EPSILON
 
 
 def _bce_gy(g, o, p, y):

@@ -20,7 +20,7 @@ from ._smooth_l1 import smooth_l1_loss
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "gelu",
            "dropout", "linear", "one_hot", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
            "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "smooth_l1_loss", "normalize"]
+           "smooth_l1_loss", "normalize", "logsigmoid", "softplus"]
 
 
 def relu(x, inplace=False):
@@ -39,6 +39,41 @@ def leaky_relu(x, negative_slope=0.01, inplace=False):
         return x._inplace(lambda old: apply1(LEAKY_RELU, old, float(negative_slope)),
                           opname="leaky_relu_")
     return apply1(LEAKY_RELU, x, float(negative_slope))
+
+
+def _sigmoid_neg(x):
+    """sigmoid(-x) from exp(-|x|), which never overflows: exact on both tails."""
+    z = np.exp(-np.abs(x))
+    return np.where(x < 0, 1 / (1 + z), z / (1 + z))
+
+
+# logsigmoid: min(x, 0) - log1p(exp(-|x|)); finite where log(sigmoid(x)) would give -inf
+LOGSIGMOID = Op("LogSigmoidBackward0",
+                lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))),
+                lambda g, o, x: g * _sigmoid_neg(x))
+
+
+def logsigmoid(x):
+    check_float(x, "logsigmoid")
+    return apply1(LOGSIGMOID, x)
+
+
+def _softplus(x, beta, threshold):
+    bx = x * beta  # above the threshold softplus is x itself (exp would overflow)
+    return np.where(bx > threshold, x, np.log1p(np.exp(np.minimum(bx, threshold))) / beta)
+
+
+def _softplus_grad(g, o, x, beta, threshold):
+    z = np.exp(np.minimum(x * beta, threshold))
+    return np.where(x * beta > threshold, g, g * (z / (z + 1)))
+
+
+SOFTPLUS = Op("SoftplusBackward0", _softplus, _softplus_grad)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    check_float(x, "softplus")
+    return apply1(SOFTPLUS, x, float(beta), float(threshold))
 
 
 # gelu: exact form x·Φ(x); erf_any takes arrays (forward) and tensors (create_graph)

@@ -1,5 +1,7 @@
 """Pointwise operations. Each op: forward, then one gradient rule per input
 `rule(g, out, *inputs)`; broadcasting is undone by the engine, not here."""
+import math
+
 import numpy as np
 
 from ..autograd.function import Op
@@ -105,14 +107,18 @@ SIN = Op("SinBackward0", np.sin, lambda g, o, x: g * np.cos(x))
 COS = Op("CosBackward0", np.cos, lambda g, o, x: -g * np.sin(x))
 TANH = Op("TanhBackward0", np.tanh, lambda g, o, x: g * (1 - o * o), saves_inputs=False, uses_out=True)
 SIGN = Op("SignBackward0", np.sign, lambda g, o, x: g * 0, saves_inputs=False)
+_erf_f64 = np.vectorize(math.erf, otypes=[np.float64])  # NumPy has no erf ufunc
+ERF = Op("ErfBackward0", lambda x: _erf_f64(x).astype(x.dtype, copy=False),
+         lambda g, o, x: g * (2 / math.sqrt(math.pi)) * np.exp(-(x * x)))
 
 
 def _sigmoid(x):
-    # 1/(1+e^-x) written through tanh: no overflow for large |x|, three ufunc calls
-    out = np.tanh(x * 0.5)
-    out *= 0.5
-    out += 0.5
-    return out
+    # 1/(1+e^-x) as PyTorch computes it: exp overflowing to inf gives exactly 0, and the
+    # lower tail keeps its relative precision (sigmoid(-20) = 2.06e-9 in float32, not 0)
+    with np.errstate(over="ignore"):
+        out = np.exp(np.negative(x))
+    out += 1
+    return np.reciprocal(out, out=out)
 
 
 SIGMOID = Op("SigmoidBackward0", _sigmoid, lambda g, o, x: g * o * (1 - o),
@@ -153,6 +159,12 @@ tanh = _unary(TANH)
 sigmoid = _unary(SIGMOID)
 relu = _unary(RELU, floating=False)
 sign = _unary(SIGN, floating=False)
+erf = _unary(ERF)
+
+
+def erf_any(x):
+    """erf of an array (forward passes) or of a tensor (gradient rules under create_graph)."""
+    return erf(x) if isinstance(x, Tensor) else ERF.forward(x)
 
 
 def square(x):

@@ -128,8 +128,9 @@ def pinv_grad(g, p, a):
     """Gradient for A of ⟨g, pinv(A)⟩ given P = pinv(A); reused by lstsq."""
     ap, pa = a @ p, p @ a
     m, n = a.shape[-2], a.shape[-1]
-    i_ap = np.eye(m, dtype=ap.dtype if not isinstance(ap, Tensor) else ap._data.dtype) - ap
-    i_pa = np.eye(n, dtype=i_ap.dtype) - pa
+    dt = ap._data.dtype if isinstance(ap, Tensor) else ap.dtype  # tensors under create_graph
+    i_ap = np.eye(m, dtype=dt) - ap
+    i_pa = np.eye(n, dtype=dt) - pa
     pt = mT(p)
     return -(pt @ g @ pt) + i_ap @ mT(g) @ p @ pt + pt @ p @ mT(g) @ i_pa
 

@@ -110,7 +110,21 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return sqrt(var(x, dim, unbiased, keepdim, correction))
 
 
+def _others_product(x, a):
+    """Tensors (create_graph): the product of the other elements along axis `a` (all
+    axes when None) as a masked n×n product, so it is differentiable again."""
+    sh = x.shape
+    if a is None:
+        return _others_product(x.reshape(-1), 0).reshape(sh)
+    n = sh[a]
+    rows = x.unsqueeze(a).expand(*sh[:a], n, *sh[a:])
+    eye = np.eye(n, dtype=bool).reshape((n, n) + (1,) * (len(sh) - a - 1))
+    return elementwise.where(eye, 1.0, rows).prod(dim=a + 1)
+
+
 def _prod_grad(g, o, x, ax, keep, ksh, sh):
+    if isinstance(x, Tensor):
+        return _unreduce(g, ksh, sh) * _others_product(x, None if ax is None else ax[0])
     # product of all the other elements, via exclusive cumulative products (safe with zeros)
     if ax is None:
         flat = x.reshape(-1)
