@@ -7,6 +7,7 @@ from .engine import run_backward
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)
 from .gradcheck import gradcheck, gradgradcheck
+from .custom_function import Function, FunctionCtx, once_differentiable
 
 
 def _as_list(x):

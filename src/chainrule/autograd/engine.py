@@ -44,7 +44,7 @@ def _graph_args(node, Tensor):
     """Saved inputs (and out) as tensors connected to the graph, for create_graph."""
     args = []
     for a, e in zip(node.args, node.edges):
-        if type(e) is Node:
+        if isinstance(e, Node):
             t = Tensor._wrap(a)
             t.grad_fn = e
             t.requires_grad = True
@@ -139,7 +139,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
                     continue  # a custom Function's backward may return None
                 if anomaly:
                     check_backward(node, i, gi, g)
-                if type(e) is Node:
+                if isinstance(e, Node):
                     if gi.shape != e.shape:
                         gi = _fit(gi, e.shape)
                     if gi.dtype is not e.dtype and gi.dtype != e.dtype:

@@ -18,7 +18,7 @@ class GraphLostError(RuntimeError):
 
 
 class Op:
-    __slots__ = ("name", "forward", "grads", "saves_inputs", "uses_out")
+    __slots__ = ("name", "forward", "grads", "saves_inputs", "uses_out", "node_cls")
 
     def __init__(self, name, forward, *grads, saves_inputs=True, uses_out=False):
         self.name = name
@@ -26,6 +26,13 @@ class Op:
         self.grads = grads
         self.saves_inputs = saves_inputs  # False: rules read only g, out and params
         self.uses_out = uses_out
+        self.node_cls = node_class(name)
+
+    def renamed(self, name):
+        """The same op under another of PyTorch's names (`x.sum()` is SumBackward0,
+        `x.sum(0)` SumBackward1): one forward and set of rules, two node types."""
+        return Op(name, self.forward, *self.grads, saves_inputs=self.saves_inputs,
+                  uses_out=self.uses_out)
 
     def __repr__(self):
         return f"<Op {self.name}>"
@@ -42,11 +49,23 @@ class Node:
         return self.op.name
 
     def __repr__(self):
-        return f"<{self.op.name} object>"
+        return f"<{self.op.name} object at {id(self):#x}>"
 
     @property
     def next_functions(self):
-        return tuple((e if type(e) is Node else None, 0) for e in self.edges)
+        return tuple((e if isinstance(e, Node) else None, 0) for e in self.edges)
+
+
+_NODE_CLASSES = {}
+
+
+def node_class(name):
+    """The Node subclass named as PyTorch names the op's backward (`SumBackward0`), so
+    `type(y.grad_fn).__name__` reads as in PyTorch; one class per name."""
+    cls = _NODE_CLASSES.get(name)
+    if cls is None:
+        cls = _NODE_CLASSES[name] = type(name, (Node,), {"__slots__": (), "__module__": __name__})
+    return cls
 
 
 Tensor = None  # set by tensor.py once the class exists (the modules import each other)
@@ -57,7 +76,7 @@ _new_node = Node.__new__
 
 def record(op, inputs, arrays, params, out_tensor):
     """Attach a Node to `out_tensor`; called by ops only when some input requires grad."""
-    node = _new_node(Node)
+    node = _new_node(op.node_cls)
     node.op = op
     node.seq = _next_seq()
     edges = []
