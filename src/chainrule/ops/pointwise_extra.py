@@ -3,12 +3,13 @@ import numpy as np
 
 from ..autograd.function import Op
 from .core import apply1, binary
-from .elementwise import _check_int_divisor, _quiet
+from .elementwise import _check_int_divisor, _quiet, trunc
+from .rules import tensor_rule
 
 FMOD = Op("FmodBackward0", _quiet(np.fmod),
           lambda g, o, a, b: g,
-          # trunc(a / b) is piecewise constant, so it needs no gradient of its own
-          lambda g, o, a, b: -g * np.trunc(a / b))
+          # trunc(a / b) is piecewise constant: a constant of the gradient's graph
+          tensor_rule(lambda g, o, a, b: -g * trunc(a / b)))
 
 
 def fmod(a, b):

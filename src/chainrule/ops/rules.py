@@ -6,12 +6,16 @@ import numpy as np
 from ..tensor import Tensor
 
 
-def tensor_rule(fn):
+def tensor_rule(fn, n_inputs=None):
+    """`n_inputs`: how many arguments after (g, out) are the op's inputs; the parameters
+    that follow stay as they are (None: every array argument is an input)."""
     def rule(g, out, *args):
         if isinstance(g, Tensor):
             return fn(g, out, *args)
-        wrap = [Tensor._wrap(a) if isinstance(a, np.ndarray) else a for a in (g, out, *args)]
-        result = fn(*wrap)
+        n = len(args) if n_inputs is None else n_inputs
+        wrap = [Tensor._wrap(np.asarray(a)) if isinstance(a, (np.ndarray, np.generic)) else a
+                for a in (g, out, *args[:n])]
+        result = fn(*wrap, *args[n:])
         return result._data if isinstance(result, Tensor) else result
     return rule
 

@@ -34,12 +34,12 @@ def _written_mask(shape, mesh):
 
 SCATTER = Op("ScatterBackward0", lambda x, src, mesh, idx, d: _scatter_fw(x, src, mesh, False),
              tensor_rule(lambda g, o, x, src, mesh, idx, d: g.masked_fill(
-                 Tensor._wrap(_written_mask(g.shape, mesh)), 0)),
-             tensor_rule(lambda g, o, x, src, mesh, idx, d: gather(g, d, Tensor._wrap(idx))),
+                 Tensor._wrap(_written_mask(g.shape, mesh)), 0), 2),
+             tensor_rule(lambda g, o, x, src, mesh, idx, d: gather(g, d, Tensor._wrap(idx)), 2),
              saves_inputs=False)
 SCATTER_ADD = Op("ScatterAddBackward0", lambda x, src, mesh, idx, d: _scatter_fw(x, src, mesh, True),
                  lambda g, o, x, src, mesh, idx, d: g,
-                 tensor_rule(lambda g, o, x, src, mesh, idx, d: gather(g, d, Tensor._wrap(idx))),
+                 tensor_rule(lambda g, o, x, src, mesh, idx, d: gather(g, d, Tensor._wrap(idx)), 2),
                  saves_inputs=False)
 
 
@@ -85,7 +85,7 @@ INDEX_ADD = Op("IndexAddBackward0",
                lambda x, src, idx, d, alpha: _index_add_fw(x, src, idx, d, alpha),
                lambda g, o, x, src, idx, d, alpha: g,
                tensor_rule(lambda g, o, x, src, idx, d, alpha:
-                           index_select(g, d, Tensor._wrap(idx)) * alpha),
+                           index_select(g, d, Tensor._wrap(idx)) * alpha, 2),
                saves_inputs=False)
 
 
@@ -117,7 +117,7 @@ def _put_accumulate_fw(x, v, idx):
 
 INDEX_PUT_ACC = Op("IndexPutBackward0", _put_accumulate_fw,
                    lambda g, o, x, v, idx: g,
-                   tensor_rule(lambda g, o, x, v, idx: getitem(g, idx)), saves_inputs=False)
+                   tensor_rule(lambda g, o, x, v, idx: getitem(g, idx), 2), saves_inputs=False)
 
 
 def index_put(x, indices, values, accumulate=False):
