@@ -35,7 +35,7 @@ def _gaps(values):
     return off / (d + (1 - off))
 
 
-# ---- eigh: dλ = diag(Vᵀ dA V), dV = V (F ∘ Vᵀ dA V) ----------------------------------------
+# ---- eigh: dλ = diag(Vᵀ dA V), dV = V (F ∘ Vᵀ dA V) --------------------------------------
 def _eigh_forward(a, uplo):
     vals, vecs = np.linalg.eigh(a, UPLO=uplo)
     return pack(vals[..., None, :], vecs)
@@ -45,7 +45,9 @@ def _eigh_grad(g, o, a, uplo):
     n = a.shape[-1]
     gl, gv = unpack(g, [(n,), (n, n)])
     vals, vecs = unpack(o, [(n,), (n, n)])
-    inner = diag_embed(gl) + _gaps(vals) * (mT(vecs) @ gv)
+    x = mT(vecs) @ gv
+    # symmetric like A: only symmetric perturbations keep A in eigh's domain
+    inner = diag_embed(gl) + _gaps(vals) * (x - mT(x)) * 0.5
     return vecs @ inner @ mT(vecs)
 
 
@@ -70,13 +72,12 @@ def _svd_shapes(m, n, full):
 
 def _svd_grad(g, o, a, full):
     m, n = a.shape[-2:]
-    if full and min(m, n) != max(m, n):
-        raise RuntimeError("linalg.svd: Computing gradients of the singular vectors is not "
-                           "supported for full_matrices=True with a non-square input. Use "
-                           "full_matrices=False.")
+    k = min(m, n)
     shapes = _svd_shapes(m, n, full)
     gu, gs, gvt = unpack(g, shapes)
     u, s, vt = unpack(o, shapes)
+    if full:  # the extra singular vectors are not unique: as PyTorch, they get no gradient
+        gu, u, gvt, vt = gu[..., :k], u[..., :k], gvt[..., :k, :], vt[..., :k, :]
     v, gv = mT(vt), mT(gvt)
     f = _gaps(s * s)
     j = f * (mT(u) @ gu - mT(gu) @ u)

@@ -1,0 +1,226 @@
+"""chainrule.linalg against torch.linalg: forward, backward (same loss through both), the
+errors for bad input, and gradcheck/gradgradcheck where PyTorch's functions have them."""
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import linalg as LA
+from chainrule.autograd import gradcheck, gradgradcheck
+from helpers import requires_torch, torch
+
+pytestmark = requires_torch
+RTOL, ATOL = 1e-9, 1e-10
+
+
+def rand(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def spd(n, batch=(), seed=0):
+    a = rand(*batch, n, n, seed=seed)
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def run_both(fn, *arrays, seed=1):
+    """fn(lib, *tensors) -> tensor or tuple; returns chainrule and torch outputs and the
+    gradients of the same random weighted sum of all float outputs."""
+    results = []
+    for lib in (cr, torch):
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(lib, *xs)
+        outs = out if isinstance(out, tuple) else (out,)
+        rng = np.random.default_rng(seed)
+        loss = 0
+        for o in outs:
+            weights = rng.uniform(0.5, 1.5, tuple(o.shape))  # drawn for every output alike
+            if o.dtype in (lib.float32, lib.float64) and o.requires_grad:
+                loss = loss + (o * lib.tensor(weights)).sum()
+        if not isinstance(loss, int):
+            loss.backward()
+        results.append(([o.detach().numpy() for o in outs],
+                        [None if x.grad is None else x.grad.numpy() for x in xs]))
+    return results
+
+
+def check_against_torch(fn, *arrays, rtol=RTOL, atol=ATOL, grad=True):
+    (co, cg), (to, tg) = run_both(fn, *arrays)
+    for c, t in zip(co, to):
+        assert c.shape == t.shape
+        np.testing.assert_allclose(c, t, rtol=rtol, atol=atol)
+    if grad:
+        for c, t in zip(cg, tg):
+            if c is None or t is None:  # no gradient and a zero gradient agree
+                assert not np.any(c if c is not None else t)
+            else:
+                np.testing.assert_allclose(c, t, rtol=rtol * 100, atol=atol * 100)
+
+
+def f64(a, grad=True):
+    return cr.tensor(a, dtype=cr.float64, requires_grad=grad)
+
+
+# ---- inv ---------------------------------------------------------------------------------
+def test_inv_batched_matches_torch_forward_and_backward():
+    check_against_torch(lambda L, a: L.linalg.inv(a), rand(2, 3, 4, 4))
+
+
+def test_inv_gradcheck_and_gradgradcheck():
+    assert gradcheck(LA.inv, (f64(rand(3, 3)),))
+    assert gradgradcheck(LA.inv, (f64(rand(2, 3, 3, seed=2)),))
+
+
+def test_inverse_function_and_method_are_linalg_inv():
+    a = rand(3, 3)
+    expected = torch.inverse(torch.tensor(a)).numpy()
+    np.testing.assert_allclose(cr.inverse(cr.tensor(a)).numpy(), expected, rtol=RTOL)
+    np.testing.assert_allclose(cr.tensor(a).inverse().numpy(), expected, rtol=RTOL)
+
+
+def test_inv_of_float32_matches_torch():
+    a = rand(4, 4).astype(np.float32)
+    np.testing.assert_allclose(LA.inv(cr.tensor(a)).numpy(),
+                               torch.linalg.inv(torch.tensor(a)).numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_inv_singular_matrix_error_names_the_zero_diagonal_element():
+    s = [[1.0, 2.0], [2.0, 4.0]]
+    for arg in (cr.tensor(s), cr.stack([cr.eye(2), cr.tensor(s)])):
+        with pytest.raises(RuntimeError) as ours:
+            LA.inv(arg)
+        with pytest.raises(RuntimeError) as theirs:
+            torch.linalg.inv(torch.tensor(arg.numpy()))
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(cr.linalg.LinAlgError):
+        LA.inv(cr.zeros(3, 3))
+
+
+@pytest.mark.parametrize("bad,fragment", [
+    (np.ones((2, 3)), "A must be batches of square matrices, but they are 2 by 3 matrices"),
+    (np.ones(3), "The input tensor A must have at least 2 dimensions"),
+    (np.eye(2, dtype=np.int64), "Expected a floating point or complex tensor as input. Got Long")])
+def test_inv_rejects_non_square_vector_and_integer_inputs(bad, fragment):
+    with pytest.raises(RuntimeError, match=fragment):
+        LA.inv(cr.tensor(bad))
+    with pytest.raises(RuntimeError, match=fragment):
+        torch.linalg.inv(torch.tensor(bad))
+
+
+# ---- solve -------------------------------------------------------------------------------
+@pytest.mark.parametrize("a_shape,b_shape", [((3, 3), (3, 2)), ((3, 3), (3,)), ((2, 3, 3), (3, 4)),
+                                             ((2, 3, 3), (2, 3)), ((3, 3), (2, 3, 1))])
+def test_solve_matches_torch_with_vectors_and_broadcast_batches(a_shape, b_shape):
+    check_against_torch(lambda L, a, b: L.linalg.solve(a, b), rand(*a_shape), rand(*b_shape, seed=3))
+
+
+def test_solve_left_false_solves_xa_equals_b():
+    check_against_torch(lambda L, a, b: L.linalg.solve(a, b, left=False), rand(3, 3), rand(2, 3, seed=4))
+
+
+def test_solve_gradcheck_and_gradgradcheck():
+    a, b = f64(rand(3, 3)), f64(rand(3, 2, seed=5))
+    assert gradcheck(LA.solve, (a, b))
+    assert gradgradcheck(LA.solve, (a, b))
+
+
+def test_solve_errors_for_singular_matrix_shapes_and_dtypes():
+    with pytest.raises(RuntimeError, match=r"torch.linalg.solve: \(Batch element 1\): The solver "
+                       "failed because the input matrix is singular"):
+        LA.solve(cr.stack([cr.eye(2), cr.ones(2, 2)]), cr.ones(2, 2, 1))
+    with pytest.raises(RuntimeError, match=r"Incompatible shapes of A and B for the equation AX = B "
+                       r"\(2x2 and 3x1\)"):
+        LA.solve(cr.eye(2), cr.ones(3))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        LA.solve(cr.eye(2), cr.ones(2, dtype=cr.float64))
+
+
+# ---- det, slogdet ------------------------------------------------------------------------
+def test_det_batched_matches_torch_forward_and_backward():
+    check_against_torch(lambda L, a: L.linalg.det(a), rand(3, 4, 4))
+
+
+def test_det_gradient_of_a_singular_matrix_is_the_adjugate():
+    # PyTorch returns zeros at an exactly singular matrix; the derivative there is the
+    # adjugate (transposed), the limit of PyTorch's own gradients at nearby matrices
+    s = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    a = f64(s)
+    LA.det(a).backward()
+    near = torch.tensor(s + 1e-7 * np.eye(3), requires_grad=True)
+    torch.linalg.det(near).backward()
+    np.testing.assert_allclose(a.grad.numpy(), near.grad.numpy(), rtol=1e-5, atol=1e-5)
+    assert np.abs(a.grad.numpy()).max() > 1  # not the zeros of the invertible-only formula
+    assert gradcheck(LA.det, (f64(s),))
+
+
+def test_det_gradcheck_and_gradgradcheck_and_function_and_method():
+    a = f64(rand(3, 3, seed=6))
+    assert gradcheck(LA.det, (a,))
+    assert gradgradcheck(LA.det, (a,))
+    np.testing.assert_allclose(cr.det(a).item(), np.linalg.det(a.detach().numpy()), rtol=RTOL)
+    np.testing.assert_allclose(a.det().item(), torch.det(torch.tensor(a.detach().numpy())).item(),
+                               rtol=RTOL)
+
+
+def test_det_rejects_non_square():
+    with pytest.raises(RuntimeError, match="linalg.det: A must be batches of square matrices"):
+        LA.det(cr.ones(2, 3))
+
+
+def test_slogdet_sign_and_logabsdet_match_torch_including_negative_determinants():
+    a = rand(3, 3, 3, seed=7)
+    a[0] = -np.eye(3)
+    check_against_torch(lambda L, x: tuple(L.linalg.slogdet(x)), a)
+    res = LA.slogdet(cr.eye(2))
+    assert res.sign.item() == 1.0 and res.logabsdet.item() == 0.0
+    assert gradcheck(lambda x: LA.slogdet(x).logabsdet, (f64(a),))
+
+
+# ---- pinv, lstsq, matrix_power -----------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 4)])
+def test_pinv_matches_torch_forward_and_backward(shape):
+    check_against_torch(lambda L, a: L.linalg.pinv(a), rand(*shape), rtol=1e-8)
+
+
+def test_pinv_of_rank_deficient_matrix_cuts_small_singular_values_like_torch():
+    a = np.outer([1.0, 2.0, 3.0], [1.0, -1.0])
+    check_against_torch(lambda L, x: L.linalg.pinv(x), a, grad=False)
+    assert gradcheck(LA.pinv, (f64(rand(4, 3, seed=8)),))
+
+
+def test_lstsq_solution_and_fields_match_torch_for_each_driver():
+    a, b = rand(6, 3), rand(6, 2, seed=9)
+    for driver in (None, "gelsy", "gelsd", "gelss"):
+        ours = LA.lstsq(cr.tensor(a), cr.tensor(b), driver=driver)
+        theirs = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+        for field in ("solution", "residuals", "rank", "singular_values"):
+            o, t = getattr(ours, field).numpy(), getattr(theirs, field).numpy()
+            assert o.shape == t.shape, (driver, field)
+            np.testing.assert_allclose(o, t, rtol=1e-8, atol=1e-10, err_msg=f"{driver} {field}")
+
+
+def test_lstsq_batched_and_vector_right_hand_side_with_gradients_match_torch():
+    check_against_torch(lambda L, a, b: L.linalg.lstsq(a, b).solution, rand(2, 5, 3), rand(2, 5, 2, seed=1),
+                        rtol=1e-8)
+    check_against_torch(lambda L, a, b: L.linalg.lstsq(a, b).solution, rand(5, 3), rand(5, seed=2),
+                        rtol=1e-8)
+
+
+def test_lstsq_rejects_mismatched_rows():
+    with pytest.raises(RuntimeError, match=r"input.size\(-2\) should match other.size\(-2\)"):
+        LA.lstsq(cr.ones(3, 2), cr.ones(4, 1))
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 6, -1, -3])
+def test_matrix_power_matches_torch(n):
+    check_against_torch(lambda L, a: L.linalg.matrix_power(a, n), rand(2, 3, 3, seed=10) / 2,
+                        rtol=1e-8)
+
+
+def test_matrix_power_errors_for_non_square_and_singular_negative_powers():
+    with pytest.raises(RuntimeError, match="linalg.matrix_power: A must be batches of square"):
+        LA.matrix_power(cr.ones(2, 3), 2)
+    with pytest.raises(RuntimeError, match="The diagonal element 2 is zero"):
+        LA.matrix_power(cr.tensor([[1.0, 2.0], [2.0, 4.0]]), -1)
