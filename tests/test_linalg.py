@@ -224,3 +224,194 @@ def test_matrix_power_errors_for_non_square_and_singular_negative_powers():
         LA.matrix_power(cr.ones(2, 3), 2)
     with pytest.raises(RuntimeError, match="The diagonal element 2 is zero"):
         LA.matrix_power(cr.tensor([[1.0, 2.0], [2.0, 4.0]]), -1)
+
+
+# ---- norms ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("ord", [2, 1, 3, 0.5, math.inf, -math.inf, 0, -1])
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (1, True), ((0, 2), False)])
+def test_vector_norm_matches_torch(ord, dim, keepdim):
+    check_against_torch(lambda L, x: L.linalg.vector_norm(x, ord, dim, keepdim), rand(2, 3, 4),
+                        rtol=1e-8)
+
+
+def test_vector_norm_of_zero_vector_has_zero_gradient_like_torch():
+    check_against_torch(lambda L, x: L.linalg.vector_norm(x, dim=1), np.zeros((2, 3)))
+
+
+def test_vector_norm_rejects_integer_input_as_torch_words_it():
+    with pytest.raises(RuntimeError, match="linalg.vector_norm: Expected a floating point or "
+                       "complex tensor as input. Got Long"):
+        LA.vector_norm(cr.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("ord", ["fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf])
+@pytest.mark.parametrize("dim,keepdim", [((-2, -1), False), ((0, 2), True), ((2, 0), False)])
+def test_matrix_norm_matches_torch(ord, dim, keepdim):
+    check_against_torch(lambda L, x: L.linalg.matrix_norm(x, ord, dim, keepdim), rand(3, 4, 5),
+                        rtol=1e-8)
+
+
+def test_matrix_norm_errors_for_bad_order_and_vectors():
+    with pytest.raises(RuntimeError, match="linalg.matrix_norm: Order 3 not supported"):
+        LA.matrix_norm(cr.ones(2, 2), ord=3)
+    with pytest.raises(RuntimeError, match="must have at least 2 dimensions"):
+        LA.matrix_norm(cr.ones(2))
+
+
+@pytest.mark.parametrize("shape,ord,dim", [((3, 4), None, None), ((2, 3, 4), None, None),
+                                           ((3, 4), 2, None), ((4,), 3, None), ((3, 4), "nuc", None),
+                                           ((2, 3, 4), None, 1), ((2, 3, 4), -math.inf, (0, 1))])
+def test_norm_chooses_vector_or_matrix_norm_like_torch(shape, ord, dim):
+    check_against_torch(lambda L, x: L.linalg.norm(x, ord, dim), rand(*shape), rtol=1e-8)
+
+
+def test_norm_with_ord_but_no_dim_needs_one_or_two_dimensions():
+    with pytest.raises(RuntimeError, match="If dim is not specified but ord is, the input must be "
+                       "1D or 2D. Got 3D."):
+        LA.norm(cr.ones(2, 2, 2), ord=2)
+
+
+# ---- decompositions ---------------------------------------------------------------------------
+def _sign_free_eigh(L, a):
+    vals, vecs = L.linalg.eigh(a)
+    return vals, vecs * vecs  # eigenvectors are defined up to sign
+
+
+def test_eigh_matches_torch_forward_and_backward_batched():
+    check_against_torch(_sign_free_eigh, spd(4, (2,)), rtol=1e-8)
+
+
+def test_eigh_reads_only_the_chosen_triangle():
+    a = rand(3, 3, seed=11)
+    for uplo in ("L", "U"):
+        check_against_torch(lambda L, x: L.linalg.eigh(x, UPLO=uplo).eigenvalues, a, rtol=1e-8)
+    assert np.allclose(LA.eigvalsh(cr.tensor(a)).numpy(),
+                       torch.linalg.eigvalsh(torch.tensor(a)).numpy())
+
+
+def test_eigh_gradcheck_on_symmetric_inputs():
+    assert gradcheck(lambda a: _sign_free_eigh(cr, (a + a.mT) / 2), (f64(spd(3, seed=12)),))
+
+
+def test_eigh_errors():
+    with pytest.raises(RuntimeError, match="linalg.eigh: A must be batches of square matrices"):
+        LA.eigh(cr.ones(2, 3))
+    with pytest.raises(RuntimeError, match="Expected UPLO argument to be 'L' or 'U', but got X"):
+        LA.eigh(cr.eye(2), UPLO="X")
+
+
+def _sign_free_svd(full):
+    # singular vectors are defined up to sign, and full_matrices' extra ones only span a space
+    def fn(L, a):
+        u, s, vh = L.linalg.svd(a, full_matrices=full)
+        k = s.shape[-1]
+        m, n = a.shape[-2:]
+        assert tuple(u.shape[-2:]) == (m, m if full else k)
+        assert tuple(vh.shape[-2:]) == (n if full else k, n)
+        u, vh = u[..., :, :k], vh[..., :k, :]
+        return u * u, s, vh * vh, (u * s[..., None, :]) @ vh
+    return fn
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 3), (3, 5), (2, 4, 3)])
+@pytest.mark.parametrize("full", [False, True])
+def test_svd_matches_torch_forward_and_backward(shape, full):
+    check_against_torch(_sign_free_svd(full), rand(*shape, seed=13), rtol=1e-8)
+
+
+def test_svd_gradcheck_and_svdvals():
+    a = f64(rand(4, 3, seed=14))
+    assert gradcheck(lambda x: _sign_free_svd(False)(cr, x), (a,))
+    check_against_torch(lambda L, x: L.linalg.svdvals(x), rand(3, 5), rtol=1e-8)
+
+
+def test_svd_rejects_vectors():
+    with pytest.raises(RuntimeError, match="linalg.svd: The input tensor A must have at least 2"):
+        LA.svd(cr.ones(3))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 3), (3, 5), (2, 4, 3)])
+def test_qr_matches_torch_forward_and_backward(shape):
+    check_against_torch(lambda L, a: tuple(L.linalg.qr(a)), rand(*shape, seed=15), rtol=1e-8)
+
+
+def test_qr_complete_mode_of_square_and_r_mode_match_torch():
+    check_against_torch(lambda L, a: tuple(L.linalg.qr(a, mode="complete")), rand(3, 3), rtol=1e-8)
+    q, r = LA.qr(cr.tensor(rand(4, 2)), mode="complete")
+    tq, tr = torch.linalg.qr(torch.tensor(rand(4, 2)), mode="complete")
+    np.testing.assert_allclose(q.numpy(), tq.numpy(), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(r.numpy(), tr.numpy(), rtol=1e-8, atol=1e-12)
+    q, r = LA.qr(cr.tensor(rand(4, 2)), mode="r")
+    assert tuple(q.shape) == (0,) and tuple(r.shape) == (2, 2)
+    assert gradcheck(lambda a: tuple(LA.qr(a)), (f64(rand(3, 4, seed=16)),))
+
+
+def test_qr_errors_where_torch_cannot_differentiate():
+    a = f64(rand(4, 2))
+    with pytest.raises(RuntimeError, match="not differentiable when mode='complete' and nrows > ncols"):
+        LA.qr(a, mode="complete").Q.sum().backward()
+    with pytest.raises(RuntimeError, match="depends on Q, which is not computed when mode='r'"):
+        LA.qr(a, mode="r").R.sum().backward()
+    with pytest.raises(RuntimeError, match="unrecognized mode 'full'"):
+        LA.qr(a, mode="full")
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_matches_torch_forward_and_backward(upper):
+    check_against_torch(lambda L, a: L.linalg.cholesky(a, upper=upper), spd(4, (2,), seed=17),
+                        rtol=1e-8)
+
+
+def test_cholesky_gradcheck_on_symmetric_inputs():
+    assert gradcheck(lambda a: LA.cholesky((a + a.mT) / 2), (f64(spd(3, seed=18)),))
+
+
+def test_cholesky_not_positive_definite_error_names_the_leading_minor_as_torch():
+    bad = [[1.0, 2.0], [2.0, 1.0]]
+    for arg in (cr.tensor(bad), cr.stack([cr.eye(2), cr.tensor(bad)])):
+        with pytest.raises(RuntimeError) as ours:
+            LA.cholesky(arg)
+        with pytest.raises(RuntimeError) as theirs:
+            torch.linalg.cholesky(torch.tensor(arg.numpy()))
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(RuntimeError, match="A must be batches of square matrices"):
+        LA.cholesky(cr.ones(2, 3))
+
+
+def test_cross_matches_torch_and_rejects_wrong_sizes():
+    check_against_torch(lambda L, a, b: L.linalg.cross(a, b), rand(4, 3), rand(4, 3, seed=19))
+    check_against_torch(lambda L, a, b: L.linalg.cross(a, b, dim=0), rand(3, 2), rand(3, 2, seed=2))
+    with pytest.raises(RuntimeError, match="linalg.cross: inputs dimension -1 must have length 3"):
+        LA.cross(cr.ones(2), cr.ones(2))
+
+
+# ---- the closed-form linear regression of the study notes -------------------------------------
+def _load_example():
+    path = Path(__file__).resolve().parent.parent / "examples" / "closed_form_regression.py"
+    spec = importlib.util.spec_from_file_location("closed_form_regression", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_closed_form_regression_agrees_with_torch_and_recovers_the_weights():
+    example = _load_example()
+    rng = np.random.default_rng(20)
+    X = rng.normal(size=(500, 2))
+    y = (X @ np.array([2.0, -3.4]) + 4.2 + rng.normal(scale=0.01, size=500)).reshape(-1, 1)
+    ours = example.normal_equation(cr.tensor(X), cr.tensor(y), cr).numpy()
+    theirs = example.normal_equation(torch.tensor(X), torch.tensor(y), torch).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.ravel(), [2.0, -3.4, 4.2], atol=5e-3)
+
+
+def test_closed_form_regression_example_runs(tmp_path):
+    import subprocess
+    import sys
+    path = Path(__file__).resolve().parent.parent / "examples" / "closed_form_regression.py"
+    proc = subprocess.run([sys.executable, str(path), "--n", "300"], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    worst = float(proc.stdout.split("largest absolute error:")[1])
+    assert worst < 0.01
+    assert "normal equation vs solve" in proc.stdout
