@@ -268,3 +268,36 @@ def test_bad_input_raises_a_clear_error_naming_the_op(case):
         fn(cr)
     assert opname in str(ours.value), str(ours.value)
     assert isinstance(ours.value, (type(ref.value), RuntimeError, IndexError))
+
+
+def test_pytorch_functions_chainrule_lacks_say_they_are_not_supported():
+    assert "fft" in dir(torch) and "stft" in dir(torch.Tensor)
+    with pytest.raises(AttributeError, match=r"chainrule does not support torch\.fft"):
+        cr.fft
+    with pytest.raises(AttributeError, match=r"chainrule does not support torch\.Tensor\.stft"):
+        cr.ones(2).stft
+    assert not hasattr(cr.ones(2), "stft") and getattr(cr, "fft", None) is None
+
+
+def test_names_pytorch_does_not_have_stay_plain_attribute_errors():
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_function'") as err:
+        cr.no_such_function
+    assert "does not support" not in str(err.value)
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_method'"):
+        cr.ones(2).no_such_method
+
+
+def test_every_public_pytorch_name_is_either_present_or_reported_unsupported():
+    from chainrule import _torch_names
+    for owner, names, table in ((cr, dir(torch), _torch_names.TORCH),
+                                (cr.ones(2, 2), dir(torch.Tensor), _torch_names.TENSOR)):
+        public = {n for n in names if not n.startswith("_")}
+        # the shipped table was generated from this PyTorch: allow only small version drift
+        assert len(public ^ table) < 0.05 * len(public)
+        for name in sorted(public & table):
+            try:
+                getattr(owner, name)
+            except AttributeError as err:
+                assert "chainrule does not support torch." in str(err), name
+            except Exception:  # a property that exists but refuses this tensor
+                pass

@@ -74,4 +74,5 @@ def __getattr__(name):
         return importlib.import_module(f".{name}", __name__)
     if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    from .unsupported import missing
+    raise missing("torch", name)  # names PyTorch has are reported as not supported

@@ -4,6 +4,7 @@ from .ops import arrange as A, einsum as ES, pointwise_extra as P, scan as SC
 from .ops import scatter as SCT, sorting as SO
 from .ops.elementwise import where as _where
 from .tensor import Tensor
+from .unsupported import tensor_getattr
 
 _METHODS = {
     SO: "sort argsort msort topk kthvalue median mode cummax cummin unique bincount",
@@ -29,3 +30,6 @@ for _fn in (A.tril, A.triu, P.fmod, P.nan_to_num, SC.cumprod):
 
 # x.where(condition, y): x where condition holds, else y
 Tensor.where = lambda self, condition, other: _where(condition, self, other)
+
+# a PyTorch method chainrule lacks says so by name (still an AttributeError)
+Tensor.__getattr__ = tensor_getattr

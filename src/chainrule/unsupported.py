@@ -1,0 +1,24 @@
+"""The error for a PyTorch name chainrule does not have: `chainrule.fft` or `x.stft` say
+"chainrule does not support torch.fft" rather than a bare AttributeError. It stays an
+AttributeError, so hasattr() and getattr(obj, name, default) behave as usual."""
+from . import _torch_names
+
+
+class UnsupportedError(AttributeError):
+    pass
+
+
+def missing(owner, name):
+    """The error to raise for attribute `name` looked up on chainrule (`owner` "torch") or
+    on a Tensor (`owner` "torch.Tensor")."""
+    table = _torch_names.TORCH if owner == "torch" else _torch_names.TENSOR
+    if name in table:
+        return UnsupportedError(f"chainrule does not support {owner}.{name} (PyTorch has it; "
+                                "chainrule implements only part of PyTorch's API)")
+    where = "module 'chainrule'" if owner == "torch" else "'Tensor' object"
+    return AttributeError(f"{where} has no attribute {name!r}")
+
+
+def tensor_getattr(self, name):
+    # only reached when normal lookup fails: never for existing methods or attributes
+    raise missing("torch.Tensor", name)
