@@ -267,9 +267,10 @@ def _connect(cls, ctx, args, output, Tensor):
         if not isinstance(o, Tensor):
             continue
         dirty = any(o is t for t in ctx._dirty)
+        non_diff = any(o is t for t in ctx._non_diff)
         if dirty or any(o is a for a in args):
             o = outs[k] = Tensor._wrap(o._data, base=o)  # an input: alias, own history
-        if o._data.dtype.kind != "f" or any(o is t for t in ctx._non_diff):
+        if o._data.dtype.kind != "f" or non_diff:
             continue
         if multi:
             record(select_op, (anchor,), (None,), (k, ctx), o)

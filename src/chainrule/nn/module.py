@@ -8,7 +8,12 @@ import numpy as np
 from .. import devices, dtypes
 from ..autograd import grad_mode
 from ..tensor import Tensor
-from .parameter import Parameter, is_parameter
+from . import hooks
+from .parameter import Parameter, UninitializedParameter, is_parameter, materialize
+
+
+def _is_lazy(t):
+    return isinstance(t, UninitializedParameter)
 
 
 class Module:
@@ -25,8 +30,30 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   '"forward" function')
 
+    _has_hooks = False  # set on the instance by the first hook (see hooks.py)
+
     def __call__(self, *args, **kwargs):
+        if self._has_hooks:
+            return hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ---- hooks (hooks.py); each returns a RemovableHandle ------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        return hooks.register(self, "_forward_pre_hooks", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        return hooks.register(self, "_forward_hooks", hook, prepend, with_kwargs)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        return hooks.register(self, "_backward_pre_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        return hooks.register(self, "_backward_hooks", hook, prepend)
+
+    def register_backward_hook(self, hook):
+        raise NotImplementedError("Module.register_backward_hook (deprecated in PyTorch) is "
+                                  "not supported; use register_full_backward_hook")
 
     # ---- registration -----------------------------------------------------------------
     def _check_init(self):
@@ -162,7 +189,8 @@ class Module:
 
     def _named_members(self, table, prefix, recurse, remove_duplicate=True):
         seen = set()
-        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        mods = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                if recurse else [(prefix, self)])
         for mprefix, mod in mods:
             for name, t in mod.__dict__[table].items():
                 if t is None or (remove_duplicate and id(t) in seen):
@@ -259,7 +287,10 @@ class Module:
     # ---- state dict -------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         out = OrderedDict() if destination is None else destination
-        for mprefix, mod in self.named_modules(prefix=prefix.rstrip(".")):
+        # a module used twice is listed under each of its names, as PyTorch does, so the
+        # state dicts of tied models match key for key
+        for mprefix, mod in self.named_modules(prefix=prefix.rstrip("."),
+                                               remove_duplicate=False):
             p = f"{mprefix}." if mprefix else ""
             for name, t in mod._parameters.items():
                 if t is not None:
@@ -279,7 +310,7 @@ class Module:
                 continue
             v = state_dict[k]
             arr = v._data if isinstance(v, Tensor) else np.asarray(v)
-            if tuple(arr.shape) != tuple(t._data.shape):
+            if tuple(arr.shape) != tuple(t._data.shape) and not _is_lazy(t):
                 errors.append(f"size mismatch for {k}: copying a param with shape "
                               f"{tuple(arr.shape)} from checkpoint, the shape in current "
                               f"model is {tuple(t._data.shape)}.")
@@ -298,6 +329,8 @@ class Module:
                 if k in state_dict:
                     v = state_dict[k]
                     arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+                    if _is_lazy(t):  # a lazy module takes its shape from the state dict
+                        materialize(t, arr.shape)
                     np.copyto(t._data, arr, casting="unsafe")
                     t._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
