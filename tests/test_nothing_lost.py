@@ -159,3 +159,159 @@ def test_out_that_is_not_writable_is_a_usage_error(tmp_path):
     (tmp_path / "ro").mkdir(mode=0o555)
     line = assert_usage_error(run_cli(tmp_path, "train", "--out", "ro", "--epochs", "1"))
     assert "ro" in line and ("permission" in line.lower() or "cannot" in line)
+
+
+def _npy_with_shape(shape_text):
+    """A .npy header declaring `shape_text` verbatim (no data), padded as the format wants."""
+    import struct
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % shape_text
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode()
+
+
+@pytest.mark.parametrize("shape", ["(18446744073709551616, 0)", "(4611686018427387904, 4)"])
+def test_predict_with_crafted_npy_shape_is_a_usage_error(trained, tmp_path, shape):
+    (tmp_path / "x.npy").write_bytes(_npy_with_shape(shape))
+    line = assert_usage_error(run_cli(tmp_path, "predict", trained, "x.npy"))
+    assert "cannot read x.npy" in line
+
+
+# ---- the training layer --------------------------------------------------------------
+def test_binary_accuracy_of_a_row_does_not_depend_on_other_rows():
+    from chainrule.train import accuracy
+    alone = accuracy(np.array([[0.3]]), np.array([0]))
+    with_logit_neighbour = accuracy(np.array([[0.3], [5.0]]), np.array([0, 1]))
+    assert alone == 1.0 and with_logit_neighbour == 1.0
+    assert accuracy(np.array([[0.3], [-2.0]]), np.array([1, 0]), threshold=0.0) == 1.0
+
+
+def test_fit_reads_binary_logits_at_threshold_zero():
+    import chainrule as cr
+    from chainrule import nn
+    from chainrule.train import evaluate
+    net = nn.Linear(1, 1)
+    with cr.no_grad():
+        net.weight.fill_(1.0)
+        net.bias.fill_(0.0)
+    X = np.array([[0.3], [-0.3], [2.0]], dtype=np.float32)
+    y = np.array([[1.0], [0.0], [1.0]], dtype=np.float32)
+    logs = evaluate(net, (X, y), loss=nn.BCEWithLogitsLoss(), metrics=["accuracy"])
+    assert logs["accuracy"] == 1.0  # 0.3 is a positive logit: class 1
+    probs = evaluate(nn.Sequential(net, nn.Sigmoid()), (X, y), loss=nn.BCELoss(),
+                     metrics=["accuracy"])
+    assert probs["accuracy"] == 1.0  # sigmoid(0.3) = 0.57 > 0.5
+
+
+def _tiny_fit_kwargs(tmp_path, callbacks):
+    from chainrule import nn
+    return dict(loss=nn.CrossEntropyLoss(), epochs=2, batch_size=8, progress=False,
+                callbacks=callbacks, validation_split=0.25, seed=0)
+
+
+def test_model_checkpoint_with_safetensors_suffix_writes_real_safetensors(tmp_path):
+    import json
+    import struct
+
+    import chainrule as cr
+    from chainrule import nn, optim
+    from chainrule.train import ModelCheckpoint, fit
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(32, 3)).astype(np.float32), rng.integers(0, 2, 32)
+    net = nn.Linear(3, 2)
+    path = tmp_path / "best.safetensors"
+    fit(net, (X, y), optimizer=optim.SGD(net.parameters(), lr=0.1),
+        **_tiny_fit_kwargs(tmp_path, [ModelCheckpoint(str(path))]))
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    assert set(header) - {"__metadata__"} == {"weight", "bias"}
+    loaded = cr.load_safetensors(str(path))
+    np.testing.assert_array_equal(loaded["weight"].numpy(), net.weight.detach().numpy())
+    assert not [p for p in os.listdir(tmp_path) if p != "best.safetensors"]
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_save_through_a_symlink_writes_its_target_like_torch(tmp_path, suffix):
+    import chainrule as cr
+    torch = pytest.importorskip("torch")
+    for lib, name in ((torch, "t"), (cr, "c")):
+        target, link = tmp_path / f"{name}_target{suffix}", tmp_path / f"{name}_link{suffix}"
+        target.write_bytes(b"old")
+        link.symlink_to(target.name)
+        if suffix == ".safetensors" and lib is torch:
+            continue  # torch.save writes its own format whatever the suffix
+        lib.save({"w": lib.ones(2)}, str(link))
+        assert link.is_symlink() and os.readlink(link) == target.name
+        assert target.read_bytes() != b"old"
+        np.testing.assert_array_equal(np.asarray(lib.load(str(target))["w"]), [1.0, 1.0])
+
+
+def test_diagnose_names_a_too_high_learning_rate():
+    from chainrule.train import diagnose
+    history = {"loss": [2.4, 3.1, 2.9, 3.3, 3.0, 3.2], "accuracy": [0.11, 0.09, 0.1, 0.1,
+                                                                     0.12, 0.1]}
+    d = diagnose(history)
+    assert d.verdict == "learning rate too high"
+    assert "lower the learning rate" in d.remedies[0]
+    assert "underfitting" not in str(d).lower()
+
+
+def test_diagnose_still_calls_a_small_model_that_descends_underfitting():
+    from chainrule.train import diagnose
+    history = {"loss": [2.3, 2.0, 1.95, 1.94, 1.94, 1.94], "accuracy": [0.1, 0.3, 0.33, 0.34,
+                                                                        0.34, 0.34]}
+    assert diagnose(history).verdict == "underfitting"
+
+
+def test_diagnose_of_something_else_is_a_clear_type_error():
+    from chainrule.train import diagnose
+    with pytest.raises(TypeError, match="diagnose needs a History.*got float"):
+        diagnose(1.5)
+
+
+def test_diagnose_reads_the_result_of_d2l_train_ch3():
+    import chainrule as cr
+    from chainrule import d2l, nn
+    from chainrule.train import diagnose
+    cr.manual_seed(0)
+    X = cr.randn(64, 4)
+    y = X.argmax(dim=1)
+    net = nn.Sequential(nn.Linear(4, 4))
+    it = d2l.load_array((X, y), 16)
+    result = d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(reduction="none"), 3,
+                           cr.optim.SGD(net.parameters(), lr=0.5), check=False)
+    train_loss, train_acc, test_acc = result  # d2l-style unpacking still works
+    assert result.history["loss"][-1] == train_loss and len(result.history["loss"]) == 3
+    assert diagnose(result).verdict in ("good fit", "not converged", "underfitting")
+
+
+def _selection_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    return X, (X[:, 0] > 0).astype(np.int64)
+
+
+def _build_with_optimizer(lr=0.1):
+    from chainrule import nn, optim
+    model = nn.Linear(3, 2)
+    return model, optim.SGD(model.parameters(), lr=lr)
+
+
+def test_k_fold_with_build_model_returning_model_and_optimizer():
+    from chainrule import nn
+    from chainrule.train import k_fold
+    X, y = _selection_data()
+    result = k_fold(_build_with_optimizer, X, y, k=3, seed=0,
+                    fit_kwargs=dict(loss=nn.CrossEntropyLoss(), epochs=2, progress=False))
+    assert len(result.histories) == 3 and np.isfinite(result.mean["val_loss"])
+
+
+def test_grid_search_with_build_model_returning_model_and_optimizer():
+    from chainrule import nn
+    from chainrule.train import grid_search
+    X, y = _selection_data()
+    search = grid_search(_build_with_optimizer, {"lr": [0.01, 0.1]}, X, y, k=2, seed=0,
+                         fit_kwargs=dict(loss=nn.CrossEntropyLoss(), epochs=2,
+                                         progress=False))
+    assert sorted(r["params"]["lr"] for r in search.rows) == [0.01, 0.1]
+    assert all(np.isfinite(r["mean"]) for r in search.rows)

@@ -138,6 +138,30 @@ def _build(tmp, case, marker):
         _safetensors(path, {"w": {"dtype": "F32", "shape": [2 ** 40, 2 ** 20],
                                   "data_offsets": [0, 2 ** 62]}}, bytes(16))
         return "load", path
+    if case == "save-tree-overflowing-empty-shape":  # 2**64 x 0: no bytes, no valid shape
+        path = tmp / "overflow.pt"
+        root = {"t": "tensor", "array": 0, "dtype": "float32", "shape": [2 ** 64, 0]}
+        header = _npy_header((2 ** 63 - 1, 0)).replace(
+            str(2 ** 63 - 1).encode(), str(2 ** 64).encode().ljust(19))
+        _zip(path, [("tree.json", _tree(root)), ("arrays/0.npy", header)])
+        return "load", path
+    if case == "safetensors-overflowing-empty-shape":
+        path = tmp / "overflow.safetensors"
+        _safetensors(path, {"w": {"dtype": "F32", "shape": [2 ** 64, 0],
+                                  "data_offsets": [0, 0]}})
+        return "load", path
+    if case == "safetensors-shape-product-overflows":  # each side fits, the product not
+        path = tmp / "product.safetensors"
+        _safetensors(path, {"w": {"dtype": "F32", "shape": [2 ** 62, 2 ** 62, 0],
+                                  "data_offsets": [0, 0]}})
+        return "load", path
+    if case == "save-tree-int-requires-grad":
+        path = tmp / "intgrad.pt"
+        root = {"t": "tensor", "array": 0, "dtype": "int64", "shape": [2],
+                "requires_grad": True}
+        _zip(path, [("tree.json", _tree(root)),
+                    ("arrays/0.npy", _npy_header((2,), "<i8") + bytes(16))])
+        return "load", path
     if case == "safetensors-huge-header":
         path = tmp / "header.safetensors"
         path.write_bytes(struct.pack("<Q", 2 ** 60) + b"{}")
@@ -178,6 +202,10 @@ CASES = [
     ("zip-lying-sizes", r"decompresses to \d+ bytes, not the \d+ it declares|corrupt"),
     ("save-tree-huge-shape", r"declares \d+ bytes but an array of float32 \[2147483648, "),
     ("safetensors-huge-shape", r"run past the end of the data"),
+    ("save-tree-overflowing-empty-shape", r"array 0 has an invalid shape \[18446744073709551616, 0\]"),
+    ("safetensors-overflowing-empty-shape", r"entry 'w' has an invalid shape \[18446744073709551616, 0\]"),
+    ("safetensors-shape-product-overflows", r"entry 'w' has an invalid shape \[4611686018427387904, "),
+    ("save-tree-int-requires-grad", r"int64 tensor marked requires_grad"),
     ("safetensors-huge-header", r"header length \d+ exceeds the \d+-byte cap"),
     ("idx-huge-shape", r"declares shape \(2147483648, 2147483648, 2147483648\).*truncated"),
     ("idx-gzip-huge-shape", r"gzip file cannot decompress to that much"),

@@ -16,8 +16,9 @@ _FILE_MODE = 0o666 & ~_umask()  # what a plain open(path, "wb") would have given
 
 
 def atomic_write(path, write):
-    """Call `write(binary_file)` on a temporary file, then move it onto `path`."""
-    path = os.fspath(path)
+    """Call `write(binary_file)` on a temporary file, then move it onto `path`. A
+    symbolic link is followed, as open() would: its target is replaced, the link stays."""
+    path = os.path.realpath(os.fspath(path))
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp")

@@ -99,6 +99,19 @@ def _is_int(v):
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
+def is_valid_shape(shape):
+    """A list of non-negative ints NumPy can hold: the product of the sides (zeros counted
+    as ones, so that 2**64 x 0 is refused too) must fit a signed 64-bit index."""
+    if not (isinstance(shape, list) and all(_is_int(s) and s >= 0 for s in shape)):
+        return False
+    if len(shape) > 64:  # NumPy's limit on dimensions
+        return False
+    total = 1
+    for s in shape:
+        total *= max(s, 1)
+    return total < 2 ** 63
+
+
 def read_header(f, path, file_size):
     """Parse and validate the header; returns (entries sorted by offset, metadata, start)."""
     fail = lambda what: SafetensorsError(f"{path}: not a valid safetensors file: {what}")  # noqa: E731
@@ -133,7 +146,7 @@ def read_header(f, path, file_size):
             raise fail(f"entry {name!r} has dtype {dtype}, which chainrule does not support")
         if dtype not in TO_NUMPY and dtype != BF16:
             raise fail(f"entry {name!r} has unknown dtype {dtype!r}")
-        if not (isinstance(shape, list) and all(_is_int(s) and s >= 0 for s in shape)):
+        if not is_valid_shape(shape):
             raise fail(f"entry {name!r} has an invalid shape {shape!r}")
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_int, offsets))
                 and 0 <= offsets[0] <= offsets[1]):

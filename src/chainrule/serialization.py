@@ -24,7 +24,7 @@ import numpy as np
 
 from . import dtypes
 from ._atomic import atomic_write
-from ._safetensors import load_safetensors, save_safetensors
+from ._safetensors import is_valid_shape, load_safetensors, save_safetensors
 from .tensor import Tensor
 
 __all__ = ["save", "load", "save_safetensors", "load_safetensors", "UnsafeFileError"]
@@ -41,6 +41,7 @@ DEFLATE_MAX_RATIO = 1032     # no DEFLATE stream expands more than this
 COMPRESSED_FREE_BYTES = 64 * 1024 * 1024
 COMPRESSED_MAX_RATIO = 100
 _ARRAY_DTYPES = {d.name: d.np for d in dtypes.ALL}
+_GRAD_DTYPES = {d.name for d in dtypes.ALL if d.is_floating_point}
 
 
 class UnsafeFileError(ValueError):
@@ -173,8 +174,11 @@ def _check_node(node, name, n_arrays, depth=0):
             _refuse(name, f"tree refers to array {idx!r}, which is not in the archive")
         if dt not in _ARRAY_DTYPES:
             _refuse(name, f"array {idx} has unsupported dtype {dt!r}")
-        if not (isinstance(shape, list) and all(type(s) is int and s >= 0 for s in shape)):
+        if not is_valid_shape(shape):
             _refuse(name, f"array {idx} has an invalid shape {shape!r}")
+        if node.get("requires_grad") is True and kind == "tensor" and dt not in _GRAD_DTYPES:
+            _refuse(name, f"array {idx} is a {dt} tensor marked requires_grad; only "
+                          "floating-point tensors can require gradients")
         return
     children = {"list": ("items",), "tuple": ("items",), "dict": ("keys", "values"),
                 "odict": ("keys", "values")}.get(kind)

@@ -328,7 +328,7 @@ def read_inputs(t, path):
                            "same columns, not a .npy array")
         try:
             arr = np.load(path, allow_pickle=False)
-        except ValueError as err:
+        except (ValueError, OverflowError) as err:  # OverflowError: a crafted shape
             raise CLIError(f"cannot read {path} as a NumPy array ({one_line_err(err)}); "
                            "object arrays are refused because loading them can run code") from None
         return _numeric_inputs(t, arr), None

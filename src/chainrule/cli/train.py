@@ -135,6 +135,7 @@ def apply_on_resume(cfg):
 # the diagnosis names remedies in Python terms; these are the same remedies as flags
 FLAG_REMEDIES = {
     "diverged": "a lower --lr (e.g. 10x), --clip-grad 1, --init xavier",
+    "learning rate too high": "a lower --lr (e.g. 10x), --clip-grad 1",
     "overfitting": "--weight-decay 1e-4, --dropout 0.2, --l1 1e-5, a smaller --hidden",
     "underfitting": "a wider --hidden, --model mlp, more --epochs, less --weight-decay/--dropout",
     "not converged": "more --epochs, a higher --lr, --optimizer adam",

@@ -15,7 +15,16 @@ __all__ = ["linreg", "squared_loss", "sgd", "accuracy", "evaluate_accuracy", "ev
            "Accumulator", "train_epoch_ch3", "train_ch3", "predict_ch3", "Timer", "try_gpu",
            "try_all_gpus", "num_gpus", "TrainResult"]
 
-TrainResult = namedtuple("TrainResult", "train_loss train_acc test_acc")
+class TrainResult(namedtuple("TrainResult", "train_loss train_acc test_acc")):
+    """The last epoch's numbers (d2l's train_ch3 returns nothing, so unpacking these three
+    is all old code can do) and, in `.history`, the per-epoch curves ('loss', 'accuracy',
+    'test_accuracy') that `chainrule.train.diagnose` reads."""
+
+    def __new__(cls, train_loss, train_acc, test_acc, history=None):
+        self = super().__new__(cls, train_loss, train_acc, test_acc)
+        self.history = history if history is not None else {
+            "loss": [train_loss], "accuracy": [train_acc], "test_accuracy": [test_acc]}
+        return self
 
 
 def linreg(X, w, b):
@@ -128,20 +137,24 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, animator=No
 
     As in d2l, ends by asserting train loss < 0.5 and both accuracies > 0.7 (`check=False`
     skips that, for short demo runs). Pass your own `Animator` to keep or save the figure.
-    Returns the last epoch's (train_loss, train_acc, test_acc)."""
+    Returns the last epoch's (train_loss, train_acc, test_acc), with the per-epoch curves
+    in `.history`, so that `chainrule.train.diagnose(train_ch3(...))` reads them."""
     if animator is None:
         animator = Animator(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
                             legend=["train loss", "train acc", "test acc"])
     train_loss = train_acc = test_acc = float("nan")
+    curves = {"loss": [], "accuracy": [], "test_accuracy": []}
     for epoch in range(num_epochs):
         train_loss, train_acc = train_epoch_ch3(net, train_iter, loss, updater)
         test_acc = evaluate_accuracy(net, test_iter)
         animator.add(epoch + 1, (train_loss, train_acc, test_acc))
+        for key, v in zip(curves, (train_loss, train_acc, test_acc)):
+            curves[key].append(float(v))
     if check:
         assert train_loss < 0.5, f"train loss {train_loss:.4f} is not below 0.5"
         assert 0.7 < train_acc <= 1, f"train accuracy {train_acc:.4f} is not above 0.7"
         assert 0.7 < test_acc <= 1, f"test accuracy {test_acc:.4f} is not above 0.7"
-    return TrainResult(train_loss, train_acc, test_acc)
+    return TrainResult(train_loss, train_acc, test_acc, curves)
 
 
 def predict_ch3(net, test_iter, n=6, labels_fn=get_fashion_mnist_labels):

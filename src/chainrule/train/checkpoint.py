@@ -125,17 +125,10 @@ def _read_zip(path):
 
 def atomic_save(obj, path):
     """Write `obj` (a state_dict or nested structure of tensors) to `path` with
-    chainrule.save, through a temporary file renamed over the target."""
+    chainrule.save, which writes atomically and picks the format from the name's suffix
+    (a .safetensors name gets a real safetensors file)."""
     path = os.fspath(path)
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        _save(obj, tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    _save(obj, path)
     return path
 
 
@@ -172,7 +165,8 @@ def _remove_stale_temporaries(directory):
     # a process killed mid-write leaves its temporary behind; the checkpoint itself is
     # intact, but without this every crash would leave a checkpoint-sized file on disk
     for entry in os.listdir(directory):
-        if entry.startswith((CHECKPOINT_NAME + ".tmp", "." + CHECKPOINT_NAME + ".tmp")):
+        if entry.startswith(CHECKPOINT_NAME + ".tmp") or (
+                entry.startswith("." + CHECKPOINT_NAME + ".") and entry.endswith(".tmp")):
             try:
                 os.remove(os.path.join(directory, entry))
             except OSError:

@@ -9,6 +9,9 @@ import numpy as np
 __all__ = ["Diagnosis", "diagnose", "REMEDIES"]
 
 REMEDIES = {
+    "learning rate too high": ["lower the learning rate (e.g. by 10x)",
+                               "clip gradients (fit(..., clip_grad_norm=1.0))",
+                               "normalise the inputs"],
     "diverged": ["lower the learning rate (e.g. by 10x)",
                  "clip gradients (fit(..., clip_grad_norm=1.0))",
                  "use a better initialisation (Xavier/He) and normalise the inputs",
@@ -55,6 +58,10 @@ def _series(history, key):
     if history is None:
         return None
     h = history.history if hasattr(history, "history") else history
+    if not hasattr(h, "get"):
+        raise TypeError("diagnose needs a History (from fit), a dict of per-epoch lists "
+                        "such as {'loss': [...]}, or the result of d2l.train_ch3; got "
+                        f"{type(history).__name__}")
     vals = h.get(key)
     if vals is None or len(vals) == 0:
         return None
@@ -80,6 +87,21 @@ def _rel_slope(values, with_noise=False):
     return rel, abs(slope) > 2 * se
 
 
+def _lr_too_high(loss, acc, initial_loss):
+    """Evidence that the steps overshoot: the loss ends above where it started and the
+    accuracy (when logged) learnt nothing - never better than its first epoch, which for
+    an untrained classifier is chance. A model that lacks capacity still descends."""
+    if len(loss) < 2 or acc is None or not np.isfinite(acc).all():
+        return None
+    start = float(loss[0])
+    if initial_loss is not None and math.isfinite(initial_loss):
+        start = min(start, float(initial_loss))
+    if not loss[-1] > start or acc[-1] > acc[0] + 0.02:
+        return None
+    return {"first_loss": start, "first_accuracy": float(acc[0]),
+            "final_accuracy": float(acc[-1])}
+
+
 def diagnose(history, *, window=None, plateau_tol=0.01, overfit_rise=0.1, gap_ratio=2.0,
              underfit_ratio=0.5, initial_loss=None):
     """Diagnose a History (or a dict of per-epoch lists with 'loss' and maybe 'val_loss').
@@ -87,6 +109,8 @@ def diagnose(history, *, window=None, plateau_tol=0.01, overfit_rise=0.1, gap_ra
     Rules, in order (relative numbers, so they do not depend on the loss's scale):
     - diverged: a loss is NaN/Inf, or the final training loss is above its first value
       and 10x above its best;
+    - learning rate too high: the training loss ends above its start while the logged
+      'accuracy' stays where the untrained model had it (chance);
     - overfitting: validation loss rose more than `overfit_rise` (10%) above its minimum
       while training loss kept falling, or validation loss ends more than `gap_ratio`
       times the training loss (and clearly above it);
@@ -125,6 +149,15 @@ def diagnose(history, *, window=None, plateau_tol=0.01, overfit_rise=0.1, gap_ra
         ev["first_loss"] = float(loss[0])
         return verdict("diverged", f"training loss grew from {loss[0]:.4g} to {loss[-1]:.4g} "
                                    f"(best {best:.4g})")
+
+    too_high = _lr_too_high(loss, _series(history, "accuracy"), initial_loss)
+    if too_high:
+        ev.update(too_high)
+        return verdict("learning rate too high",
+                       f"training loss ended at {loss[-1]:.4g}, above its start "
+                       f"{too_high['first_loss']:.4g}, and accuracy stayed at chance "
+                       f"({too_high['final_accuracy']:.3g}): the steps overshoot instead of "
+                       "descending")
 
     w = window or max(3, n // 3)
     w = min(w, n)

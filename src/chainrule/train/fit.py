@@ -56,14 +56,14 @@ def _make_optimizer(optimizer, model):
     raise TypeError(f"optimizer must be an optimizer or a factory, got {type(optimizer).__name__}")
 
 
-def _metric_list(metrics):
+def _metric_list(metrics, loss=None):
     if metrics is None:
         return []
     if isinstance(metrics, str) or callable(metrics):
         metrics = [metrics]
     out, seen = [], set()
     for m in metrics:
-        name, fn = get_metric(m)
+        name, fn = get_metric(m, loss)
         if name in seen or name == "loss":
             raise ValueError(f"metric name {name!r} is used twice (or clashes with 'loss')")
         seen.add(name)
@@ -124,7 +124,7 @@ def evaluate(model, data, loss=None, metrics=("accuracy",), batch_size=None):
     _check_model(model)
     if loss is not None:
         _check_loss(loss)
-    mets = _metric_list(metrics)
+    mets = _metric_list(metrics, loss)
     ds = _data.normalize(data, "data")
     loader = _data.to_loader(ds, _data.check_batch_size(batch_size or 256), False, None)
     was = getattr(model, "training", False)
@@ -205,7 +205,7 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",
     _check_model(model)
     _check_loss(loss)
     epochs = _check_epochs(epochs)
-    mets = _metric_list(metrics)
+    mets = _metric_list(metrics, loss)
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs checkpoint_dir (where the checkpoint was written)")
     if clip_grad_norm is not None and (not isinstance(clip_grad_norm, numbers.Real)

@@ -17,26 +17,41 @@ def _np(x):
     return np.asarray(x)
 
 
-def _labels(y_pred):
+def _labels(y_pred, threshold=0.5):
     y_pred = _np(y_pred)
     if y_pred.ndim > 1 and y_pred.shape[-1] > 1:
         return y_pred.argmax(-1)
-    if y_pred.dtype.kind == "f":  # one logit / probability per row: binary
+    if y_pred.dtype.kind == "f":  # one probability (or logit) per row: binary
+        # a fixed threshold: a row's class never depends on the other rows of the batch
         flat = y_pred.reshape(len(y_pred)) if y_pred.ndim else y_pred
-        lo, hi = float(flat.min(initial=0.0)), float(flat.max(initial=0.0))
-        return (flat > (0.5 if 0.0 <= lo and hi <= 1.0 else 0.0)).astype(np.int64)
+        return (flat > threshold).astype(np.int64)
     return y_pred.reshape(-1)
 
 
-def accuracy(y_pred, y_true):
-    """Fraction of rows whose predicted class (argmax of the scores) equals the label."""
-    pred, true = _labels(y_pred), _np(y_true)
+def accuracy(y_pred, y_true, threshold=0.5):
+    """Fraction of rows whose predicted class (argmax of the scores) equals the label.
+    With one score per row (binary), class 1 is `score > threshold`: 0.5 for
+    probabilities, pass threshold=0.0 for logits (fit and evaluate do so by themselves
+    when the loss takes logits, e.g. BCEWithLogitsLoss)."""
+    pred, true = _labels(y_pred, threshold), _np(y_true)
     if true.ndim > 1 and true.shape[-1] > 1:  # one-hot targets
         true = true.argmax(-1)
     true = true.reshape(-1)
     if pred.shape[0] != true.shape[0]:
         raise ValueError(f"accuracy: {pred.shape[0]} predictions for {true.shape[0]} labels")
     return float((pred.astype(np.int64) == true.astype(np.int64)).mean()) if len(true) else float("nan")
+
+
+def logit_accuracy(y_pred, y_true):
+    """accuracy of binary logits: class 1 is a score above 0."""
+    return accuracy(y_pred, y_true, threshold=0.0)
+
+
+def takes_logits(loss):
+    """Whether a binary loss reads its input as logits (BCEWithLogitsLoss and
+    binary_cross_entropy_with_logits), so that accuracy must threshold at 0, not 0.5."""
+    name = type(loss).__name__ if not hasattr(loss, "__name__") else loss.__name__
+    return "with_logits" in name.lower() or "withlogits" in name.lower()
 
 
 def top_k_accuracy(y_pred, y_true, k=5):
@@ -108,9 +123,12 @@ def register_metric(name, fn, higher_is_better=False):
     return fn
 
 
-def get_metric(spec):
+def get_metric(spec, loss=None):
     """(name, fn) for a metric given by name ('accuracy', 'top3_accuracy', 'rmse', ...)
-    or by callable (its __name__ becomes the log key)."""
+    or by callable (its __name__ becomes the log key). `loss` chooses the binary
+    threshold of 'accuracy': 0 when the loss takes logits, 0.5 otherwise."""
+    if spec in ("accuracy", "acc") and loss is not None and takes_logits(loss):
+        return spec, logit_accuracy
     if callable(spec):
         name = getattr(spec, "__name__", None) or type(spec).__name__
         if name == "<lambda>":

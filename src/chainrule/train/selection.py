@@ -91,9 +91,15 @@ def _build(build_model, fit_kwargs, params=None):
     kwargs = dict(fit_kwargs or {})
     kwargs.update(to_fit)
     if isinstance(built, tuple):
-        model, kwargs["optimizer"] = built[0], built[1]
-    else:
-        model = built
+        # an optimizer built with its model, once per fold: bound to the right parameters
+        model, opt = built[0], built[1]
+        if to_opt:
+            raise ValueError(f"parameters {sorted(to_opt)} are taken neither by build_model "
+                             "nor by fit; build_model returns its own optimizer, so accept "
+                             "them in build_model")
+        kwargs["optimizer"] = opt
+        return model, kwargs
+    model = built
     opt = kwargs.get("optimizer")
     if to_opt:
         if opt is None or hasattr(opt, "param_groups") or not callable(opt):
