@@ -16,6 +16,7 @@ from .ops.linalg_inverse import slogdet as _slogdet
 from .ops.reduction import amax, amin, sum as _sum
 from .ops.shape import stack
 from .tensor import Tensor
+from .type_info import SCALAR_NAMES
 
 __all__ = ["inv", "solve", "lstsq", "det", "slogdet", "pinv", "matrix_power", "norm",
            "vector_norm", "matrix_norm", "eigh", "eigvalsh", "svd", "svdvals", "qr",
@@ -133,7 +134,6 @@ def _float_input(x, name, dtype):
     if dtype is not None:
         x = x.to(dtype)
     if x._data.dtype.kind != "f":
-        from .ops._matrix import SCALAR_NAMES
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
                            f"Got {SCALAR_NAMES[x._data.dtype.name]}")
     return x

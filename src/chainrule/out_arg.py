@@ -7,9 +7,9 @@ import warnings
 
 import numpy as np
 
-from . import dtypes
 from .autograd import grad_mode
 from .tensor import Tensor
+from .type_info import SCALAR_NAMES
 
 # how the result's dtype must relate to out's: "cast" (PyTorch's can-cast rule),
 # "exact" (matmul family and argmax/argmin: same dtype) or "factory" (out's dtype is used)
@@ -49,8 +49,8 @@ def _write(name, kind, result, out):
         raise RuntimeError(f"{name}(): expected out tensor to have dtype {result.dtype.name}, but "
                            f"got {out.dtype.name} instead")
     if not _can_cast(src, dst):
-        raise RuntimeError(f"{name}(): result type {dtypes._BY_NP[src].name} can't be cast to "
-                           f"the desired output type {out.dtype.name}")
+        raise RuntimeError(f"{name}(): result type {SCALAR_NAMES[src.name]} can't be cast to "
+                           f"the desired output type {SCALAR_NAMES[dst.name]}")
     if out._data.shape != result._data.shape:
         if out._data.size:
             warnings.warn(

@@ -5,6 +5,11 @@ import numpy as np
 from . import dtypes
 
 
+# PyTorch's scalar-type names, used in its error messages
+SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
 def _as_dtype(d, who):
     if not isinstance(d, dtypes.dtype):
         raise TypeError(f"{who}(): argument 'type' must be a chainrule dtype such as "
@@ -30,7 +35,7 @@ class finfo:
         self.max = float(info.max)
         self.min = float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -int(info.precision)  # exactly 1e-6, not float32's 1e-6
         self.dtype = d.name
 
     def __repr__(self):

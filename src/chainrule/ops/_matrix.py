@@ -4,14 +4,11 @@ and matrix building blocks that work on NumPy arrays (ordinary backward) and on 
 import numpy as np
 
 from ..tensor import Tensor
+from ..type_info import SCALAR_NAMES
 
 
 class LinAlgError(RuntimeError):
     """A matrix the operation cannot handle (singular, not positive-definite)."""
-
-
-SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def check_matrix(A, name, square=True):
