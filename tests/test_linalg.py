@@ -415,3 +415,70 @@ def test_closed_form_regression_example_runs(tmp_path):
     worst = float(proc.stdout.split("largest absolute error:")[1])
     assert worst < 0.01
     assert "normal equation vs solve" in proc.stdout
+
+
+# ---- second order, edge cases -------------------------------------------------------------------
+def _weighted(*shapes):
+    rng = np.random.default_rng(21)
+    return [cr.tensor(rng.standard_normal(s)) for s in shapes]
+
+
+def test_decompositions_have_second_derivatives():
+    s, tall = f64(spd(3, seed=22)), f64(rand(4, 3, seed=23))
+    w3, w33 = _weighted((3,), (3, 3))
+    assert gradgradcheck(lambda a: LA.cholesky((a + a.mT) / 2), (s,))
+    assert gradgradcheck(lambda a: (lambda r: (r[0] * w3).sum() + (r[1] ** 2 * w33).sum())(
+        LA.eigh((a + a.mT) / 2)), (s,))
+    assert gradgradcheck(lambda a: (lambda r: (r.U ** 2).sum() + (r.S * w3).sum() + (r.Vh ** 2 * w33).sum())(
+        LA.svd(a, full_matrices=False)), (tall,))
+    assert gradgradcheck(lambda a: (lambda r: (r.Q ** 2).sum() + (r.R * w33).sum())(LA.qr(a)), (tall,))
+    assert gradgradcheck(LA.pinv, (tall,))
+    assert gradgradcheck(lambda a: LA.slogdet(a).logabsdet, (f64(rand(3, 3, seed=24)),))
+
+
+def test_hessian_of_logdet_through_create_graph_matches_torch():
+    a = spd(3, seed=25)
+    rows = []
+    for lib in (cr, torch):
+        x = lib.tensor(a, requires_grad=True)
+        (g,) = lib.autograd.grad(lib.linalg.slogdet(x).logabsdet, x, create_graph=True)
+        (h,) = lib.autograd.grad((g * lib.tensor(np.arange(9.0).reshape(3, 3))).sum(), x)
+        rows.append(h.numpy())
+    np.testing.assert_allclose(rows[0], rows[1], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [lambda L, a: L.linalg.inv(a), lambda L, a: L.linalg.det(a),
+                                lambda L, a: L.linalg.eigh(a).eigenvalues,
+                                lambda L, a: L.linalg.cholesky(a)])
+def test_empty_matrices_behave_as_torch(fn):
+    for shape in ((0, 0), (2, 0, 0)):
+        ours, theirs = fn(cr, cr.zeros(*shape)), fn(torch, torch.zeros(*shape))
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_float32_decompositions_match_torch():
+    a = spd(4, seed=26).astype(np.float32)
+    for fn in (lambda L, x: L.linalg.cholesky(x), lambda L, x: L.linalg.eigh(x).eigenvalues,
+               lambda L, x: L.linalg.svd(x).S, lambda L, x: L.linalg.det(x)):
+        ours, theirs = fn(cr, cr.tensor(a)), fn(torch, torch.tensor(a))
+        assert ours.dtype == cr.float32
+        scale = np.abs(theirs.numpy()).max()
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-5 * scale)
+
+
+def test_half_precision_and_mismatched_dtypes_are_refused_as_torch():
+    with pytest.raises(RuntimeError, match="linalg.inv: Low precision dtypes not supported. Got Half"):
+        LA.inv(cr.eye(2, dtype=cr.float16))
+    with pytest.raises(RuntimeError, match="torch.linalg.lstsq: Expected input and other to have the "
+                       "same dtype"):
+        LA.lstsq(cr.eye(2), cr.ones(2, 1, dtype=cr.float64))
+
+
+def test_cholesky_of_nan_input_raises_like_torch_instead_of_returning_nan():
+    for bad in ([[np.nan, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, np.nan]]):
+        with pytest.raises(RuntimeError) as ours:
+            LA.cholesky(cr.tensor(bad))
+        with pytest.raises(RuntimeError) as theirs:
+            torch.linalg.cholesky(torch.tensor(bad))
+        assert str(ours.value) == str(theirs.value)

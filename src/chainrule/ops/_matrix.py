@@ -19,6 +19,8 @@ def check_matrix(A, name, square=True):
     if A._data.dtype.kind != "f":
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
                            f"Got {SCALAR_NAMES[A._data.dtype.name]}")
+    if A._data.dtype == np.float16:  # LAPACK has no half precision
+        raise RuntimeError(f"{name}: Low precision dtypes not supported. Got Half")
     m, n = A._data.shape[-2:]
     if square and m != n:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {m} "

@@ -153,7 +153,7 @@ def qr(A, mode):
 
 # ---- cholesky: A = L Lᵀ; gA = sym(L⁻ᵀ Φ(Lᵀ gL) L⁻¹), Φ = lower triangle, half diagonal --------
 def _leading_minor(a):
-    """Order of the first leading minor that is not positive-definite."""
+    """Order of the first leading minor that is not positive-definite (0 if none)."""
     n = a.shape[-1]
     low = np.zeros((n, n))
     for j in range(n):
@@ -162,23 +162,26 @@ def _leading_minor(a):
             return j + 1
         low[j, j] = np.sqrt(d)
         low[j + 1:, j] = (a[j + 1:, j] - low[j + 1:, :j] @ low[j, :j]) / low[j, j]
-    return n
+    return 0
 
 
 def _cholesky_forward(a):
     try:
-        return np.linalg.cholesky(a)
+        low = np.linalg.cholesky(a)
+        if np.isfinite(low).all():
+            return low
     except np.linalg.LinAlgError:
-        flat = a.reshape(-1, *a.shape[-2:]).astype(np.float64)
-        for i, m in enumerate(flat):
-            try:
-                np.linalg.cholesky(m)
-            except np.linalg.LinAlgError:
-                raise LinAlgError(
-                    f"linalg.cholesky: {batch_prefix(a.shape, i)}The factorization could not "
-                    "be completed because the input is not positive-definite (the leading "
-                    f"minor of order {_leading_minor(m)} is not positive-definite).") from None
-        raise
+        pass
+    # NumPy raises without saying where, or lets NaN through; PyTorch names the minor
+    flat = a.reshape(-1, *a.shape[-2:]).astype(np.float64)
+    for i, m in enumerate(flat):
+        order = _leading_minor(m)
+        if order:
+            raise LinAlgError(
+                f"linalg.cholesky: {batch_prefix(a.shape, i)}The factorization could not be "
+                "completed because the input is not positive-definite (the leading minor of "
+                f"order {order} is not positive-definite).")
+    return low
 
 
 def _cholesky_grad(g, o, a):
