@@ -38,6 +38,16 @@ from .ops.arrange import (diag, diag_embed, diagonal, fliplr, flipud, repeat_int
 from .ops.pointwise_extra import fmod, nan_to_num
 from .ops.scan import cumprod
 from .ops.einsum import einsum
+from .ops.pointwise_math import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
+                                 arctanh, asin, asinh, atan, atan2, atanh, copysign, cosh,
+                                 deg2rad, exp2, expm1, fmax, fmin, frac, hypot, log10,
+                                 logaddexp, logaddexp2, logit, positive, rad2deg, reciprocal,
+                                 sgn, sinh, tan, xlogy)
+from .ops.compound import (addbmm, addcdiv, addcmul, addmm, addmv, addr, aminmax, baddbmm,
+                           clamp_max, clamp_min, cross, diff, float_power, kron, lerp,
+                           logcumsumexp, nanmean, nansum, true_divide)
+from .ops.arrange import (dsplit, hsplit, movedim, moveaxis, ravel, rot90, swapdims,
+                          take_along_dim, tensor_split, tile, unflatten, vsplit)
 from .printing import set_printoptions
 from .type_info import finfo, iinfo
 from .ops.heaviside import heaviside

@@ -138,3 +138,108 @@ def trace(x):
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
     return diagonal(x).sum()
+
+
+def tile(x, dims):
+    dims = _sizes((dims,)) if not isinstance(dims, int) else (dims,)
+    return repeat(x, *((1,) * (x.ndim - len(dims)) + tuple(dims)))
+
+
+def movedim(x, source, destination):
+    src = [x._dim(s) for s in (source if isinstance(source, (tuple, list)) else (source,))]
+    dst = [x._dim(d) for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
+    if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: source {source} and destination {destination} must be "
+                           "distinct dimensions, as many of each")
+    order = [i for i in range(x.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(x, order)
+
+
+moveaxis = movedim
+
+
+def swapdims(x, dim0, dim1):
+    return x.transpose(dim0, dim1)
+
+
+def ravel(x):
+    return x.reshape(-1)
+
+
+def unflatten(x, dim, sizes):
+    d = x._dim(dim)
+    sizes = list(sizes)
+    if sizes.count(-1) == 1:
+        known = int(np.prod([s for s in sizes if s != -1]))
+        sizes[sizes.index(-1)] = x.shape[d] // known if known else 0
+    if int(np.prod(sizes)) != x.shape[d]:
+        raise RuntimeError(f"unflatten: sizes {list(sizes)} don't multiply up to the size of "
+                           f"dimension {d} ({x.shape[d]})")
+    return x.reshape(tuple(x.shape[:d]) + tuple(sizes) + tuple(x.shape[d + 1:]))
+
+
+def take_along_dim(x, indices, dim=None):
+    from .indexing import gather
+    if dim is None:
+        return gather(x.reshape(-1), 0, indices.reshape(-1))
+    d = x._dim(dim)
+    idx = indices._data
+    shape = list(np.broadcast_shapes(tuple(s for k, s in enumerate(x.shape) if k != d) or (),
+                                     tuple(s for k, s in enumerate(idx.shape) if k != d) or ()))
+    xs = shape[:d] + [x.shape[d]] + shape[d:]
+    ishape = shape[:d] + [idx.shape[d]] + shape[d:]
+    return gather(x.expand(xs), d, Tensor._wrap(np.broadcast_to(idx, ishape).copy()))
+
+
+def tensor_split(x, indices_or_sections, dim=0):
+    d = x._dim(dim)
+    n = x.shape[d]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be positive, got {k}")
+        sizes = [n // k + 1] * (n % k) + [n // k] * (k - n % k)
+        bounds = np.cumsum([0] + sizes).tolist()
+    else:
+        bounds = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
+    return tuple(x[(slice(None),) * d + (slice(lo, max(lo, hi)),)]
+                 for lo, hi in zip(bounds[:-1], bounds[1:]))
+
+
+def _split_along(x, sections, d, name):
+    if isinstance(sections, int) and x.shape[d] % sections:
+        raise RuntimeError(f"{name}: dimension {d} of size {x.shape[d]} is not divisible by "
+                           f"{sections}")
+    return tensor_split(x, sections, d)
+
+
+def hsplit(x, sections):
+    return _split_along(x, sections, 1 if x.ndim > 1 else 0, "hsplit")
+
+
+def vsplit(x, sections):
+    if x.ndim < 2:
+        raise RuntimeError("vsplit: input must have at least 2 dimensions")
+    return _split_along(x, sections, 0, "vsplit")
+
+
+def dsplit(x, sections):
+    if x.ndim < 3:
+        raise RuntimeError("dsplit: input must have at least 3 dimensions")
+    return _split_along(x, sections, 2, "dsplit")
+
+
+def rot90(x, k=1, dims=(0, 1)):
+    d0, d1 = x._dim(dims[0]), x._dim(dims[1])
+    if d0 == d1:
+        raise RuntimeError(f"rot90: dims must be different, got {tuple(dims)}")
+    k %= 4
+    if k == 1:
+        return flip(x, d1).transpose(d0, d1)
+    if k == 2:
+        return flip(x, (d0, d1))
+    if k == 3:
+        return flip(x, d0).transpose(d0, d1)
+    return x.clone()

@@ -1,0 +1,129 @@
+"""Compound arithmetic written as compositions of differentiable ops (so their gradients,
+and gradients of gradients, come for free): lerp, addcmul/addcdiv, addmm and friends,
+clamp_min/clamp_max, diff, kron, cross, nansum/nanmean, aminmax, logcumsumexp."""
+from collections import namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import elementwise as E, reduction as R
+from .linalg import bmm, matmul, mv, outer
+from .shape import cat, stack
+
+aminmax_return = namedtuple("aminmax", ["min", "max"])
+
+
+def lerp(start, end, weight):
+    return start + weight * (end - start)
+
+
+def addcmul(x, tensor1, tensor2, value=1):
+    return x + value * (tensor1 * tensor2)
+
+
+def addcdiv(x, tensor1, tensor2, value=1):
+    return x + value * (tensor1 / tensor2)
+
+
+def _scaled(x, beta, product, alpha):
+    product = product if alpha == 1 else alpha * product
+    return product if beta == 0 else (x if beta == 1 else beta * x) + product
+
+
+def addmm(x, mat1, mat2, beta=1, alpha=1):
+    return _scaled(x, beta, matmul(mat1, mat2), alpha)
+
+
+def addmv(x, mat, vec, beta=1, alpha=1):
+    return _scaled(x, beta, mv(mat, vec), alpha)
+
+
+def addr(x, vec1, vec2, beta=1, alpha=1):
+    return _scaled(x, beta, outer(vec1, vec2), alpha)
+
+
+def baddbmm(x, batch1, batch2, beta=1, alpha=1):
+    return _scaled(x, beta, bmm(batch1, batch2), alpha)
+
+
+def addbmm(x, batch1, batch2, beta=1, alpha=1):
+    return _scaled(x, beta, R.sum(bmm(batch1, batch2), 0), alpha)
+
+
+def clamp_min(x, min):
+    return E.clamp(x, min=min)
+
+
+def clamp_max(x, max):
+    return E.clamp(x, max=max)
+
+
+def true_divide(a, b):
+    return E.div(a, b)
+
+
+def float_power(a, b):
+    a = a.double() if isinstance(a, Tensor) else float(a)
+    b = b.double() if isinstance(b, Tensor) else float(b)
+    return E.pow(a, b)
+
+
+def diff(x, n=1, dim=-1, prepend=None, append=None):
+    d = x._dim(dim)
+    if prepend is not None or append is not None:
+        x = cat([t for t in (prepend, x, append) if t is not None], d)
+    for _ in range(n):
+        m = x.shape[d]
+        hi = x[(slice(None),) * d + (slice(1, m),)]
+        lo = x[(slice(None),) * d + (slice(0, max(m - 1, 0)),)]
+        x = E.logical_xor(hi, lo) if x._data.dtype == np.bool_ else hi - lo
+    return x
+
+
+def kron(a, b):
+    nd = max(a.ndim, b.ndim)
+    a = a.reshape((1,) * (nd - a.ndim) + tuple(a.shape))
+    b = b.reshape((1,) * (nd - b.ndim) + tuple(b.shape))
+    # (a0, 1, a1, 1, ...) * (1, b0, 1, b1, ...) then merge each pair of dimensions
+    pa = a.reshape(tuple(v for s in a.shape for v in (s, 1)))
+    pb = b.reshape(tuple(v for s in b.shape for v in (1, s)))
+    return (pa * pb).reshape(tuple(i * j for i, j in zip(a.shape, b.shape)))
+
+
+def cross(a, b, dim=None):
+    if dim is None:
+        dim = next((i for i, s in enumerate(np.broadcast_shapes(a.shape, b.shape)) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("cross: no dimension of size 3 in the inputs")
+    d = a._dim(dim)
+    if a.shape[d] != 3 or b.shape[d] != 3:
+        raise RuntimeError(f"cross: inputs must have size 3 in dimension {d}, got "
+                           f"{tuple(a.shape)} and {tuple(b.shape)}")
+    ai = [a[(slice(None),) * d + (i,)] for i in range(3)]
+    bi = [b[(slice(None),) * d + (i,)] for i in range(3)]
+    return stack([ai[1] * bi[2] - ai[2] * bi[1], ai[2] * bi[0] - ai[0] * bi[2],
+                  ai[0] * bi[1] - ai[1] * bi[0]], d)
+
+
+def nansum(x, dim=None, keepdim=False):
+    return R.sum(E.where(E.isnan(x), 0.0, x), dim, keepdim)
+
+
+def nanmean(x, dim=None, keepdim=False):
+    count = R.sum(E.logical_not(E.isnan(x)), dim, keepdim)
+    return nansum(x, dim, keepdim) / count
+
+
+def aminmax(x, dim=None, keepdim=False):
+    if dim is None:
+        return aminmax_return(R.amin(x), R.amax(x))
+    return aminmax_return(R.amin(x, dim, keepdim), R.amax(x, dim, keepdim))
+
+
+def logcumsumexp(x, dim):
+    d = x._dim(dim) if x.ndim else 0
+    top = np.max(x._data, axis=d, keepdims=True) if x._data.size else 0.0
+    top = Tensor._wrap(np.where(np.isfinite(top), top, 0.0).astype(x._data.dtype))
+    # shifting by the (constant) maximum keeps exp from overflowing
+    return E.log(R.cumsum(E.exp(x - top), d)) + top
+
