@@ -482,3 +482,17 @@ def test_cholesky_of_nan_input_raises_like_torch_instead_of_returning_nan():
         with pytest.raises(RuntimeError) as theirs:
             torch.linalg.cholesky(torch.tensor(bad))
         assert str(ours.value) == str(theirs.value)
+
+
+def test_linalg_functions_take_out_with_the_exact_dtype():
+    a = spd(3, seed=27)
+    for lib in (cr, torch):
+        out = lib.empty(0, dtype=lib.float64)
+        assert lib.linalg.inv(lib.tensor(a), out=out) is out
+        np.testing.assert_allclose(out.numpy(), np.linalg.inv(a), rtol=1e-10)
+        vals, vecs = lib.empty(0, dtype=lib.float64), lib.empty(0, dtype=lib.float64)
+        res = lib.linalg.eigh(lib.tensor(a), out=(vals, vecs))
+        assert res.eigenvalues is vals and res.eigenvectors is vecs
+        np.testing.assert_allclose(vals.numpy(), np.linalg.eigvalsh(a), rtol=1e-10)
+        with pytest.raises(RuntimeError, match="(?i)expected out tensor to have dtype"):
+            lib.linalg.det(lib.tensor(a), out=lib.empty(0, dtype=lib.float32))

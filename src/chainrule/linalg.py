@@ -75,7 +75,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     s = np.linalg.svd(A._data, compute_uv=False)
     ranks = np.sum(s > rtol * s[..., :1], axis=-1)
     empty = Tensor._wrap(np.zeros(0, A._data.dtype))
-    rank = Tensor._wrap(np.asarray(ranks, np.int64)) if driver != "gels" else Tensor._wrap(np.zeros(0, np.int64))
+    rank = Tensor._wrap(np.asarray(ranks, np.int64) if driver != "gels" else np.zeros(0, np.int64))
     svals = Tensor._wrap(s) if driver in ("gelsd", "gelss") else empty
     residuals = empty
     if driver != "gelsy" and m > n and np.all(ranks == n):
@@ -211,3 +211,15 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
         return vector_norm(A, ord, None, keepdim)
     raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be "
                        f"1D or 2D. Got {A.ndim}D.")
+
+
+def _take_out():
+    """out= as on torch.linalg's functions (the result's exact dtype, as PyTorch wants)."""
+    from .out_arg import with_out
+    for name in ("inv", "solve", "det", "slogdet", "pinv", "matrix_power", "norm",
+                 "vector_norm", "matrix_norm", "eigh", "eigvalsh", "svd", "svdvals", "qr",
+                 "cholesky", "cross"):
+        globals()[name] = with_out(globals()[name], "exact", f"linalg.{name}")
+
+
+_take_out()

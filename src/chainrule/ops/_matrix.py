@@ -96,7 +96,8 @@ def solve(a, b):
     """A⁻¹B for matrix B."""
     if is_tensor(a) or is_tensor(b):
         from .linalg_inverse import solve as tsolve
-        return tsolve(a if is_tensor(a) else Tensor._wrap(a), b if is_tensor(b) else Tensor._wrap(b))
+        wrap = lambda x: x if is_tensor(x) else Tensor._wrap(x)  # noqa: E731
+        return tsolve(wrap(a), wrap(b))
     return np.linalg.solve(a, b)
 
 
