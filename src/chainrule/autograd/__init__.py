@@ -91,3 +91,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = Tensor._wrap(np.array(g, copy=True))
         out.append(g)
     return tuple(out)
+
+
+from . import functional  # noqa: E402  (jacobian, hessian, vjp, jvp, hvp, vhp; uses grad)
