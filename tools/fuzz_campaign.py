@@ -49,18 +49,21 @@ _REF_SLOTS = {"unary": (2,), "binary": (2, 3), "scalar": (2,), "reduce": (2,), "
               "squeeze": (1,), "unsqueeze": (1,), "flatten": (1,), "flip": (1,), "cat": (1,),
               "stack": (1,), "split": (1,), "chunk": (1,), "unbind": (1,), "index": (1,),
               "index_by": (1, 2), "masked_fill": (1, 2), "gather": (1,), "where": (1, 2, 3),
-              "inplace": (2,), "clone": (1,), "leaf": ()}
+              "inplace": (2,), "clone": (1,), "leaf": (), "second_order": (),
+              "view_of": (1,), "inplace_grad": (2,), "flatcat": (1,)}
+_LISTS = ("cat", "stack", "flatcat")  # steps whose reference slot holds a tuple
+_VALUE_ARG = ("inplace", "inplace_grad")  # steps whose argument may be ("__value__", j, ...)
 
 
 def _refs(step):
     out = []
     for slot in _REF_SLOTS[step[0]]:
         v = step[slot]
-        if isinstance(v, tuple) and step[0] in ("cat", "stack"):
+        if isinstance(v, tuple) and step[0] in _LISTS:
             out.extend(v)
         elif isinstance(v, int) and not isinstance(v, bool):
             out.append(v)
-    if step[0] == "inplace" and step[3] and step[3][0] == "__value__":
+    if step[0] in _VALUE_ARG and step[3] and step[3][0] == "__value__":
         out.append(step[3][1])
     return out
 
@@ -69,12 +72,12 @@ def _renumber(step, shift):
     step = list(step)
     for slot in _REF_SLOTS[step[0]]:
         v = step[slot]
-        if isinstance(v, tuple) and step[0] in ("cat", "stack"):
+        if isinstance(v, tuple) and step[0] in _LISTS:
             step[slot] = tuple(shift(i) for i in v)
         elif isinstance(v, int) and not isinstance(v, bool):
             step[slot] = shift(v)
-    if step[0] == "inplace" and step[3] and step[3][0] == "__value__":
-        step[3] = ("__value__", shift(step[3][1]))
+    if step[0] in _VALUE_ARG and step[3] and step[3][0] == "__value__":
+        step[3] = ("__value__", shift(step[3][1])) + tuple(step[3][2:])
     return tuple(step)
 
 
@@ -99,22 +102,27 @@ def main(argv=None):
     parser.add_argument("--max-steps", type=int, default=12)
     parser.add_argument("--out", default=os.path.join(ROOT, "tests", "regressions"))
     parser.add_argument("--no-write", action="store_true", help="report failures only")
+    parser.add_argument("--profiles", default="", help="comma-separated profiles (default all)")
+    parser.add_argument("--graphs", type=int, default=0, help="stop after this many graphs")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     deadline = time.monotonic() + args.minutes * 60
-    profiles = sorted(PROFILES)
+    profiles = sorted(args.profiles.split(",")) if args.profiles else sorted(PROFILES)
+    per_profile = {p: [0, 0] for p in profiles}  # graphs, failing
     seen, graphs, failures = {}, 0, 0
     case = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (args.graphs and graphs >= args.graphs):
         case_seed = args.seed * 1_000_003 + case
         profile = profiles[case % len(profiles)]
         case += 1
         recipe = generate(RandomChooser(case_seed), profile, args.max_steps)
         graphs += 1
+        per_profile[profile][0] += 1
         err = _fails(recipe)
         if err is None:
             continue
         failures += 1
+        per_profile[profile][1] += 1
         sig = _signature(err)
         if sig in seen:
             continue
@@ -131,6 +139,8 @@ def main(argv=None):
             print(f"    wrote {os.path.relpath(path, ROOT)}", flush=True)
     print(f"fuzz campaign: {graphs} graphs run, {failures} failing, {len(seen)} distinct "
           f"failures (seed {args.seed})")
+    for p, (n, bad) in per_profile.items():
+        print(f"  {p}: {n} graphs, {bad} failing")
     return 1 if seen else 0
 
 

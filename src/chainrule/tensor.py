@@ -30,6 +30,8 @@ def to_array(data, dtype=None, opname="tensor"):
         arr = data._data
     elif isinstance(data, np.ndarray):
         arr = data
+    elif isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as in PyTorch
+        arr = np.asarray(data)
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
             data = [to_array(v) for v in data]
@@ -295,7 +297,7 @@ class Tensor:
         if self._view is not None:
             views.check_inplace(self, opname)
 
-    def _inplace(self, fn, *args, opname):
+    def _inplace(self, fn, *args, opname, overlap_ok=False):
         """Replace this tensor's values by `fn(self, *args)` keeping id, storage and views.
         When autograd records, the result's graph is grafted onto this tensor (onto its
         base through a CopySlices node when it is a view; see views.py)."""
@@ -305,20 +307,20 @@ class Tensor:
             old = Tensor._wrap(self._data.copy())
             old.requires_grad, old.grad_fn = self.requires_grad, self.grad_fn
             result = fn(old, *args)
-            self._assign(result._data, opname)
+            self._assign(result._data, opname, overlap_ok)
             views.record_inplace(self, result)
         else:
             with grad_mode.no_grad():
                 result = fn(self, *args)
-            self._assign(result._data, opname)
+            self._assign(result._data, opname, overlap_ok)
         return self
 
-    def _assign(self, values, opname):
+    def _assign(self, values, opname, overlap_ok=False):
         if values.dtype != self._data.dtype and not np.can_cast(values.dtype, self._data.dtype, "same_kind"):
             raise RuntimeError(f"{opname}: result type {dtypes._BY_NP[values.dtype]} can't be "
                                f"cast to the desired output type {self.dtype}")
         try:
-            np.copyto(views.writable(self._data), values, casting="unsafe")
+            np.copyto(views.writable(self._data, overlap_ok), values, casting="unsafe")
         except ValueError:
             raise RuntimeError(f"{opname}: output with shape {tuple(self._data.shape)} doesn't "
                                f"match the broadcast shape {tuple(values.shape)}") from None

@@ -6,7 +6,7 @@ import numpy as np
 from fuzz_ops import build
 
 # (rtol, atol per unit scale); float64 leaves room for cancellation in long graphs
-TOLERANCE = {"float32": (2e-3, 2e-4), "float64": (1e-5, 1e-7)}
+TOLERANCE = {"float16": (2e-2, 2e-3), "float32": (2e-3, 2e-4), "float64": (1e-5, 1e-7)}
 COUNTER = {"graphs": 0}
 
 
@@ -43,8 +43,8 @@ def _weights(shape, dtype, seed):
 def _backward(m, vals, k, recipe):
     out = vals[k]
     w = m.tensor(_weights(tuple(out.shape), _dtype_name(out), len(recipe)))
-    try:
-        (out * w).sum().backward()
+    try:  # the second-order check runs over the same graph afterwards
+        (out * w).sum().backward(retain_graph=recipe[-1][0] == "second_order")
     except Exception as err:  # noqa: BLE001
         return err
     return None
@@ -83,6 +83,8 @@ def _same_meta(c, t, what):
 
 def _tolerance(torch_vals):
     names = {_dtype_name(t) for t in torch_vals if t.dtype.is_floating_point}
+    if "float16" in names:
+        return TOLERANCE["float16"]
     return TOLERANCE["float32" if "float32" in names or not names else "float64"]
 
 
@@ -115,17 +117,61 @@ def check_recipe(recipe):
         raise Mismatch(f"backward: only {'chainrule' if cb else 'torch'} raised: {cb or tb!r}")
     if cb is not None:
         return
+    _compare_leaf_grads(cvals, tvals, recipe, rtol, atol, "grad")
+    if recipe[-1][0] == "second_order":
+        _check_second_order(chainrule, torch, cvals, tvals, k, recipe, rtol, atol)
+
+
+def _float_leaves(vals, recipe):
+    return [vals[j] for j, s in enumerate(recipe) if s[0] == "leaf" and vals[j].requires_grad]
+
+
+def _second_order(m, vals, k, recipe):
+    """grad of <out, w> with create_graph, then backward of <grad, v>: leaf .grad holds
+    the Hessian-vector product (None where the first gradient does not depend on it)."""
+    leaves = _float_leaves(vals, recipe)
+    for t in leaves:
+        t.grad = None
+    out = vals[k]
+    w = m.tensor(_weights(tuple(out.shape), _dtype_name(out), len(recipe)))
+    grads = m.autograd.grad((out * w).sum(), leaves, create_graph=True, allow_unused=True)
+    terms = [(g * m.tensor(_weights(tuple(g.shape), _dtype_name(g), j))).sum()
+             for j, g in enumerate(grads) if g is not None and g.requires_grad]
+    if terms:
+        sum(terms).backward()
+
+
+def _check_second_order(chainrule, torch, cvals, tvals, k, recipe, rtol, atol):
+    errors = []
+    for m, vals in ((chainrule, cvals), (torch, tvals)):
+        try:
+            _second_order(m, vals, k, recipe)
+            errors.append(None)
+        except Exception as err:  # noqa: BLE001
+            errors.append(err)
+    if (errors[0] is None) != (errors[1] is None):
+        who = "chainrule" if errors[0] is not None else "torch"
+        raise Mismatch(f"second order: only {who} raised: {errors[0] or errors[1]!r}")
+    if errors[0] is None:
+        _compare_leaf_grads(cvals, tvals, recipe, rtol, atol, "second-order grad")
+
+
+def _compare_leaf_grads(cvals, tvals, recipe, rtol, atol, label):
     for j, step in enumerate(recipe):
         if step[0] != "leaf" or not tvals[j].requires_grad:
             continue
         cg, tg = cvals[j].grad, tvals[j].grad
-        what = f"grad of leaf {j} {step!r}"
+        what = f"{label} of leaf {j} {step!r}"
+        if label != "grad" and (cg is None) != (tg is None):  # no dependence: zeros
+            cg, tg = (cg if cg is not None else cvals[j].detach() * 0,
+                      tg if tg is not None else tvals[j].detach() * 0)
         if (cg is None) != (tg is None):
             raise Mismatch(f"{what}: chainrule {'has none' if cg is None else 'has one'}, torch "
                            f"{'has none' if tg is None else 'has one'}")
         if tg is not None:
             _same_meta(cg, tg, what)
-            close(cg.numpy(), tg.numpy(), rtol, atol, what)
+            want = np.zeros(tuple(tg.shape)) if tg._is_zerotensor() else tg.numpy()
+            close(cg.numpy(), want, rtol, atol, what)
 
 
 REGRESSION_TEMPLATE = '''"""Differential-fuzzing regression ({name}): chainrule must match PyTorch on this

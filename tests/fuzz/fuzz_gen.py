@@ -6,10 +6,13 @@ import random
 
 import numpy as np
 
-from fuzz_ops import FLOATS, SCALARS, build, leaf_tensor
+from fuzz_ops import EDGE_SCALARS, FLOATS, SCALARS, build, leaf_tensor
 
 UNARY = ("neg abs exp log log2 log1p sqrt rsqrt sin cos tanh sigmoid relu square sign "
          "clamp_lo clamp_both").split()
+EDGE_UNARY = tuple(UNARY) + ("logsigmoid", "softplus", "gelu", "log_sigmoid")
+EDGE_DTYPES = ("float32", "float64", "float16", "float16", "int64", "int32", "int16", "int8",
+               "uint8", "uint8")
 BINARY = "add sub mul div pow maximum minimum gt lt ge eq ne".split()
 REDUCE = ("sum mean prod amax amin var std norm norm1 norm_inf logsumexp softmax log_softmax "
           "cumsum max_values max_indices min_values min_indices max_all min_all").split()
@@ -45,9 +48,10 @@ def coin(ch):
 
 
 class Graph:
-    def __init__(self, ch):
+    def __init__(self, ch, mode=None):
         import torch
         self.torch, self.ch, self.steps, self.vals = torch, ch, [], []
+        self.mode = mode  # "edge": extreme values, float16 and small integer dtypes
 
     def add(self, step):
         """Run `step` in PyTorch; keep it (returning its index) only if PyTorch accepts."""
@@ -65,6 +69,10 @@ class Graph:
         ch = self.ch
         if shape is None:
             shape = tuple(choice(ch, (1, 1, 2, 3, 4)) for _ in range(choice(ch, (0, 1, 1, 2, 2, 3, 4))))
+        if self.mode == "edge":
+            dtype = dtype or choice(ch, EDGE_DTYPES)
+            if coin(ch):
+                return self.add(("leaf", tuple(shape), dtype, ch.int(0, 2 ** 16), "edge"))
         if dtype is None:
             dtype = choice(ch, ("float32", "float32", "float64", "float64", "int64", "int32"))
         return self.add(("leaf", tuple(shape), dtype, ch.int(0, 2 ** 16)))
@@ -106,7 +114,7 @@ def _dim(ch, ndim):
 
 def gen_unary(g):
     i = g.pick(_not_bool)
-    return None if i is None else ("unary", choice(g.ch, UNARY), i)
+    return None if i is None else ("unary", choice(g.ch, EDGE_UNARY if g.mode == "edge" else UNARY), i)
 
 
 def gen_binary(g):
@@ -131,7 +139,7 @@ def gen_scalar(g):
     if i is None:
         return None
     name = choice(ch, ("add", "sub", "mul", "div", "pow", "rsub", "rdiv", "rpow", "rmul"))
-    return ("scalar", name, i, choice(ch, SCALARS))
+    return ("scalar", name, i, choice(ch, SCALARS + EDGE_SCALARS if g.mode == "edge" else SCALARS))
 
 
 def _broadcasts(a, b):
@@ -368,21 +376,52 @@ def gen_inplace(g):
     return ("inplace", name, i, arg)
 
 
+def gen_long(g):
+    """A reduction over more elements than float16 can count (65,504), or a float32 cumsum
+    over a million: PyTorch accumulates in float32 (float16) and pairwise."""
+    ch = g.ch
+    dtype = choice(ch, ("float16", "float16", "float32"))
+    n = choice(ch, (65_600, 70_000, 100_000) if dtype == "float16" else (100_000, 1_000_000))
+    shape = (n,) if coin(ch) else (2, n // 2)
+    i = g.leaf(shape, dtype)
+    name = choice(ch, ("sum", "mean", "var", "std", "norm", "cumsum", "amax", "logsumexp"))
+    dim = -1 if name in INT_DIM_ONLY or coin(ch) else None
+    return None if i is None else ("reduce", name, i, dim, False)
+
+
 GENERATORS = {"unary": gen_unary, "binary": gen_binary, "scalar": gen_scalar,
               "reduce": gen_reduce, "matmul": gen_matmul, "shape": gen_shape,
-              "index": gen_index, "select": gen_select, "inplace": gen_inplace}
+              "index": gen_index, "select": gen_select, "inplace": gen_inplace,
+              "long": gen_long}
 PROFILES = {
     "elementwise": ("unary", "binary", "scalar", "binary", "unary", "reduce"),
     "reduce": ("reduce", "reduce", "unary", "binary", "shape"),
     "shape_index": ("shape", "index", "shape", "index", "unary", "binary"),
-    "mixed": tuple(GENERATORS),
+    "mixed": tuple(k for k in GENERATORS if k != "long"),
+    "edge": ("unary", "binary", "scalar", "scalar", "reduce", "unary", "select"),
+    "long": ("long", "unary", "scalar", "reduce"),
+    "second_order": ("unary", "binary", "scalar", "reduce", "matmul", "shape", "index",
+                     "select"),
 }
+MODES = {"edge": "edge"}  # profiles whose leaves take extreme values
+
+
+# in-place ops on views of non-leaf tensors while the graph records (fuzz_views.py)
+from fuzz_views import gen_view_inplace  # noqa: E402
+
+GENERATORS["view_inplace"] = gen_view_inplace
+PROFILES["view_inplace"] = ("view_inplace", "view_inplace", "unary", "binary", "scalar",
+                            "reduce")
 
 
 def generate(ch, profile="mixed", max_steps=8):
     """A random recipe: a list of steps; values that require grad feed the loss."""
-    g = Graph(ch)
-    g.leaf()
+    g = Graph(ch, MODES.get(profile))
+    first = gen_long(g) if profile == "long" else None
+    if first is not None:
+        g.add(first)
+    else:
+        g.leaf()
     target = ch.int(1, max_steps)
     kinds = PROFILES[profile]
     for _ in range(target * 4):
@@ -394,6 +433,8 @@ def generate(ch, profile="mixed", max_steps=8):
             continue
         if step is not None:
             g.add(step)
+    if profile == "second_order":
+        g.steps.append(("second_order",))
     return g.steps
 
 

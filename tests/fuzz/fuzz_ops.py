@@ -4,12 +4,30 @@ step, and a builder, which runs the step in either framework (`m` is chainrule o
 Steps are tuples of plain Python values so a failing recipe can be written out verbatim."""
 import numpy as np
 
-FLOATS = ("float32", "float64")
+FLOATS = ("float32", "float64", "float16")
 SCALARS = (2, -1, 3, 0.5, 2.5, -0.75)
+# the edges: Python scalars out of an integer dtype's range, huge, tiny, non-finite
+EDGE_SCALARS = (300, -1, 30, -30.0, 1e30, -1e30, 1e-40, float("inf"), float("nan"), 0)
 
 
-def leaf_tensor(m, shape, dtype, seed):
+def _edge_values(rng, shape, dtype):
+    """Each element from a pool of extremes: ±30, ±1e30, subnormals, NaN, ±inf, 0."""
+    if dtype in FLOATS:
+        info = np.finfo(dtype)
+        pool = [0.0, -0.0, 1.0, -2.0, 0.5, 30.0, -30.0, 1e30, -1e30, float(info.smallest_subnormal),
+                -float(info.smallest_subnormal) * 3, float("nan"), float("inf"), float("-inf")]
+    else:
+        info = np.iinfo(dtype)
+        pool = [0, 1, -1, 2, 100, int(info.max), int(info.min), int(info.max) - 5]
+    with np.errstate(over="ignore"):  # 1e30 is inf in float16, as in PyTorch
+        return np.array(pool)[rng.integers(0, len(pool), size=shape)].astype(dtype)
+
+
+def leaf_tensor(m, shape, dtype, seed, values="uniform"):
     rng = np.random.default_rng(seed)
+    if values == "edge" and dtype != "bool":
+        arr = _edge_values(rng, shape, dtype)
+        return m.tensor(arr, requires_grad=dtype in FLOATS)
     if dtype in FLOATS:
         arr = rng.uniform(-2.0, 2.0, size=shape).astype(dtype)
         return m.tensor(arr, requires_grad=True)
@@ -46,6 +64,10 @@ def _unary(m, x, name):
         return m.clamp(x, min=-0.5)
     if name == "clamp_both":
         return m.clamp(x, -0.5, 0.7)
+    if name in ("logsigmoid", "softplus", "gelu"):
+        return getattr(m.nn.functional, name)(x)
+    if name == "log_sigmoid":  # log of a sigmoid that underflows on the lower tail
+        return m.log(m.sigmoid(x))
     return getattr(m, name)(x)
 
 
@@ -177,4 +199,9 @@ def build(m, vals, step):
         return _inplace(m, v(a[1]), a[0], arg)
     if kind == "clone":
         return v(a[0]).clone()
+    if kind == "second_order":  # a marker: check_recipe also compares second derivatives
+        return vals[-1]
+    if kind in ("view_of", "inplace_grad", "flatcat"):  # views under autograd
+        from fuzz_views import build_view_step
+        return build_view_step(m, vals, step)
     raise ValueError(f"unknown step {step!r}")

@@ -50,7 +50,7 @@ def promote(*operands):
     return dtypes.result_type(tuple(_priority(v) for v in operands))
 
 
-def binary(op, a, b, float_result=False, keep_dtype=False):
+def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
     """Binary op with PyTorch's promotion; Python scalars stay unwrapped constants."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if not ta and type(a) is not float and type(a) is not int:
@@ -61,8 +61,8 @@ def binary(op, a, b, float_result=False, keep_dtype=False):
         tb = isinstance(b, Tensor)
     if not (ta or tb):
         raise TypeError(f"{op.name}: expected at least one tensor")
-    ad = a._data if ta else a
-    bd = b._data if tb else b
+    ad = a._data if ta else (_int_scalar(a, b._data) if wrap_int else a)
+    bd = b._data if tb else (_int_scalar(b, ad) if wrap_int else b)
     try:
         out = op.forward(ad, bd)
     except ValueError as err:
@@ -86,6 +86,19 @@ def binary(op, a, b, float_result=False, keep_dtype=False):
     if ((ta and a.requires_grad) or (tb and b.requires_grad)) and grad_mode._state[0]:
         return record(op, (a, b), (ad, bd), (), out)
     return out
+
+
+def _int_scalar(v, arr):
+    """PyTorch casts a Python int to an integer tensor's dtype, wrapping around out of range
+    (uint8 250 + 300 is 38); NumPy would raise OverflowError."""
+    if type(v) is not int or arr.dtype.kind not in "iu":
+        return v
+    info = np.iinfo(arr.dtype)
+    if info.min <= v <= info.max:
+        return v
+    span = 1 << (8 * arr.dtype.itemsize)
+    w = v % span
+    return w - span if arr.dtype.kind == "i" and w > info.max else w
 
 
 def _shape(v):

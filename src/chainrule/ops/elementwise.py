@@ -1,6 +1,7 @@
 """Pointwise operations. Each op: forward, then one gradient rule per input
 `rule(g, out, *inputs)`; broadcasting is undone by the engine, not here."""
 import math
+import numbers
 
 import numpy as np
 
@@ -20,6 +21,7 @@ def _quiet(fn):
 # ---- arithmetic -------------------------------------------------------------------
 ADD = Op("AddBackward0", np.add, lambda g, o, a, b: g, lambda g, o, a, b: g, saves_inputs=False)
 SUB = Op("SubBackward0", np.subtract, lambda g, o, a, b: g, lambda g, o, a, b: -g, saves_inputs=False)
+RSUB = SUB.renamed("RsubBackward1")  # `1 - x`
 MUL = Op("MulBackward0", np.multiply, lambda g, o, a, b: g * b, lambda g, o, a, b: g * a)
 DIV = Op("DivBackward0", _quiet(np.true_divide),
          lambda g, o, a, b: g / b, lambda g, o, a, b: -g * a / (b * b))
@@ -31,6 +33,8 @@ POW = Op("PowBackward1", _quiet(np.power),
          lambda g, o, a, b: g * b * a ** (b - 1),
          lambda g, o, a, b: g * np.where(a == 0, 0.0, o * np.log(np.where(a == 0, 1.0, a))),
          uses_out=True)
+POW_SCALAR = POW.renamed("PowBackward0")   # x ** 2
+POW_RSCALAR = POW.renamed("PowBackward2")  # 2 ** x
 # ties share the gradient; with a NaN both inputs get it (PyTorch's masks, not NumPy's)
 MAXIMUM = Op("MaximumBackward0", np.maximum,
              lambda g, o, a, b: np.where(a == b, g / 2, np.where(a < b, 0.0, g)),
@@ -41,26 +45,32 @@ MINIMUM = Op("MinimumBackward0", np.minimum,
 
 
 def add(a, b, alpha=1):
-    return binary(ADD, a, b if alpha == 1 else b * alpha)
+    return binary(ADD, a, b if alpha == 1 else b * alpha, wrap_int=True)
 
 
 def sub(a, b, alpha=1):
-    return binary(SUB, a, b if alpha == 1 else b * alpha)
+    op = SUB if isinstance(a, Tensor) else RSUB
+    return binary(op, a, b if alpha == 1 else b * alpha, wrap_int=True)
 
 
 def mul(a, b):
-    return binary(MUL, a, b)
+    return binary(MUL, a, b, wrap_int=True)
 
 
 def div(a, b, rounding_mode=None):
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":
+        _check_int_divisor("div", a, b)
         want = promote(_operand(a, "div"), _operand(b, "div"))
         return trunc(binary(DIV, a, b, float_result=True)).to(want)
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     return binary(DIV, a, b, float_result=True)
+
+
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """PyTorch raises RuntimeError('ZeroDivisionError'); either except clause catches it."""
 
 
 def _check_int_divisor(name, a, b):
@@ -69,8 +79,9 @@ def _check_int_divisor(name, a, b):
     if np.dtype(promote(a, b)).kind in "iub":
         divisor = b._data if isinstance(b, Tensor) else np.asarray(b)
         if np.any(divisor == 0):
-            raise ZeroDivisionError(f"{name}: integer division by zero (the divisor holds "
-                                    "zeros); use floating-point tensors to get inf/nan")
+            raise IntegerDivisionByZero(f"ZeroDivisionError: {name}: integer division by zero "
+                                        "(the divisor holds zeros); use floating-point tensors "
+                                        "to get inf/nan")
 
 
 def floor_divide(a, b):
@@ -84,7 +95,9 @@ def remainder(a, b):
 
 
 def pow(a, b):
-    return binary(POW, a, b)
+    op = (POW_RSCALAR if isinstance(a, numbers.Number) else
+          POW_SCALAR if isinstance(b, numbers.Number) else POW)
+    return binary(op, a, b)
 
 
 def maximum(a, b):
@@ -107,6 +120,21 @@ SIN = Op("SinBackward0", np.sin, lambda g, o, x: g * np.cos(x))
 COS = Op("CosBackward0", np.cos, lambda g, o, x: -g * np.sin(x))
 TANH = Op("TanhBackward0", np.tanh, lambda g, o, x: g * (1 - o * o), saves_inputs=False, uses_out=True)
 SIGN = Op("SignBackward0", np.sign, lambda g, o, x: g * 0, saves_inputs=False)
+RSQRT = Op("RsqrtBackward0", _quiet(lambda x: np.reciprocal(np.sqrt(x))),
+           lambda g, o, x: -0.5 * g * o * o * o, saves_inputs=False, uses_out=True)
+
+
+def _stepwise(name, fn):
+    # piecewise-constant functions: zero gradient, but the result stays in the graph (as
+    # in PyTorch: x.floor().requires_grad is True); integer inputs come back unchanged
+    return Op(name,
+              lambda x, *p: fn(x, *p) if x.dtype.kind == "f" else x.copy(),
+              lambda g, o, x, *p: g * 0, saves_inputs=False)
+
+
+TRUNC, FLOOR, CEIL, ROUND, ROUND_DECIMALS = (_stepwise(n, f) for n, f in (
+    ("TruncBackward0", np.trunc), ("FloorBackward0", np.floor), ("CeilBackward0", np.ceil),
+    ("RoundBackward0", np.round), ("RoundBackward1", np.round)))
 _erf_f64 = np.vectorize(math.erf, otypes=[np.float64])  # NumPy has no erf ufunc
 ERF = Op("ErfBackward0", lambda x: _erf_f64(x).astype(x.dtype, copy=False),
          lambda g, o, x: g * (2 / math.sqrt(math.pi)) * np.exp(-(x * x)))
@@ -116,9 +144,7 @@ def _sigmoid(x):
     # 1/(1+e^-x) as PyTorch computes it: exp overflowing to inf gives exactly 0, and the
     # lower tail keeps its relative precision (sigmoid(-20) = 2.06e-9 in float32, not 0)
     with np.errstate(over="ignore"):
-        out = np.exp(np.negative(x))
-    out += 1
-    return np.reciprocal(out, out=out)
+        return np.reciprocal(1 + np.exp(np.negative(x)))
 
 
 SIGMOID = Op("SigmoidBackward0", _sigmoid, lambda g, o, x: g * o * (1 - o),
@@ -168,27 +194,19 @@ def erf_any(x):
 
 
 def square(x):
-    return mul(x, x)
+    return pow(x, 2)
 
 
-def rsqrt(x):
-    return div(1.0, sqrt(x))
-
-
-def trunc(x):
-    return Tensor._wrap(np.trunc(x._data))
-
-
-def floor(x):
-    return Tensor._wrap(np.floor(x._data))
-
-
-def ceil(x):
-    return Tensor._wrap(np.ceil(x._data))
+rsqrt = _unary(RSQRT)
+trunc = _unary(TRUNC, floating=False)
+floor = _unary(FLOOR, floating=False)
+ceil = _unary(CEIL, floating=False)
 
 
 def round(x, decimals=0):
-    return Tensor._wrap(np.round(x._data, decimals))
+    if decimals == 0:
+        return apply1(ROUND, x)
+    return apply1(ROUND_DECIMALS, x, decimals)
 
 
 def clamp(x, min=None, max=None):

@@ -6,6 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Op
 from ..tensor import Tensor
 from .core import apply1, to_float
@@ -54,13 +55,29 @@ def _count(shape, axes):
     return math.prod(shape[a] for a in axes) if axes is not None else math.prod(shape)
 
 
-SUM = Op("SumBackward1", lambda x, ax, keep, ksh, sh, dt: np.asarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=dt)),
+def _acc_sum(x, ax, keep, dt=None):
+    """float16 sums accumulate in float32, as PyTorch does: no overflow past 65,504, no
+    stalling once the running total dwarfs each element."""
+    if dt is None and x.dtype == np.float16:
+        out = np.add.reduce(x, axis=ax, keepdims=keep, dtype=np.float32)
+        return np.asarray(out).astype(np.float16)
+    return np.asarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=dt))
+
+
+SUM = Op("SumBackward1", lambda x, ax, keep, ksh, sh, dt: _acc_sum(x, ax, keep, dt),
          lambda g, o, x, ax, keep, ksh, sh, dt: _unreduce(g, ksh, sh), saves_inputs=False)
 MEAN = Op("MeanBackward1", lambda x, ax, keep, ksh, sh, n: _mean(x, ax, keep, n),
           lambda g, o, x, ax, keep, ksh, sh, n: _unreduce(g / n, ksh, sh), saves_inputs=False)
 
 
+# PyTorch names a reduction over everything ...Backward0, over given dims ...Backward1
+SUM_ALL, MEAN_ALL = SUM.renamed("SumBackward0"), MEAN.renamed("MeanBackward0")
+
+
 def _mean(x, ax, keep, n):
+    if x.dtype == np.float16:  # the float32 total divided before rounding to float16
+        out = np.asarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=np.float32))
+        return np.asarray(out / n).astype(np.float16)
     out = np.asarray(np.add.reduce(x, axis=ax, keepdims=keep))
     return np.true_divide(out, n, out=out)
 
@@ -73,7 +90,8 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     kind = x._data.dtype.kind
     dt = np.int64 if (kind in "bui" and dtype is None) else (None if dtype is None else np.dtype(getattr(dtype, "np", dtype)))
     shape = x._data.shape
-    return apply1(SUM, x, ax, keepdim, _kept_shape(shape, ax), shape, dt)
+    return apply1(SUM if dim is not None else SUM_ALL, x, ax, keepdim, _kept_shape(shape, ax),
+                  shape, dt)
 
 
 def _builtin_sum(items, start):
@@ -92,13 +110,16 @@ def mean(x, dim=None, keepdim=False, dtype=None):
                            f"floating point or complex dtype. Got: {x.dtype}")
     ax = _axes(x, dim)
     shape = x._data.shape
-    return apply1(MEAN, x, ax, keepdim, _kept_shape(shape, ax), shape, _count(shape, ax))
+    return apply1(MEAN if dim is not None else MEAN_ALL, x, ax, keepdim,
+                  _kept_shape(shape, ax), shape, _count(shape, ax))
 
 
 @numpy_names
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
+    if x._data.dtype == np.float16:  # squares summed in float32: no overflow past 65,504
+        return var(x.to(dtypes.float32), dim, None, keepdim, correction).to(dtypes.float16)
     ax = _axes(x, dim)
     n = _count(x._data.shape, ax)
     centred = x - mean(x, dim=ax, keepdim=True)
@@ -147,6 +168,8 @@ PROD = Op("ProdBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.prod(x, ax
 def prod(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
+    elif x._data.dtype.kind in "bui":  # integer products are int64, as in PyTorch
+        x = x.to(dtypes.int64)
     ax = None if dim is None else (x._dim(dim),)
     if not x._data.ndim:
         ax = None
@@ -174,6 +197,9 @@ _DIM_EXTREME = Op("MaxBackward0",
                   saves_inputs=False)
 
 
+MAX_ALL, MIN_ALL = AMAX.renamed("MaxBackward1"), AMIN.renamed("MinBackward1")  # x.max()
+
+
 def _extreme(x, dim, keepdim, pick, op_all, name):
     if x._data.size == 0:
         raise RuntimeError(f"{name}(): expected a non-empty tensor, got shape {tuple(x.shape)}")
@@ -195,12 +221,12 @@ def _extreme(x, dim, keepdim, pick, op_all, name):
 
 @numpy_names
 def max(x, dim=None, keepdim=False):
-    return _extreme(x, dim, keepdim, np.argmax, AMAX, "max")
+    return _extreme(x, dim, keepdim, np.argmax, MAX_ALL, "max")
 
 
 @numpy_names
 def min(x, dim=None, keepdim=False):
-    return _extreme(x, dim, keepdim, np.argmin, AMIN, "min")
+    return _extreme(x, dim, keepdim, np.argmin, MIN_ALL, "min")
 
 
 def _amax_amin(op, x, dim, keepdim):
@@ -232,8 +258,14 @@ def argmin(x, dim=None, keepdim=False):
     return Tensor._wrap(np.asarray(np.argmin(x._data, axis=x._dim(dim), keepdims=keepdim)))
 
 
-NORM2 = Op("NormBackward1",
-           lambda x, ax, keep, ksh: np.asarray(np.sqrt(np.sum(x * x, axis=ax, keepdims=keep))),
+def _norm2(x, ax, keep):
+    # float16 squares overflow past 256: square and sum in float32, round the result
+    wide = x.astype(np.float32) if x.dtype == np.float16 else x
+    return np.asarray(np.sqrt(np.sum(wide * wide, axis=ax, keepdims=keep))).astype(x.dtype)
+
+
+NORM2 = Op("LinalgVectorNormBackward0",
+           lambda x, ax, keep, ksh: _norm2(x, ax, keep),
            lambda g, o, x, ax, keep, ksh: np.reshape(g, ksh) * x / np.where(
                np.reshape(o, ksh) == 0, np.inf, np.reshape(o, ksh)), uses_out=True)
 
@@ -273,11 +305,25 @@ def count_nonzero(x, dim=None):
 
 @numpy_names
 def cumsum(x, dim, dtype=None):
+    if dtype is not None or x._data.dtype.kind in "bui":  # integers: int64, as in PyTorch
+        x = x.to(dtype if dtype is not None else dtypes.int64)
     d = x._dim(dim)
     if not x._data.ndim:  # NumPy's cumsum would flatten a 0-d input to shape (1,)
         return apply1(CUMSUM, x.reshape(1), 0).reshape(())
     return apply1(CUMSUM, x, d)
 
 
-CUMSUM = Op("CumsumBackward0", lambda x, d: np.cumsum(x, axis=d),
-            lambda g, o, x, d: np.flip(np.cumsum(np.flip(g, d), axis=d), d), saves_inputs=False)
+def _cumsum(x, d):
+    # running totals in float64 and rounded once: a float32 sum over 1e6 elements does not
+    # drift (PyTorch accumulates in double on the CPU)
+    if x.dtype.kind == "f" and x.dtype.itemsize < 8:
+        return np.cumsum(x, axis=d, dtype=np.float64).astype(x.dtype)
+    return np.cumsum(x, axis=d)
+
+
+CUMSUM = Op("CumsumBackward0", _cumsum,
+            lambda g, o, x, d: np.flip(_cumsum_any(np.flip(g, d), d), d), saves_inputs=False)
+
+
+def _cumsum_any(g, d):
+    return cumsum(g, d) if isinstance(g, Tensor) else _cumsum(g, d)
