@@ -10,7 +10,7 @@ import pytest
 import chainrule as cr
 from chainrule import linalg as LA
 from chainrule.autograd import gradcheck, gradgradcheck
-from helpers import requires_torch, torch
+from helpers import assert_close, magnitude, requires_torch, torch
 
 pytestmark = requires_torch
 RTOL, ATOL = 1e-9, 1e-10
@@ -50,13 +50,13 @@ def check_against_torch(fn, *arrays, rtol=RTOL, atol=ATOL, grad=True):
     (co, cg), (to, tg) = run_both(fn, *arrays)
     for c, t in zip(co, to):
         assert c.shape == t.shape
-        np.testing.assert_allclose(c, t, rtol=rtol, atol=atol)
+        assert_close(c, t, rtol=rtol, atol=atol, scale=magnitude(*arrays))
     if grad:
         for c, t in zip(cg, tg):
             if c is None or t is None:  # no gradient and a zero gradient agree
                 assert not np.any(c if c is not None else t)
             else:
-                np.testing.assert_allclose(c, t, rtol=rtol * 100, atol=atol * 100)
+                assert_close(c, t, rtol=rtol * 100, atol=atol * 100)
 
 
 def f64(a, grad=True):

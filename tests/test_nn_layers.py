@@ -7,9 +7,10 @@ import chainrule as cr
 from chainrule import nn
 from chainrule.nn import functional as F
 
+from helpers import TOL, assert_close, magnitude
+
 torch = pytest.importorskip("torch")
 
-TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-9, atol=1e-10)}
 DTYPES = [np.float32, np.float64]
 
 
@@ -31,14 +32,14 @@ def check_module(cmod, tmod, shape, dtype, seed=0, x=None):
     cy, ty = cmod(cx), tmod(tx)
     tol = TOL[dtype]
     assert cy.dtype.name == str(ty.dtype)[6:]
-    np.testing.assert_allclose(cy.detach().numpy(), ty.detach().numpy(), **tol)
+    assert_close(cy.detach().numpy(), ty.detach().numpy(), scale=magnitude(x), **tol)
     w = rng.uniform(0.5, 1.5, size=tuple(ty.shape)).astype(dtype)
     (cy * cr.tensor(w)).sum().backward()
     (ty * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), **tol)
+    assert_close(cx.grad.numpy(), tx.grad.numpy(), **tol)
     assert cx.grad.dtype.name == str(tx.grad.dtype)[6:]
     for (n, cp), (_, tp) in zip(cmod.named_parameters(), tmod.named_parameters()):
-        np.testing.assert_allclose(cp.grad.numpy(), tp.grad.numpy(), err_msg=n, **tol)
+        assert_close(cp.grad.numpy(), tp.grad.numpy(), err_msg=n, scale=magnitude(x), **tol)
         assert cp.grad.dtype == cp.dtype
 
 
@@ -87,9 +88,10 @@ def test_functional_forms_match():
                       lambda v: torch.nn.functional.linear(v, torch.ones(2, 6, dtype=v.dtype), torch.ones(2, dtype=v.dtype)))]:
         cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         cy, ty = cfn(cx), tfn(tx)
-        np.testing.assert_allclose(cy.detach().numpy(), ty.detach().numpy(), rtol=1e-6, atol=1e-7)
+        assert_close(cy.detach().numpy(), ty.detach().numpy(), rtol=1e-6, atol=1e-7,
+                     scale=magnitude(x))
         cy.sum().backward(), ty.sum().backward()
-        np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-7)
+        assert_close(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_one_hot():

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from helpers import requires_torch, torch
+from helpers import assert_close, requires_torch, torch
 
-TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-11, atol=1e-12)}
+# rtol, and atol per unit of the compared values' scale: a parameter that ends near zero
+# among others of size ~1 carries their rounding error, which differs between CPUs
+TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-11, atol=1e-12)}
 
 CASES = [
     ("SGD", dict(lr=0.05)),
@@ -59,8 +61,8 @@ def _run_both(name, kwargs, dtype, steps=10):
             opt.step()
         for c, t in ((cw, tw), (cb, tb)):
             assert c.dtype.name == str(t.dtype).replace("torch.", "")
-            np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(),
-                                       err_msg=f"{name} {kwargs} step {step}", **TOL[dtype])
+            assert_close(c.detach().numpy(), t.detach().numpy(),
+                         err_msg=f"{name} {kwargs} step {step}", **TOL[dtype])
     return copt, topt
 
 
@@ -74,8 +76,7 @@ def test_matches_torch_step_by_step(name, kwargs, dtype):
     for i in tstate["state"]:
         assert set(cstate["state"][i]) == set(tstate["state"][i])
         for k, v in tstate["state"][i].items():
-            np.testing.assert_allclose(np.asarray(cstate["state"][i][k]), v.numpy(),
-                                       **TOL[dtype])
+            assert_close(np.asarray(cstate["state"][i][k]), v.numpy(), **TOL[dtype])
     assert [g["params"] for g in cstate["param_groups"]] == [g["params"] for g in tstate["param_groups"]]
 
 

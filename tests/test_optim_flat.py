@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from helpers import requires_torch, torch
+from helpers import assert_close, requires_torch, torch
 from test_optim import CASES, TOL, _loss, _problem
 
 
@@ -64,7 +64,7 @@ def test_parameter_without_gradient_in_one_step_keeps_its_own_step_count_like_to
             loss.backward()
             opt.step()
         for c, t in ((cw, tw), (cb, tb)):
-            np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(), **TOL[np.float64])
+            assert_close(c.detach().numpy(), t.detach().numpy(), **TOL[np.float64])
     assert float(copt.state[cb]["step"]) == float(topt.state[tb]["step"]) == 5.0
     assert float(copt.state[cw]["step"]) == 6.0
 
@@ -81,8 +81,8 @@ def test_loading_state_then_stepping_continues_like_torch():
     fresh.load_state_dict(copt.state_dict())
     _train(fresh, cw, cb, data, 3)
     _train(topt, tw, tb, data, 3, torch)
-    np.testing.assert_allclose(cw.detach().numpy(), tw.detach().numpy(), **TOL[np.float64])
-    np.testing.assert_allclose(cb.detach().numpy(), tb.detach().numpy(), **TOL[np.float64])
+    assert_close(cw.detach().numpy(), tw.detach().numpy(), **TOL[np.float64])
+    assert_close(cb.detach().numpy(), tb.detach().numpy(), **TOL[np.float64])
 
 
 @requires_torch
@@ -100,8 +100,8 @@ def test_replacing_parameter_data_between_steps_is_respected():
         tb.clamp_(-0.1, 0.1)
     _train(copt, cw, cb, data, 3)
     _train(topt, tw, tb, data, 3, torch)
-    np.testing.assert_allclose(cw.detach().numpy(), tw.detach().numpy(), **TOL[np.float64])
-    np.testing.assert_allclose(cb.detach().numpy(), tb.detach().numpy(), **TOL[np.float64])
+    assert_close(cw.detach().numpy(), tw.detach().numpy(), **TOL[np.float64])
+    assert_close(cb.detach().numpy(), tb.detach().numpy(), **TOL[np.float64])
 
 
 def test_mixed_dtypes_in_one_group_take_the_per_parameter_path():

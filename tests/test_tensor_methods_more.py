@@ -5,7 +5,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.autograd import gradcheck, gradgradcheck
-from helpers import compare, requires_torch, torch
+from helpers import assert_close, compare, requires_torch, torch
 
 pytestmark = requires_torch
 
@@ -218,8 +218,8 @@ def test_inplace_forms_change_the_tensor_and_keep_the_graph():
         y.tril_(1).cumprod_(1)
         (y * y).sum().backward()
         results.append((y.detach().numpy(), leaf.grad.numpy()))
-    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5)
-    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5)
+    assert_close(results[0][0], results[1][0], rtol=1e-5, atol=1e-6)
+    assert_close(results[0][1], results[1][1], rtol=1e-5, atol=1e-6)
 
 
 def test_allclose_and_isclose_match_torch_with_nan_and_inf():

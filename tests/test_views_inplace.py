@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from helpers import requires_torch, torch
+from helpers import assert_close, magnitude, requires_torch, torch
 
 pytestmark = requires_torch
 
@@ -28,10 +28,10 @@ def run_both(fn, data=X, shape=None):
         results.append((np.asarray(out.detach().tolist()),
                         None if g is None else np.asarray(g.tolist())))
     (co, cg), (to, tg) = results
-    np.testing.assert_allclose(co, to, rtol=1e-12, atol=1e-12)
+    assert_close(co, to, rtol=1e-12, atol=1e-12, scale=magnitude(data))
     assert (cg is None) == (tg is None)
     if cg is not None:
-        np.testing.assert_allclose(cg, tg, rtol=1e-12, atol=1e-12)
+        assert_close(cg, tg, rtol=1e-12, atol=1e-12, scale=magnitude(co, w))
     return co, cg
 
 
