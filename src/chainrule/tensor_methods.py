@@ -9,7 +9,7 @@ from .ops import softmax as SM
 from .ops import linalg_inverse as LI
 from .ops.heaviside import heaviside
 from .autograd.function import GraphLostError
-from .ops.core import _operand
+from .ops.core import _operand, apply
 from .autograd import grad_mode
 from .tensor import Tensor
 from .views import writable
@@ -22,7 +22,7 @@ _METHODS = {
     R: "sum mean var std prod max min amax amin argmax argmin norm all any count_nonzero cumsum",
     SM: "softmax log_softmax logsumexp",
     S: "clone reshape view view_as reshape_as flatten squeeze unsqueeze transpose swapaxes t "
-       "permute expand expand_as broadcast_to split chunk unbind flip",
+       "permute expand expand_as broadcast_to split chunk unbind flip select narrow",
     L: "matmul mm bmm dot mv outer",
     I: "masked_fill gather index_select take nonzero masked_select",
 }
@@ -79,16 +79,20 @@ for _name in ("add sub mul div pow clamp clip abs neg exp log sqrt sigmoid tanh 
 
 
 def _fill(self, value, opname="fill_"):
-    if grad_mode._state[0] and (self.requires_grad or getattr(value, "requires_grad", False)):
-        # recorded like copy_ (the old values get no gradient; a tensor value gets the sum)
-        v = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, self._data.dtype))
-        return self._inplace(lambda x, s: S.expand(s.to(x.dtype), x.shape).clone(), v,
-                             opname=opname)
-    self._check_inplace(opname)
     scalar = not isinstance(value, (Tensor, np.ndarray))  # one value may land twice
+    if grad_mode._state[0] and (self.requires_grad or getattr(value, "requires_grad", False)):
+        v = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, self._data.dtype))
+        return self._inplace(_overwrite, v.to(self.dtype), opname=opname, overlap_ok=scalar)
+    self._check_inplace(opname)
     writable(self._data, overlap_ok=scalar)[...] = value._data if isinstance(value, Tensor) else value
     self._version[0] += 1
     return self
+
+
+def _overwrite(x, src):
+    """x's values replaced by src's (broadcast): the old values get a zero gradient and
+    src the sum of the gradient over where it landed, as x[...] = src."""
+    return apply(I.INDEX_PUT, (x, S.expand(src, x.shape)), ((None, (Ellipsis,)),))
 
 
 def zero_(self):
@@ -96,11 +100,12 @@ def zero_(self):
 
 
 def copy_(self, src):
+    if src is self:
+        return self  # as PyTorch: copying a tensor onto itself changes nothing
     src = src if isinstance(src, Tensor) else Tensor._wrap(np.asarray(src))
     if src._data.dtype != self._data.dtype:
         src = src.to(self.dtype)  # copy_ casts to the destination's dtype, as in PyTorch
-    # the copy's gradient goes to src only (broadcast back by expand's rule), none to x
-    return self._inplace(lambda x, s: S.expand(s, x.shape).clone(), src, opname="copy_")
+    return self._inplace(_overwrite, src, opname="copy_")
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):

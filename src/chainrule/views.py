@@ -99,6 +99,8 @@ def _region_mask(shape, flat):
         m[...] = True
     else:
         m.reshape(-1)[flat.reshape(-1)] = True
+        if np.count_nonzero(m) < flat.size:  # a fill_ through an expanded view
+            raise RuntimeError(_OVERLAP)  # PyTorch's backward refuses it too
     return m
 
 

@@ -43,3 +43,9 @@ def test_shape_and_indexing_graphs(data):
 @given(st.data())
 def test_mixed_graphs(data):
     _run(data, "mixed", max_steps=10)
+
+
+@FUZZ
+@given(st.data())
+def test_inplace_on_views_in_graphs(data):
+    _run(data, "view_inplace", max_steps=10)

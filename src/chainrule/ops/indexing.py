@@ -108,6 +108,21 @@ GETITEM = Op("IndexBackward0", lambda x, index, shape: x[index],
              lambda g, o, x, index, shape: _scatter_back(g, index, shape, None), saves_inputs=False)
 SLICE = Op("SliceBackward0", lambda x, index, shape: x[index],
            lambda g, o, x, index, shape: _basic_back(g, index, shape), saves_inputs=False)
+SELECT, UNSQUEEZE, ALIAS = (SLICE.renamed(n) for n in
+                            ("SelectBackward0", "UnsqueezeBackward0", "AliasBackward0"))
+GATHER, INDEX_SELECT = GETITEM.renamed("GatherBackward0"), GETITEM.renamed("IndexSelectBackward0")
+
+
+def basic_op(idx):
+    """PyTorch names a basic index by its last step: x[0] selects, x[1:] slices,
+    x[:, None] unsqueezes, x[...] aliases."""
+    for item in reversed(idx):
+        if item is Ellipsis:
+            continue
+        if item is None:
+            return UNSQUEEZE
+        return SELECT if isinstance(item, (int, np.integer)) and not isinstance(item, bool) else SLICE
+    return ALIAS
 
 
 def _mask_of(pair, shape):
@@ -132,6 +147,18 @@ def _index_error(x, index, err):
                       f"{tuple(x.shape)}: {err}")
 
 
+def basic_index(x, idx, op=None):
+    """x[idx] for a tuple of ints, slices, None and ...: a view of x, recorded as `op`
+    (split and unbind pass theirs; by default named by basic_op)."""
+    op = op or basic_op(idx)
+    if Ellipsis not in idx:
+        idx = idx + (Ellipsis,)  # NumPy then returns a 0-d view, not a scalar copy
+    out = apply1(op, x, idx, x._data.shape)
+    if out._data.base is not None:
+        make_view(out, x, getitem, idx)
+    return out
+
+
 def getitem(x, index):
     idx, basic = convert_index(index)
     if not basic:
@@ -140,12 +167,7 @@ def getitem(x, index):
             return getitem(getitem(x, first), rest)
     try:
         if basic:
-            if Ellipsis not in idx:
-                idx = idx + (Ellipsis,)  # NumPy then returns a 0-d view, not a scalar copy
-            out = apply1(SLICE, x, idx, x._data.shape)
-            if out._data.base is not None:
-                make_view(out, x, getitem, idx)
-            return out
+            return basic_index(x, idx)
         return apply1(GETITEM, x, idx, x._data.shape)
     except IndexError as err:
         raise _index_error(x, index, err) from None
@@ -158,6 +180,11 @@ def setitem(x, index, value):
         v = value
     else:
         v = Tensor._wrap(to_array(value, opname="setitem"))
+    lead = 0
+    while lead < v._data.ndim and v._data.shape[lead] == 1:
+        lead += 1
+    if lead:  # PyTorch drops a value's leading size-1 dimensions (x[0] = ones(1) works)
+        v = v.reshape(v._data.shape[lead:])
     from ..autograd import grad_mode
     if not (grad_mode._state[0] and (x.requires_grad or v.requires_grad)):
         try:
@@ -166,6 +193,13 @@ def setitem(x, index, value):
             raise RuntimeError(f"setitem: cannot assign a value of shape {tuple(v.shape)} to "
                                f"x[{index!r}] of a tensor of shape {tuple(x.shape)}: {err}") from None
         x._version[0] += 1
+        return
+    if basic:  # as PyTorch: copy_ into the view x[index] (its base gets a CopySlices node)
+        try:
+            target = getitem(x, idx)
+        except IndexError as err:
+            raise _index_error(x, index, err) from None
+        target.copy_(v)
         return
     try:
         x._inplace(lambda old, val: apply(INDEX_PUT, (old, val.to(old.dtype)), (pair,)), v,
@@ -208,12 +242,20 @@ def gather(x, dim, index):
                          f"with size {x._data.shape[d]}")
     mesh = list(np.ix_(*[np.arange(s) for s in idx.shape]))
     mesh[d] = idx
-    return apply1(GETITEM, x, tuple(mesh), x._data.shape)
+    return apply1(GATHER, x, tuple(mesh), x._data.shape)
 
 
 def index_select(x, dim, index):
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
-    return getitem(x, (slice(None),) * x._dim(dim) + (idx,))
+    d = x._dim(dim)
+    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select(): expected a 1-D integer index, got dtype "
+                           f"{idx.dtype} and shape {tuple(idx.shape)}")
+    n = x._data.shape[d] if x._data.ndim else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"index_select(): index out of range for dimension {d} with size {n}")
+    index = (slice(None),) * d + (idx.reshape(-1),)
+    return apply1(INDEX_SELECT, x, index, x._data.shape)
 
 
 def take(x, index):

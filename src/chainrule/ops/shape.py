@@ -8,16 +8,28 @@ from ..autograd.function import IndexedRule, Op
 from ..tensor import Tensor, Size
 from ..views import make_view, mark_multi
 from .core import apply, apply1, promote
+from .indexing import SLICE, basic_index
 
 CAST = Op("ToCopyBackward0", lambda x, dt: x.astype(dt),
           lambda g, o, x, dt: g, saves_inputs=False)
-CLONE = Op("CloneBackward0", np.copy, lambda g, o, x: g, saves_inputs=False)
+# clone keeps the input's memory order (as PyTorch's preserve_format) unless the input
+# repeats memory (expand): then the copy is C-contiguous, so later views of it match
+CLONE = Op("CloneBackward0", lambda x: np.array(x, order="C" if 0 in x.strides else "K"),
+           lambda g, o, x: g, saves_inputs=False)
 RESHAPE = Op("ViewBackward0", lambda x, shape, old: np.reshape(x, shape),
              lambda g, o, x, shape, old: np.reshape(g, old), saves_inputs=False)
 TRANSPOSE = Op("TransposeBackward0", lambda x, a, b: np.swapaxes(x, a, b),
                lambda g, o, x, a, b: np.swapaxes(g, a, b), saves_inputs=False)
 PERMUTE = Op("PermuteBackward0", lambda x, dims: np.transpose(x, dims),
              lambda g, o, x, dims: np.transpose(g, tuple(np.argsort(dims).tolist())), saves_inputs=False)
+# the same ops under the names PyTorch gives these calls
+T_OP = TRANSPOSE.renamed("TBackward0")
+UNSQUEEZE, SQUEEZE_ALL, SQUEEZE_DIM = (RESHAPE.renamed(n) for n in (
+    "UnsqueezeBackward0", "SqueezeBackward0", "SqueezeBackward1"))
+SPLIT, SPLIT_SIZES, UNBIND = (SLICE.renamed(n) for n in (
+    "SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0"))
+FLIP = Op("FlipBackward0", lambda x, dims: np.flip(x, dims).copy(),
+          lambda g, o, x, dims: np.flip(g, dims), saves_inputs=False)
 EXPAND = Op("ExpandBackward0", lambda x, shape: np.broadcast_to(x, shape),
             lambda g, o, x, shape: g, saves_inputs=False)  # the engine sums back to x's shape
 
@@ -89,12 +101,18 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
 
 
+def _reshaped(x, shape, op):
+    """A reshape to a shape known to be valid, recorded under `op`'s name."""
+    return _view_of(apply1(op, x, shape, x._data.shape), x, reshape, shape)
+
+
 def squeeze(x, dim=None):
     shp = x._data.shape
     if dim is None:
-        return reshape(x, tuple(s for s in shp if s != 1))
+        return _reshaped(x, tuple(s for s in shp if s != 1), SQUEEZE_ALL)
     dims = {x._dim(d) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
-    return reshape(x, tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1)))
+    return _reshaped(x, tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1)),
+                     SQUEEZE_DIM)
 
 
 def unsqueeze(x, dim):
@@ -104,7 +122,7 @@ def unsqueeze(x, dim):
                          f"[{-n}, {n - 1}], but got {dim})")
     dim %= n
     shp = x._data.shape
-    return reshape(x, shp[:dim] + (1,) + shp[dim:])
+    return _reshaped(x, shp[:dim] + (1,) + shp[dim:], UNSQUEEZE)
 
 
 def transpose(x, dim0, dim1):
@@ -120,7 +138,9 @@ swapaxes = transpose
 def t(x):
     if x._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
-    return transpose(x, 0, -1) if x._data.ndim == 2 else x
+    if x._data.ndim < 2:
+        return x
+    return _view_of(apply1(T_OP, x, 0, 1), x, t)
 
 
 def permute(x, *dims):
@@ -226,10 +246,10 @@ def split(x, split_size_or_sections, dim=0):
         if sum(sizes) != n:
             raise RuntimeError(f"split: sections {sizes} sum to {sum(sizes)}, but dimension {d} "
                                f"has size {n}")
+    op = SPLIT if isinstance(split_size_or_sections, int) else SPLIT_SIZES
     out, start = [], 0
     for s in sizes:
-        index = (slice(None),) * d + (slice(start, start + s),)
-        out.append(x[index])
+        out.append(basic_index(x, (slice(None),) * d + (slice(start, start + s),), op))
         start += s
     return mark_multi(tuple(out), "Split" if isinstance(split_size_or_sections, int)
                       else "SplitWithSizes")
@@ -245,11 +265,35 @@ def chunk(x, chunks, dim=0):
 
 def unbind(x, dim=0):
     d = x._dim(dim)
-    return mark_multi(tuple(x[(slice(None),) * d + (i,)] for i in range(x._data.shape[d])),
-                      "Unbind")
+    return mark_multi(tuple(basic_index(x, (slice(None),) * d + (i,), UNBIND)
+                            for i in range(x._data.shape[d])), "Unbind")
+
+
+def select(x, dim, index):
+    """x[..., index, ...] along `dim`: a view."""
+    if x._data.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d, n = x._dim(dim), x._data.shape[x._dim(dim)]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{tuple(x.shape)} at dimension {d}")
+    return x[(slice(None),) * d + (int(index),)]
+
+
+def narrow(x, dim, start, length):
+    """`length` elements from `start` along `dim`: a view."""
+    if x._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d, n = x._dim(dim), x._data.shape[x._dim(dim)]
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{start})")
+    start = start + n if start < 0 else start
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return x[(slice(None),) * d + (slice(start, start + length),)]
 
 
 def flip(x, dims):
     dims = tuple(x._dim(d) for d in (dims if isinstance(dims, (list, tuple)) else (dims,)))
-    index = tuple(slice(None, None, -1) if i in dims else slice(None) for i in range(x.ndim))
-    return x[index].clone()
+    return apply1(FLIP, x, dims)
