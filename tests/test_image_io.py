@@ -156,3 +156,20 @@ def test_missing_pillow_error_names_the_image_extra(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"pip install chainrule\[image\]"):
         read_image(tmp_path / "x.png")
     assert tuple(make_grid(cr.zeros(2, 3, 2, 2)).shape) == (3, 6, 10)  # no Pillow needed
+
+
+def test_make_grid_passes_gradients_back_to_the_images():
+    x = cr.tensor(np.linspace(-1, 1, 2 * 1 * 2 * 2).reshape(2, 1, 2, 2), requires_grad=True)
+    grid = make_grid(x, padding=1, normalize=True, value_range=(-0.5, 0.5))
+    (grid * grid).sum().backward()
+    # inside the range: d/dx sum over 3 channels of ((x + 0.5) / 1)^2 = 6 (x + 0.5); clamped: 0
+    xs = x.detach().numpy()
+    expected = np.where(np.abs(xs) <= 0.5, 6 * (xs + 0.5), 0.0)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_make_grid_keeps_uint8_images_as_uint8():
+    x = cr.tensor(np.arange(8, dtype=np.uint8).reshape(2, 1, 2, 2))
+    grid = make_grid(x, padding=0, pad_value=255)
+    assert grid.dtype == cr.uint8
+    np.testing.assert_array_equal(grid.numpy()[0], [[0, 1, 4, 5], [2, 3, 6, 7]])
