@@ -91,4 +91,19 @@ def tensor_repr(t):
         extras.append(f"grad_fn=<{t.grad_fn.op.name}>")
     elif t.requires_grad:
         extras.append("requires_grad=True")
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+    return _with_suffixes("tensor(" + body, extras)
+
+
+def _with_suffixes(text, suffixes, indent=7):
+    """`, dtype=...`, `, grad_fn=<...>` after the values; one that would run past the line
+    width starts a new line indented under the values, as PyTorch lays them out."""
+    parts = [text]
+    line_len = len(text) - text.rfind("\n") + 1  # PyTorch's count, kept so lines break alike
+    for s in suffixes:
+        if line_len + len(s) + 2 > _options["linewidth"]:
+            parts.append(",\n" + " " * indent + s)
+            line_len = indent + len(s)
+        else:
+            parts.append(", " + s)
+            line_len += len(s) + 2
+    return "".join(parts) + ")"

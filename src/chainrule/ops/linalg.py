@@ -15,6 +15,10 @@ def _mT(a):
 MATMUL = Op("MmBackward0", gemm,
             lambda g, o, a, b: gemm(g, _mT(b)),
             lambda g, o, a, b: gemm(_mT(a), g))
+BMM = MATMUL.renamed("BmmBackward0")
+MV = Op("MvBackward0", gemm,
+        lambda g, o, a, v: np.reshape(g, (-1, 1)) * np.reshape(v, (1, -1)),
+        lambda g, o, a, v: gemm(_mT(a), g))
 DOT = Op("DotBackward0", lambda a, b: np.asarray(np.dot(a, b)),
          lambda g, o, a, b: g * b, lambda g, o, a, b: g * a)
 
@@ -36,6 +40,7 @@ LINEAR = Op("AddmmBackward0", _linear_forward,
             lambda g, o, x, w, b: gemm(g, w),
             lambda g, o, x, w, b: _linear_w(g, o, x, w),
             lambda g, o, x, w, b: g)
+LINEAR_NO_BIAS = LINEAR.renamed("MmBackward0")  # PyTorch's F.linear(x, w) on a matrix
 
 
 def _same_dtype(a, b, name):
@@ -60,6 +65,8 @@ def matmul(a, b):
         return apply(DOT, (a, b))
     if len(sa) == 1:
         return matmul(a.unsqueeze(0), b).squeeze(-2)
+    if len(sa) == 2 and len(sb) == 1:
+        return apply(MV, (a, b))
     if len(sb) == 1:
         return matmul(a, b.unsqueeze(-1)).squeeze(-1)
     try:
@@ -79,7 +86,11 @@ def bmm(a, b):
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise RuntimeError(f"bmm: expected 3-D tensors with the same batch size, got shapes "
                            f"{tuple(a.shape)} and {tuple(b.shape)}")
-    return matmul(a, b)
+    a, b = _same_dtype(a, b, "bmm")
+    if a.shape[2] != b.shape[1]:
+        raise RuntimeError(f"bmm: {tuple(a.shape)} @ {tuple(b.shape)} — inner sizes "
+                           f"{a.shape[2]} and {b.shape[1]} differ")
+    return apply(BMM, (a, b))
 
 
 def dot(a, b):
@@ -122,4 +133,6 @@ def linear(x, weight, bias=None):
                                f"({weight.dtype}), got {x.dtype}; convert with .float()")
         raise RuntimeError(f"linear: input dtype {x.dtype} and weight dtype {weight.dtype} "
                            "differ; convert one of them (e.g. .float() or .double())")
+    if bias is None and x._data.ndim == 2:
+        return apply(LINEAR_NO_BIAS, (x, weight, bias))
     return apply(LINEAR, (x, weight, bias))
