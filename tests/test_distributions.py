@@ -224,9 +224,10 @@ def test_sampling_is_reproducible_under_manual_seed():
 
 
 def test_d2l_dice_cumulative_estimates_converge_to_fair_probabilities():
+    from chainrule.distributions import multinomial  # the import d2l writes
     cr.manual_seed(0)
     fair = cr.ones([6]) / 6
-    one = D.Multinomial(1, fair).sample()
+    one = multinomial.Multinomial(1, fair).sample()
     assert one.shape == (6,) and one.sum().item() == 1
     counts = D.Multinomial(10, fair).sample((500,))
     cum = counts.cumsum(dim=0)
@@ -234,6 +235,13 @@ def test_d2l_dice_cumulative_estimates_converge_to_fair_probabilities():
     assert estimates.shape == (500, 6)
     # 5000 rolls: each estimate's standard error is sqrt(p(1-p)/5000) ~ 0.0053
     assert np.all(np.abs(estimates[-1].numpy() - 1 / 6) < 6 * math.sqrt(5 / 36 / 5000))
+
+
+def test_distribution_modules_have_pytorchs_names():
+    from chainrule.distributions import bernoulli, categorical, normal, uniform
+    assert (bernoulli.Bernoulli, categorical.Categorical, normal.Normal, uniform.Uniform) == (
+        D.Bernoulli, D.Categorical, D.Normal, D.Uniform)
+    assert issubclass(D.Normal, D.distribution.Distribution)
 
 
 BAD = {

@@ -1,6 +1,6 @@
-"""Binds the ordering, scatter, rearranging and einsum ops to Tensor as methods (and their
+"""Binds the ordering, scatter, rearranging and math ops to Tensor as methods (and their
 in-place forms), alongside those bound in tensor_methods."""
-from .ops import arrange as A, einsum as ES, pointwise_extra as P, scan as SC
+from .ops import arrange as A, pointwise_extra as P, scan as SC
 from .ops import scatter as SCT, sorting as SO, pointwise_math as PM, compound as C
 from . import dtypes
 from .ops.elementwise import where as _where

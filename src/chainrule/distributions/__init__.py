@@ -2,9 +2,12 @@
 generator (so `manual_seed` makes them reproducible), log_prob, entropy and moments that
 are differentiable in the parameters, and PyTorch's argument validation."""
 from . import constraints
-from .continuous import Normal, Uniform
-from .discrete import Bernoulli, Categorical, Multinomial
+from .bernoulli import Bernoulli
+from .categorical import Categorical
 from .distribution import Distribution
+from .multinomial import Multinomial
+from .normal import Normal
+from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Categorical", "Distribution", "Multinomial", "Normal", "Uniform",
            "constraints"]

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, random as _random
 from ..autograd import grad_mode
 from ..tensor import Size, Tensor
 from ..ops import elementwise as E
@@ -145,6 +145,16 @@ def broadcast_all(*values, opname):
                          f"{', '.join(str(tuple(t.shape)) for t in tensors)} cannot be "
                          "broadcast together") from None
     return [t if t._data.shape == shape else expand(t, shape) for t in tensors]
+
+
+def one_of(probs, logits):
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+def noise(draw, shape, like):
+    """Standard noise from chainrule's global generator in the parameters' dtype."""
+    return Tensor._wrap(np.asarray(draw(_random._rng(None), shape)).astype(like._data.dtype))
 
 
 def clamp_probs(probs):
