@@ -266,3 +266,31 @@ def test_out_of_factories_takes_the_out_dtype():
 def test_out_must_be_a_tensor():
     with pytest.raises(TypeError, match="exp\\(\\): argument 'out' must be a tensor, not list"):
         cr.exp(cr.ones(2), out=[1, 2])
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, a, o: L.cumprod(a, 1, out=o),
+    lambda L, a, o: L.atan2(a, a.abs() + 1, out=o),
+    lambda L, a, o: L.addmm(a, a, a, out=o),
+    lambda L, a, o: L.fmod(a, 0.7, out=o),
+    lambda L, a, o: L.expm1(a, out=o)])
+def test_out_on_the_pointwise_and_compound_functions_matches_torch(call):
+    a = np.random.default_rng(2).uniform(-1, 1, (3, 3))
+    (co, c_out), (to, _) = _both(call, a, out_dtype="float64")
+    assert co is c_out
+    np.testing.assert_allclose(co.numpy(), to.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("call", [lambda L, a, o: L.sort(a, 1, descending=True, out=o),
+                                  lambda L, a, o: L.topk(a, 2, out=o),
+                                  lambda L, a, o: L.cummax(a, 0, out=o)])
+def test_out_tuple_on_values_and_indices_functions_matches_torch(call):
+    a = np.random.default_rng(3).normal(size=(3, 4))
+    got = []
+    for lib in (cr, torch):
+        out = (lib.empty(0, dtype=lib.float64), lib.empty(0, dtype=lib.int64))
+        res = call(lib, lib.tensor(a), out)
+        assert res[0] is out[0] and res[1] is out[1]
+        got.append([o.numpy() for o in out])
+    for c, t in zip(*got):
+        np.testing.assert_array_equal(c, t)

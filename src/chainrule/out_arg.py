@@ -21,8 +21,13 @@ _KINDS = {
         logical_and logical_or logical_xor logical_not bitwise_not
         sum mean prod amax amin max min std var norm cumsum logsumexp all any
         softmax log_softmax cat concat concatenate stack gather index_select masked_select
-        take nonzero diag tril triu bernoulli multinomial normal""",
-    "exact": "matmul mm bmm mv dot inner outer argmax argmin",
+        take nonzero diag tril triu bernoulli multinomial normal
+        acos acosh asin asinh atan atan2 atanh arccos arccosh arcsin arcsinh arctan arctan2
+        copysign cosh sinh tan deg2rad rad2deg erf exp2 expm1 frac hypot log10 logaddexp
+        logaddexp2 logit reciprocal sgn xlogy fmax fmin fmod lerp nan_to_num addcdiv addcmul
+        addr kron diff cumprod nanmean cummax cummin kthvalue median mode sort topk""",
+    "exact": """matmul mm bmm mv dot inner outer argmax argmin float_power addmm addmv addbmm
+        baddbmm cross take_along_dim msort logcumsumexp aminmax""",
     "factory": "arange empty eye full linspace logspace ones zeros rand randn randint randperm",
 }
 
