@@ -72,3 +72,25 @@ def test_weight_decay_shrinks_the_weights(tmp_path):
     assert float(norms.group(2)) < 0.5 * float(norms.group(1))
     assert _final_test_acc(out) > 0.3
     assert (tmp_path / "weight_decay_wd3.png").exists()
+
+
+def test_activation_statistics_small_init_vanishes_xavier_keeps_scale(tmp_path):
+    out = run_example("activation_statistics.py", "--depth", "6", "--width", "64",
+                      "--batch", "128", cwd=tmp_path)
+    tables = out.split("init xavier")
+    assert len(tables) == 2, out
+
+    def act_stds(text):
+        rows = re.findall(r"^\s+\d+\s+(\S+)\s+(\S+)\s+(\S+)$", text, re.M)
+        assert len(rows) == 6, text
+        return [float(r[1]) for r in rows]
+    small, xavier = act_stds(tables[0]), act_stds(tables[1])
+    assert small[-1] < 1e-4 * small[0]  # each layer multiplies the std by about 0.08
+    assert min(xavier) > 0.1 and max(xavier) < 1.0
+
+
+def test_custom_function_polynomial_fit_reaches_least_squares(tmp_path):
+    out = run_example("custom_function_polynomial.py", "--steps", "400", cwd=tmp_path)
+    assert "gradcheck of the hand-written backward: True" in out
+    gap = float(re.search(r"largest gap to least squares: ([0-9.]+)", out).group(1))
+    assert gap < 5e-3
