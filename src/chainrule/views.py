@@ -63,7 +63,8 @@ def writable(arr, overlap_ok=False):
     """`arr` ready to be written: refused when two of its elements share memory (an
     expanded tensor) unless every element gets the same value (`overlap_ok`: fill_)."""
     if not arr.flags.writeable:
-        if not overlap_ok and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
+        if not overlap_ok and arr.size and any(s == 0 and n > 1
+                                               for s, n in zip(arr.strides, arr.shape)):
             raise RuntimeError(_OVERLAP)
         arr.flags.writeable = True
     return arr
