@@ -301,3 +301,55 @@ def test_every_public_pytorch_name_is_either_present_or_reported_unsupported():
                 assert "chainrule does not support torch." in str(err), name
             except Exception:  # a property that exists but refuses this tensor
                 pass
+
+
+EDGE = {
+    "median_of_empty_is_nan": lambda m: m.zeros(0).median(),
+    "median_of_ints_stays_int": lambda m: m.tensor([3, 1, 2, 4]).median(),
+    "unique_keeps_each_nan": lambda m: m.tensor([float("nan"), 1.0, float("nan")]).unique(),
+    "scatter_on_0d": lambda m: m.tensor(1.0).scatter(0, m.tensor(0), m.tensor(5.0)),
+    "einsum_broadcasts_size_one": lambda m: m.einsum("...i,...i->...", m.ones(4, 3), m.ones(1, 3)),
+    "take_along_dim_negative_index": lambda m: m.arange(6.0).reshape(2, 3).take_along_dim(
+        m.tensor([[-1], [0]]), 1),
+    "sort_of_empty_rows": lambda m: m.zeros(2, 0).sort(dim=1).values,
+    "topk_zero": lambda m: m.ones(3).topk(0).values,
+    "cumprod_int32_accumulates_in_int64": lambda m: m.tensor([2, 3], dtype=m.int32).cumprod(0),
+    "repeat_zero_times": lambda m: m.ones(2, 3).repeat(0, 1),
+    "repeat_interleave_counts": lambda m: m.repeat_interleave(m.tensor([1, 0, 2])),
+    "roll_more_than_size": lambda m: m.tensor([1, 2, 3]).roll(-4),
+    "fmod_float16_by_int": lambda m: m.tensor([5.0, -5.0], dtype=m.float16).fmod(3),
+    "scatter_float16_value": lambda m: m.zeros(3, dtype=m.float16).scatter(0, m.tensor([1]), 2.5),
+    "index_put_bool_mask_accumulate": lambda m: m.zeros(3).index_put(
+        (m.tensor([True, False, True]),), m.tensor(5.0), accumulate=True),
+    "diagonal_offset_past_the_end": lambda m: m.ones(2, 3).diagonal(5),
+    "logcumsumexp_with_infinities": lambda m: m.tensor([-float("inf"), 0.0, float("inf")]).logcumsumexp(0),
+    "nan_to_num_float16": lambda m: m.tensor([float("nan"), float("inf")], dtype=m.float16).nan_to_num(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDGE))
+def test_edge_cases_match_torch(case):
+    ours, ref = EDGE[case](cr), EDGE[case](torch)
+    assert tuple(ours.shape) == tuple(ref.shape)
+    assert ours.dtype.name == str(ref.dtype)[6:]
+    np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+
+
+@pytest.mark.parametrize("case", ["scatter", "scatter_add", "index_add", "index_put"])
+def test_source_of_another_dtype_is_refused_as_in_torch(case):
+    fn = {"scatter": lambda m: m.zeros(3, dtype=m.int64).scatter(0, m.tensor([1]), m.tensor([2.0])),
+          "scatter_add": lambda m: m.zeros(3).scatter_add(0, m.tensor([1]), m.tensor([2])),
+          "index_add": lambda m: m.zeros(3).index_add(0, m.tensor([1]), m.tensor([2])),
+          "index_put": lambda m: m.zeros(3, dtype=m.float16).index_put(
+              (m.tensor([0]),), m.tensor([1.0]), accumulate=True)}[case]
+    with pytest.raises(RuntimeError):
+        fn(torch)
+    with pytest.raises(RuntimeError, match=case):
+        fn(cr)
+
+
+def test_gather_refuses_negative_indices_as_torch_does():
+    with pytest.raises(RuntimeError):
+        torch.tensor([1.0, 2.0]).gather(0, torch.tensor([-1]))
+    with pytest.raises(IndexError, match="gather: index -1 is out of bounds"):
+        cr.tensor([1.0, 2.0]).gather(0, cr.tensor([-1]))

@@ -183,9 +183,10 @@ def unflatten(x, dim, sizes):
 def take_along_dim(x, indices, dim=None):
     from .indexing import gather
     if dim is None:
-        return gather(x.reshape(-1), 0, indices.reshape(-1))
+        return take_along_dim(x.reshape(-1), indices.reshape(-1), 0)
     d = x._dim(dim)
     idx = indices._data
+    idx = np.where(idx < 0, idx + x.shape[d], idx)  # negative indices count from the end
     shape = list(np.broadcast_shapes(tuple(s for k, s in enumerate(x.shape) if k != d) or (),
                                      tuple(s for k, s in enumerate(idx.shape) if k != d) or ()))
     xs = shape[:d] + [x.shape[d]] + shape[d:]

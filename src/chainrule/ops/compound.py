@@ -106,6 +106,8 @@ def cross(a, b, dim=None):
 
 
 def nansum(x, dim=None, keepdim=False):
+    if x._data.dtype.kind != "f":
+        return R.sum(x, dim, keepdim)
     return R.sum(E.where(E.isnan(x), 0.0, x), dim, keepdim)
 
 

@@ -95,9 +95,13 @@ def einsum(equation, *operands):
     sizes = {}
     for t, s in zip(ops, subs):
         for c, n in zip(s, t.shape):
-            if sizes.setdefault(c, n) != n:
+            if sizes.get(c, 1) == 1 or n == 1:  # size 1 broadcasts, as in PyTorch
+                sizes[c] = max(sizes.get(c, 1), n) if n else 0
+            elif sizes[c] != n:
                 raise RuntimeError(f"einsum(): subscript {c} has size {n} for one operand "
                                    f"but {sizes[c]} for another")
+    ops = [t if all(sizes[c] == n for c, n in zip(s, t.shape)) else
+           t.expand(tuple(sizes[c] for c in s)) for t, s in zip(ops, subs)]
     if any(c not in sizes for c in out):
         raise RuntimeError(f"einsum(): output subscript in '{out}' does not appear in the "
                            "operands")

@@ -237,8 +237,9 @@ def gather(x, dim, index):
     if idx.ndim != x._data.ndim:
         raise RuntimeError(f"gather: index of shape {tuple(idx.shape)} must have as many "
                            f"dimensions as the input of shape {tuple(x.shape)}")
-    if idx.size and (idx.min() < -x._data.shape[d] or idx.max() >= x._data.shape[d]):
-        raise IndexError(f"gather: index {int(idx.max())} is out of bounds for dimension {d} "
+    if idx.size and (idx.min() < 0 or idx.max() >= x._data.shape[d]):  # no negatives, as PyTorch
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(f"gather: index {int(bad)} is out of bounds for dimension {d} "
                          f"with size {x._data.shape[d]}")
     mesh = list(np.ix_(*[np.arange(s) for s in idx.shape]))
     mesh[d] = idx

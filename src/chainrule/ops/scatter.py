@@ -43,6 +43,12 @@ SCATTER_ADD = Op("ScatterAddBackward0", lambda x, src, mesh, idx, d: _scatter_fw
                  saves_inputs=False)
 
 
+def _same_dtype(x, other, opname, what):
+    if other._data.dtype != x._data.dtype:
+        raise RuntimeError(f"{opname}(): expected self.dtype to be equal to {what}.dtype, got "
+                           f"{x.dtype} and {other.dtype}")
+
+
 def _scatter_args(x, dim, index, src, opname):
     idx = index_array(index, opname)
     d = x._dim(dim)
@@ -55,16 +61,28 @@ def _scatter_args(x, dim, index, src, opname):
                                f"self's size {x._data.shape[k]}")
     check_bounds(idx, x._data.shape[d], d, opname)
     if isinstance(src, Tensor):
+        _same_dtype(x, src, opname, "src")
         if src._data.ndim != idx.ndim or any(a > b for a, b in zip(idx.shape, src._data.shape)):
             raise RuntimeError(f"{opname}: index of shape {tuple(idx.shape)} does not fit in "
                                f"src of shape {tuple(src.shape)}")
-        src = src.to(x.dtype)
         src = src[tuple(slice(0, s) for s in idx.shape)]
     else:
         src = Tensor._wrap(np.full(idx.shape, src, dtype=x._data.dtype))
     return src, idx, d
 
 
+def _on_0d(fn):
+    """A 0-d self (with 0-d index and src) is treated as a one-element vector."""
+    def wrapper(x, dim, index, src=None, *args, **kwargs):
+        if x.ndim:
+            return fn(x, dim, index, src, *args, **kwargs)
+        one = lambda t: t.reshape(1) if isinstance(t, Tensor) and t.ndim == 0 else t
+        return fn(x.reshape(1), dim, one(index), one(src), *args, **kwargs).reshape(())
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+@_on_0d
 def scatter(x, dim, index, src=None, value=None, reduce=None):
     if reduce is not None:
         raise NotImplementedError("scatter: reduce= is not supported by chainrule; use "
@@ -76,6 +94,7 @@ def scatter(x, dim, index, src=None, value=None, reduce=None):
     return apply(SCATTER, (x, src), (_mesh(idx, d), idx, d))
 
 
+@_on_0d
 def scatter_add(x, dim, index, src):
     src, idx, d = _scatter_args(x, dim, index, src, "scatter_add")
     return apply(SCATTER_ADD, (x, src), (_mesh(idx, d), idx, d))
@@ -105,7 +124,8 @@ def index_add(x, dim, index, source, alpha=1):
     if tuple(source.shape) != want and not (source.ndim == 0 and x.ndim <= 1):
         raise RuntimeError(f"index_add: source of shape {tuple(source.shape)} must have shape "
                            f"{want} (self's shape with dimension {d} the index's length)")
-    source = source.to(x.dtype).reshape(want)
+    _same_dtype(x, source, "index_add", "source")
+    source = source.reshape(want)
     return apply(INDEX_ADD, (x, source), (idx.reshape(-1), d, alpha))
 
 
@@ -132,8 +152,9 @@ def index_put(x, indices, values, accumulate=False):
         out = x.clone()
         out[tuple(indices)] = values
         return out
+    _same_dtype(x, values, "index_put", "values")
     try:
-        return apply(INDEX_PUT_ACC, (x, values.to(x.dtype)), (idx,))
+        return apply(INDEX_PUT_ACC, (x, values), (idx,))
     except ValueError as err:
         raise RuntimeError(f"index_put: values of shape {tuple(values.shape)} do not match "
                            f"the indexed shape: {err}") from None

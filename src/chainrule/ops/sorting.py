@@ -5,10 +5,12 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..autograd.function import Op
 from ..tensor import Tensor
-from .indexing import gather
-from .reduction import sum as sum_
+from .core import apply1
 from .elementwise import where
+from .indexing import gather
+from .rules import tensor_rule
 
 sort_return = namedtuple("sort", ["values", "indices"])
 topk_return = namedtuple("topk", ["values", "indices"])
@@ -102,16 +104,21 @@ def median(x, dim=None, keepdim=False):
 def _median_all(x):
     a = x._data.reshape(-1)
     if not a.size:
-        raise RuntimeError("median(): cannot take the median of an empty tensor")
-    flat = x.reshape(-1)
+        if a.dtype.kind != "f":
+            raise RuntimeError("median(): cannot take the median of an empty integer tensor")
+        return Tensor._wrap(np.asarray(np.nan, dtype=a.dtype))
     if a.dtype.kind == "f" and np.isnan(a).any():
         chosen = np.isnan(a)
     else:
-        value = a[np.argsort(a, kind="stable")[(a.size - 1) // 2]]
-        chosen = a == value
-    # the gradient is shared evenly among the elements equal to the median (PyTorch's rule)
-    mask = Tensor._wrap(chosen)
-    return sum_(where(mask, flat, 0)) / int(chosen.sum())
+        chosen = a == a[np.argsort(a, kind="stable")[(a.size - 1) // 2]]
+    return apply1(MEDIAN_ALL, x.reshape(-1), chosen)
+
+
+# the gradient is shared evenly among the elements equal to the median (PyTorch's rule)
+MEDIAN_ALL = Op("MedianBackward0", lambda a, chosen: a[np.argmax(chosen)].copy(),
+                tensor_rule(lambda g, o, a, chosen: where(
+                    Tensor._wrap(chosen), g / int(chosen.sum()), 0.0), 1),
+                saves_inputs=False)
 
 
 def mode(x, dim=-1, keepdim=False):
@@ -154,7 +161,9 @@ def cummin(x, dim):
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     a = x._data
     axis = None if dim is None else x._dim(dim)
-    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis)
+    # each NaN is its own value, as in PyTorch
+    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis,
+                                        equal_nan=False)
     if axis is None:
         inverse = inverse.reshape(a.shape)
     out = [Tensor._wrap(values.astype(a.dtype, copy=False))]
@@ -167,7 +176,7 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
 
 def bincount(x, weights=None, minlength=0):
     a = x._data
-    if a.ndim != 1 or a.dtype.kind not in "iub" or (a.size and a.min() < 0):
+    if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and a.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is None:
         return Tensor._wrap(np.bincount(a, minlength=minlength).astype(np.int64))
