@@ -496,3 +496,51 @@ def test_linalg_functions_take_out_with_the_exact_dtype():
         np.testing.assert_allclose(vals.numpy(), np.linalg.eigvalsh(a), rtol=1e-10)
         with pytest.raises(RuntimeError, match="(?i)expected out tensor to have dtype"):
             lib.linalg.det(lib.tensor(a), out=lib.empty(0, dtype=lib.float32))
+
+
+# ---- the smaller torch.linalg functions ------------------------------------------------------------
+@pytest.mark.parametrize("upper,left,unit", [(False, True, False), (True, True, False),
+                                             (True, False, False), (False, True, True),
+                                             (False, False, True)])
+def test_solve_triangular_matches_torch_forward_and_backward(upper, left, unit):
+    a = rand(2, 3, 3, seed=28) + 3 * np.eye(3)
+    b = rand(2, 3, 2, seed=29) if left else rand(2, 2, 3, seed=29)
+    check_against_torch(lambda L, x, y: L.linalg.solve_triangular(
+        x, y, upper=upper, left=left, unitriangular=unit), a, b)
+
+
+def test_solve_triangular_second_order_and_singular_triangle_gives_inf_like_torch():
+    a, b = f64(np.tril(rand(3, 3, seed=30)) + 3 * np.eye(3)), f64(rand(3, 2, seed=31))
+    assert gradgradcheck(lambda x, y: LA.solve_triangular(x, y, upper=False), (a, b))
+    sing = [[0.0, 0.0], [1.0, 1.0]]
+    ours = LA.solve_triangular(cr.tensor(sing), cr.ones(2, 1), upper=False).numpy()
+    theirs = torch.linalg.solve_triangular(torch.tensor(sing), torch.ones(2, 1), upper=False).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    with pytest.raises(RuntimeError, match="B must have at least 2 dimensions"):
+        LA.solve_triangular(cr.eye(2), cr.ones(2), upper=False)
+
+
+def test_matrix_rank_cond_vecdot_multi_dot_diagonal_match_torch():
+    low_rank = np.outer(rand(4, seed=32), rand(3, seed=33)) + np.outer(rand(4, seed=34), rand(3, seed=35))
+    for lib in (cr, torch):
+        assert lib.linalg.matrix_rank(lib.tensor(low_rank)).item() == 2
+    assert LA.matrix_rank(cr.tensor(np.stack([np.eye(3), low_rank[:3]]))).tolist() == [3, 2]
+    a = rand(3, 3, seed=36)
+    for p in (None, 2, -2):
+        check_against_torch(lambda L, x: L.linalg.cond(x, p), a, rtol=1e-8)
+    for p in (1, -1, "fro", "nuc", math.inf):  # PyTorch's own backward fails for these
+        np.testing.assert_allclose(LA.cond(cr.tensor(a), p).item(),
+                                   torch.linalg.cond(torch.tensor(a), p).item(), rtol=1e-10)
+        assert gradcheck(lambda x: LA.cond(x, p), (f64(a),))
+    check_against_torch(lambda L, a, b: L.linalg.vecdot(a, b), rand(2, 3), rand(3, seed=37))
+    check_against_torch(lambda L, a, b, c: L.linalg.multi_dot([a, b, c]), rand(3), rand(3, 2, seed=38),
+                        rand(2, seed=39))
+    check_against_torch(lambda L, a: L.linalg.diagonal(a, offset=1), rand(2, 3, 4))
+    with pytest.raises(RuntimeError, match="multi_dot\\(\\): expected at least 2 tensors but got 1"):
+        LA.multi_dot([cr.ones(3)])
+
+
+def test_missing_torch_linalg_functions_fail_by_name():
+    with pytest.raises(AttributeError, match="chainrule does not support torch.linalg.eig"):
+        LA.eig(cr.eye(2))
+    assert not hasattr(LA, "eig") and not hasattr(LA, "no_such_function")

@@ -11,16 +11,17 @@ from .ops import linalg_decomp as _D
 from .ops._matrix import LinAlgError, check_matrix
 from .ops.elementwise import abs as _abs, pow as _pow
 from .ops.linalg import matmul
-from .ops.linalg_inverse import det, inv, pinv, solve
+from .ops.linalg_inverse import det, inv, pinv, solve, solve_triangular
 from .ops.linalg_inverse import slogdet as _slogdet
 from .ops.reduction import amax, amin, sum as _sum
 from .ops.shape import stack
 from .tensor import Tensor
 from .type_info import SCALAR_NAMES
 
-__all__ = ["inv", "solve", "lstsq", "det", "slogdet", "pinv", "matrix_power", "norm",
-           "vector_norm", "matrix_norm", "eigh", "eigvalsh", "svd", "svdvals", "qr",
-           "cholesky", "cross", "LinAlgError"]
+__all__ = ["inv", "solve", "solve_triangular", "lstsq", "det", "slogdet", "pinv",
+           "matrix_power", "matrix_rank", "cond", "norm", "vector_norm", "matrix_norm", "eigh",
+           "eigvalsh", "svd", "svdvals", "qr", "cholesky", "cross", "vecdot", "multi_dot",
+           "diagonal", "matmul", "LinAlgError"]
 
 _slogdet_t = namedtuple("slogdet", ["sign", "logabsdet"])
 _lstsq_t = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -31,6 +32,46 @@ _qr_t = namedtuple("qr", ["Q", "R"])
 
 def slogdet(A):
     return _slogdet_t(*_slogdet(A))
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    """How many singular values exceed max(atol, rtol · largest); int64, not differentiable."""
+    check_matrix(A, "linalg.matrix_rank", square=hermitian)
+    s = np.linalg.svd(A._data, compute_uv=False)
+    m, n = A._data.shape[-2:]
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(A._data.dtype).eps * max(m, n)
+    top = s[..., :1] if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
+    cut = np.maximum(atol or 0.0, rtol * top)
+    return Tensor._wrap(np.asarray(np.sum(s > cut, axis=-1), dtype=np.int64))
+
+
+def cond(A, p=None):
+    """Condition number: ratio of extreme singular values (p = None, 2, -2), otherwise
+    norm(A, p) · norm(A⁻¹, p)."""
+    check_matrix(A, "linalg.cond", square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        top, bottom = amax(s, -1), amin(s, -1)
+        return top / bottom if p != -2 else bottom / top
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def vecdot(x, y, *, dim=-1):
+    return _sum(x * y, dim=dim)
+
+
+def multi_dot(tensors):
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    result = tensors[0]
+    for t in tensors[1:]:
+        result = matmul(result, t)
+    return result
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    return A.diagonal(offset, dim1, dim2)
 
 
 def matrix_power(A, n):
@@ -216,10 +257,24 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 def _take_out():
     """out= as on torch.linalg's functions (the result's exact dtype, as PyTorch wants)."""
     from .out_arg import with_out
-    for name in ("inv", "solve", "det", "slogdet", "pinv", "matrix_power", "norm",
-                 "vector_norm", "matrix_norm", "eigh", "eigvalsh", "svd", "svdvals", "qr",
-                 "cholesky", "cross"):
+    for name in ("inv", "solve", "solve_triangular", "det", "slogdet", "pinv", "matrix_power",
+                 "matrix_rank", "cond", "norm", "vector_norm", "matrix_norm", "eigh", "eigvalsh",
+                 "svd", "svdvals", "qr", "cholesky", "cross", "vecdot", "multi_dot", "matmul"):
         globals()[name] = with_out(globals()[name], "exact", f"linalg.{name}")
 
 
 _take_out()
+
+
+_TORCH_LINALG = set("""cholesky_ex eig eigvals householder_product inv_ex ldl_factor ldl_factor_ex
+    ldl_solve lu lu_factor lu_factor_ex lu_solve matrix_exp solve_ex tensorinv tensorsolve
+    vander""".split())
+
+
+def __getattr__(name):
+    # a torch.linalg function chainrule lacks fails by name, still as an AttributeError
+    from .unsupported import UnsupportedError
+    if name in _TORCH_LINALG:
+        raise UnsupportedError(f"chainrule does not support torch.linalg.{name} (chainrule."
+                               f"linalg has {', '.join(sorted(__all__[:-1]))})")
+    raise AttributeError(f"module 'chainrule.linalg' has no attribute {name!r}")

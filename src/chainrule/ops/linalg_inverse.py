@@ -145,3 +145,60 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     if rtol is None:
         rtol = 0.0 if atol is not None and atol > 0 else np.finfo(A._data.dtype).eps * max(m, n)
     return apply1(PINV, A, float(atol or 0.0), float(rtol))
+
+
+# ---- triangular solve: substitution; a singular triangle gives inf/nan as in PyTorch --------
+def _triangle(a, upper, unit):
+    n = a.shape[-1]
+    mask = np.triu(np.ones((n, n), bool)) if upper else np.tril(np.ones((n, n), bool))
+    if unit:
+        mask &= ~np.eye(n, dtype=bool)
+    return a * mask + (np.eye(n, dtype=a.dtype) if unit else 0)
+
+
+def _tri_forward(a, b, upper, unit):
+    a = _triangle(a, upper, unit)
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:]
+    x = np.zeros(shape, dtype=np.result_type(a, b))
+    n = a.shape[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in (range(n - 1, -1, -1) if upper else range(n)):
+            rest = b[..., i, :] - np.einsum("...j,...jk->...k", a[..., i, :], x)
+            x[..., i, :] = rest / a[..., i, i:i + 1]
+    return x
+
+
+def _tri_grad_b(g, o, a, b, upper, unit):
+    if not isinstance(a, Tensor) and not isinstance(g, Tensor):
+        return _tri_forward(mT(a), g, not upper, unit)
+    wrap = lambda x: x if isinstance(x, Tensor) else Tensor._wrap(x)  # noqa: E731
+    return solve_triangular(wrap(mT(a)), wrap(g), upper=not upper, unitriangular=unit)
+
+
+def _tri_grad_a(g, o, a, b, upper, unit):
+    ga = -(_tri_grad_b(g, o, a, b, upper, unit) @ mT(o))
+    n = a.shape[-1]  # only the triangle that was read gets a gradient
+    ones = np.ones((n, n))
+    keep = np.triu(ones, 1 if unit else 0) if upper else np.tril(ones, -1 if unit else 0)
+    return ga * keep.astype(ga.dtype if not isinstance(ga, Tensor) else ga._data.dtype)
+
+
+SOLVE_TRIANGULAR = Op("LinalgSolveTriangularBackward0", _tri_forward, _tri_grad_a, _tri_grad_b,
+                      uses_out=True)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    check_matrix(A, "linalg.solve_triangular")
+    if not isinstance(B, Tensor) or B._data.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"linalg.solve_triangular: Expected A and B to have the same dtype, "
+                           f"but found A of type {A.dtype.name} and B of type {B.dtype.name}")
+    if not left:  # XA = B  <=>  AᵀXᵀ = Bᵀ, and Aᵀ is triangular the other way
+        return mT(solve_triangular(mT(A), mT(B), upper=not upper, unitriangular=unitriangular))
+    n = A._data.shape[-1]
+    if B._data.shape[-2] != n:
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the "
+                           f"equation AX = B ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    return apply(SOLVE_TRIANGULAR, (A, B), (bool(upper), bool(unitriangular)))
