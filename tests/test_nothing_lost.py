@@ -278,8 +278,9 @@ def test_diagnose_reads_the_result_of_d2l_train_ch3():
     y = X.argmax(dim=1)
     net = nn.Sequential(nn.Linear(4, 4))
     it = d2l.load_array((X, y), 16)
-    result = d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(reduction="none"), 3,
-                           cr.optim.SGD(net.parameters(), lr=0.5), check=False)
+    d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(reduction="none"), 3,
+                  cr.optim.SGD(net.parameters(), lr=0.5), check=False)
+    result = d2l.last_history()  # train_ch3 returns None, as d2l's does
     train_loss, train_acc, test_acc = result  # d2l-style unpacking still works
     assert result.history["loss"][-1] == train_loss and len(result.history["loss"]) == 3
     assert diagnose(result).verdict in ("good fit", "not converged", "underfitting")
@@ -315,3 +316,30 @@ def test_grid_search_with_build_model_returning_model_and_optimizer():
                                          progress=False))
     assert sorted(r["params"]["lr"] for r in search.rows) == [0.01, 0.1]
     assert all(np.isfinite(r["mean"]) for r in search.rows)
+
+
+def test_predict_output_into_a_missing_folder_is_a_usage_error(trained, tmp_path):
+    np.save(tmp_path / "x.npy", np.ones((2, 8, 8)))
+    line = assert_usage_error(run_cli(tmp_path, "predict", trained, "x.npy",
+                                      "--output", "nodir/p.csv"))
+    assert "cannot write --output nodir/p.csv" in line
+
+
+def test_predict_output_through_a_symlink_writes_its_target(trained, tmp_path):
+    np.save(tmp_path / "x.npy", np.ones((2, 8, 8)))
+    (tmp_path / "target.csv").write_text("old\n")
+    (tmp_path / "link.csv").symlink_to("target.csv")
+    ok(run_cli(tmp_path, "predict", trained, "x.npy", "--output", "link.csv", "--overwrite"))
+    assert (tmp_path / "link.csv").is_symlink()
+    assert (tmp_path / "target.csv").read_text().startswith("prediction,p_0")
+
+
+def test_history_files_written_through_a_symlink_keep_the_link(tmp_path):
+    from chainrule.train import History
+    h = History()
+    h.append(0, {"loss": 1.0})
+    (tmp_path / "target.csv").write_text("old\n")
+    (tmp_path / "link.csv").symlink_to("target.csv")
+    h.to_csv(str(tmp_path / "link.csv"))
+    assert (tmp_path / "link.csv").is_symlink()
+    assert "loss" in (tmp_path / "target.csv").read_text()

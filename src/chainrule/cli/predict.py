@@ -98,7 +98,10 @@ def run(args):
                   "outside the training range)")
     text = to_csv(*predictions_table(outputs, cfg, transform, rows))
     if args.output:
-        runs.write_text_atomic(args.output, text)
+        try:
+            runs.write_text_atomic(args.output, text)
+        except OSError as err:  # a missing folder or no permission: the user's path
+            raise CLIError(f"cannot write --output {args.output}: {err.strerror}") from None
         print(f"{len(X)} predictions written to {args.output}")
     else:
         sys.stdout.write(text)

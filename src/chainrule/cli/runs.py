@@ -68,10 +68,8 @@ class Run:
 
 
 def write_text_atomic(path, text):
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    from .._atomic import atomic_write
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def open_run(path):

@@ -189,10 +189,6 @@ class History:
 
 
 def _atomic_write_text(path, text):
-    path = os.fspath(path)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    # the one atomic writer: temporary file, fsync, rename; a symlink's target is written
+    from .._atomic import atomic_write
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
