@@ -71,8 +71,9 @@ def train_and_report(args, net, train_iter, test_iter, loss, num_epochs, trainer
                      stem):
     """d2l.train_ch3 with a printing animator, then the final figures and numbers."""
     animator = training_animator(num_epochs)
-    result = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer,
-                           animator=animator, check=not args.quick)
+    d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer,
+                  animator=animator, check=not args.quick)
+    result = d2l.last_history()
     print(f"final: train loss {result.train_loss:.3f}, train acc {result.train_acc:.3f}, "
           f"test acc {result.test_acc:.3f}")
     save_training_figures(args, animator, net, test_iter, labels_fn, stem)
@@ -83,8 +84,8 @@ def save_training_figures(args, animator, net, test_iter, labels_fn, stem):
     """Learning curves and a row of test predictions as PNGs in args.out."""
     curves = animator.save(os.path.join(args.out, f"{stem}_curves.png"), dpi=120)
     animator.close()
-    axes = d2l.predict_ch3(net, test_iter, n=8, labels_fn=labels_fn)
-    fig = axes[0].figure
+    d2l.predict_ch3(net, test_iter, n=8, labels_fn=labels_fn)
+    fig = d2l.plt.gcf()
     fig.suptitle("upper: true label, lower: predicted label", fontsize=10, y=1.3)
     preds = os.path.join(args.out, f"{stem}_predictions.png")
     fig.savefig(preds, dpi=120, bbox_inches="tight")

@@ -108,8 +108,9 @@ def test_plot_and_set_figsize_accept_tensors_that_require_grad():
     x = torch.arange(-2.0, 2.0, 0.5, requires_grad=True)
     y = torch.relu(x)
     y.backward(torch.ones_like(x))
-    ax = d2l.plot(x.detach(), [y, x.grad], "x", "f(x)", legend=["relu", "grad"],
-                  figsize=(4, 2))
+    assert d2l.plot(x.detach(), [y, x.grad], "x", "f(x)", legend=["relu", "grad"],
+                    figsize=(4, 2)) is None  # as d2l: no extra Out[] in a notebook
+    ax = d2l.plt.gca()
     assert ax.get_xlabel() == "x" and ax.get_ylabel() == "f(x)"
     lines = ax.get_lines()
     assert len(lines) == 2
@@ -138,8 +139,67 @@ def test_timer_measures_and_sums():
     assert timer.cumsum()[-1] == pytest.approx(timer.sum())
 
 
-def test_devices_are_the_cpu():
-    assert d2l.try_gpu() == "cpu" and d2l.try_all_gpus() == ["cpu"] and d2l.num_gpus() == 0
+def test_use_gpu_helpers_return_device_objects_as_d2l_does_on_a_cpu_machine():
+    import torch as real_torch
+    # d2l's own definitions, written against PyTorch, as the reference on this machine
+    t_gpus = real_torch.cuda.device_count()
+    t_try = real_torch.device("cuda:0") if t_gpus >= 1 else real_torch.device("cpu")
+    t_all = [real_torch.device(f"cuda:{i}") for i in range(t_gpus)] or [real_torch.device("cpu")]
+    assert d2l.num_gpus() == t_gpus == 0
+    assert repr(d2l.try_gpu()) == repr(t_try) == "device(type='cpu')"
+    assert repr(d2l.try_gpu(3)) == repr(t_try)
+    assert [repr(d) for d in d2l.try_all_gpus()] == [repr(d) for d in t_all]
+    assert d2l.cpu() == torch.device("cpu") and repr(d2l.gpu(1)) == repr(real_torch.device("cuda:1"))
+    assert isinstance(d2l.try_gpu(), torch.device) and d2l.try_gpu().type == "cpu"
+
+
+def test_use_gpu_section_runs_on_the_cpu_and_fails_only_where_pytorch_cpu_build_does():
+    import torch as real_torch
+    for m, dev in ((torch, d2l.try_gpu()), (real_torch, real_torch.device("cpu"))):
+        X = m.ones(2, 3, device=dev)
+        assert X.device == dev and str(X.device) == "cpu"
+        net = m.nn.Sequential(m.nn.Linear(3, 1)).to(device=dev)
+        assert net(X).shape == (2, 1) and net[0].weight.data.device == dev
+    for fn in (lambda m: m.ones(2, 3).cuda(), lambda m: m.ones(2, 3, device="cuda:0"),
+               lambda m: m.nn.Linear(3, 1).cuda(), lambda m: m.ones(1).to(m.device("cuda", 0))):
+        for m in (torch, real_torch):
+            with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+                fn(m)
+    with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+        torch.ones(1).to(d2l.gpu(0))
+
+
+def _tiny_fashion(root):
+    from cli_helpers import write_tiny_idx
+    return write_tiny_idx(root, "FashionMNIST", n_train=30, n_test=10)
+
+
+def test_load_data_fashion_mnist_finds_the_chainrule_datasets_folder(tmp_path, monkeypatch):
+    work = tmp_path / "notebooks"
+    work.mkdir()
+    monkeypatch.chdir(work)  # d2l's ../data is tmp_path/data: empty
+    monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path / "cache"))
+    assert not d2l.fashion_mnist_available()
+    with pytest.raises(FileNotFoundError) as info:
+        d2l.load_data_fashion_mnist(8, download=False)
+    assert str(tmp_path / "cache" / "FashionMNIST" / "raw") in str(info.value)
+    assert "chainrule datasets download fashion-mnist" in str(info.value)
+    _tiny_fashion(tmp_path / "cache")  # where `chainrule datasets download` puts the files
+    assert d2l.fashion_mnist_available()
+    train_iter, test_iter = d2l.load_data_fashion_mnist(8, download=False)
+    X, y = next(iter(train_iter))
+    assert X.shape == (8, 1, 28, 28) and len(test_iter.dataset) == 10
+    # d2l's own folder, when it has the data, comes first
+    _tiny_fashion(tmp_path / "data")
+    train_iter, _ = d2l.load_data_fashion_mnist(8, download=False)
+    assert len(train_iter.dataset) == 30
+
+
+def test_chainrule_datasets_cli_folder_is_the_one_d2l_reads(tmp_path, monkeypatch):
+    from chainrule.cli.data_sources import default_data_dir, idx_folder
+    monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path / "c"))
+    assert idx_folder("fashion-mnist", default_data_dir()) == str(
+        tmp_path / "c" / "FashionMNIST" / "raw")
 
 
 def test_load_data_fashion_mnist_names_the_folder_when_missing(tmp_path):
@@ -147,6 +207,47 @@ def test_load_data_fashion_mnist_names_the_folder_when_missing(tmp_path):
         d2l.load_data_fashion_mnist(32, root=tmp_path, download=False)
     assert str(tmp_path / "FashionMNIST" / "raw") in str(info.value)
     assert "train-images-idx3-ubyte.gz" in str(info.value)
+
+
+def test_predict_ch3_titles_digits_with_digit_labels_and_returns_none():
+    torch.manual_seed(0)
+    train_iter, test_iter = d2l.load_data_digits(16)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
+    assert d2l.predict_ch3(net, test_iter, n=4) is None  # as d2l's: no Out[] in a notebook
+    axes = d2l.plt.gcf().axes
+    X, y = next(iter(test_iter))
+    preds = net(X).argmax(dim=1)
+    titles = [ax.get_title() for ax in axes]
+    assert titles == [f"{int(t)}\n{int(p)}" for t, p in zip(y[:4], preds[:4])]
+    assert not any(name in " ".join(titles) for name in ("shirt", "trouser", "sneaker", "bag"))
+    d2l.plt.close("all")
+    # an explicit labels_fn still wins; loaders without their own labels get clothing names
+    d2l.predict_ch3(net, test_iter, n=2, labels_fn=lambda ix: ["L" for _ in ix])
+    assert [ax.get_title() for ax in d2l.plt.gcf().axes] == ["L\nL", "L\nL"]
+    d2l.plt.close("all")
+    plain = d2l.load_array((X, y), 4, is_train=False)
+    d2l.predict_ch3(net, plain, n=2)
+    assert d2l.plt.gcf().axes[0].get_title().split("\n")[0] == \
+        d2l.get_fashion_mnist_labels([int(y[0])])[0]
+    d2l.plt.close("all")
+
+
+def test_train_ch3_returns_none_and_keeps_its_result_for_diagnose():
+    from chainrule.train import diagnose
+    torch.manual_seed(0)
+    X = torch.randn(64, 4)
+    y = X.argmax(dim=1)
+    it = d2l.load_array((X, y), 16)
+    net = nn.Sequential(nn.Linear(4, 4))
+    out = d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(reduction="none"), 3,
+                        torch.optim.SGD(net.parameters(), lr=0.5), check=False)
+    assert out is None
+    result = d2l.last_history()
+    train_loss, train_acc, test_acc = result
+    assert result.history["loss"][-1] == train_loss and len(result.history["accuracy"]) == 3
+    assert test_acc == pytest.approx(d2l.evaluate_accuracy(net, it))
+    assert diagnose(result).verdict
+    d2l.plt.close("all")
 
 
 def test_load_data_digits_shapes_and_range():
@@ -188,9 +289,11 @@ def test_train_ch3_asserts_like_d2l_when_nothing_is_learned():
     it = d2l.load_array((X, y), 16)
     with pytest.raises(AssertionError, match="train loss"):
         d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(reduction="none"), 1, trainer)
-    result = d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(reduction="none"), 1, trainer,
-                           check=False)
-    assert result.train_acc < 0.7
+    assert d2l.last_history().train_acc < 0.7  # the failed run is kept for diagnosis
+    assert d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(reduction="none"), 1, trainer,
+                         check=False) is None  # as d2l's
+    result = d2l.last_history()
+    assert result.train_acc < 0.7 and len(result.history["loss"]) == 1
 
 
 def test_d2l_aliases():

@@ -18,9 +18,9 @@ from .data import (DEFAULT_DATA_ROOT, fashion_mnist_available, get_dataloader_wo
                    get_digits_labels, get_fashion_mnist_labels, load_array, load_data_digits,
                    load_data_fashion_mnist, synthetic_data)
 from .plotting import Animator, plot, set_axes, set_figsize, show_images, use_svg_display
-from .training import (Accumulator, Timer, TrainResult, accuracy, evaluate_accuracy,
-                       evaluate_loss, linreg, num_gpus, predict_ch3, sgd, squared_loss,
-                       train_ch3, train_epoch_ch3, try_all_gpus, try_gpu)
+from .training import (Accumulator, Timer, TrainResult, accuracy, cpu, evaluate_accuracy,
+                       evaluate_loss, gpu, last_history, linreg, num_gpus, predict_ch3, sgd,
+                       squared_loss, train_ch3, train_epoch_ch3, try_all_gpus, try_gpu)
 
 # d2l's framework-neutral aliases, used in its notebooks and older chapter code
 ones, zeros, tensor, arange = _creation.ones, _creation.zeros, _creation.tensor, _creation.arange
@@ -86,4 +86,4 @@ __all__ = ["synthetic_data", "load_array", "get_fashion_mnist_labels", "get_digi
            "accuracy", "evaluate_accuracy", "evaluate_loss", "Accumulator", "train_epoch_ch3",
            "train_ch3", "predict_ch3", "TrainResult", "Animator", "plot", "set_figsize",
            "set_axes", "use_svg_display", "show_images", "Timer", "try_gpu", "try_all_gpus",
-           "num_gpus", "plt"]
+           "num_gpus", "cpu", "gpu", "last_history", "plt"]

@@ -58,9 +58,14 @@ def _fashion_files(train):
     return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
 
 
-def fashion_mnist_available(root=DEFAULT_DATA_ROOT):
-    """Whether all four Fashion-MNIST files are on disk (gzipped or not) under `root`,
-    in torchvision's layout (root/FashionMNIST/raw) or directly in `root`."""
+def fashion_mnist_available(root=None):
+    """Whether all four Fashion-MNIST files are on disk (gzipped or not) under `root` (by
+    default d2l's ../data or chainrule's data folder), in torchvision's layout
+    (root/FashionMNIST/raw) or directly in `root`."""
+    return any(_complete(r) for r in _fashion_roots(root))
+
+
+def _complete(root):
     folders = (os.path.join(root, "FashionMNIST", "raw"), root)
     for name in _fashion_files(True) + _fashion_files(False):
         if not any(os.path.isfile(os.path.join(f, name + ext))
@@ -76,21 +81,35 @@ def _fashion_transform(resize):
     return transforms.Compose(trans)
 
 
-def load_data_fashion_mnist(batch_size, resize=None, root=DEFAULT_DATA_ROOT, download=True):
+def _fashion_roots(root):
+    """Where to look: `root` when given; else d2l's ../data, then the folder that
+    `chainrule datasets download fashion-mnist` fills ($CHAINRULE_DATA or ~/.cache)."""
+    if root is not None:
+        return [root]
+    from ..cli.data_sources import default_data_dir
+    return [DEFAULT_DATA_ROOT, default_data_dir()]
+
+
+def load_data_fashion_mnist(batch_size, resize=None, root=None, download=True):
     """(train_iter, test_iter) over Fashion-MNIST, images as float32 (1, H, W) in [0, 1].
 
-    Files missing under `root` are downloaded when `download`; if that is impossible
-    (offline), the error names the files and the folder to put them in."""
+    Looks in `root`, or by default in d2l's ../data and then in chainrule's data folder
+    (where `chainrule datasets download fashion-mnist` puts it). Missing files are
+    downloaded into the first of those when `download`; if that is impossible (offline),
+    the error names the files and the folders to put them in."""
     trans = _fashion_transform(resize)
-    if not fashion_mnist_available(root):
+    roots = _fashion_roots(root)
+    root = next((r for r in roots if _complete(r)), None)
+    if root is None:
         if not download:
-            raise FileNotFoundError(_missing_message(root, "download=False"))
+            raise FileNotFoundError(_missing_message(roots, "download=False"))
+        root = roots[0]
         try:
             datasets.FashionMNIST(root=root, train=True, download=True)
             datasets.FashionMNIST(root=root, train=False, download=True)
         except datasets.DownloadError as err:
             reason = " ".join(line.strip() for line in str(err).splitlines()[:2])
-            raise FileNotFoundError(_missing_message(root, reason)) from err
+            raise FileNotFoundError(_missing_message(roots, reason)) from err
     mnist_train = datasets.FashionMNIST(root=root, train=True, transform=trans)
     mnist_test = datasets.FashionMNIST(root=root, train=False, transform=trans)
     workers = get_dataloader_workers()
@@ -98,13 +117,14 @@ def load_data_fashion_mnist(batch_size, resize=None, root=DEFAULT_DATA_ROOT, dow
             data.DataLoader(mnist_test, batch_size, shuffle=False, num_workers=workers))
 
 
-def _missing_message(root, reason):
+def _missing_message(roots, reason):
     files = [n + ".gz" for n in _fashion_files(True) + _fashion_files(False)]
-    folder = os.path.abspath(os.path.join(root, "FashionMNIST", "raw"))
-    return (f"Fashion-MNIST is not on disk and was not downloaded ({reason}). Put "
+    folders = " or ".join(os.path.abspath(os.path.join(r, "FashionMNIST", "raw")) for r in roots)
+    return (f"Fashion-MNIST is not on disk and was not downloaded ({reason}). Run "
+            "`chainrule datasets download fashion-mnist`, or put "
             f"{', '.join(files)} (from the Fashion-MNIST release, gzipped or not) in "
-            f"{folder}, or pass root= pointing to a folder that has them. "
-            "chainrule.vision.datasets.Digits works offline.")
+            f"{folders}, or pass root= pointing to a folder that has them. "
+            "d2l.load_data_digits works offline.")
 
 
 def _digits_tensors(train, resize):
@@ -122,4 +142,7 @@ def load_data_digits(batch_size, resize=None):
     `resize=28` gives Fashion-MNIST's image size, so the same 784-input nets apply."""
     train = _digits_tensors(True, resize)
     test = _digits_tensors(False, resize)
-    return load_array(train, batch_size), load_array(test, batch_size, is_train=False)
+    loaders = load_array(train, batch_size), load_array(test, batch_size, is_train=False)
+    for loader in loaders:
+        loader.text_labels = get_digits_labels  # so predict_ch3 titles digits, not clothes
+    return loaders

@@ -91,7 +91,8 @@ def _has_one_axis(v):
 def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
          xscale="linear", yscale="linear", fmts=("-", "m--", "g-.", "r:"), figsize=(3.5, 2.5),
          axes=None):
-    """Plot one or several curves on `axes` (the current axes by default); returns them.
+    """Plot one or several curves on `axes` (the current axes by default). Returns None,
+    as d2l's plot does (a notebook cell shows no extra output); `d2l.plt.gca()` is the axes.
 
     X and Y may be tensors, arrays or lists, or lists of those for several curves; with
     Y omitted, X holds the y values."""
@@ -115,7 +116,6 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
         else:
             axes.plot(y, fmt)
     set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend or [])
-    return axes
 
 
 def _image_array(img):

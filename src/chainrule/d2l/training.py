@@ -1,19 +1,20 @@
 """d2l's models, losses and training loops of chapters 3-5: linreg, squared_loss, sgd,
 accuracy, evaluate_accuracy / evaluate_loss, Accumulator, train_epoch_ch3, train_ch3,
-predict_ch3, Timer, try_gpu / try_all_gpus."""
+predict_ch3, Timer, cpu / gpu / try_gpu / try_all_gpus."""
 import time
 from collections import namedtuple
 
 import numpy as np
 
-from .. import autograd, nn, optim
+from .. import autograd, cuda, nn, optim
+from ..devices import device
 from ..ops.linalg import matmul
 from .data import get_fashion_mnist_labels
 from .plotting import Animator, show_images
 
 __all__ = ["linreg", "squared_loss", "sgd", "accuracy", "evaluate_accuracy", "evaluate_loss",
            "Accumulator", "train_epoch_ch3", "train_ch3", "predict_ch3", "Timer", "try_gpu",
-           "try_all_gpus", "num_gpus", "TrainResult"]
+           "try_all_gpus", "num_gpus", "cpu", "gpu", "TrainResult", "last_history"]
 
 class TrainResult(namedtuple("TrainResult", "train_loss train_acc test_acc")):
     """The last epoch's numbers (d2l's train_ch3 returns nothing, so unpacking these three
@@ -137,8 +138,9 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, animator=No
 
     As in d2l, ends by asserting train loss < 0.5 and both accuracies > 0.7 (`check=False`
     skips that, for short demo runs). Pass your own `Animator` to keep or save the figure.
-    Returns the last epoch's (train_loss, train_acc, test_acc), with the per-epoch curves
-    in `.history`, so that `chainrule.train.diagnose(train_ch3(...))` reads them."""
+    Returns None, as d2l's does (a notebook cell shows no extra output); the last epoch's
+    (train_loss, train_acc, test_acc) with the per-epoch curves in `.history` are kept for
+    `last_history()`, so `chainrule.train.diagnose(d2l.last_history())` reads them."""
     if animator is None:
         animator = Animator(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
                             legend=["train loss", "train acc", "test acc"])
@@ -150,16 +152,28 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, animator=No
         animator.add(epoch + 1, (train_loss, train_acc, test_acc))
         for key, v in zip(curves, (train_loss, train_acc, test_acc)):
             curves[key].append(float(v))
+    _last[0] = TrainResult(train_loss, train_acc, test_acc, curves)  # kept when a check fails
     if check:
         assert train_loss < 0.5, f"train loss {train_loss:.4f} is not below 0.5"
         assert 0.7 < train_acc <= 1, f"train accuracy {train_acc:.4f} is not above 0.7"
         assert 0.7 < test_acc <= 1, f"test accuracy {test_acc:.4f} is not above 0.7"
-    return TrainResult(train_loss, train_acc, test_acc, curves)
 
 
-def predict_ch3(net, test_iter, n=6, labels_fn=get_fashion_mnist_labels):
-    """Show the first n test images titled with their true and predicted labels;
-    returns the axes."""
+_last = [None]
+
+
+def last_history():
+    """The result of the latest train_ch3 call (None before any): a TrainResult that
+    unpacks to the last epoch's (train_loss, train_acc, test_acc) and holds the per-epoch
+    curves in `.history`; `chainrule.train.diagnose` accepts it as it is."""
+    return _last[0]
+
+
+def predict_ch3(net, test_iter, n=6, labels_fn=None):
+    """Show the first n test images titled with their true and predicted labels (None is
+    returned, as by d2l). Labels are Fashion-MNIST's names unless `labels_fn` is given or
+    the loader carries its own (load_data_digits' loaders name digits 0-9)."""
+    labels_fn = labels_fn or getattr(test_iter, "text_labels", None) or get_fashion_mnist_labels
     for X, y in test_iter:
         break
     if isinstance(net, nn.Module):
@@ -169,7 +183,7 @@ def predict_ch3(net, test_iter, n=6, labels_fn=get_fashion_mnist_labels):
     trues = labels_fn(y)
     titles = [true + "\n" + pred for true, pred in zip(trues, preds)]
     h, w = X.shape[-2], X.shape[-1]
-    return show_images(X[0:n].reshape((n, h, w)), 1, n, titles=titles[0:n])
+    show_images(X[0:n].reshape((n, h, w)), 1, n, titles=titles[0:n])
 
 
 class Timer:
@@ -196,14 +210,25 @@ class Timer:
         return np.array(self.times).cumsum().tolist()
 
 
+def cpu():
+    return device("cpu")
+
+
+def gpu(i=0):
+    """The i-th GPU's device object; as in PyTorch, placing a tensor there fails on a
+    machine without one (chainrule computes on the CPU)."""
+    return device(f"cuda:{i}")
+
+
 def num_gpus():
-    return 0  # chainrule computes on the CPU with NumPy
+    return cuda.device_count()  # 0: chainrule computes on the CPU with NumPy
 
 
 def try_gpu(i=0):
-    """d2l returns the i-th GPU if there is one, else the CPU; here always the CPU."""
-    return "cpu"
+    """The i-th GPU if there is one, else the CPU (so always device(type='cpu') here)."""
+    return gpu(i) if num_gpus() >= i + 1 else cpu()
 
 
 def try_all_gpus():
-    return ["cpu"]
+    """Every GPU, or [device(type='cpu')] when there is none."""
+    return [gpu(i) for i in range(num_gpus())] or [cpu()]
