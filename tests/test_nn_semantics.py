@@ -129,6 +129,39 @@ def test_exponential_lr_resumed_with_last_epoch_does_not_decay_twice():
     assert got[0][0] == 0.0625  # the loaded lr, not one more decay
 
 
+_SCHEDULERS = {
+    "StepLR": lambda L, o, e: L.optim.lr_scheduler.StepLR(o, 2, 0.5, last_epoch=e),
+    "MultiStepLR": lambda L, o, e: L.optim.lr_scheduler.MultiStepLR(o, [2, 4, 5], 0.5,
+                                                                     last_epoch=e),
+    "ExponentialLR": lambda L, o, e: L.optim.lr_scheduler.ExponentialLR(o, 0.5, last_epoch=e),
+    "CosineAnnealingLR": lambda L, o, e: L.optim.lr_scheduler.CosineAnnealingLR(
+        o, 6, 0.1, last_epoch=e),
+    "LambdaLR": lambda L, o, e: L.optim.lr_scheduler.LambdaLR(o, lambda k: 0.9 ** k,
+                                                               last_epoch=e),
+}
+
+
+@pytest.mark.parametrize("name", list(_SCHEDULERS))
+def test_schedulers_resumed_from_a_loaded_optimizer_follow_torch(name):
+    def lrs(lib):
+        make = _SCHEDULERS[name]
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=1.0)
+        sched = make(lib, opt, -1)
+        for _ in range(4):
+            opt.step()
+            sched.step()
+        opt2 = lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=1.0)
+        opt2.load_state_dict(opt.state_dict())
+        sched2 = make(lib, opt2, 3)
+        out = [opt2.param_groups[0]["lr"]]
+        for _ in range(5):
+            opt2.step()
+            sched2.step()
+            out.append(opt2.param_groups[0]["lr"])
+        return out
+    assert lrs(cr) == pytest.approx(lrs(torch), rel=1e-12)
+
+
 @pytest.mark.parametrize("n,fractions", [(1, [0.7, 0.3]), (1, [0.3, 0.7]), (0, [0.5, 0.5]),
                                           (1, [1]), (3, [0.7, 0.3]), (7, [0.1, 0.1, 0.8])])
 def test_random_split_with_fractions_matches_torch_lengths(n, fractions):
