@@ -160,6 +160,38 @@ CASES = {
     "normalize": (lambda M, F, L, x: F.normalize(x, dim=1), [_any(2, 3)]),
     "logsigmoid": (lambda M, F, L, x: F.logsigmoid(x * 10), [_any(6)]),
     "softplus": (lambda M, F, L, x: F.softplus(x * 8, beta=2.0, threshold=5.0), [_any(8)]),
+    # sorting, scatter, rearranging and pointwise math (ops/sorting.py ... pointwise_math.py)
+    "median_all": (lambda M, F, L, x: x.median() * x, [_any(5)]),
+    "cumprod": (lambda M, F, L, x: M.cumprod(x, 1), [_any(2, 4)]),
+    "cumprod_with_zero": (lambda M, F, L, x: M.cumprod(
+        x * M.tensor([1.0, 0.0, 1.0, 1.0], dtype=x.dtype), 0), [_any(4)]),
+    "scatter": (lambda M, F, L, x, y: x.scatter(1, _idx(M, [[2, 0], [1, 2]]), y * y) * x,
+                [_any(2, 3), _any(2, 2)]),
+    "scatter_add": (lambda M, F, L, x, y: M.scatter_add(x * x, 0, _idx(M, [[1, 0, 1]]), y) ** 2,
+                    [_any(2, 3), _any(1, 3)]),
+    "index_add": (lambda M, F, L, x, y: x.index_add(0, _idx(M, [1, 1]), y * x[:2]) ** 2,
+                  [_any(3, 2), _any(2, 2)]),
+    "index_put_accumulate": (lambda M, F, L, x, y: x.index_put(
+        (_idx(M, [0, 2, 0]),), y * y, accumulate=True) * x, [_any(3), _any(3)]),
+    "diag_embed": (lambda M, F, L, x: M.diag_embed(x * x, offset=1) * 2, [_any(2, 3)]),
+    "einsum": (lambda M, F, L, x, y: M.einsum("ij,jk->ik", x, y) ** 2 + M.einsum("ii", x @ y),
+               [_any(2, 3), _any(3, 2)]),
+    "fmod": (lambda M, F, L, x, y: M.fmod(x * 3, y) * x, [_pos(4), _pos(4)]),
+    "nan_to_num": (lambda M, F, L, x: M.nan_to_num(x * x) * x, [_any(4)]),
+    "tan": (lambda M, F, L, x: M.tan(x), [_unit(4)]),
+    "sinh_cosh": (lambda M, F, L, x: M.sinh(x) * M.cosh(x * x), [_any(4)]),
+    "asin_acos": (lambda M, F, L, x: M.asin(x) * M.acos(x * x), [_unit(4)]),
+    "atan_asinh": (lambda M, F, L, x: M.atan(x) * M.asinh(x * x), [_any(4)]),
+    "acosh_atanh": (lambda M, F, L, x, y: M.acosh(x + 1.5) * M.atanh(y), [_pos(4), _unit(4)]),
+    "exp2_expm1": (lambda M, F, L, x: M.exp2(x) * M.expm1(x * x), [_any(4)]),
+    "log10_reciprocal": (lambda M, F, L, x: M.log10(x) * M.reciprocal(x * x), [_pos(4)]),
+    "frac_angles": (lambda M, F, L, x: M.frac(x) * M.deg2rad(x) * M.rad2deg(x * x), [_any(4)]),
+    "logit": (lambda M, F, L, x: M.logit(x), [_unit(4)]),
+    "atan2_hypot": (lambda M, F, L, x, y: M.atan2(x, y) * M.hypot(x, y * y), [_any(4), _any(4)]),
+    "logaddexp": (lambda M, F, L, x, y: M.logaddexp(x * 3, y * y), [_any(4), _any(4)]),
+    "xlogy": (lambda M, F, L, x, y: M.xlogy(x * x, y), [_any(4), _pos(4)]),
+    "fmax_fmin": (lambda M, F, L, x, y: M.fmax(x, y) * M.fmin(x * x, y), [_any(5), _any(5)]),
+    "copysign": (lambda M, F, L, x, y: M.copysign(x * x, y) * x, [_any(4), _any(4)]),
 }
 
 # no derivative in PyTorch either (backward raises there and here)

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from .core import apply1, binary
-from .elementwise import _check_int_divisor, _quiet, trunc
+from .elementwise import _check_int_divisor, _quiet, isfinite, trunc, where
 from .rules import tensor_rule
 
 FMOD = Op("FmodBackward0", _quiet(np.fmod),
@@ -19,7 +19,7 @@ def fmod(a, b):
 
 NAN_TO_NUM = Op("NanToNumBackward0", lambda x, nan, pos, neg: np.nan_to_num(
                     x, nan=nan, posinf=pos, neginf=neg),
-                lambda g, o, x, nan, pos, neg: np.where(np.isfinite(x), g, 0.0))
+                tensor_rule(lambda g, o, x, nan, pos, neg: where(isfinite(x), g, 0.0), 1))
 
 
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
