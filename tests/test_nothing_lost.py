@@ -269,7 +269,7 @@ def test_diagnose_of_something_else_is_a_clear_type_error():
         diagnose(1.5)
 
 
-def test_diagnose_reads_the_result_of_d2l_train_ch3():
+def test_diagnose_of_d2l_train_ch3_points_to_its_kept_curves():
     import chainrule as cr
     from chainrule import d2l, nn
     from chainrule.train import diagnose
@@ -278,12 +278,15 @@ def test_diagnose_reads_the_result_of_d2l_train_ch3():
     y = X.argmax(dim=1)
     net = nn.Sequential(nn.Linear(4, 4))
     it = d2l.load_array((X, y), 16)
-    d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(reduction="none"), 3,
-                  cr.optim.SGD(net.parameters(), lr=0.5), check=False)
-    result = d2l.last_history()  # train_ch3 returns None, as d2l's does
-    train_loss, train_acc, test_acc = result  # d2l-style unpacking still works
-    assert result.history["loss"][-1] == train_loss and len(result.history["loss"]) == 3
-    assert diagnose(result).verdict in ("good fit", "not converged", "underfitting")
+    returned = d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(reduction="none"), 3,
+                             cr.optim.SGD(net.parameters(), lr=0.5), check=False)
+    assert returned is None  # as d2l's train_ch3
+    with pytest.raises(TypeError, match=r"diagnose\(d2l.last_history\(\)\)"):
+        diagnose(returned)
+    kept = d2l.last_history()
+    train_loss, train_acc, test_acc = kept  # the last epoch, d2l-style
+    assert kept.history["loss"][-1] == train_loss and len(kept.history["loss"]) == 3
+    assert diagnose(kept).verdict in ("good fit", "not converged", "underfitting")
 
 
 def _selection_data():

@@ -121,6 +121,9 @@ def diagnose(history, *, window=None, plateau_tol=0.01, overfit_rise=0.1, gap_ra
       of the loss of the untrained model (training learnt little), with train and
       validation close together;
     - good fit otherwise."""
+    if history is None:  # what d2l.train_ch3 returns, as in the book
+        raise TypeError("diagnose got None: d2l.train_ch3 returns None, as d2l's does; "
+                        "diagnose(d2l.last_history()) reads the curves of its latest run")
     loss = _series(history, "loss")
     if loss is None:
         raise ValueError("diagnose needs a history with a 'loss' entry (one value per epoch)")
