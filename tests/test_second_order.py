@@ -280,7 +280,7 @@ def _ops_in_graph(tensors):
             continue
         visited.add(id(node))
         seen.add(id(node.op))
-        stack.extend(e for e in node.edges if type(e) is Node)
+        stack.extend(e for e in node.edges if isinstance(e, Node))
     return seen
 
 
