@@ -270,3 +270,33 @@ def test_the_usual_device_selection_idiom_picks_the_cpu():
         assert m.ones(2, device=dev).device == m.device("cpu")
         dev = m.device("cuda" if m.cuda.is_available() else "cpu")
         assert m.nn.Linear(2, 1).to(dev)(m.ones(1, 2, device=dev)).shape == (1, 1)
+
+
+def test_layers_and_legacy_constructor_take_device_like_torch():
+    for m in (cr, torch):
+        assert m.nn.Linear(2, 3, device="cpu").weight.device.type == "cpu"
+        assert m.Tensor(2, 3, device="cpu").shape == (2, 3)
+        for fn in (lambda: m.nn.Linear(2, 3, device="cuda"),
+                   lambda: m.nn.Linear(2, 3, device=m.device("cuda", 1))):
+            with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+                fn()
+        with m.device("cuda"):  # parameters go to the default device, as in PyTorch
+            with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+                m.nn.Linear(2, 3)
+    with pytest.raises(AssertionError, match="LazyLinear"):
+        nn.LazyLinear(3, device="cuda")
+
+
+def test_new_factories_follow_self_not_the_default_device():
+    for m in (cr, torch):
+        x = m.ones(2, dtype=m.float64)
+        with m.device("cuda"):
+            made = [x.new_zeros(3), x.new_ones(1), x.new_empty(2), x.new_full((2,), 7.0),
+                    x.new_tensor([1.0, 2.0])]
+        assert all(t.device.type == "cpu" and str(t.dtype).endswith("float64") for t in made)
+        assert x.new_full((2,), 1.0, device="cpu").tolist() == [1.0, 1.0]
+        assert x.new_tensor([3], device=m.device("cpu"), dtype=m.int64).tolist() == [3]
+        for fn in (lambda: x.new_zeros(2, device="cuda"), lambda: x.new_tensor([1.0], device="cuda"),
+                   lambda: x.new_full((1,), 0.0, device="cuda")):
+            with pytest.raises(AssertionError):
+                fn()

@@ -66,7 +66,8 @@ class Tensor:
                  "__weakref__")
     __array_priority__ = 1000
 
-    def __init__(self, *args, dtype=None, requires_grad=False):
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        devices.place(device, "Tensor")
         # chainrule.Tensor(2, 3) is an uninitialised float tensor; Tensor([..]) copies data
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
             arr = np.array(to_array(args[0]), dtype=dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype()))

@@ -3,7 +3,7 @@ and routes NumPy functions called on tensors to chainrule ops (so gradient rules
 with NumPy also build graphs under create_graph=True)."""
 import numpy as np
 
-from . import random as _random
+from . import devices, random as _random
 from .ops import elementwise as E, indexing as I, linalg as L, reduction as R, shape as S
 from .ops import softmax as SM
 from .ops import linalg_inverse as LI
@@ -128,8 +128,10 @@ Tensor.normal_, Tensor.uniform_, Tensor.bernoulli_ = normal_, uniform_, bernoull
 
 
 def _new(factory):
-    def method(self, *size, dtype=None, requires_grad=False, **kw):
-        return factory(*size, dtype=dtype or self.dtype, requires_grad=requires_grad, **kw)
+    # new_* tensors live where self does (the CPU) unless device= says otherwise
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return factory(*size, dtype=dtype or self.dtype, device=device or devices.CPU,
+                       requires_grad=requires_grad, **kw)
     return method
 
 
@@ -138,10 +140,12 @@ def _install_factories():
     Tensor.new_zeros = _new(C.zeros)
     Tensor.new_ones = _new(C.ones)
     Tensor.new_empty = _new(C.empty)
-    Tensor.new_full = lambda self, size, value, dtype=None, requires_grad=False: C.full(
-        size, value, dtype=dtype or self.dtype, requires_grad=requires_grad)
-    Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: C.tensor(
-        data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    Tensor.new_full = lambda self, size, value, dtype=None, device=None, requires_grad=False: \
+        C.full(size, value, dtype=dtype or self.dtype, device=device or devices.CPU,
+               requires_grad=requires_grad)
+    Tensor.new_tensor = lambda self, data, dtype=None, device=None, requires_grad=False: \
+        C.tensor(data, dtype=dtype or self.dtype, device=device or devices.CPU,
+                 requires_grad=requires_grad)
 
 
 _install_factories()

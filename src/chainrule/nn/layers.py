@@ -4,14 +4,15 @@ import numbers
 
 import numpy as np
 
-from .. import dtypes
+from .. import devices, dtypes
 from ..tensor import Tensor
 from . import functional as F, init
 from .module import Module
 from .parameter import Parameter, UninitializedParameter, materialize
 
 
-def _empty(*shape, dtype=None):
+def _empty(*shape, dtype=None, device=None):
+    devices.place(device, "Linear")
     return Tensor._wrap(np.empty(shape, dtype=dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype())))
 
 
@@ -32,9 +33,9 @@ class Linear(Module):
             if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative integer, got {v!r}")
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(_empty(out_features, in_features, dtype=dtype))
+        self.weight = Parameter(_empty(out_features, in_features, dtype=dtype, device=device))
         if bias:
-            self.bias = Parameter(_empty(out_features, dtype=dtype))
+            self.bias = Parameter(_empty(out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -72,6 +73,7 @@ class LazyLinear(Linear):
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):
         Module.__init__(self)
+        devices.place(device, "LazyLinear")
         self.in_features, self.out_features = 0, out_features
         self.weight = UninitializedParameter(dtype=dtype)
         if bias:
