@@ -300,3 +300,20 @@ def test_new_factories_follow_self_not_the_default_device():
                    lambda: x.new_full((1,), 0.0, device="cuda")):
             with pytest.raises(AssertionError):
                 fn()
+
+
+def test_load_with_map_location_as_torch_cpu_build(tmp_path):
+    path = tmp_path / "w.pt"
+    cr.save({"w": cr.ones(2)}, path)
+    tpath = tmp_path / "t.pt"
+    torch.save({"w": torch.ones(2)}, tpath)
+    for where in ("cpu", cr.device("cpu"), None, {"cuda:0": "cpu"}, lambda s, loc: s):
+        assert cr.load(path, map_location=where)["w"].device.type == "cpu"
+    for where in ("cuda", "cuda:1"):
+        t = _error(lambda: torch.load(tpath, map_location=where))
+        c = _error(lambda: cr.load(path, map_location=where))
+        assert c[0] is t[0] is RuntimeError
+        assert c[1] == t[1].replace("torch.", "chainrule.")
+    with pytest.raises(RuntimeError, match="mps"):
+        cr.load(path, map_location="mps")
+    assert _error(lambda: cr.load(path, map_location="gpu"))[0] is RuntimeError

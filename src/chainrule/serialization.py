@@ -22,7 +22,7 @@ import zipfile
 
 import numpy as np
 
-from . import dtypes
+from . import devices, dtypes
 from ._atomic import atomic_write
 from ._safetensors import is_valid_shape, load_safetensors, save_safetensors
 from .tensor import Tensor
@@ -297,7 +297,9 @@ def _decode(node, arrays, tensors):
 
 def load(f, map_location=None, pickle_module=None, weights_only=True, mmap=None, **kwargs):
     """Load what `save` wrote, from a path or a binary file object (PyTorch's extra
-    arguments are accepted and ignored: nothing is ever unpickled)."""
+    arguments are accepted and ignored: nothing is ever unpickled). Tensors load to the
+    CPU; a `map_location` naming another device fails as on PyTorch's CPU-only build."""
+    _check_map_location(map_location)
     if _is_safetensors_path(f):
         return load_safetensors(f)
     if hasattr(f, "read"):
@@ -307,6 +309,20 @@ def load(f, map_location=None, pickle_module=None, weights_only=True, mmap=None,
     name = os.fspath(f)
     with open(name, "rb") as fh:
         return _load_zip(fh, name, os.fstat(fh.fileno()).st_size)
+
+
+def _check_map_location(where):
+    if not isinstance(where, (str, devices.device)):
+        return  # None, a dict or a function: every tensor lands on the CPU anyway
+    kind = devices.device(where).type
+    if kind == "cuda":
+        raise RuntimeError("Attempting to deserialize object on a CUDA device but "
+                           "chainrule.cuda.is_available() is False. If you are running on a "
+                           "CPU-only machine, please use chainrule.load with "
+                           "map_location=chainrule.device('cpu') to map your storages to the CPU.")
+    if kind != "cpu":
+        raise RuntimeError(f"load: map_location={str(where)!r}: chainrule computes on the CPU "
+                           "only; use map_location='cpu'")
 
 
 def _load_zip(fh, name, file_size):
