@@ -258,3 +258,43 @@ def test_bmm_checks_shapes_and_dtypes():
         cr.bmm(cr.ones(2, 3, 4), cr.ones(2, 4, 1, dtype=cr.float64))
     with pytest.raises(RuntimeError, match="bmm"):
         cr.bmm(cr.ones(2, 3, 4), cr.ones(3, 4, 1))
+
+
+INDEXES = ["x[:]", "x[...]", "x[..., :1]", "x[:, :]", "x[:, 1]", "x[1, :]", "x[1:, 1]",
+           "x[1, 1:]", "x[None]", "x[:, None]", "x[None, :, :]", "x[0, None]", "x[:5]",
+           "x[:, :3]", "x[:, 1:3]", "x[::2]", "x[0][1]", "x[-1]", "x[..., 0]", "x[0, ...]",
+           "x[:, 0:]", "x[1:2]", "x[(slice(None),)]", "x[(0,)]", "x[0:2, None]", "v[:]",
+           "v[None, 1:]", "v[..., None]", "x[:, :, None]", "x[-2:, -1]"]
+
+
+@pytest.mark.parametrize("expr", INDEXES)
+def test_basic_index_is_named_by_its_last_effective_step_as_torch(expr):
+    # a slice spanning a whole dimension inside a tuple does nothing in PyTorch (x[:, :]
+    # is an alias), while a lone slice always records one (x[:] is SliceBackward0)
+    names, values = [], []
+    for m in (cr, torch):
+        x = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        v = m.tensor([7.0, 8.0], requires_grad=True)
+        y = eval(expr, {"x": x, "v": v})
+        names.append(type(y.grad_fn).__name__)
+        values.append(y.tolist())
+    assert names[0] == names[1] and values[0] == values[1]
+
+
+def test_custom_function_node_is_named_after_the_class_as_torch():
+    names = []
+    for m in (cr, torch):
+        class Cube(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, g):
+                x, = ctx.saved_tensors
+                return 3 * x * x * g
+
+        y = Cube.apply(m.tensor([2.0], requires_grad=True))
+        names.append((type(y.grad_fn).__name__, y.grad_fn.name(), repr(y)))
+    assert names[0] == names[1]

@@ -113,16 +113,26 @@ SELECT, UNSQUEEZE, ALIAS = (SLICE.renamed(n) for n in
 GATHER, INDEX_SELECT = GETITEM.renamed("GatherBackward0"), GETITEM.renamed("IndexSelectBackward0")
 
 
-def basic_op(idx):
-    """PyTorch names a basic index by its last step: x[0] selects, x[1:] slices,
-    x[:, None] unsqueezes, x[...] aliases."""
-    for item in reversed(idx):
+def basic_op(idx, shape, single=False):
+    """PyTorch names a basic index by its last step that does something: x[0] selects,
+    x[1:] slices, x[:, None] unsqueezes; a slice spanning a whole dimension is skipped
+    (x[..., :] aliases) unless it is the whole index (x[:] slices)."""
+    if single and isinstance(idx[0], slice):
+        return SLICE
+    spare = len(shape) - sum(1 for i in idx if i is not None and i is not Ellipsis)
+    dim, op = 0, ALIAS
+    for item in idx:
         if item is Ellipsis:
-            continue
-        if item is None:
-            return UNSQUEEZE
-        return SELECT if isinstance(item, (int, np.integer)) and not isinstance(item, bool) else SLICE
-    return ALIAS
+            dim += spare
+        elif item is None:
+            op = UNSQUEEZE
+        else:
+            if not isinstance(item, slice):
+                op = SELECT
+            elif item.indices(shape[dim]) != (0, shape[dim], 1):
+                op = SLICE
+            dim += 1
+    return op
 
 
 def _mask_of(pair, shape):
@@ -147,10 +157,10 @@ def _index_error(x, index, err):
                       f"{tuple(x.shape)}: {err}")
 
 
-def basic_index(x, idx, op=None):
+def basic_index(x, idx, op=None, single=False):
     """x[idx] for a tuple of ints, slices, None and ...: a view of x, recorded as `op`
     (split and unbind pass theirs; by default named by basic_op)."""
-    op = op or basic_op(idx)
+    op = op or basic_op(idx, x._data.shape, single)
     if Ellipsis not in idx:
         idx = idx + (Ellipsis,)  # NumPy then returns a 0-d view, not a scalar copy
     out = apply1(op, x, idx, x._data.shape)
@@ -167,7 +177,7 @@ def getitem(x, index):
             return getitem(getitem(x, first), rest)
     try:
         if basic:
-            return basic_index(x, idx)
+            return basic_index(x, idx, single=not isinstance(index, tuple))
         return apply1(GETITEM, x, idx, x._data.shape)
     except IndexError as err:
         raise _index_error(x, index, err) from None
