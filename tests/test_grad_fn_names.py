@@ -298,3 +298,34 @@ def test_custom_function_node_is_named_after_the_class_as_torch():
         y = Cube.apply(m.tensor([2.0], requires_grad=True))
         names.append((type(y.grad_fn).__name__, y.grad_fn.name(), repr(y)))
     assert names[0] == names[1]
+
+
+PRINT_DATA = {
+    "zeros": [0.0, 0.0], "inf next to 1": [1.0, -np.inf], "nan": [1.5, np.nan],
+    "only inf": [np.inf], "zero, inf, -0": [0.0, np.inf, -0.0], "big with nan": [1e10, np.nan, 0.0],
+    "negative zero": [-0.0], "fraction and -inf": [123.25, -np.inf, 0.0],
+    "long vector": np.linspace(-3, 3, 1100), "long with zeros": np.where(np.arange(1500) % 3, np.sin(np.arange(1500.0)), 0),
+    "matrix wide": np.arange(2 * 3000).reshape(2, 3000) / 7, "cube": np.arange(11.0 ** 3).reshape(11, 11, 11) - 600,
+    "tiny": [1e-30, -2e-30, 0.0], "wide row": np.arange(40) * 1000.5,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRINT_DATA))
+@pytest.mark.parametrize("grad", [False, True])
+def test_printing_matches_torch_for_special_values_and_summaries(name, grad):
+    a = np.asarray(PRINT_DATA[name], dtype=np.float32)
+    c, t = cr.tensor(a, requires_grad=grad), torch.tensor(a, requires_grad=grad)
+    if grad:
+        c, t = c * 1, t * 1
+    assert repr(c) == repr(t)
+
+
+def test_suffixes_wrap_to_a_new_line_past_the_line_width_as_torch():
+    a = (np.arange(7.0) * 1.37 - 3).astype(np.float32)
+    c, t = cr.tensor(a, requires_grad=True) * 1, torch.tensor(a, requires_grad=True) * 1
+    assert repr(c) == repr(t)
+    c6, t6 = cr.tensor(a[:6], requires_grad=True).view(6), torch.tensor(a[:6], requires_grad=True).view(6)
+    assert repr(c6) == repr(t6)
+    wide = (np.arange(9.0) * 1001.25 - 3.5).astype(np.float32)
+    c, t = cr.tensor(wide, requires_grad=True) * 1.5, torch.tensor(wide, requires_grad=True) * 1.5
+    assert repr(c) == repr(t) and "\n       grad_fn=<MulBackward0>)" in repr(c)

@@ -47,7 +47,8 @@ def _render(arr, fmt, width, indent, summarize):
         return fmt(arr.item()).rjust(width)
     rows = _summarised(arr, summarize)
     if arr.ndim == 1:
-        items = ["..." if i is None else fmt(arr[i].item()).rjust(width) for i in rows]
+        # PyTorch's row gap is " ...", so `1.1391,  ..., -0.0689` has two spaces before it
+        items = [" ..." if i is None else fmt(arr[i].item()).rjust(width) for i in rows]
         per_line = max(1, (_options["linewidth"] - indent) // (width + 2))
         lines = [", ".join(items[k:k + per_line]) for k in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
@@ -74,7 +75,10 @@ def format_array(arr, indent=7):
         fmt = lambda v: str(bool(v))
     else:
         fmt = str
-    width = max(len(fmt(v)) for v in shown.reshape(-1).tolist())
+    flat = shown.reshape(-1)
+    if arr.dtype.kind == "f":  # PyTorch sizes columns by the finite nonzero values only:
+        flat = flat[np.isfinite(flat) & (flat != 0)]  # tensor([0., inf]) is not padded
+    width = max((len(fmt(v)) for v in flat.tolist()), default=1)
     return _render(arr, fmt, width, indent, summarize)
 
 
