@@ -140,6 +140,29 @@ def test_inplace_on_split_pieces_without_grad_writes_the_base():
     assert out[0] == out[1]
 
 
+def test_write_through_diagonal_and_T():
+    def f(m, x):
+        a = x.reshape(2, 3) * 1
+        a.diagonal(1).mul_(x[:2])
+        a.T[2].add_(10)
+        return a * a
+    _, g = run_both(f)
+    d = cr.arange(6.0).reshape(2, 3).diagonal()
+    assert d._is_view() and d.stride() == (4,) and d.storage_offset() == 0
+
+
+def test_inplace_on_float16_view_keeps_dtype_and_gradient():
+    out = []
+    for m in (cr, torch):
+        x = m.tensor([0.5, -1.25, 2.0, 3.5], dtype=m.float16, requires_grad=True)
+        a = x * 2
+        a[1:3].mul_(m.tensor([3.0, -0.5], dtype=m.float16))
+        a.view(2, 2)[:, 0].add_(1)
+        (a * a).sum().backward()
+        out.append((a.dtype == m.float16, a.tolist(), x.grad.tolist()))
+    assert out[0] == out[1]
+
+
 def test_other_views_of_the_base_see_the_new_history():
     def f(m, x):
         a = x * 2
@@ -318,6 +341,16 @@ def test_strides_offsets_and_storage_match_pytorch():
         out.append((x.stride(1), x.stride(-2), b._base, b.storage_offset()))
         return out
     assert layout(cr) == layout(torch)
+
+
+def test_clone_lays_out_memory_as_pytorch():
+    def strides(m):
+        x, y = m.zeros(4, 1, 4), m.zeros(3, 4)
+        out = [x.expand(4, 2, 4).permute(*p).clone().stride()
+               for p in ((1, 2, 0), (0, 1, 2), (2, 1, 0), (1, 0, 2), (2, 0, 1))]
+        out += [y.t().clone().stride(), y[:, ::2].clone().stride(), y.t().contiguous().stride()]
+        return [tuple(s) for s in out]
+    assert strides(cr) == strides(torch)
 
 
 def test_data_ptr_answers_memory_sharing_questions():

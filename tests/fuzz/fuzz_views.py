@@ -1,6 +1,6 @@
 """Fuzzing views under autograd: an episode clones a value that requires grad (a non-leaf
 base), takes a chain of views of it (slices, view, t(), transpose, expand, unsqueeze,
-select, narrow, permute, reshape, pieces of split/unbind), modifies one of them or the
+select, narrow, diagonal, permute, reshape, pieces of split/unbind), modifies one of them or the
 base in place while the graph records, and reads out the base and the views, so the
 gradient flows through the base's rewritten history and the views' re-derived ones.
 
@@ -56,6 +56,8 @@ VIEWS = {
     "flatten": lambda x: x.flatten(),
     "unbind": lambda x, d, k: x.unbind(d)[k],
     "split": lambda x, size, d, k: x.split(size, dim=d)[k],
+    "diagonal": lambda x, offset, d1, d2: x.diagonal(offset, d1, d2),
+    "T": lambda x: x.T,
 }
 
 
@@ -115,13 +117,17 @@ def _view_step(g, i):
     nd = len(shape)
     kind = _choice(ch, ("slice", "slice", "view", "reshape", "t", "transpose", "permute",
                         "expand", "unsqueeze", "squeeze", "select", "narrow", "flatten",
-                        "unbind", "split"))
+                        "unbind", "split", "diagonal", "T"))
     if kind == "slice":
         args = (_basic_index(ch, shape),)
     elif kind in ("view", "reshape"):
         args = (_shape_of(ch, int(np.prod(shape))),)
-    elif kind == "t":
+    elif kind in ("t", "T"):
         args = ()
+    elif kind == "diagonal":
+        if nd < 2:
+            return None
+        args = (ch.int(-2, 2), _dim(ch, nd), _dim(ch, nd))
     elif kind == "transpose":
         args = (_dim(ch, nd), _dim(ch, nd))
     elif kind == "permute":

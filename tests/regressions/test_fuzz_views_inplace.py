@@ -86,3 +86,17 @@ def test_copy_of_an_expanded_view_onto_itself_changes_nothing():
         a.copy_(a)
         out.append(a.tolist())
     assert out[0] == out[1]
+
+
+def test_clone_of_expanded_view_orders_dims_by_stride_as_pytorch():
+    # a C-contiguous clone was still not PyTorch's layout ((16, 1, 4) here), so flatten
+    # of the clone copied and zero_ missed it
+    check_recipe([
+        ("leaf", (4, 1, 4), "float64", 12015),
+        ("clone", 0),
+        ("view_of", 1, "expand", ((4, 2, 4),)),
+        ("view_of", 2, "permute", ((1, 2, 0),)),
+        ("clone", 3),
+        ("view_of", 4, "flatten", ()),
+        ("inplace_grad", "zero_", 5, ()),
+    ])

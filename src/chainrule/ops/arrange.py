@@ -6,7 +6,8 @@ import numpy as np
 from ..autograd.function import Op
 from ..tensor import Tensor
 from .core import apply1
-from .indexing import getitem, index_select
+from ..views import make_view
+from .indexing import _scatter_back, index_select
 from .rules import tensor_rule
 from .shape import _sizes, flip, permute
 
@@ -91,17 +92,32 @@ tril = _tri(np.tril, "TrilBackward0")
 triu = _tri(np.triu, "TriuBackward0")
 
 
+def _diagonal_view(a, offset, index, shape):
+    d = np.diagonal(a, offset, -2, -1)
+    d.flags.writeable = a.flags.writeable  # NumPy marks it read-only; PyTorch's is a view
+    return d
+
+
+# the diagonal of the last two dims, a view; its gradient scatters g back onto it
+DIAGONAL = Op("DiagonalBackward0", _diagonal_view,
+              lambda g, o, a, offset, index, shape: _scatter_back(g, index, shape, None),
+              saves_inputs=False)
+
+
+def _diagonal_last(x, offset):
+    rows, cols = x._data.shape[-2:]
+    start_r, start_c = max(-offset, 0), max(offset, 0)
+    i = np.arange(max(min(rows - start_r, cols - start_c), 0))
+    out = apply1(DIAGONAL, x, offset, (Ellipsis, i + start_r, i + start_c), x._data.shape)
+    return make_view(out, x, _diagonal_last, offset)
+
+
 def diagonal(x, offset=0, dim1=0, dim2=1):
     d1, d2 = x._dim(dim1), x._dim(dim2)
     if d1 == d2:
         raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same dimension ({d1})")
     rest = [i for i in range(x.ndim) if i not in (d1, d2)]
-    moved = permute(x, rest + [d1, d2])
-    rows, cols = x._data.shape[d1], x._data.shape[d2]
-    start_r, start_c = max(-offset, 0), max(offset, 0)
-    n = max(min(rows - start_r, cols - start_c), 0)
-    i = np.arange(n)
-    return getitem(moved, (Ellipsis, i + start_r, i + start_c))
+    return _diagonal_last(permute(x, rest + [d1, d2]), int(offset))
 
 
 def _embed_fw(x, offset, d1, d2):

@@ -12,10 +12,33 @@ from .indexing import SLICE, basic_index
 
 CAST = Op("ToCopyBackward0", lambda x, dt: x.astype(dt),
           lambda g, o, x, dt: g, saves_inputs=False)
-# clone keeps the input's memory order (as PyTorch's preserve_format) unless the input
-# repeats memory (expand): then the copy is C-contiguous, so later views of it match
-CLONE = Op("CloneBackward0", lambda x: np.array(x, order="C" if 0 in x.strides else "K"),
-           lambda g, o, x: g, saves_inputs=False)
+def _clone_array(x):
+    """A copy laid out as PyTorch's clone lays it out (so later views of it match): the
+    input's memory order, and where it repeats memory (expand) PyTorch's ordering of the
+    dims by stride, in which a stride-0 dim is left where it is."""
+    if 0 not in x.strides:
+        return np.array(x, order="K")
+    strides = x.strides
+    perm = list(range(x.ndim - 1, -1, -1))  # perm[0]: the fastest-moving dim
+    for i in range(1, x.ndim):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            a, b = strides[perm[d0]], strides[perm[d1]]
+            if a == 0 or b == 0:
+                continue  # undecided: look further
+            if a < b:
+                break
+            if a > b or x.shape[perm[d0]] > x.shape[perm[d1]]:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+    slow_first = perm[::-1]
+    out = np.empty([x.shape[d] for d in slow_first], dtype=x.dtype)
+    out = out.transpose(np.argsort(slow_first))
+    out[...] = x
+    return out
+
+
+CLONE = Op("CloneBackward0", _clone_array, lambda g, o, x: g, saves_inputs=False)
 RESHAPE = Op("ViewBackward0", lambda x, shape, old: np.reshape(x, shape),
              lambda g, o, x, shape, old: np.reshape(g, old), saves_inputs=False)
 TRANSPOSE = Op("TransposeBackward0", lambda x, a, b: np.swapaxes(x, a, b),
