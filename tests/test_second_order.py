@@ -135,6 +135,8 @@ CASES = {
     "qr": (lambda M, F, L, a: L.qr(a)[1] ** 2, [_any(3, 3)]),
     "cholesky": (lambda M, F, L, a: L.cholesky(a @ a.mT + 3 * M.eye(3, dtype=a.dtype)),
                  [_any(3, 3)]),
+    "solve_triangular": (lambda M, F, L, a, b: L.solve_triangular(
+        a + 3 * M.eye(3, dtype=a.dtype), b, upper=False), [_any(3, 3), _any(3, 2)]),
     # nn.functional: case name == function name
     "relu_fn": (lambda M, F, L, x: F.relu(x) * x, [_any(5)]),
     "leaky_relu": (lambda M, F, L, x: F.leaky_relu(x, 0.2) * x, [_any(6)]),
