@@ -8,6 +8,7 @@ from .ops import elementwise as E, indexing as I, linalg as L, reduction as R, s
 from .ops import softmax as SM
 from .ops import linalg_inverse as LI
 from .ops.heaviside import heaviside
+from .ops.pointwise_math import reciprocal as _reciprocal
 from .autograd.function import GraphLostError
 from .ops.core import _operand, apply
 from .autograd import grad_mode
@@ -41,9 +42,14 @@ def _swap(fn):
     return lambda a, b: fn(b, a)
 
 
+def _rtruediv(x, other):
+    # `2 / x` is reciprocal(x) * 2 in PyTorch: the same rounding, and a MulBackward0 node
+    return E.mul(_reciprocal(x), other)
+
+
 _OPS = {
     "add": E.add, "radd": _swap(E.add), "sub": E.sub, "rsub": _swap(E.sub),
-    "mul": E.mul, "rmul": _swap(E.mul), "truediv": E.div, "rtruediv": _swap(E.div),
+    "mul": E.mul, "rmul": _swap(E.mul), "truediv": E.div, "rtruediv": _rtruediv,
     "floordiv": E.floor_divide, "rfloordiv": _swap(E.floor_divide),
     "mod": E.remainder, "rmod": _swap(E.remainder), "pow": E.pow, "rpow": _swap(E.pow),
     "matmul": L.matmul, "rmatmul": lambda a, b: L.matmul(_operand(b, "matmul"), a),
@@ -161,7 +167,7 @@ _UFUNCS = {
     np.equal: E.eq, np.not_equal: E.ne, np.less: E.lt, np.less_equal: E.le,
     np.greater: E.gt, np.greater_equal: E.ge, np.logical_and: E.logical_and,
     np.logical_or: E.logical_or, np.logical_not: E.logical_not, np.square: E.square,
-    np.bitwise_and: E.bitwise_and, np.bitwise_or: E.bitwise_or,
+    np.bitwise_and: E.bitwise_and, np.bitwise_or: E.bitwise_or, np.isnan: E.isnan,
 }
 
 

@@ -177,6 +177,8 @@ def _compare_leaf_grads(cvals, tvals, recipe, rtol, atol, label):
 REGRESSION_TEMPLATE = '''"""Differential-fuzzing regression ({name}): chainrule must match PyTorch on this
 recipe (forward values, dtypes, shapes and gradients). Found with: {found}.
 First failure seen: {message}"""
+from math import inf, nan  # noqa: F401  (recipes may hold them)
+
 import pytest
 
 pytest.importorskip("torch")

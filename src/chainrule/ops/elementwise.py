@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..tensor import Tensor
-from .core import apply, apply1, binary, promote, _operand, to_float
+from .core import apply, apply1, binary, promote, _int_scalar, _operand, to_float
 
 
 def _quiet(fn):
@@ -97,7 +97,10 @@ def remainder(a, b):
 def pow(a, b):
     op = (POW_RSCALAR if isinstance(a, numbers.Number) else
           POW_SCALAR if isinstance(b, numbers.Number) else POW)
-    return binary(op, a, b)
+    if isinstance(a, Tensor) and _int_scalar(b, a._data) is not b:
+        raise RuntimeError(f"pow: exponent {b} cannot be converted to type {a.dtype} without "
+                           "overflow")
+    return binary(op, a, b, wrap_int=True)  # an int base wraps to the exponent's dtype
 
 
 def maximum(a, b):
@@ -110,7 +113,16 @@ def minimum(a, b):
 
 # ---- unary ------------------------------------------------------------------------
 NEG = Op("NegBackward0", np.negative, lambda g, o, x: -g, saves_inputs=False)
-ABS = Op("AbsBackward0", np.abs, lambda g, o, x: g * np.sign(x))
+def _sign(x):
+    # PyTorch's sign(nan) is 0 (NumPy's is nan); abs's gradient uses it too
+    out = np.sign(x)
+    if out.dtype.kind == "f":
+        out = np.where(np.isnan(out), 0.0, out).astype(out.dtype, copy=False)
+    return out
+
+
+ABS = Op("AbsBackward0", np.abs,
+         lambda g, o, x: g * (sign(x) if isinstance(x, Tensor) else _sign(x)))
 EXP = Op("ExpBackward0", np.exp, lambda g, o, x: g * o, saves_inputs=False, uses_out=True)
 LOG = Op("LogBackward0", _quiet(np.log), lambda g, o, x: g / x)
 LOG2 = Op("Log2Backward0", _quiet(np.log2), lambda g, o, x: g / (x * np.log(2.0)))
@@ -119,7 +131,7 @@ SQRT = Op("SqrtBackward0", _quiet(np.sqrt), lambda g, o, x: g / (2 * o), saves_i
 SIN = Op("SinBackward0", np.sin, lambda g, o, x: g * np.cos(x))
 COS = Op("CosBackward0", np.cos, lambda g, o, x: -g * np.sin(x))
 TANH = Op("TanhBackward0", np.tanh, lambda g, o, x: g * (1 - o * o), saves_inputs=False, uses_out=True)
-SIGN = Op("SignBackward0", np.sign, lambda g, o, x: g * 0, saves_inputs=False)
+SIGN = Op("SignBackward0", _sign, lambda g, o, x: g * 0, saves_inputs=False)
 RSQRT = Op("RsqrtBackward0", _quiet(lambda x: np.reciprocal(np.sqrt(x))),
            lambda g, o, x: -0.5 * g * o * o * o, saves_inputs=False, uses_out=True)
 
@@ -216,8 +228,9 @@ def clamp(x, min=None, max=None):
             isinstance(b, float) or (isinstance(b, Tensor) and b._data.dtype.kind == "f")
             for b in (min, max)):
         x = x.to(promote(x, *[b for b in (min, max) if b is not None]))  # as PyTorch
-    lo = min._data if isinstance(min, Tensor) else min
-    hi = max._data if isinstance(max, Tensor) else max
+    # an int bound is cast to an integer tensor's dtype first (wrapping), as in PyTorch
+    lo = min._data if isinstance(min, Tensor) else _int_scalar(min, x._data)
+    hi = max._data if isinstance(max, Tensor) else _int_scalar(max, x._data)
     return apply1(CLAMP, x, lo, hi)
 
 

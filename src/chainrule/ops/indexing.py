@@ -221,7 +221,9 @@ def setitem(x, index, value):
         raise _index_error(x, index, err) from None
 
 
-MASKED_FILL = Op("MaskedFillBackward0", lambda x, mask, value: np.where(mask, value, x).astype(x.dtype, copy=False),
+# the value is cast to x's dtype before filling (an int64 x must not pass through float64)
+MASKED_FILL = Op("MaskedFillBackward0", lambda x, mask, value: np.where(
+                     mask, np.asarray(value).astype(x.dtype), x),
                  lambda g, o, x, mask, value: np.where(mask, 0.0, g), saves_inputs=False)
 
 

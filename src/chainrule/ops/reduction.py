@@ -118,8 +118,9 @@ def mean(x, dim=None, keepdim=False, dtype=None):
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    if x._data.dtype == np.float16:  # squares summed in float32: no overflow past 65,504
-        return var(x.to(dtypes.float32), dim, None, keepdim, correction).to(dtypes.float16)
+    if x._data.dtype in (np.float16, np.float32):  # squares summed in float64 (PyTorch's
+        # accumulator on the CPU): no overflow of float16 past 65,504 or float32 past 1e19
+        return var(x.to(dtypes.float64), dim, None, keepdim, correction).to(x.dtype)
     ax = _axes(x, dim)
     n = _count(x._data.shape, ax)
     centred = x - mean(x, dim=ax, keepdim=True)
@@ -146,6 +147,9 @@ def _others_product(x, a):
 def _prod_grad(g, o, x, ax, keep, ksh, sh):
     if isinstance(x, Tensor):
         return _unreduce(g, ksh, sh) * _others_product(x, None if ax is None else ax[0])
+    if not (x == 0).any():  # PyTorch's form without zeros: result / x (inf / inf is nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return _unreduce(g, ksh, sh) * (np.reshape(o, ksh) / x)
     # product of all the other elements, via exclusive cumulative products (safe with zeros)
     if ax is None:
         flat = x.reshape(-1)
@@ -161,7 +165,7 @@ def _prod_grad(g, o, x, ax, keep, ksh, sh):
 
 
 PROD = Op("ProdBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.prod(x, axis=ax, keepdims=keep)),
-          _prod_grad)
+          _prod_grad, uses_out=True)
 
 
 @numpy_names
@@ -178,8 +182,10 @@ def prod(x, dim=None, keepdim=False, dtype=None):
 
 
 def _extreme_all_grad(g, o, x, ax, keep, ksh, sh):
-    # ties share the gradient evenly, as PyTorch's amax/amin do
-    mask = x == np.reshape(o, ksh)
+    # ties share the gradient evenly, as PyTorch's amax/amin do; a NaN result came from
+    # the NaNs, which then share it
+    ko = np.reshape(o, ksh)
+    mask = (x == ko) | (np.isnan(x) & np.isnan(ko))
     share = _unreduce(g, ksh, sh) / np.sum(mask, axis=ax, keepdims=True)
     return np.where(mask, share, 0.0)  # where, not *: a NaN gradient stays at the extremes
 
@@ -259,8 +265,9 @@ def argmin(x, dim=None, keepdim=False):
 
 
 def _norm2(x, ax, keep):
-    # float16 squares overflow past 256: square and sum in float32, round the result
-    wide = x.astype(np.float32) if x.dtype == np.float16 else x
+    # squares overflow (float16 past 256, float32 past 1e19): square and sum in float64,
+    # round the result
+    wide = x.astype(np.float64) if x.dtype.itemsize < 8 else x
     return np.asarray(np.sqrt(np.sum(wide * wide, axis=ax, keepdims=keep))).astype(x.dtype)
 
 
