@@ -263,8 +263,8 @@ def test_inplace_on_view_made_under_no_grad_is_refused_in_grad_mode():
             v = a[:1]
         v.mul_(2)
     ours, theirs = error_of(f)
-    assert "created in no_grad mode and is being modified inplace with grad mode" in ours
     assert "no_grad mode and is being modified inplace with grad mode enabled" in theirs
+    assert ours.startswith(theirs)
 
 
 def test_inplace_on_expanded_view_writing_one_element_twice_is_refused():

@@ -85,12 +85,12 @@ def check_inplace(t, opname):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            f"in-place operation. (op: {opname})")
     if not t._view.made_with_grad:
-        raise RuntimeError(f"{opname}: a view was created in no_grad mode and is being modified "
-                           "inplace with grad mode enabled. Given that this use case is ambiguous "
-                           "and error-prone, it is forbidden. You can clarify your code by moving "
-                           "both the view and the inplace either both inside the no_grad block "
-                           "(if you don't want the inplace to be tracked) or both outside (if you "
-                           "want the inplace to be tracked).")
+        raise RuntimeError("A view was created in no_grad mode and is being modified inplace "
+                           "with grad mode enabled. Given that this use case is ambiguous and "
+                           "error-prone, it is forbidden. You can clarify your code by moving both "
+                           "the view and the inplace either both inside the no_grad block (if you "
+                           "don't want the inplace to be tracked) or both outside (if you want the "
+                           f"inplace to be tracked). (op: {opname})")
 
 
 # ---- the history of a tensor modified in place -----------------------------------------
