@@ -51,9 +51,10 @@ STATS = {
 }
 
 
-@pytest.mark.parametrize("stat", sorted(STATS))
+@pytest.mark.parametrize("stat", sorted(STATS) + ["cdf"])
 def test_normal_statistics_and_their_gradients_match_torch(stat):
-    _check(NORMAL, [LOC, SCALE], STATS[stat])
+    fn = STATS.get(stat) or (lambda d, m: d.cdf(m.tensor(VALUES)))
+    _check(NORMAL, [LOC, SCALE], fn, dict(rtol=1e-7, atol=1e-12) if stat == "cdf" else TOL)
 
 
 def test_normal_log_prob_second_derivative_in_loc_is_minus_inverse_variance():

@@ -353,3 +353,14 @@ def test_gather_refuses_negative_indices_as_torch_does():
         torch.tensor([1.0, 2.0]).gather(0, torch.tensor([-1]))
     with pytest.raises(IndexError, match="gather: index -1 is out of bounds"):
         cr.tensor([1.0, 2.0]).gather(0, cr.tensor([-1]))
+
+
+def test_scatter_reduce_add_matches_torch_and_other_reductions_are_named_unsupported():
+    for src in (2.0, "tensor"):
+        ours = cr.zeros(2, 3).scatter(1, cr.tensor([[1, 1], [0, 2]]),
+                                      cr.ones(2, 2) if src == "tensor" else src, reduce="add")
+        ref = torch.zeros(2, 3).scatter(1, torch.tensor([[1, 1], [0, 2]]),
+                                        torch.ones(2, 2) if src == "tensor" else src, reduce="add")
+        assert ours.tolist() == ref.tolist()
+    with pytest.raises(NotImplementedError, match="chainrule does not support torch.scatter"):
+        cr.zeros(3).scatter(0, cr.tensor([1]), 2.0, reduce="multiply")

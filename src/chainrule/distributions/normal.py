@@ -46,5 +46,10 @@ class Normal(Distribution):
         return (-((value - self.loc) ** 2) / (2 * self.scale ** 2) - E.log(self.scale)
                 - math.log(math.sqrt(2 * math.pi)))
 
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 * (1 + E.erf((value - self.loc) / (self.scale * math.sqrt(2))))
+
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + E.log(self.scale)

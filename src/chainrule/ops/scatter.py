@@ -84,12 +84,16 @@ def _on_0d(fn):
 
 @_on_0d
 def scatter(x, dim, index, src=None, value=None, reduce=None):
-    if reduce is not None:
-        raise NotImplementedError("scatter: reduce= is not supported by chainrule; use "
-                                  "scatter_add or scatter_reduce-free code")
     src = value if src is None else src
     if src is None:
         raise TypeError("scatter: expected src (a tensor) or value (a number)")
+    if reduce == "add":
+        src = src if isinstance(src, Tensor) else Tensor._wrap(
+            np.full(index_array(index, "scatter").shape, src, dtype=x._data.dtype))
+        return scatter_add(x, dim, index, src)
+    if reduce is not None:
+        raise NotImplementedError(f"chainrule does not support torch.scatter with "
+                                  f"reduce={reduce!r} (reduce='add' is supported)")
     src, idx, d = _scatter_args(x, dim, index, src, "scatter")
     return apply(SCATTER, (x, src), (_mesh(idx, d), idx, d))
 
