@@ -38,6 +38,7 @@ EXPR = {
  "3 * x": lambda m, x, y, v, M, B: 3 * x,
  "x / y": lambda m, x, y, v, M, B: x / y,
  "x / 2": lambda m, x, y, v, M, B: x / 2,
+ "2 / x": lambda m, x, y, v, M, B: 2 / x,
  "x ** 2": lambda m, x, y, v, M, B: x ** 2,
  "x ** y": lambda m, x, y, v, M, B: x ** y,
  "2 ** x": lambda m, x, y, v, M, B: 2 ** x,
@@ -329,3 +330,13 @@ def test_suffixes_wrap_to_a_new_line_past_the_line_width_as_torch():
     wide = (np.arange(9.0) * 1001.25 - 3.5).astype(np.float32)
     c, t = cr.tensor(wide, requires_grad=True) * 1.5, torch.tensor(wide, requires_grad=True) * 1.5
     assert repr(c) == repr(t) and "\n       grad_fn=<MulBackward0>)" in repr(c)
+
+
+def test_scalar_divided_by_tensor_rounds_as_torch_reciprocal_times_scalar():
+    # PyTorch computes `c / x` as reciprocal(x) * c; so does chainrule, bit for bit
+    a = np.random.default_rng(0).standard_normal(10000).astype(np.float32)
+    for c in (3, 2.5, -7.0):
+        assert np.array_equal((c / cr.tensor(a)).numpy(), (c / torch.tensor(a)).numpy())
+    h = np.array([3, 7, 0.1], dtype=np.float16)
+    assert np.array_equal((2 / cr.tensor(h)).numpy(), (2 / torch.tensor(h)).numpy())
+    assert (2 / cr.tensor([4, 0])).tolist() == (2 / torch.tensor([4, 0])).tolist()

@@ -119,6 +119,16 @@ CASES = {
     "logsumexp": (lambda M, F, L, x: M.logsumexp(x, 1), [_any(2, 3)]),
     "clone": (lambda M, F, L, x: x.clone() * x, [_any(3)]),
     "cast": (lambda M, F, L, x: x.float().double() * 2, [_any(3)]),
+    "floor_ceil_round": (lambda M, F, L, x: (x.floor() + x.ceil() + x.round()
+                                             + M.round(x, decimals=1)) * x * x, [_any(4)]),
+    "bmm": (lambda M, F, L, x, y: M.bmm(x, y) ** 2, [_any(2, 2, 3), _any(2, 3, 2)]),
+    "mv": (lambda M, F, L, x, v: (x @ v) ** 2, [_any(2, 3), _any(3)]),
+    "linear_no_bias": (lambda M, F, L, x, w: F.linear(x, w) ** 2, [_any(2, 3), _any(4, 3)]),
+    "min_all": (lambda M, F, L, x: x.min() ** 2, [_any(2, 3)]),
+    "split_unbind": (lambda M, F, L, x: (x.split(1, 1)[0] * x.split([1, 2], 1)[1]
+                                         + x.unbind(1)[2].unsqueeze(1)) ** 2, [_any(2, 3)]),
+    "squeeze": (lambda M, F, L, x: x.unsqueeze(0).squeeze() * x.unsqueeze(1).squeeze(1),
+                [_any(2, 3)]),
     "reshape_permute": (lambda M, F, L, x: (x.reshape(3, 2).permute(1, 0) * x) ** 2,
                         [_any(2, 3)]),
     "transpose_expand": (lambda M, F, L, x: x.t().expand(2, 3, 2) * x.t(), [_any(2, 3)]),
