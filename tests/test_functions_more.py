@@ -41,6 +41,22 @@ def test_smooth_l1_loss_rejects_negative_beta_and_bad_reduction():
         F.smooth_l1_loss(cr.ones(2), cr.zeros(2), beta=-1.0)
     with pytest.raises(ValueError, match="reduction"):
         F.smooth_l1_loss(cr.ones(2), cr.zeros(2), reduction="avg")
+    with pytest.raises(RuntimeError, match="smooth_l1_loss: expected a floating-point input"):
+        F.smooth_l1_loss(cr.tensor([1, 2]), cr.tensor([0, 0]))
+    with pytest.raises(RuntimeError, match="cannot be broadcast"):
+        F.smooth_l1_loss(cr.ones(2), cr.ones(3))
+
+
+def test_smooth_l1_loss_float16_and_zero_d_match_torch():
+    for dtype in ("float16", "float32"):
+        ours = F.smooth_l1_loss(cr.tensor([1.0, 2.0, -0.2], dtype=getattr(cr, dtype)),
+                                cr.zeros(3, dtype=getattr(cr, dtype)), beta=0.5)
+        theirs = torch.nn.functional.smooth_l1_loss(
+            torch.tensor([1.0, 2.0, -0.2], dtype=getattr(torch, dtype)),
+            torch.zeros(3, dtype=getattr(torch, dtype)), beta=0.5)
+        assert ours.dtype.name == dtype
+        np.testing.assert_allclose(float(ours), float(theirs), rtol=2e-3)
+    assert F.smooth_l1_loss(cr.tensor(1.0), cr.tensor(3.0)).item() == 1.5
 
 
 # ---- normalize ---------------------------------------------------------------------------
