@@ -25,9 +25,11 @@ _KINDS = {
         acos acosh asin asinh atan atan2 atanh arccos arccosh arcsin arcsinh arctan arctan2
         copysign cosh sinh tan deg2rad rad2deg erf exp2 expm1 frac hypot log10 logaddexp
         logaddexp2 logit reciprocal sgn xlogy fmax fmin fmod lerp nan_to_num addcdiv addcmul
-        addr kron diff cumprod nanmean cummax cummin kthvalue median mode sort topk""",
+        addr kron diff cumprod nanmean cummax cummin kthvalue median mode sort topk
+        nansum erfc sinc ger""",
     "exact": """matmul mm bmm mv dot inner outer argmax argmin float_power addmm addmv addbmm
-        baddbmm cross take_along_dim msort logcumsumexp aminmax""",
+        baddbmm cross take_along_dim msort logcumsumexp aminmax fix clamp_max clamp_min
+        signbit isneginf isposinf quantile vdot index_copy""",
     "factory": "arange empty eye full linspace logspace ones zeros rand randn randint randperm",
 }
 
