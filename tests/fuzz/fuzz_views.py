@@ -202,14 +202,16 @@ def gen_view_inplace(g):
     if base is None:
         return None
     views = [base]
-    for _ in range(ch.int(1, 3)):
-        step = _view_step(g, _choice(ch, views))
-        j = None if step is None else g.add(step)
-        if j is not None:
-            views.append(j)
-    n_ops = ch.int(1, 2)
-    for k in range(n_ops):
-        step = _inplace_step(g, _choice(ch, views), last=k == n_ops - 1)
+    actions = ch.int(2, 5)  # views and in-place writes interleaved, a write last
+    for k in range(actions):
+        last = k == actions - 1
+        if not last and (len(views) == 1 or _coin(ch)):
+            step = _view_step(g, _choice(ch, views))
+            j = None if step is None else g.add(step)
+            if j is not None:
+                views.append(j)
+            continue
+        step = _inplace_step(g, _choice(ch, views), last=last)
         if step is not None:
             g.add(step)
     picked = {base} | {_choice(ch, views) for _ in range(ch.int(0, 2))}
