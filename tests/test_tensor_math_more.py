@@ -74,6 +74,26 @@ CASES = {
     "vsplit": (lambda m, x: x.vsplit([1])[1], [(3, 4)], {}),
     "rot90": (lambda m, x: m.rot90(x, 1, (0, 1)), [(2, 3)], {}),
     "rot90_back": (lambda m, x: x.rot90(-1, (1, 2)), [(2, 3, 4)], {}),
+    "diagflat": (lambda m, x: m.diagflat(x, -1), [(2, 2)], {}),
+    "index_fill": (lambda m, x: x.index_fill(1, m.tensor([0, 2]), -1.0), [(2, 3)], {}),
+    "index_copy": (lambda m, x, s: m.index_copy(x, 0, m.tensor([2, 0]), s), [(3, 2), (2, 2)], {}),
+    "masked_scatter": (lambda m, x, s: x.masked_scatter(x > 0, s), [(3, 4), (20,)], {}),
+    "quantile": (lambda m, x: m.quantile(x, 0.3), [(3, 4)], {}),
+    "quantile_dim_many": (lambda m, x: x.quantile(m.tensor([0.1, 0.5, 1.0], dtype=m.float64), dim=1,
+                                                  keepdim=True), [(3, 4)], {}),
+    "quantile_lower": (lambda m, x: m.quantile(x, 0.4, 0, interpolation="lower"), [(4, 3)], {}),
+    "quantile_midpoint": (lambda m, x: x.quantile(0.4, 0, interpolation="midpoint"), [(4, 3)], {}),
+    "quantile_nearest": (lambda m, x: x.quantile(0.5, interpolation="nearest"), [(4, 3)], {}),
+    "cov": (lambda m, x: m.cov(x), [(3, 5)], {}),
+    "cov_vector": (lambda m, x: x.cov(correction=0), [(5,)], {}),
+    "corrcoef": (lambda m, x: m.corrcoef(x), [(3, 5)], {}),
+    "vdot": (lambda m, a, b: m.vdot(a, b), [(4,), (4,)], {}),
+    "ger": (lambda m, a, b: a.ger(b), [(3,), (2,)], {}),
+    "dist": (lambda m, a, b: m.dist(a, b, 3), [(3, 2), (2,)], {}),
+    "sum_to_size": (lambda m, x: x.sum_to_size(1, 3), [(2, 4, 3)], {}),
+    "sinc": (lambda m, x: m.sinc(x * (x.abs() > 0.5)), [(3, 4)], {}),
+    "erfc": (lambda m, x: x.erfc(), [(3, 4)], {}),
+    "fix": (lambda m, x: m.fix(x * 3) * x, [(3, 4)], {}),
 }
 
 
@@ -93,7 +113,9 @@ def test_forward_and_gradient_match_torch(name):
 
 @pytest.mark.parametrize("name", ["tan", "sinh", "asin", "atanh", "log10", "reciprocal",
                                   "logit", "atan2", "hypot", "logaddexp", "xlogy", "fmax",
-                                  "lerp", "addcdiv", "kron", "cross", "logcumsumexp", "rot90"])
+                                  "lerp", "addcdiv", "kron", "cross", "logcumsumexp", "rot90",
+                                  "index_copy", "masked_scatter", "quantile_dim_many", "cov",
+                                  "corrcoef", "sinc"])
 def test_second_order_gradients_check_numerically(name):
     fn, shapes, rng_args = CASES[name]
     xs = [cr.tensor(a, requires_grad=True) for a in _arrays(shapes, rng_args, seed=5)]
@@ -166,7 +188,41 @@ def test_tensor_information_methods_match_torch():
     assert cr.ones(2, 3).is_same_size(cr.zeros(2, 3))
 
 
+def test_selection_and_predicate_helpers_match_torch():
+    data = [1.0, -0.0, 0.0, -np.inf, np.inf, np.nan, -2.0]
+    for name in ("isneginf", "isposinf", "signbit", "isreal"):
+        assert getattr(cr, name)(cr.tensor(data)).tolist() == getattr(torch, name)(torch.tensor(data)).tolist()
+    runs = [1, 1, 2, 2, 3, 1, 1]
+    for kw in ({}, {"return_inverse": True, "return_counts": True}):
+        ours, ref = cr.unique_consecutive(cr.tensor(runs), **kw), torch.unique_consecutive(torch.tensor(runs), **kw)
+        ours, ref = (ours, ref) if isinstance(ref, tuple) else ((ours,), (ref,))
+        assert [t.tolist() for t in ours] == [t.tolist() for t in ref]
+    x = [[0.0, 1.0], [2.0, 0.0]]
+    assert cr.tensor(x).argwhere().tolist() == torch.tensor(x).argwhere().tolist()
+    c = cr.tensor(x)
+    assert c.conj() is c and not c.is_conj() and c.H.tolist() == torch.tensor(x).H.tolist()
+    assert c.adjoint().tolist() == torch.tensor(x).adjoint().tolist()
+
+
+def test_random_fills_use_the_global_generator_and_their_ranges():
+    cr.manual_seed(7)
+    draws = [cr.zeros(1000).random_(2, 5), cr.zeros(1000).exponential_(2.0),
+             cr.zeros(1000).geometric_(0.5), cr.zeros(1000).log_normal_(0.0, 0.5),
+             cr.ones(1000).bernoulli(), cr.ones(3).multinomial(2)]
+    assert set(draws[0].tolist()) == {2.0, 3.0, 4.0}
+    assert draws[1].min().item() >= 0 and abs(draws[1].mean().item() - 0.5) < 6 * 0.5 / np.sqrt(1000)
+    assert draws[2].min().item() >= 1 and draws[3].min().item() > 0
+    assert draws[4].tolist() == [1.0] * 1000 and draws[5].shape == (2,)
+    cr.manual_seed(7)
+    assert cr.zeros(1000).random_(2, 5).tolist() == draws[0].tolist()
+
+
 BAD = {
+    "quantile_q_out_of_range": (lambda m: m.ones(3).quantile(1.5), "quantile"),
+    "quantile_int_input": (lambda m: m.ones(3, dtype=m.int64).quantile(0.5), "quantile"),
+    "cov_3d": (lambda m: m.ones(2, 2, 2).cov(), "cov"),
+    "masked_scatter_short_source": (lambda m: m.ones(3).masked_scatter(m.ones(3, dtype=m.bool), m.ones(2)), "masked_scatter"),
+    "index_fill_out_of_range": (lambda m: m.ones(3).index_fill(0, m.tensor([3]), 0.0), "index_fill"),
     "cross_without_size_3": (lambda m: m.cross(m.zeros(2, 2), m.zeros(2, 2), dim=1), "cross"),
     "unflatten_bad_sizes": (lambda m: m.zeros(2, 6).unflatten(1, (4, 2)), "unflatten"),
     "rot90_same_dims": (lambda m: m.zeros(2, 2).rot90(1, (0, 0)), "rot90"),

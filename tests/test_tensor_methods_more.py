@@ -355,6 +355,7 @@ def test_gather_refuses_negative_indices_as_torch_does():
         cr.tensor([1.0, 2.0]).gather(0, cr.tensor([-1]))
 
 
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
 def test_scatter_reduce_add_matches_torch_and_other_reductions_are_named_unsupported():
     for src in (2.0, "tensor"):
         ours = cr.zeros(2, 3).scatter(1, cr.tensor([[1, 1], [0, 2]]),

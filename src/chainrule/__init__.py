@@ -46,8 +46,12 @@ from .ops.pointwise_math import (acos, acosh, arccos, arccosh, arcsin, arcsinh, 
 from .ops.compound import (addbmm, addcdiv, addcmul, addmm, addmv, addr, aminmax, baddbmm,
                            clamp_max, clamp_min, cross, diff, float_power, kron, lerp,
                            logcumsumexp, nanmean, nansum, true_divide)
-from .ops.arrange import (dsplit, hsplit, movedim, moveaxis, ravel, rot90, swapdims,
+from .ops.arrange import (diagflat, dsplit, hsplit, movedim, moveaxis, ravel, rot90, swapdims,
                           take_along_dim, tensor_split, tile, unflatten, vsplit)
+from .ops.sorting import quantile, unique_consecutive
+from .ops.scatter import index_copy, index_fill, masked_scatter
+from .ops.pointwise_math import erfc, fix, isneginf, isposinf, isreal, signbit, sinc
+from .ops.compound import corrcoef, cov, dist, ger, vdot
 from .printing import set_printoptions
 from .type_info import finfo, iinfo
 from .ops.heaviside import heaviside

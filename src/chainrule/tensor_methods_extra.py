@@ -3,7 +3,9 @@ in-place forms), alongside those bound in tensor_methods."""
 from .ops import arrange as A, pointwise_extra as P, scan as SC
 from .ops import scatter as SCT, sorting as SO, pointwise_math as PM, compound as C
 from . import dtypes
+from .ops import elementwise as E
 from .ops.elementwise import where as _where
+from . import random as _random
 from .tensor import Tensor
 from .unsupported import tensor_getattr
 
@@ -39,8 +41,13 @@ _MORE = {
     C: "lerp addcmul addcdiv addmm addmv addr baddbmm addbmm clamp_min clamp_max true_divide "
        "float_power diff kron cross nansum nanmean aminmax logcumsumexp",
     A: "tile movedim moveaxis swapdims ravel unflatten take_along_dim tensor_split hsplit "
-       "vsplit dsplit rot90",
+       "vsplit dsplit rot90 diagflat",
+    SO: "unique_consecutive quantile",
+    SCT: "index_fill index_copy masked_scatter index_fill_ index_copy_ masked_scatter_",
+    E: "bitwise_and bitwise_or bitwise_xor",
 }
+_MORE[PM] += " erfc sinc fix isneginf isposinf signbit isreal"
+_MORE[C] += " vdot ger dist cov corrcoef sum_to_size"
 # bound only where no other module has defined the method already
 for _module, _names in _MORE.items():
     for _name in _names.split():
@@ -52,7 +59,50 @@ def _type_as(self, other):
     return self.to(other.dtype)
 
 
+def _fill_with(draw, name):
+    """In-place random fill from chainrule's global generator (or `generator=`)."""
+    def method(self, *args, generator=None, **kwargs):
+        arr = draw(_random._rng(generator), self._data.shape, *args, **kwargs)
+        return self.fill_(arr.astype(self._data.dtype))
+    method.__name__ = name
+    return method
+
+
+def _random_ints(rng, shape, low=0, high=None):
+    if high is None:  # random_(to): [0, to); random_(): PyTorch's full mantissa range
+        low, high = (0, low) if low else (0, 2 ** 24)
+    return rng.integers(low, high, size=shape)
+
+
+_RANDOM = {
+    "random_": _random_ints,
+    "exponential_": lambda rng, shape, lambd=1.0: rng.exponential(1 / lambd, size=shape),
+    "log_normal_": lambda rng, shape, mean=1.0, std=2.0: rng.lognormal(mean, std, size=shape),
+    "cauchy_": lambda rng, shape, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(shape),
+    "geometric_": lambda rng, shape, p: rng.geometric(p, size=shape),
+}
+for _name, _draw in _RANDOM.items():
+    if _name not in vars(Tensor):
+        setattr(Tensor, _name, _fill_with(_draw, _name))
+
 _INFO = {
+    "argwhere": lambda self: self.nonzero(),
+    "bernoulli": lambda self, generator=None: _random.bernoulli(self, generator=generator),
+    "multinomial": lambda self, num_samples, replacement=False, generator=None:
+        _random.multinomial(self, num_samples, replacement, generator=generator),
+    "conj": lambda self: self,  # real tensors only: conjugation changes nothing
+    "resolve_conj": lambda self: self,
+    "resolve_neg": lambda self: self,
+    "conj_physical": lambda self: self.clone(),
+    "is_conj": lambda self: False,
+    "is_neg": lambda self: False,
+    "real": property(lambda self: self),
+    "H": property(lambda self: self.T),
+    "mH": property(lambda self: self.mT),
+    "adjoint": lambda self: self.mT,
+    "is_pinned": lambda self: False,
+    "pin_memory": lambda self: self,
+    "share_memory_": lambda self: self,
     "is_cpu": property(lambda self: True),
     "itemsize": property(lambda self: self._data.itemsize),
     "nbytes": property(lambda self: self._data.nbytes),
@@ -79,7 +129,8 @@ _INPLACE = ("sin cos tan sinh cosh asin acos atan asinh acosh atanh arcsin arcco
             "multiply subtract divide true_divide negative atan2 arctan2 hypot xlogy copysign "
             "lerp addcmul addcdiv addmm addmv addr baddbmm addbmm clamp_min clamp_max "
             "float_power eq ne lt le gt ge greater less greater_equal less_equal not_equal "
-            "logical_and logical_or logical_xor logical_not bitwise_not").split()
+            "logical_and logical_or logical_xor logical_not bitwise_not bitwise_and "
+            "bitwise_or bitwise_xor erfc fix sinc absolute").split()
 for _name in _INPLACE:
     if _name + "_" not in vars(Tensor) and hasattr(Tensor, _name):
         setattr(Tensor, _name + "_", _inplace_method(getattr(Tensor, _name), _name + "_"))

@@ -260,3 +260,7 @@ def rot90(x, k=1, dims=(0, 1)):
     if k == 3:
         return flip(x, d0).transpose(d0, d1)
     return x.clone()
+
+
+def diagflat(x, offset=0):
+    return diag_embed(x.reshape(-1), offset)

@@ -129,3 +129,52 @@ def logcumsumexp(x, dim):
     # shifting by the (constant) maximum keeps exp from overflowing
     return E.log(R.cumsum(E.exp(x - top), d)) + top
 
+
+
+def vdot(a, b):
+    return (a * b).sum() if a.ndim == b.ndim == 1 else _vector_error("vdot", a, b)
+
+
+def _vector_error(name, a, b):
+    raise RuntimeError(f"{name}: expected two 1-D tensors, got shapes {tuple(a.shape)} and "
+                       f"{tuple(b.shape)}")
+
+
+def ger(a, b):
+    return outer(a, b)
+
+
+def dist(a, b, p=2):
+    return R.norm(a - b, p)
+
+
+def cov(x, correction=1, fweights=None, aweights=None):
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("chainrule does not support torch.cov with fweights/aweights")
+    if x.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {x.ndim} dimensions")
+    rows = x.reshape(1, -1) if x.ndim < 2 else x
+    centred = rows - R.mean(rows, 1, keepdim=True)
+    out = matmul(centred, centred.t()) / (rows.shape[1] - correction)
+    return out.reshape(()) if x.ndim < 2 else out
+
+
+def corrcoef(x):
+    c = cov(x)
+    if c.ndim == 0:
+        return c / c
+    d = E.sqrt(c.diagonal())
+    return E.clamp(c / d.reshape(-1, 1) / d.reshape(1, -1), -1, 1)
+
+
+def sum_to_size(x, *size):
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    lead = x.ndim - len(size)
+    if lead < 0 or any(s not in (1, n) for s, n in zip(size, x.shape[lead:])):
+        raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to the tensor's "
+                           f"size {list(x.shape)}")
+    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
+                                      if s == 1 and x.shape[lead + i] != 1)
+    out = R.sum(x, dims, keepdim=True) if dims else x
+    return out.reshape(size)

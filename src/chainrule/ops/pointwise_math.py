@@ -112,3 +112,36 @@ def copysign(a, b):
 
 
 arctan2 = atan2
+
+
+def erfc(x):
+    from .elementwise import erf
+    return 1 - erf(x)
+
+
+def sinc(x):
+    """sin(pi x) / (pi x), 1 at 0; the division never sees 0, so no NaN reaches the gradient."""
+    from .elementwise import sin
+    zero = x == 0
+    safe = where(zero, 1.0, x) * math.pi
+    return where(zero, 1.0, sin(safe) / safe)
+
+
+def fix(x):
+    from .elementwise import trunc
+    return trunc(x)
+
+
+def _predicate(npfn, name):
+    from ..tensor import Tensor
+
+    def fn(x):
+        return Tensor._wrap(np.asarray(npfn(x._data)))
+    fn.__name__ = name
+    return fn
+
+
+isneginf = _predicate(np.isneginf, "isneginf")
+isposinf = _predicate(np.isposinf, "isposinf")
+signbit = _predicate(np.signbit, "signbit")
+isreal = _predicate(lambda a: np.ones(a.shape, dtype=bool), "isreal")

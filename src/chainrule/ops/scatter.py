@@ -6,6 +6,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..tensor import Tensor, to_array
 from .core import apply
+from .elementwise import where
 from .indexing import convert_index, gather, getitem, index_select
 from .rules import check_bounds, index_array, tensor_rule
 
@@ -180,3 +181,47 @@ def index_put_(x, indices, values, accumulate=False):
     v = values if isinstance(values, Tensor) else Tensor._wrap(to_array(values))
     return x._inplace(lambda old, val: index_put(old, indices, val, accumulate), v,
                       opname="index_put_")
+
+
+def _along(x, d, idx):
+    """A bool mask of x's shape, True in the slices `idx` along dimension d."""
+    m = np.zeros(x._data.shape[d], dtype=bool)
+    m[idx] = True
+    return Tensor._wrap(m.reshape((-1,) + (1,) * (x.ndim - d - 1)))
+
+
+def index_fill(x, dim, index, value):
+    idx = index_array(index, "index_fill").reshape(-1)
+    d = x._dim(dim) if x.ndim else 0
+    check_bounds(idx, x._data.shape[d] if x.ndim else 1, d, "index_fill", allow_negative=True)
+    if x.ndim == 0:
+        return where(Tensor._wrap(np.asarray(idx.size > 0)), value, x)
+    return where(_along(x, d, idx), value, x)
+
+
+def index_copy(x, dim, index, source):
+    idx = index_array(index, "index_copy").reshape(-1)
+    d = x._dim(dim)
+    check_bounds(idx, x._data.shape[d], d, "index_copy")
+    _same_dtype(x, source, "index_copy", "source")
+    shape = (1,) * d + (idx.size,) + (1,) * (x.ndim - d - 1)
+    full = np.broadcast_to(idx.reshape(shape), tuple(source.shape)).copy()
+    return scatter(x, d, Tensor._wrap(full), source)
+
+
+def masked_scatter(x, mask, source):
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_scatter: expected a bool mask, got {m.dtype}")
+    m = np.broadcast_to(m, x._data.shape)
+    n = int(m.sum())
+    if source.numel() < n:
+        raise RuntimeError(f"masked_scatter: the mask selects {n} elements but source has "
+                           f"only {source.numel()}")
+    _same_dtype(x, source, "masked_scatter", "source")
+    return index_put(x, (Tensor._wrap(m.copy()),), source.reshape(-1)[:n])
+
+
+index_fill_ = _inplace(index_fill, "index_fill_")
+index_copy_ = _inplace(index_copy, "index_copy_")
+masked_scatter_ = _inplace(masked_scatter, "masked_scatter_")

@@ -186,3 +186,58 @@ def bincount(x, weights=None, minlength=0):
                            f"shape {tuple(a.shape)}")
     out = np.bincount(a, weights=w, minlength=minlength)
     return Tensor._wrap(out.astype(np.float32 if w.dtype == np.float32 else np.float64))
+
+
+def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
+    if dim is not None:
+        raise NotImplementedError("chainrule does not support torch.unique_consecutive with dim=")
+    a = x._data.reshape(-1)
+    starts = np.ones(a.size, dtype=bool)
+    starts[1:] = a[1:] != a[:-1]
+    out = [Tensor._wrap(a[starts])]
+    if return_inverse:
+        out.append(Tensor._wrap((np.cumsum(starts) - 1).reshape(x._data.shape)))
+    if return_counts:
+        out.append(Tensor._wrap(np.diff(np.append(np.nonzero(starts)[0], a.size)).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def quantile(x, q, dim=None, keepdim=False, interpolation="linear"):
+    """Quantiles by sorting and interpolating between neighbours: differentiable through
+    gather and the interpolation weights, as PyTorch's."""
+    if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
+        raise ValueError(f"quantile() interpolation must be one of linear, lower, higher, "
+                         f"midpoint or nearest. Got {interpolation}")
+    qs = q._data if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64)
+    if qs.ndim > 1 or np.any((qs < 0) | (qs > 1)):
+        raise RuntimeError("quantile() q values must be in the range [0, 1] (a scalar or 1-D)")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"quantile() input tensor must be either float or double dtype, "
+                           f"got {x.dtype}")
+    flat = dim is None
+    x1 = x.reshape(-1) if flat else _as_1d(x)
+    d = 0 if flat else x1._dim(dim)
+    n = x1._data.shape[d]
+    values = sort(x1, d).values
+    pos = qs.reshape(-1) * (n - 1)
+    lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(pos).astype(np.int64)  # halves to even, as PyTorch
+    frac = 0.5 if interpolation == "midpoint" else pos - lo
+    pieces = []
+    for k in range(pos.size):
+        a = values.index_select(d, Tensor._wrap(lo[k:k + 1]))
+        b = values.index_select(d, Tensor._wrap(hi[k:k + 1]))
+        w = frac if np.isscalar(frac) else float(frac[k])
+        piece = a + (b - a) * w if w else a
+        pieces.append(piece if keepdim and not flat else piece.squeeze(d))
+    if flat and keepdim:
+        pieces = [p.reshape((1,) * x.ndim) for p in pieces]
+    if qs.ndim == 0:
+        return pieces[0]
+    from .shape import stack
+    return stack(pieces, 0)
