@@ -346,3 +346,34 @@ def test_history_files_written_through_a_symlink_keep_the_link(tmp_path):
     h.to_csv(str(tmp_path / "link.csv"))
     assert (tmp_path / "link.csv").is_symlink()
     assert "loss" in (tmp_path / "target.csv").read_text()
+
+
+def test_failed_overwrite_puts_the_replaced_run_back_byte_for_byte(trained, tmp_path):
+    run = _copy_run(trained, tmp_path)
+    (run / "notes.txt").write_text("mine")  # not a run file: never touched
+    before = _snapshot(run)
+    line = assert_usage_error(run_cli(tmp_path, "train", "--name", "r", "--overwrite",
+                                      "--kfold", "100000", "--epochs", "1"))
+    assert "--kfold 100000" in line
+    assert _snapshot(run) == before
+
+
+def test_successful_overwrite_replaces_the_run_and_keeps_other_files(trained, tmp_path):
+    import json
+    run = _copy_run(trained, tmp_path)
+    (run / "notes.txt").write_text("mine")
+    ok(run_cli(tmp_path, "train", "--name", "r", "--overwrite", "--epochs", "1",
+               "--hidden", "8", "--quiet"))
+    assert json.loads((run / "config.json").read_text())["hidden"] == [8]
+    assert (run / "notes.txt").read_text() == "mine"
+    assert not [p for p in os.listdir(run) if p.startswith(".replaced")]
+
+
+def test_failed_new_run_leaves_no_folder_behind(tmp_path):
+    line = assert_usage_error(run_cli(tmp_path, "train", "--name", "fresh", "--kfold",
+                                      "100000", "--epochs", "1"))
+    assert "--kfold 100000" in line
+    assert not (tmp_path / "runs" / "fresh").exists()
+    # the name is free again
+    ok(run_cli(tmp_path, "train", "--name", "fresh", "--epochs", "1", "--hidden", "8",
+               "--quiet"))

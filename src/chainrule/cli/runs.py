@@ -35,8 +35,11 @@ RUN_FILES = (CONFIG, TRANSFORM, HISTORY_CSV, HISTORY_JSON, CURVES, MODEL, METRIC
 
 
 class Run:
-    def __init__(self, path):
+    def __init__(self, path, created=False, replaced=None):
         self.path = os.path.normpath(path)
+        # for a new run: whether this command made the folder, and where the files of the
+        # run it replaces (--overwrite) wait until it succeeds (see finish_new)
+        self.created, self.replaced = created, replaced
 
     def file(self, name):
         return os.path.join(self.path, name)
@@ -104,8 +107,7 @@ def prepare_new(parent, name, overwrite):
     while True:
         path = os.path.join(parent, name or timestamp_name(parent))
         try:
-            _claim(path, overwrite)
-            return Run(path)
+            return Run(path, *_claim(path, overwrite))
         except FileExistsError:
             if name:  # another `chainrule train --name` took it a moment ago
                 raise CLIError(f"run folder {path} was just created by another "
@@ -128,7 +130,9 @@ def _make_parent(parent):
 
 def _claim(path, overwrite):
     """The run folder belongs to whoever creates its checkpoint/ folder: os.mkdir either
-    creates it or fails, atomically, so two runs started at once never share a folder."""
+    creates it or fails, atomically, so two runs started at once never share a folder.
+    Returns (created, folder holding the replaced run's files or None)."""
+    created, replaced = False, None
     if os.path.exists(path):
         if not os.path.isdir(path):
             raise CLIError(f"{path} exists and is not a folder; choose another --name")
@@ -139,13 +143,43 @@ def _claim(path, overwrite):
             if not is_run(path):
                 raise CLIError(f"{path} is not empty and is not a run folder; refusing to "
                                "overwrite it: choose another --name or --out")
-            for entry in RUN_FILES:
-                if os.path.exists(os.path.join(path, entry)):
-                    os.remove(os.path.join(path, entry))
-            shutil.rmtree(os.path.join(path, CHECKPOINT_DIR), ignore_errors=True)
+            replaced = _set_aside(path)
     else:
         os.mkdir(path)  # FileExistsError: taken in between
+        created = True
     try:
         os.mkdir(os.path.join(path, CHECKPOINT_DIR))
     except PermissionError as err:
         raise CLIError(f"cannot write into the run folder {path}: {err.strerror}") from None
+    return created, replaced
+
+
+def _set_aside(path):
+    # the replaced run is deleted only once the new one has succeeded
+    aside = os.path.join(path, f".replaced-{os.getpid()}")
+    os.mkdir(aside)
+    for entry in RUN_FILES + (CHECKPOINT_DIR,):
+        if os.path.lexists(os.path.join(path, entry)):
+            os.rename(os.path.join(path, entry), os.path.join(aside, entry))
+    return aside
+
+
+def finish_new(run, succeeded):
+    """After a new run: on success drop the files of the run it replaced; on failure
+    remove what it wrote and put the replaced run back, so the folder is as before."""
+    if succeeded:
+        if run.replaced:
+            shutil.rmtree(run.replaced, ignore_errors=True)
+        return
+    for entry in RUN_FILES + (CHECKPOINT_DIR,):
+        target = run.file(entry)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target, ignore_errors=True)
+        elif os.path.lexists(target):
+            os.remove(target)
+    if run.replaced:
+        for entry in os.listdir(run.replaced):
+            os.rename(os.path.join(run.replaced, entry), run.file(entry))
+        os.rmdir(run.replaced)
+    elif run.created and not os.listdir(run.path):
+        os.rmdir(run.path)

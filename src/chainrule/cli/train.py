@@ -217,9 +217,21 @@ def run(args):
     model = models.build(cfg, data.input_dim, data.output_dim, data.task)  # settings check
     if resume_run is not None:
         check_checkpoint(resume_run, model)
-        run_dir = resume_run
-    else:
-        run_dir = runs.prepare_new(args.out, args.name, args.overwrite)
+        return train_into(resume_run, cfg, data, args, resume=True)
+    run_dir = runs.prepare_new(args.out, args.name, args.overwrite)
+    try:
+        status = train_into(run_dir, cfg, data, args, resume=False)
+    except KeyboardInterrupt:  # what it trained so far is kept, to be resumed
+        runs.finish_new(run_dir, succeeded=True)
+        raise
+    except BaseException:
+        runs.finish_new(run_dir, succeeded=False)
+        raise
+    runs.finish_new(run_dir, succeeded=True)
+    return status
+
+
+def train_into(run_dir, cfg, data, args, resume):
     record = dict(cfg, task=data.task)
     run_dir.write_json(runs.CONFIG, record)
     run_dir.write_json(runs.TRANSFORM, data.transform)
@@ -228,7 +240,7 @@ def run(args):
         say(f"note:   {note}", args.quiet)
     if cfg["kfold"]:
         return run_kfold(cfg, data, run_dir, args.quiet)
-    return run_training(cfg, data, run_dir, resume_run is not None, args.quiet)
+    return run_training(cfg, data, run_dir, resume, args.quiet)
 
 
 def run_training(cfg, data, run_dir, resume, quiet):
