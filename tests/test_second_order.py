@@ -186,6 +186,7 @@ CASES = {
     "index_put_accumulate": (lambda M, F, L, x, y: x.index_put(
         (_idx(M, [0, 2, 0]),), y * y, accumulate=True) * x, [_any(3), _any(3)]),
     "diag_embed": (lambda M, F, L, x: M.diag_embed(x * x, offset=1) * 2, [_any(2, 3)]),
+    "diagonal": (lambda M, F, L, x: x.diagonal(1, 0, 2) ** 2 * M.trace(x[0]), [_any(3, 3, 4)]),
     "einsum": (lambda M, F, L, x, y: M.einsum("ij,jk->ik", x, y) ** 2 + M.einsum("ii", x @ y),
                [_any(2, 3), _any(3, 2)]),
     "fmod": (lambda M, F, L, x, y: M.fmod(x * 3, y) * x, [_pos(4), _pos(4)]),
