@@ -377,3 +377,13 @@ def test_failed_new_run_leaves_no_folder_behind(tmp_path):
     # the name is free again
     ok(run_cli(tmp_path, "train", "--name", "fresh", "--epochs", "1", "--hidden", "8",
                "--quiet"))
+
+
+def test_resume_with_fewer_epochs_than_trained_is_refused_and_changes_nothing(
+        trained, tmp_path):
+    run = _copy_run(trained, tmp_path)
+    before = _snapshot(run)
+    line = assert_usage_error(run_cli(tmp_path, "train", "--resume", "runs/r",
+                                      "--epochs", "1"))
+    assert "--epochs 1" in line and "already trained 2 epochs" in line
+    assert _snapshot(run) == before

@@ -112,8 +112,16 @@ def check_checkpoint(run_dir, model):
     try:
         state = load_training_state(run_dir.checkpoint_dir)
         model.load_state_dict(state["model"])
+        done = int(state["epoch"]) + 1
     except Exception as err:  # a damaged or foreign checkpoint is a problem of the input
         raise CLIError(f"cannot resume from {path}: {type(err).__name__}: {err}") from None
+    return done
+
+
+def check_epochs_on_resume(cfg, run_dir, done):
+    if cfg["epochs"] < done:  # cannot apply: training does not go backwards
+        raise CLIError(f"--epochs {cfg['epochs']}: {run_dir.path} has already trained {done} "
+                       "epochs; --resume continues up to a larger --epochs")
 
 
 def apply_on_resume(cfg):
@@ -216,7 +224,7 @@ def run(args):
     cfg = config_mod.resolve(cfg, cfg["dataset"] == "synthetic-linear")
     model = models.build(cfg, data.input_dim, data.output_dim, data.task)  # settings check
     if resume_run is not None:
-        check_checkpoint(resume_run, model)
+        check_epochs_on_resume(cfg, resume_run, check_checkpoint(resume_run, model))
         return train_into(resume_run, cfg, data, args, resume=True)
     run_dir = runs.prepare_new(args.out, args.name, args.overwrite)
     try:
