@@ -295,3 +295,38 @@ def test_sample_shape_given_as_an_int_is_a_clear_error():
 def test_discrete_distributions_have_no_rsample():
     with pytest.raises(NotImplementedError, match="Bernoulli"):
         D.Bernoulli(probs=0.5).rsample()
+
+
+KL = {
+    "normal": (lambda m, p: (m.Normal(p[0], p[1]), m.Normal(p[1] - 1, p[1] * 2)), [LOC, SCALE]),
+    "categorical": (lambda m, p: (m.Categorical(probs=p[0]), m.Categorical(logits=p[0] * -2)),
+                    [CAT_P]),
+    "bernoulli": (lambda m, p: (m.Bernoulli(probs=p[0]), m.Bernoulli(logits=p[0] * 3 - 1)), [P]),
+    "uniform": (lambda m, p: (m.Uniform(p[0], p[1]), m.Uniform(p[0] - 1, p[1] + 0.5)), [LOW, HIGH]),
+}
+
+
+@pytest.mark.parametrize("pair", sorted(KL))
+def test_kl_divergence_and_its_gradient_match_torch(pair):
+    build, arrays = KL[pair]
+    kl = {D: D.kl_divergence, TD: TD.kl_divergence}
+    _check(lambda m, p: build(m, p), arrays, lambda pq, m: kl[D if m is cr else TD](*pq))
+
+
+def test_kl_divergence_is_infinite_where_q_has_no_mass():
+    ours = D.kl_divergence(D.Categorical(probs=cr.tensor([0.5, 0.5])),
+                           D.Categorical(probs=cr.tensor([1.0, 0.0])))
+    ref = TD.kl_divergence(TD.Categorical(probs=torch.tensor([0.5, 0.5])),
+                           TD.Categorical(probs=torch.tensor([1.0, 0.0])))
+    assert ours.item() == ref.item() == math.inf
+    outside = D.kl_divergence(D.Uniform(0.0, 2.0), D.Uniform(0.0, 1.0))
+    assert outside.item() == TD.kl_divergence(TD.Uniform(0.0, 2.0), TD.Uniform(0.0, 1.0)).item()
+
+
+def test_unsupported_pairs_and_distributions_are_named():
+    with pytest.raises(NotImplementedError, match="between Normal and Bernoulli"):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Bernoulli(probs=0.5))
+    with pytest.raises(AttributeError, match=r"chainrule does not support torch\.distributions\.Beta"):
+        D.Beta
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchThing'"):
+        D.NoSuchThing

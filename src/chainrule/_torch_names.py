@@ -1,4 +1,4 @@
-"""Public names of PyTorch 2.13.0 (the `torch` module and `torch.Tensor`), generated
+"""Public names of PyTorch 2.13.0 (`torch`, `torch.Tensor`, `torch.distributions`), generated
 once from PyTorch and kept as data: chainrule consults them to say "not supported" for a
 PyTorch name it lacks, instead of a bare AttributeError (PyTorch itself is never imported)."""
 
@@ -202,4 +202,26 @@ transpose transpose_ triangular_solve tril tril_ triu triu_ true_divide true_div
 trunc_ type type_as unbind unflatten unfold uniform_ unique unique_consecutive unsafe_chunk
 unsafe_split unsafe_split_with_sizes unsqueeze unsqueeze_ untyped_storage values var vdot
 view view_as volatile vsplit where xlogy xlogy_ xpu zero_
+""".split())
+
+DISTRIBUTIONS = frozenset("""
+AbsTransform AffineTransform Bernoulli Beta Binomial CatTransform Categorical Cauchy Chi2
+ComposeTransform ContinuousBernoulli CorrCholeskyTransform CumulativeDistributionTransform
+Dirichlet Distribution ExpTransform Exponential ExponentialFamily FisherSnedecor Gamma
+GeneralizedPareto Geometric Gumbel HalfCauchy HalfNormal Independent IndependentTransform
+InverseGamma Kumaraswamy LKJCholesky Laplace LogNormal LogisticNormal
+LowRankMultivariateNormal LowerCholeskyTransform MixtureSameFamily Multinomial
+MultivariateNormal NegativeBinomial Normal OneHotCategorical
+OneHotCategoricalStraightThrough Pareto Poisson PositiveDefiniteTransform PowerTransform
+RelaxedBernoulli RelaxedOneHotCategorical ReshapeTransform SigmoidTransform SoftmaxTransform
+SoftplusTransform StackTransform StickBreakingTransform StudentT TanhTransform Transform
+TransformedDistribution Uniform VonMises Weibull Wishart bernoulli beta biject_to binomial
+categorical cauchy chi2 constraint_registry constraints continuous_bernoulli dirichlet
+distribution exp_family exponential fishersnedecor gamma generalized_pareto geometric gumbel
+half_cauchy half_normal identity_transform independent inverse_gamma kl kl_divergence
+kumaraswamy laplace lkj_cholesky log_normal logistic_normal lowrank_multivariate_normal
+mixture_same_family multinomial multivariate_normal negative_binomial normal
+one_hot_categorical pareto poisson register_kl relaxed_bernoulli relaxed_categorical
+studentT transform_to transformed_distribution transforms uniform utils von_mises weibull
+wishart
 """.split())

@@ -9,13 +9,15 @@ class UnsupportedError(AttributeError):
 
 
 def missing(owner, name):
-    """The error to raise for attribute `name` looked up on chainrule (`owner` "torch") or
-    on a Tensor (`owner` "torch.Tensor")."""
-    table = _torch_names.TORCH if owner == "torch" else _torch_names.TENSOR
+    """The error to raise for attribute `name` looked up on chainrule (`owner` "torch"),
+    on a Tensor ("torch.Tensor") or on chainrule.distributions ("torch.distributions")."""
+    table = {"torch": _torch_names.TORCH, "torch.Tensor": _torch_names.TENSOR,
+             "torch.distributions": _torch_names.DISTRIBUTIONS}[owner]
     if name in table:
         return UnsupportedError(f"chainrule does not support {owner}.{name} (PyTorch has it; "
                                 "chainrule implements only part of PyTorch's API)")
-    where = "module 'chainrule'" if owner == "torch" else "'Tensor' object"
+    where = ("'Tensor' object" if owner == "torch.Tensor" else
+             f"module '{owner.replace('torch', 'chainrule', 1)}'")
     return AttributeError(f"{where} has no attribute {name!r}")
 
 

@@ -5,9 +5,16 @@ from . import constraints
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
+from .kl import kl_divergence
 from .multinomial import Multinomial
 from .normal import Normal
 from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Categorical", "Distribution", "Multinomial", "Normal", "Uniform",
-           "constraints"]
+           "constraints", "kl_divergence"]
+
+
+def __getattr__(name):
+    # the rest of torch.distributions (Beta, Gamma, ...) is named as not supported
+    from ..unsupported import missing
+    raise missing("torch.distributions", name)
