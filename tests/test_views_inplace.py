@@ -282,6 +282,18 @@ def test_inplace_on_expanded_view_writing_one_element_twice_is_refused():
     assert ours == theirs
 
 
+def test_out_argument_writes_through_views_and_refuses_expanded_ones():
+    out = []
+    for m in (cr, torch):
+        base = m.zeros(2, 3)
+        m.mul(m.ones(3, 2), 5, out=base.t())
+        m.add(m.ones(2), 1, out=base[:, 1])
+        with pytest.raises(RuntimeError) as info:
+            m.add(m.ones(3, 4), 1, out=m.zeros(4).expand(3, 4))
+        out.append((base.tolist(), str(info.value)[:100]))
+    assert out[0] == out[1]
+
+
 def test_fill_on_expanded_view_writes_the_one_value():
     out = []
     for m in (cr, torch):

@@ -10,6 +10,7 @@ import numpy as np
 from .autograd import grad_mode
 from .tensor import Tensor
 from .type_info import SCALAR_NAMES
+from .views import writable
 
 # how the result's dtype must relate to out's: "cast" (PyTorch's can-cast rule),
 # "exact" (matmul family and argmax/argmin: same dtype) or "factory" (out's dtype is used)
@@ -66,7 +67,7 @@ def _write(name, kind, result, out):
                 f"{list(result._data.shape)}. Pass an out tensor with zero elements (or the "
                 "right shape) to avoid this.", UserWarning, stacklevel=3)
         out._data = np.empty(result._data.shape, dtype=dst)
-    np.copyto(out._data, result._data, casting="unsafe")
+    np.copyto(writable(out._data), result._data, casting="unsafe")
     out._version[0] += 1
     return out
 
