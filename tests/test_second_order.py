@@ -118,6 +118,7 @@ CASES = {
     "log_softmax": (lambda M, F, L, x: M.log_softmax(x, 0), [_any(3, 2)]),
     "logsumexp": (lambda M, F, L, x: M.logsumexp(x, 1), [_any(2, 3)]),
     "clone": (lambda M, F, L, x: x.clone() * x, [_any(3)]),
+    "contiguous": (lambda M, F, L, x: x.t().contiguous() * x.t(), [_any(2, 3)]),
     "cast": (lambda M, F, L, x: x.float().double() * 2, [_any(3)]),
     "floor_ceil_round": (lambda M, F, L, x: (x.floor() + x.ceil() + x.round()
                                              + M.round(x, decimals=1)) * x * x, [_any(4)]),

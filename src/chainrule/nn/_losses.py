@@ -118,7 +118,8 @@ def _target_mass(y, c, weight, eps, ignore_index, dtype):
 def _general_forward(x, y, weight, eps, ignore_index, reduction, nll, cache):
     logp = x if nll else _log_softmax(x)
     q, denom = _target_mass(y, x.shape[1], weight, eps, ignore_index, x.dtype)
-    loss = -(q * logp).sum(axis=1)
+    # no target mass on a class: no term, even where its log-probability is -inf
+    loss = -np.where(q != 0, q * logp, 0).sum(axis=1)
     cache[:] = [q, logp, denom]
     if reduction == "none":
         return loss
@@ -131,14 +132,17 @@ def _general_forward(x, y, weight, eps, ignore_index, reduction, nll, cache):
 def _scale(g, reduction, denom, dtype):
     if reduction == "none":
         return g[:, None]
-    return g / np.asarray(denom, dtype=dtype) if reduction == "mean" else g
+    if reduction != "mean":
+        return g
+    # every target ignored: the loss is nan (0/0) but the gradient is 0, as in PyTorch
+    return g / np.asarray(denom, dtype=dtype) if denom else g * 0
 
 
 def _general_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, cache):
     q, logp, denom = cache
     if isinstance(g, Tensor):
         s = None if nll else q.sum(axis=1)
-        return _graph_grad(g, x, q, s, reduction, float(denom), nll)
+        return _graph_grad(g, x, q, s, reduction, float(denom) or np.inf, nll)
     scale = _scale(g, reduction, denom, logp.dtype)
     if nll:
         return -q * scale
@@ -365,8 +369,11 @@ def _bce(p, y):
     return -(y * lp + (1 - y) * l1p)
 
 
+_BCE_EPS = float(np.float32(1e-12))  # PyTorch's EPSILON is a float constant, also in float64
+
+
 def _bce_gp(g, o, p, y):
-    return g * (p - y) / np.maximum((1 - p) * p, 1e-12)  # PyTorch's EPSILON
+    return g * (p - y) / np.maximum((1 - p) * p, _BCE_EPS)
 
 
 def _bce_gy(g, o, p, y):

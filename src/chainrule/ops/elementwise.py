@@ -29,8 +29,8 @@ FLOORDIV = Op("FloorDivideBackward0", _quiet(np.floor_divide),
               lambda g, o, a, b: g * 0, lambda g, o, a, b: g * 0)
 REMAINDER = Op("RemainderBackward0", _quiet(np.remainder),
                lambda g, o, a, b: g, lambda g, o, a, b: -g * np.floor_divide(a, b))
-POW = Op("PowBackward1", _quiet(np.power),
-         lambda g, o, a, b: g * b * a ** (b - 1),
+POW = Op("PowBackward1", _quiet(np.power),  # x ** 0 has gradient 0, even at x = 0
+         _quiet(lambda g, o, a, b: np.where(b == 0, 0.0, g * b * a ** (b - 1))),
          lambda g, o, a, b: g * np.where(a == 0, 0.0, o * np.log(np.where(a == 0, 1.0, a))),
          uses_out=True)
 POW_SCALAR = POW.renamed("PowBackward0")   # x ** 2

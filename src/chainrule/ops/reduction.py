@@ -67,7 +67,15 @@ def _acc_sum(x, ax, keep, dt=None):
 SUM = Op("SumBackward1", lambda x, ax, keep, ksh, sh, dt: _acc_sum(x, ax, keep, dt),
          lambda g, o, x, ax, keep, ksh, sh, dt: _unreduce(g, ksh, sh), saves_inputs=False)
 MEAN = Op("MeanBackward1", lambda x, ax, keep, ksh, sh, n: _mean(x, ax, keep, n),
-          lambda g, o, x, ax, keep, ksh, sh, n: _unreduce(g / n, ksh, sh), saves_inputs=False)
+          lambda g, o, x, ax, keep, ksh, sh, n: _unreduce(_per_element(g, n), ksh, sh),
+          saves_inputs=False)
+
+
+def _per_element(g, n):
+    """g / n; float16 cannot hold a count past 65,504 (g / inf would be 0): divide by it
+    as a float32 scalar."""
+    dt = g._data.dtype if isinstance(g, Tensor) else g.dtype
+    return g * np.float32(1.0 / n).astype(dt) if dt == np.float16 and n > 65504 else g / n
 
 
 # PyTorch names a reduction over everything ...Backward0, over given dims ...Backward1
@@ -129,7 +137,32 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 @numpy_names
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return sqrt(var(x, dim, unbiased, keepdim, correction))
+    return apply1(STD_SQRT, var(x, dim, unbiased, keepdim, correction))
+
+
+# PyTorch's gradients of std and p-norms are 0 where the result is 0 (a constant input),
+# not inf·0 = nan
+def _std_grad(g, o, v):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(o == 0, 0.0, g / (2 * o))
+
+
+STD_SQRT = Op("StdBackward0", np.sqrt, _std_grad, saves_inputs=False, uses_out=True)
+
+
+def _pnorm(x, ax, keep, ksh, p):
+    wide = x.astype(np.float64) if x.dtype.itemsize < 8 else x
+    out = np.sum(np.abs(wide) ** p, axis=ax, keepdims=keep) ** (1.0 / p)
+    return np.asarray(out).astype(x.dtype)
+
+
+def _pnorm_grad(g, o, x, ax, keep, ksh, p):
+    ko = np.reshape(o, ksh)  # PyTorch's form: x |x|^(p-2) g / norm^(p-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ko == 0, 0.0, x * np.abs(x) ** (p - 2) * np.reshape(g, ksh) / ko ** (p - 1))
+
+
+PNORM = Op("LinalgVectorNormBackward0", _pnorm, _pnorm_grad, uses_out=True)
 
 
 def _others_product(x, a):
@@ -190,10 +223,18 @@ def _extreme_all_grad(g, o, x, ax, keep, ksh, sh):
     return np.where(mask, share, 0.0)  # where, not *: a NaN gradient stays at the extremes
 
 
+def _amax_grad(g, o, x, ax, keep, ksh, sh):
+    # amax/amin: PyTorch multiplies by the mask, so a slice whose result is NaN (no element
+    # equals it) and a NaN incoming gradient give NaN over the whole slice
+    mask = x == np.reshape(o, ksh)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _unreduce(g, ksh, sh) / np.sum(mask, axis=ax, keepdims=True) * mask
+
+
 AMAX = Op("AmaxBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.max(x, axis=ax, keepdims=keep)),
-          _extreme_all_grad, uses_out=True)
+          _amax_grad, uses_out=True)
 AMIN = Op("AminBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.min(x, axis=ax, keepdims=keep)),
-          _extreme_all_grad, uses_out=True)
+          _amax_grad, uses_out=True)
 _DIM_EXTREME = Op("MaxBackward0",
                   lambda x, ax, keep, idx, ksh, sh: np.take_along_axis(
                       x, np.reshape(idx, ksh), axis=ax).reshape(idx.shape if not keep else ksh),
@@ -203,7 +244,9 @@ _DIM_EXTREME = Op("MaxBackward0",
                   saves_inputs=False)
 
 
-MAX_ALL, MIN_ALL = AMAX.renamed("MaxBackward1"), AMIN.renamed("MinBackward1")  # x.max()
+# x.max(): the gradient goes evenly to the elements equal to the result, or to the NaNs
+MAX_ALL = Op("MaxBackward1", AMAX.forward, _extreme_all_grad, uses_out=True)
+MIN_ALL = Op("MinBackward1", AMIN.forward, _extreme_all_grad, uses_out=True)
 
 
 def _extreme(x, dim, keepdim, pick, op_all, name):
@@ -291,7 +334,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
         a = abs_(x)
         return amax(a, ax, keepdim)
     if isinstance(p, (int, float)) and p > 0:
-        return pow(sum(pow(abs_(x), p), dim=ax, keepdim=keepdim), 1.0 / p)
+        return apply1(PNORM, x, ax, keepdim, _kept_shape(x._data.shape, ax), float(p))
     raise ValueError(f"norm: unsupported p={p!r}; use 1, 2, 'fro', inf or a positive number")
 
 
