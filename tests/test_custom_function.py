@@ -406,10 +406,26 @@ def test_anomaly_mode_names_the_custom_function():
                 NanGrad.apply(x).sum().backward()
 
 
+def test_anomaly_mode_names_a_custom_forward_that_makes_nan():
+    class Root(Function):
+        @staticmethod
+        def forward(ctx, x, label):
+            return x.sqrt()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None
+    x = cr.tensor([-1.0, 4.0], requires_grad=True)
+    with cr.autograd.detect_anomaly():
+        with pytest.raises(RuntimeError, match="'RootBackward' produced nan values"):
+            Root.apply(x, [[1], [2, 3]])  # a ragged non-tensor argument is fine
+
+
 def test_grad_fn_is_named_after_the_class():
     cy = cube(cr).apply(cr.tensor(X, requires_grad=True))
     ty = cube(torch).apply(torch.tensor(X, requires_grad=True))
     assert cy.grad_fn.name() == type(ty.grad_fn).__name__ == "CubeBackward"
+    assert type(cy.grad_fn).__name__ == "CubeBackward"
     assert "CubeBackward" in repr(cy) and "CubeBackward" in repr(cy.grad_fn)
 
 
@@ -509,3 +525,35 @@ def test_legacy_call_and_missing_methods_raise_torchs_errors():
         NoBackward.apply(cr.tensor(X, requires_grad=True)).sum().backward()
     with pytest.raises(NotImplementedError, match="You must implement the forward function"):
         Function.apply(cr.tensor(X))
+
+
+def view_fn(m):
+    class TailView(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x[1:]
+
+        @staticmethod
+        def backward(ctx, g):
+            out = m.zeros(3, dtype=g.dtype)
+            out[1:] = g
+            return out
+    return TailView
+
+
+def test_custom_function_returning_a_view_of_its_input_routes_gradient():
+    res = []
+    for m in (cr, torch):
+        x = m.tensor(X, requires_grad=True)
+        y = view_fn(m).apply(x * 2)
+        (y * y).sum().backward()
+        res.append(x.grad.numpy())
+    assert_close(res[0], res[1], **F64)
+
+
+def test_inplace_on_view_output_of_custom_function_is_refused():
+    for m in (cr, torch):
+        x = m.tensor(X, requires_grad=True)
+        y = view_fn(m).apply(x * 2)
+        with pytest.raises(RuntimeError, match="view.*modified inplace"):
+            y.mul_(2)

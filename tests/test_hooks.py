@@ -336,3 +336,16 @@ def test_module_without_hooks_never_enters_the_hook_path(monkeypatch):
 def test_deprecated_register_backward_hook_is_named_as_unsupported():
     with pytest.raises(NotImplementedError, match="register_full_backward_hook"):
         cr.nn.Linear(2, 2).register_backward_hook(lambda *a: None)
+
+
+def test_full_backward_hook_on_module_returning_its_input():
+    res = []
+    for m in (cr, torch):
+        seen = []
+        ident = m.nn.Identity()
+        ident.register_full_backward_hook(lambda mod, gi, go: seen.append((gi[0], go[0])))
+        x = m.tensor(X, requires_grad=True)
+        (ident(x) * 3).sum().backward()
+        res.append((seen[0][0].numpy(), seen[0][1].numpy(), x.grad.numpy()))
+    for u, v in zip(*res):
+        close(u, v)

@@ -256,7 +256,7 @@ def _connect(cls, ctx, args, output, Tensor):
     outs = list(output) if multi else [output]
     ctx._meta = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
                  for o in outs]
-    arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+    arrays = [a._data if isinstance(a, Tensor) else None for a in args]  # anomaly mode's view
     if multi:
         anchor = Tensor._wrap(np.empty(0))
         node = record(call_op, args, arrays, (ctx,), anchor).grad_fn
