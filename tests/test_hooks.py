@@ -349,3 +349,14 @@ def test_full_backward_hook_on_module_returning_its_input():
         res.append((seen[0][0].numpy(), seen[0][1].numpy(), x.grad.numpy()))
     for u, v in zip(*res):
         close(u, v)
+
+
+def test_non_callable_hooks_are_refused_naming_the_method():
+    lin = cr.nn.Linear(2, 2)
+    for method in ("register_forward_pre_hook", "register_forward_hook",
+                   "register_full_backward_hook", "register_full_backward_pre_hook"):
+        with pytest.raises(TypeError, match=f"{method}: expected a callable, got int"):
+            getattr(lin, method)(3)
+    with pytest.raises(TypeError, match="register_hook: expected a callable"):
+        cr.ones(2, requires_grad=True).register_hook("not a function")
+    assert lin._has_hooks is False  # nothing was registered

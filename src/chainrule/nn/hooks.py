@@ -16,7 +16,10 @@ from ..autograd.custom_function import Function
 from ..tensor import Tensor
 from ..utils.hooks import RemovableHandle
 
-_KINDS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
+_METHODS = {"_forward_pre_hooks": "register_forward_pre_hook",
+            "_forward_hooks": "register_forward_hook",
+            "_backward_hooks": "register_full_backward_hook",
+            "_backward_pre_hooks": "register_full_backward_pre_hook"}
 
 
 def hook_dict(module, name):
@@ -30,8 +33,7 @@ def hook_dict(module, name):
 
 def register(module, kind, hook, prepend=False, with_kwargs=False):
     if not callable(hook):
-        raise TypeError(f"{kind.strip('_').replace('_', ' ')[:-1]}: expected a callable, got "
-                        f"{type(hook).__name__}")
+        raise TypeError(f"{_METHODS[kind]}: expected a callable, got {type(hook).__name__}")
     hooks = hook_dict(module, kind)
     kwargs_flags = hook_dict(module, kind + "_with_kwargs")
     handle = RemovableHandle(hooks, extra_dict=kwargs_flags)
