@@ -317,3 +317,18 @@ def test_load_with_map_location_as_torch_cpu_build(tmp_path):
     with pytest.raises(RuntimeError, match="mps"):
         cr.load(path, map_location="mps")
     assert _error(lambda: cr.load(path, map_location="gpu"))[0] is RuntimeError
+
+
+@pytest.mark.parametrize("args", [(), (0,), (1,), ("cuda:1",), ("cuda",)], ids=repr)
+def test_cuda_method_forms_fail_with_torchs_error_type(args):
+    for make in (lambda m: m.ones(2), lambda m: m.nn.Linear(1, 1)):
+        c = _error(lambda: make(cr).cuda(*args))
+        t = _error(lambda: make(torch).cuda(*args))
+        assert c[0] is t[0]
+        if c[0] is RuntimeError:
+            assert c[1] == t[1]
+        else:
+            assert "not compiled with CUDA enabled" in c[1]
+    assert _error(lambda: cr.ones(2).cuda(cr.device("cuda", 1), non_blocking=True))[0] is AssertionError
+    with pytest.raises(RuntimeError, match="must be cuda device"):
+        cr.ones(2).cuda("cpu")

@@ -140,6 +140,15 @@ def place(dev, opname):
                        "(it computes on the CPU with NumPy; use device='cpu')")
 
 
+def to_cuda(dev, opname):
+    """`x.cuda(dev)` / `module.cuda(dev)`: a GPU is asked for, so this always fails, with
+    PyTorch's error for each form (an int index cannot even be resolved without one)."""
+    dev = device("cuda") if dev is None else device(dev)
+    if dev.type != "cuda":
+        raise RuntimeError(f"{opname}: invalid device, must be cuda device (got '{dev}')")
+    place(dev, opname)
+
+
 def _is_dtype(a):
     return isinstance(a, (dtypes.dtype, np.dtype)) or any(a is t for t in (float, int, bool))
 

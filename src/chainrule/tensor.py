@@ -280,8 +280,8 @@ class Tensor:
     def cpu(self):
         return self
 
-    def cuda(self, *args, **kwargs):
-        devices.place("cuda", "Tensor.cuda")
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        devices.to_cuda(device, "Tensor.cuda")
 
     def is_contiguous(self):
         return self._data.flags.c_contiguous

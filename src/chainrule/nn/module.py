@@ -281,8 +281,8 @@ class Module:
     def cpu(self):
         return self
 
-    def cuda(self, *args, **kwargs):
-        devices.place("cuda", "Module.cuda")
+    def cuda(self, device=None):
+        devices.to_cuda(device, "Module.cuda")
 
     # ---- state dict -------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
