@@ -76,8 +76,8 @@ def numel(x):
 
 
 _SUBMODULES = ("accelerator", "cuda", "nn", "optim", "utils", "vision", "d2l", "train",
-               "serialization", "cli", "distributions")
-_LAZY = {"save": "serialization", "load": "serialization",
+               "serialization", "cli", "distributions", "viz")
+_LAZY = {"save": "serialization", "load": "serialization", "summary": "model_summary",
          "save_safetensors": "serialization", "load_safetensors": "serialization"}
 
 
