@@ -63,8 +63,13 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
         raise TypeError(f"{op.name}: expected at least one tensor")
     ad = a._data if ta else (_int_scalar(a, b._data) if wrap_int else a)
     bd = b._data if tb else (_int_scalar(b, ad) if wrap_int else b)
+    half = not (ta and tb) and (ad if ta else bd).dtype == np.float16 and type(b if ta else a) is float
+    if half:  # PyTorch computes in float32 and does not round the scalar to float16 first
+        ad, bd = (ad.astype(np.float32), bd) if ta else (ad, bd.astype(np.float32))
     try:
         out = op.forward(ad, bd)
+        if half and out.dtype == np.float32:
+            out = out.astype(np.float16)
     except ValueError as err:
         if "broadcast" in str(err):
             raise RuntimeError(
@@ -80,12 +85,22 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
             want = promote(a, b)
             if float_result and want.kind != "f":
                 want = dtypes.get_default_dtype().np
-            if od != want:
+            if od != want and want.kind in "iu" and not float_result:
+                out = _in_dtype(op, want, a, b, ad, bd)  # cast first: maximum(uint8, -2) is 254
+            elif od != want:
                 out = out.astype(want)
     out = Tensor._wrap(out)
     if ((ta and a.requires_grad) or (tb and b.requires_grad)) and grad_mode._state[0]:
         return record(op, (a, b), (ad, bd), (), out)
     return out
+
+
+def _in_dtype(op, want, a, b, ad, bd):
+    """Integer results: PyTorch casts both operands to the result dtype, then computes."""
+    probe = np.empty(0, dtype=want)
+    ad = ad.astype(want) if isinstance(a, Tensor) else _int_scalar(ad, probe)
+    bd = bd.astype(want) if isinstance(b, Tensor) else _int_scalar(bd, probe)
+    return np.asarray(op.forward(ad, bd)).astype(want, copy=False)
 
 
 def _int_scalar(v, arr):

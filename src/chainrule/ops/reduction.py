@@ -137,6 +137,8 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 @numpy_names
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    if x._data.dtype in (np.float16, np.float32):  # the variance may not fit, its root does
+        return std(x.to(dtypes.float64), dim, unbiased, keepdim, correction).to(x.dtype)
     return apply1(STD_SQRT, var(x, dim, unbiased, keepdim, correction))
 
 

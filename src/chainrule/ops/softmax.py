@@ -3,6 +3,7 @@ subtracted first, so huge logits do not overflow)."""
 import numpy as np
 
 from ..autograd.function import Op
+from ..dtypes import float16, float32
 from .core import apply1, to_float
 from .reduction import numpy_names
 
@@ -49,18 +50,24 @@ def _dim(x, dim, name):
 @numpy_names
 def softmax(x, dim=None, dtype=None):
     x = to_float(x.to(dtype) if dtype is not None else x)
+    if x._data.dtype == np.float16:  # computed in float32, as PyTorch does
+        return softmax(x.to(float32), dim).to(float16)
     return apply1(SOFTMAX, x, _dim(x, dim, "softmax"))
 
 
 @numpy_names
 def log_softmax(x, dim=None, dtype=None):
     x = to_float(x.to(dtype) if dtype is not None else x)
+    if x._data.dtype == np.float16:  # computed in float32, as PyTorch does
+        return log_softmax(x.to(float32), dim).to(float16)
     return apply1(LOG_SOFTMAX, x, _dim(x, dim, "log_softmax"))
 
 
 @numpy_names
 def logsumexp(x, dim, keepdim=False):
     x = to_float(x)
+    if x._data.dtype == np.float16:  # computed in float32, as PyTorch does
+        return logsumexp(x.to(float32), dim, keepdim).to(float16)
     d = x._dim(dim)
     if not x._data.ndim:
         return apply1(LOGSUMEXP, x.reshape(1), 0, False)
