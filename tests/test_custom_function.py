@@ -557,3 +557,22 @@ def test_inplace_on_view_output_of_custom_function_is_refused():
         y = view_fn(m).apply(x * 2)
         with pytest.raises(RuntimeError, match="view.*modified inplace"):
             y.mul_(2)
+
+
+def test_gradient_returned_from_a_saved_tensor_is_copied_into_grad():
+    class PassSaved(Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(w)
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            w, = ctx.saved_tensors
+            return w, None
+    x = cr.zeros(3, requires_grad=True)
+    w = cr.tensor([1.0, 2.0, 3.0])
+    PassSaved.apply(x, w).sum().backward()
+    PassSaved.apply(x, w).sum().backward()  # accumulates into x.grad in place
+    assert w.tolist() == [1.0, 2.0, 3.0]
+    assert x.grad.tolist() == [2.0, 4.0, 6.0]

@@ -360,3 +360,13 @@ def test_non_callable_hooks_are_refused_naming_the_method():
     with pytest.raises(TypeError, match="register_hook: expected a callable"):
         cr.ones(2, requires_grad=True).register_hook("not a function")
     assert lin._has_hooks is False  # nothing was registered
+
+
+def test_tensor_returned_by_a_leaf_hook_is_copied_into_grad():
+    fixed = cr.tensor([1.0, 2.0, 3.0])
+    x = cr.zeros(3, requires_grad=True)
+    x.register_hook(lambda g: fixed)
+    (x * 5).sum().backward()
+    (x * 5).sum().backward()  # accumulates into x.grad in place
+    assert fixed.tolist() == [1.0, 2.0, 3.0]
+    assert x.grad.tolist() == [2.0, 4.0, 6.0]

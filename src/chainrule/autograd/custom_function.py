@@ -133,7 +133,9 @@ class FunctionCtx:
                 raise RuntimeError(f"Function {self._name} returned an invalid gradient at "
                                    f"index {i} - got {list(r._data.shape)} but expected shape "
                                    f"compatible with {list(shape)}")
-            out.append(r if create else r._data)
+            # a view: the engine must copy before making it a leaf's .grad, since the user
+            # may still hold the tensor (a saved one, say) that backward returned
+            out.append(r if create else r._data.view())
         return out
 
 
