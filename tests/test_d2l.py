@@ -149,7 +149,8 @@ def test_use_gpu_helpers_return_device_objects_as_d2l_does_on_a_cpu_machine():
     assert repr(d2l.try_gpu()) == repr(t_try) == "device(type='cpu')"
     assert repr(d2l.try_gpu(3)) == repr(t_try)
     assert [repr(d) for d in d2l.try_all_gpus()] == [repr(d) for d in t_all]
-    assert d2l.cpu() == torch.device("cpu") and repr(d2l.gpu(1)) == repr(real_torch.device("cuda:1"))
+    assert d2l.cpu() == torch.device("cpu")
+    assert repr(d2l.gpu(1)) == repr(real_torch.device("cuda:1"))
     assert isinstance(d2l.try_gpu(), torch.device) and d2l.try_gpu().type == "cpu"
 
 

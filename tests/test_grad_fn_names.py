@@ -168,7 +168,8 @@ def test_print_parameter_starts_with_parameter_containing():
         assert str(c) == str(t) and repr(c) == repr(t)
         assert str(c).startswith("Parameter containing:\ntensor(")
     lin = cr.nn.Linear(2, 1)
-    assert str(lin.weight).startswith("Parameter containing:") and "requires_grad=True" in str(lin.weight)
+    shown = str(lin.weight)
+    assert shown.startswith("Parameter containing:") and "requires_grad=True" in shown
     assert str(lin.weight.detach()).startswith("tensor(")  # a detached copy is a plain tensor
 
 
@@ -189,7 +190,8 @@ GRADS = {
     "x.square()": lambda m, x, y, v, M, B: x.square(),
     "index_select": lambda m, x, y, v, M, B: x.index_select(1, m.tensor([2, 0, 2])) ** 2,
     "gather": lambda m, x, y, v, M, B: x.gather(1, m.tensor([[0, 0], [2, 1]])) ** 2,
-    "split": lambda m, x, y, v, M, B: m.cat([p * (i + 1) for i, p in enumerate(x.split([1, 2], 1))], 1) ** 2,
+    "split": lambda m, x, y, v, M, B: m.cat([p * (i + 1) for i, p in
+                                             enumerate(x.split([1, 2], 1))], 1) ** 2,
     "unbind": lambda m, x, y, v, M, B: x.unbind(1)[2] ** 2,
     "x.t() @ y": lambda m, x, y, v, M, B: x.t() @ y,
     "squeeze/unsqueeze": lambda m, x, y, v, M, B: x.unsqueeze(1).squeeze(1).squeeze() ** 2,
@@ -210,7 +212,8 @@ def test_renamed_and_new_ops_keep_torchs_values_and_gradients(expr):
         pairs = [(a, g) for a, g in zip(used, grads) if g is not None and g.requires_grad]
         second = [m.autograd.grad((g * g).sum(), a, retain_graph=True, allow_unused=True)[0]
                   for a, g in pairs]
-        results.append((out.detach().numpy(), [None if g is None else g.detach().numpy() for g in grads],
+        plain = [None if g is None else g.detach().numpy() for g in grads]
+        results.append((out.detach().numpy(), plain,
                         [None if s is None else s.detach().numpy() for s in second]))
     (co, cg, cs), (to, tg, ts) = results
     np.testing.assert_allclose(co, to, rtol=1e-5, atol=1e-6)
@@ -305,8 +308,10 @@ PRINT_DATA = {
     "zeros": [0.0, 0.0], "inf next to 1": [1.0, -np.inf], "nan": [1.5, np.nan],
     "only inf": [np.inf], "zero, inf, -0": [0.0, np.inf, -0.0], "big with nan": [1e10, np.nan, 0.0],
     "negative zero": [-0.0], "fraction and -inf": [123.25, -np.inf, 0.0],
-    "long vector": np.linspace(-3, 3, 1100), "long with zeros": np.where(np.arange(1500) % 3, np.sin(np.arange(1500.0)), 0),
-    "matrix wide": np.arange(2 * 3000).reshape(2, 3000) / 7, "cube": np.arange(11.0 ** 3).reshape(11, 11, 11) - 600,
+    "long vector": np.linspace(-3, 3, 1100),
+    "long with zeros": np.where(np.arange(1500) % 3, np.sin(np.arange(1500.0)), 0),
+    "matrix wide": np.arange(2 * 3000).reshape(2, 3000) / 7,
+    "cube": np.arange(11.0 ** 3).reshape(11, 11, 11) - 600,
     "tiny": [1e-30, -2e-30, 0.0], "wide row": np.arange(40) * 1000.5,
 }
 
@@ -325,7 +330,8 @@ def test_suffixes_wrap_to_a_new_line_past_the_line_width_as_torch():
     a = (np.arange(7.0) * 1.37 - 3).astype(np.float32)
     c, t = cr.tensor(a, requires_grad=True) * 1, torch.tensor(a, requires_grad=True) * 1
     assert repr(c) == repr(t)
-    c6, t6 = cr.tensor(a[:6], requires_grad=True).view(6), torch.tensor(a[:6], requires_grad=True).view(6)
+    c6 = cr.tensor(a[:6], requires_grad=True).view(6)
+    t6 = torch.tensor(a[:6], requires_grad=True).view(6)
     assert repr(c6) == repr(t6)
     wide = (np.arange(9.0) * 1001.25 - 3.5).astype(np.float32)
     c, t = cr.tensor(wide, requires_grad=True) * 1.5, torch.tensor(wide, requires_grad=True) * 1.5

@@ -59,16 +59,17 @@ def from_numpy(arr):
     return Tensor._wrap(arr)
 
 
-def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    return _finish(np.zeros(_shape(sizes if size is None else (size,), "zeros"), _np_dtype(dtype)), requires_grad, device, "zeros")
+def _by_shape(np_fn, name):
+    # zeros(2, 3), zeros((2, 3)) and zeros(size=(2, 3)) alike
+    def factory(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+        shape = _shape(sizes if size is None else (size,), name)
+        return _finish(np_fn(shape, _np_dtype(dtype)), requires_grad, device, name)
+    factory.__name__ = name
+    return factory
 
 
-def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    return _finish(np.ones(_shape(sizes if size is None else (size,), "ones"), _np_dtype(dtype)), requires_grad, device, "ones")
-
-
-def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    return _finish(np.empty(_shape(sizes if size is None else (size,), "empty"), _np_dtype(dtype)), requires_grad, device, "empty")
+zeros, ones, empty = (_by_shape(f, n) for f, n in ((np.zeros, "zeros"), (np.ones, "ones"),
+                                                   (np.empty, "empty")))
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):

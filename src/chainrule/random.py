@@ -68,8 +68,9 @@ def _rng(generator):
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
-    dt = _np_dtype(dtype)
-    return _finish(_rng(generator).random(_shape(sizes if size is None else (size,), "rand"), dtype=np.float64).astype(dt), requires_grad, device, "rand")
+    shape = _shape(sizes if size is None else (size,), "rand")
+    arr = _rng(generator).random(shape, dtype=np.float64).astype(_np_dtype(dtype))
+    return _finish(arr, requires_grad, device, "rand")
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
