@@ -294,6 +294,13 @@ def test_out_argument_writes_through_views_and_refuses_expanded_ones():
     assert out[0] == out[1]
 
 
+def test_inplace_write_into_read_only_memory_is_a_clear_error():
+    t = cr.from_numpy(np.frombuffer(bytes(16), dtype=np.float32))
+    for write in (lambda: t.add_(1), lambda: t.__setitem__(0, 1.0), lambda: t[1:].fill_(2)):
+        with pytest.raises(RuntimeError, match="memory is read-only.*clone"):
+            write()
+
+
 def test_fill_on_expanded_view_writes_the_one_value():
     out = []
     for m in (cr, torch):

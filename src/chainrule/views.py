@@ -66,7 +66,12 @@ def writable(arr, overlap_ok=False):
         if not overlap_ok and arr.size and any(s == 0 and n > 1
                                                for s, n in zip(arr.strides, arr.shape)):
             raise RuntimeError(_OVERLAP)
-        arr.flags.writeable = True
+        try:
+            arr.flags.writeable = True
+        except ValueError:  # memory NumPy got read-only (a read-only array or buffer)
+            raise RuntimeError("cannot write in place into a tensor whose memory is read-only "
+                               "(made from a read-only NumPy array or buffer); clone() it "
+                               "first") from None
     return arr
 
 
