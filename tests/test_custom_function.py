@@ -576,3 +576,41 @@ def test_gradient_returned_from_a_saved_tensor_is_copied_into_grad():
     PassSaved.apply(x, w).sum().backward()  # accumulates into x.grad in place
     assert w.tolist() == [1.0, 2.0, 3.0]
     assert x.grad.tolist() == [2.0, 4.0, 6.0]
+
+
+def test_same_tensor_returned_twice_carries_the_last_outputs_history():
+    res = []
+    for m in (cr, torch):
+        class Twice(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x * 2
+                return y, y
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                return 2 * g1 + 20 * g2
+        x = m.tensor(X, requires_grad=True)
+        a, b = Twice.apply(x)
+        assert a is b  # as in PyTorch: one tensor, the history of output 1
+        (a + 3 * b).sum().backward()
+        res.append(x.grad.numpy())
+    assert_close(res[0], res[1], **F64)
+
+
+def test_returning_an_outside_leaf_does_not_rewrite_its_history():
+    w = cr.tensor(X, requires_grad=True)
+
+    class ReturnW(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return w
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    x = cr.ones(3, requires_grad=True)
+    y = ReturnW.apply(x)
+    assert y is not w and w.is_leaf and w.grad_fn is None
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0] and w.grad is None

@@ -265,13 +265,16 @@ def _connect(cls, ctx, args, output, Tensor):
         node.shape = node.dtype = None  # its gradient is an _OutputGrads
     else:
         node = None
+    had_history = [isinstance(o, Tensor) and o.requires_grad for o in outs]
     for k, o in enumerate(outs):
         if not isinstance(o, Tensor):
             continue
         dirty = any(o is t for t in ctx._dirty)
         non_diff = any(o is t for t in ctx._non_diff)
-        if dirty or any(o is a for a in args):
-            o = outs[k] = Tensor._wrap(o._data, base=o)  # an input: alias, own history
+        # a tensor that existed before forward (an input, a parameter) keeps its own
+        # history: the output is an alias carrying the call's history
+        if dirty or had_history[k] or any(o is a for a in args):
+            o = outs[k] = Tensor._wrap(o._data, base=o)
         if o._data.dtype.kind != "f" or non_diff:
             continue
         if multi:
