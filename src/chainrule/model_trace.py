@@ -20,6 +20,7 @@ class LayerCall:
         self.name, self.module, self.depth, self.inputs = name, module, depth, inputs
         self.first = first
         self.outputs = None
+        self.end = None  # position among the calls in the order they returned
         self.is_leaf = not any(True for _ in module.children())
 
     @property
@@ -86,7 +87,7 @@ def trace(net, inputs, what, grad=False):
     from .nn.module import Module
     if not isinstance(net, Module):
         raise TypeError(f"{what}: expected a chainrule.nn.Module, got {type(net).__name__}")
-    calls, handles, seen = [], [], set()
+    calls, ended, handles, seen = [], [], [], set()
     names = {id(m): n for n, m in net.named_modules()}
     modes = [(m, m.training) for m in net.modules()]
     stack = []
@@ -99,7 +100,9 @@ def trace(net, inputs, what, grad=False):
         stack.append(call)
 
     def post(module, args, result):
-        stack.pop().outputs = result
+        call = stack.pop()
+        call.outputs, call.end = result, len(ended)
+        ended.append(call)
 
     try:
         for m in net.modules():

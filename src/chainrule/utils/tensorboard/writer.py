@@ -1,0 +1,171 @@
+"""SummaryWriter with `torch.utils.tensorboard`'s API, writing TensorBoard event files
+through tensorboardX (the optional extra `chainrule[tensorboard]`). Tensors are turned
+into NumPy arrays / Python numbers here; the model graph is built from chainrule's own
+autograd record (graph.py)."""
+import numbers
+
+import numpy as np
+
+from ...tensor import Tensor
+from . import graph
+
+__all__ = ["SummaryWriter"]
+
+_MISSING = ("chainrule.utils.tensorboard needs tensorboardX, the optional extra "
+            "'tensorboard': pip install 'chainrule[tensorboard]' (or pip install tensorboardX)")
+
+
+def _tensorboardx():
+    try:
+        import tensorboardX
+    except ImportError as e:
+        raise ImportError(_MISSING) from e
+    return tensorboardX
+
+
+def _scalar(value, what):
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"{what}: expected a single number, got a tensor of shape "
+                             f"{tuple(value.shape)}")
+        value = value.item()
+    elif isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{what}: expected a number or a one-element tensor, got "
+                        f"{type(value).__name__}")
+    return float(value)
+
+
+def _array(values, what):
+    if isinstance(values, Tensor):
+        values = values.detach().numpy()
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what}: expected a tensor or an array of numbers, got "
+                        f"{type(values).__name__}") from e
+    if arr.size == 0:
+        raise ValueError(f"{what}: the values are empty; a histogram needs at least one value")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{what}: the values contain NaN or inf, which a histogram cannot "
+                         f"bin ({int(np.isnan(arr).sum())} NaN, {int(np.isinf(arr).sum())} inf)")
+    return arr
+
+
+def _tag(tag, what):
+    if not isinstance(tag, str) or not tag:
+        raise TypeError(f"{what}: tag must be a non-empty string, got {tag!r}")
+    return tag
+
+
+def _step(step, what):
+    if step is None:
+        return None
+    if isinstance(step, Tensor):
+        step = step.item()
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise TypeError(f"{what}: global_step must be an integer, got {step!r}")
+    return int(step)
+
+
+class SummaryWriter:
+    """Write scalars, histograms, text, hyperparameters and the model graph to event files
+    in `log_dir` (default `runs/<date>_<host><comment>`) for TensorBoard:
+    `tensorboard --logdir runs`. Use as a context manager, or call `close()`."""
+
+    def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10,
+                 flush_secs=120, filename_suffix=""):
+        tbx = _tensorboardx()
+        self._writer = tbx.SummaryWriter(logdir=log_dir, comment=comment,
+                                         purge_step=purge_step, max_queue=max_queue,
+                                         flush_secs=flush_secs, filename_suffix=filename_suffix)
+        self.log_dir = self._writer.logdir
+
+    def get_logdir(self):
+        return self.log_dir
+
+    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None):
+        what = "SummaryWriter.add_scalar"
+        self._writer.add_scalar(_tag(tag, what), _scalar(scalar_value, what),
+                                _step(global_step, what), walltime)
+
+    def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
+        """Several curves in one chart; each is written to the run `<log_dir>/<main_tag>_<tag>`."""
+        what = "SummaryWriter.add_scalars"
+        if not isinstance(tag_scalar_dict, dict) or not tag_scalar_dict:
+            raise TypeError(f"{what}: tag_scalar_dict must be a non-empty dict of tag -> number")
+        values = {_tag(k, what): _scalar(v, f"{what}[{k!r}]") for k, v in tag_scalar_dict.items()}
+        self._writer.add_scalars(_tag(main_tag, what), values, _step(global_step, what), walltime)
+
+    def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None,
+                      max_bins=None):
+        what = "SummaryWriter.add_histogram"
+        self._writer.add_histogram(_tag(tag, what), _array(values, what),
+                                   _step(global_step, what), bins, walltime, max_bins)
+
+    def add_text(self, tag, text_string, global_step=None, walltime=None):
+        what = "SummaryWriter.add_text"
+        if not isinstance(text_string, str):
+            raise TypeError(f"{what}: text_string must be a string, got "
+                            f"{type(text_string).__name__}")
+        self._writer.add_text(_tag(tag, what), text_string, _step(global_step, what), walltime)
+
+    def add_hparams(self, hparam_dict, metric_dict, hparam_domain_discrete=None,
+                    run_name=None, global_step=None):
+        """One row of TensorBoard's HParams table, written (as in PyTorch) to a run of its
+        own inside log_dir (`run_name`, default the current time)."""
+        what = "SummaryWriter.add_hparams"
+        if not isinstance(hparam_dict, dict) or not isinstance(metric_dict, dict):
+            raise TypeError(f"{what}: hparam_dict and metric_dict must be dicts")
+        if hparam_domain_discrete is not None:
+            raise NotImplementedError(f"{what}: hparam_domain_discrete is not supported")
+        hp = {}
+        for k, v in hparam_dict.items():
+            if isinstance(v, Tensor):
+                v = v.item()
+            if v is not None and not isinstance(v, (bool, numbers.Real, str)):
+                raise TypeError(f"{what}: hparam {k!r} must be a bool, number or string, got "
+                                f"{type(v).__name__}")
+            hp[k] = v
+        metrics = {k: _scalar(v, f"{what} metric {k!r}") for k, v in metric_dict.items()}
+        self._writer.add_hparams(hp, metrics, name=run_name, global_step=_step(global_step, what))
+
+    def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
+        """The graph of `model(input_to_model)` (a tensor or a tuple of tensors), each op
+        named inside the scope of the module that ran it."""
+        from ... import model_trace
+        if input_to_model is None:
+            raise ValueError("SummaryWriter.add_graph: pass input_to_model, a batch the model "
+                             "accepts (a tensor or a tuple of tensors)")
+        inputs = model_trace.make_inputs("SummaryWriter.add_graph", input_data=input_to_model)
+        from tensorboardX.proto import (attr_value_pb2, event_pb2, graph_pb2, node_def_pb2,
+                                        tensor_shape_pb2, versions_pb2)
+        pb = dict(GraphDef=graph_pb2.GraphDef, NodeDef=node_def_pb2.NodeDef,
+                  AttrValue=attr_value_pb2.AttrValue,
+                  TensorShapeProto=tensor_shape_pb2.TensorShapeProto,
+                  VersionDef=versions_pb2.VersionDef)
+        gd = graph.graph_def(model, inputs, pb)
+        if verbose:
+            print(gd)
+        event = event_pb2.Event(graph_def=gd.SerializeToString())
+        self._writer._get_file_writer().add_event(event)
+
+    def flush(self):
+        self._writer.flush()
+
+    def close(self):
+        self._writer.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __getattr__(self, name):
+        if name.startswith("add_"):
+            raise NotImplementedError(f"SummaryWriter.{name} is not supported in chainrule; "
+                                      "supported: add_scalar, add_scalars, add_histogram, "
+                                      "add_text, add_hparams, add_graph")
+        raise AttributeError(f"'SummaryWriter' object has no attribute {name!r}")
