@@ -137,7 +137,7 @@ def test_post_accumulate_grad_hook_sees_the_updated_grad():
         x = m.tensor(X, requires_grad=True)
         x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.clone()))
         (x * 3).sum().backward()
-        (x * 2).sum().backward()
+        (x * 2).sum().backward(inputs=[x])
         res.append([s.numpy() for s in seen])
     close(res[0], res[1])
 

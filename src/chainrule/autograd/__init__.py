@@ -2,7 +2,7 @@
 import numpy as np
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from . import function
+from . import function, tensor_hooks
 from .engine import run_backward
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)
@@ -59,6 +59,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t, g in zip(inputs, results):
             if g is not None:
                 _set_grad(t, g, Tensor, create_graph)
+                if tensor_hooks._on[0] and t.grad_fn is None:
+                    tensor_hooks.run_post(t)
         return
     run_backward(tensors, grads, retain_graph, create_graph)
 
