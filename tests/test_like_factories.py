@@ -153,6 +153,10 @@ BAD = {
     "randint_like beyond uint8": lambda m: m.randint_like(m.zeros(2, dtype=m.uint8), 300),
     "randn_like of int": lambda m: m.randn_like(m.arange(3)),
     "rand_like to int dtype": lambda m: m.rand_like(m.ones(3), dtype=m.int64),
+    "full_like with a string": lambda m: m.full_like(m.ones(2), "a"),
+    "full_like with None": lambda m: m.full_like(m.ones(2), None),
+    "full_like with a list": lambda m: m.full_like(m.ones(2), [1, 2]),
+    "full_like with a vector": lambda m: m.full_like(m.ones(2), m.ones(2)),
 }
 
 
@@ -163,6 +167,16 @@ def test_bad_input_to_like_factories_raises_like_torch(case):
     with pytest.raises(et) as info:
         BAD[case](cr)
     assert "_like" in str(info.value)  # the message names the function
+
+
+def test_full_like_takes_a_one_element_tensor_as_fill_value_like_torch():
+    for fill in (3.5, 2, True):
+        c = cr.full_like(cr.zeros(2, dtype=cr.float64), cr.tensor(fill))
+        t = torch.full_like(torch.zeros(2, dtype=torch.float64), torch.tensor(fill))
+        assert c.tolist() == t.tolist() and _dtype_name(c) == _dtype_name(t)
+    assert cr.full((2,), cr.tensor(4.0)).tolist() == torch.full((2,), torch.tensor(4.0)).tolist()
+    with pytest.raises(TypeError, match="complex"):
+        cr.full_like(cr.ones(2), 1 + 2j)
 
 
 def test_randint_like_large_int64_range_and_bool():

@@ -72,7 +72,20 @@ zeros, ones, empty = (_by_shape(f, n) for f, n in ((np.zeros, "zeros"), (np.ones
                                                    (np.empty, "empty")))
 
 
+def _fill_scalar(value, opname):
+    """fill_value as PyTorch takes it: a real number, a bool or a one-element tensor."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, (complex, np.complexfloating)):
+        raise TypeError(f"{opname}(): complex fill_value {value!r} is not supported")
+    if not isinstance(value, (numbers.Number, np.bool_)):
+        raise TypeError(f"{opname}(): argument 'fill_value' must be a number, not "
+                        f"{type(value).__name__}")
+    return value
+
+
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    fill_value = _fill_scalar(fill_value, "full")
     if dtype is None:
         default = (dtypes.bool_ if isinstance(fill_value, bool) else
                    dtypes.int64 if isinstance(fill_value, numbers.Integral) else None)
@@ -110,6 +123,7 @@ empty_like = _like(empty)
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     dtype = like_input(input, dtype, "full_like", device)
+    fill_value = _fill_scalar(fill_value, "full_like")
     return full(input.shape, fill_value, dtype=dtype, device=devices.CPU,
                 requires_grad=requires_grad)
 
