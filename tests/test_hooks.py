@@ -370,3 +370,29 @@ def test_tensor_returned_by_a_leaf_hook_is_copied_into_grad():
     (x * 5).sum().backward()  # accumulates into x.grad in place
     assert fixed.tolist() == [1.0, 2.0, 3.0]
     assert x.grad.tolist() == [2.0, 4.0, 6.0]
+
+
+def test_global_module_hooks_run_before_each_modules_own(monkeypatch):
+    from chainrule.nn.modules import module as global_hooks
+    monkeypatch.setattr(cr.nn.Module, "_has_hooks", False)  # restored after the test
+    res = []
+    for m, reg in ((cr, global_hooks), (torch, torch.nn.modules.module)):
+        order = []
+        lin = m.nn.Sequential(m.nn.Linear(3, 2)).double()
+        lin[0].register_forward_hook(lambda mod, i, o: order.append(("own", type(mod).__name__)))
+        handles = [
+            reg.register_module_forward_pre_hook(
+                lambda mod, i: order.append(("pre", type(mod).__name__))),
+            reg.register_module_forward_hook(
+                lambda mod, i, o: order.append(("global", type(mod).__name__))),
+            reg.register_module_full_backward_hook(
+                lambda mod, gi, go: order.append(("backward", type(mod).__name__))),
+        ]
+        try:
+            lin(m.tensor(X[None], requires_grad=True)).sum().backward()
+        finally:
+            for h in handles:
+                h.remove()
+        lin(m.tensor(X[None]))  # removed: nothing more is recorded
+        res.append(order)
+    assert res[0] == res[1]

@@ -1,5 +1,5 @@
 """chainrule.nn: modules, layers, losses, initialisation, as torch.nn."""
-from . import functional, init, utils
+from . import functional, init, modules, utils
 from .activation import (GELU, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, Sigmoid, Softmax,
                          Softplus, Tanh)
 from .containers import ModuleDict, ModuleList, Sequential

@@ -8,6 +8,7 @@ the user's hook runs there, as PyTorch's BackwardHook does.
 """
 import warnings
 from collections import OrderedDict
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -20,6 +21,20 @@ _METHODS = {"_forward_pre_hooks": "register_forward_pre_hook",
             "_forward_hooks": "register_forward_hook",
             "_backward_hooks": "register_full_backward_hook",
             "_backward_pre_hooks": "register_full_backward_pre_hook"}
+
+
+# hooks for every module (nn.modules.module.register_module_*_hook) run before a module's own
+GLOBAL = SimpleNamespace()
+
+
+def hooks_of(module, kind):
+    """[(hook, with_kwargs)] of one kind: the global ones, then the module's own."""
+    found = []
+    for owner in (GLOBAL, module):
+        d = owner.__dict__
+        flags = d.get(kind + "_with_kwargs", ())
+        found += [(hook, hid in flags) for hid, hook in d.get(kind, {}).items()]
+    return found
 
 
 def hook_dict(module, name):
@@ -48,10 +63,8 @@ def register(module, kind, hook, prepend=False, with_kwargs=False):
 
 def call_with_hooks(module, args, kwargs):
     """What Module.__call__ does once a hook was registered on the module."""
-    d = module.__dict__
-    flags = d.get("_forward_pre_hooks_with_kwargs", {})
-    for hid, hook in list(d.get("_forward_pre_hooks", {}).items()):
-        if hid in flags:
+    for hook, with_kwargs in hooks_of(module, "_forward_pre_hooks"):
+        if with_kwargs:
             result = hook(module, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
@@ -63,13 +76,13 @@ def call_with_hooks(module, args, kwargs):
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
     boundary = None
-    if (d.get("_backward_hooks") or d.get("_backward_pre_hooks")) and grad_mode._state[0]:
+    if grad_mode._state[0] and (hooks_of(module, "_backward_hooks")
+                                or hooks_of(module, "_backward_pre_hooks")):
         boundary = _BackwardBoundary(module)
         args = boundary.wrap_inputs(args)
     result = module.forward(*args, **kwargs)
-    flags = d.get("_forward_hooks_with_kwargs", {})
-    for hid, hook in list(d.get("_forward_hooks", {}).items()):
-        out = hook(module, args, kwargs, result) if hid in flags else hook(module, args, result)
+    for hook, with_kwargs in hooks_of(module, "_forward_hooks"):
+        out = hook(module, args, kwargs, result) if with_kwargs else hook(module, args, result)
         if out is not None:
             result = out
     if boundary is not None:
@@ -143,7 +156,7 @@ class _BackwardBoundary:
     def _at_outputs(self, grads):
         m = self.module
         grad_outputs = self._pack(grads, self.output_pos, self.n_outputs)
-        for hook in list(m.__dict__.get("_backward_pre_hooks", {}).values()):
+        for hook, _ in hooks_of(m, "_backward_pre_hooks"):
             result = hook(m, grad_outputs)
             if result is not None:
                 result = result if isinstance(result, tuple) else (result,)
@@ -158,7 +171,7 @@ class _BackwardBoundary:
         return tuple(grad_outputs[i] for i in self.output_pos)
 
     def _hooks_without_inputs(self, m):
-        hooks = list(m.__dict__.get("_backward_hooks", {}).values())
+        hooks = [hook for hook, _ in hooks_of(m, "_backward_hooks")]
         if not hooks:
             return
         warnings.warn("Full backward hook is firing when gradients are computed with respect "
@@ -178,7 +191,7 @@ class _BackwardBoundary:
         grads = [g if g is not None or needs else Tensor._wrap(np.zeros(*meta))
                  for g, needs, meta in zip(grads, self.input_needs, self.input_meta)]
         grad_inputs = self._pack(grads, self.input_pos, self.n_args)
-        for hook in list(m.__dict__.get("_backward_hooks", {}).values()):
+        for hook, _ in hooks_of(m, "_backward_hooks"):
             result = hook(m, grad_inputs, self.grad_outputs)
             if result is not None:
                 result = result if isinstance(result, tuple) else (result,)
