@@ -25,8 +25,12 @@ RSUB = SUB.renamed("RsubBackward1")  # `1 - x`
 MUL = Op("MulBackward0", np.multiply, lambda g, o, a, b: g * b, lambda g, o, a, b: g * a)
 DIV = Op("DivBackward0", _quiet(np.true_divide),
          lambda g, o, a, b: g / b, lambda g, o, a, b: -g * a / (b * b))
-FLOORDIV = Op("FloorDivideBackward0", _quiet(np.floor_divide),
-              lambda g, o, a, b: g * 0, lambda g, o, a, b: g * 0)
+def _zero_grad(g, o, *args):
+    # PyTorch's zeros, not g * 0: a NaN or inf incoming gradient does not leak through
+    return np.zeros_like(g) if type(g) is np.ndarray else np.where(True, 0.0, g)
+
+
+FLOORDIV = Op("FloorDivideBackward0", _quiet(np.floor_divide), _zero_grad, _zero_grad)
 REMAINDER = Op("RemainderBackward0", _quiet(np.remainder),
                lambda g, o, a, b: g, lambda g, o, a, b: -g * np.floor_divide(a, b))
 POW = Op("PowBackward1", _quiet(np.power),  # x ** 0 has gradient 0, even at x = 0
@@ -131,7 +135,7 @@ SQRT = Op("SqrtBackward0", _quiet(np.sqrt), lambda g, o, x: g / (2 * o), saves_i
 SIN = Op("SinBackward0", np.sin, lambda g, o, x: g * np.cos(x))
 COS = Op("CosBackward0", np.cos, lambda g, o, x: -g * np.sin(x))
 TANH = Op("TanhBackward0", np.tanh, lambda g, o, x: g * (1 - o * o), saves_inputs=False, uses_out=True)
-SIGN = Op("SignBackward0", _sign, lambda g, o, x: g * 0, saves_inputs=False)
+SIGN = Op("SignBackward0", _sign, _zero_grad, saves_inputs=False)
 RSQRT = Op("RsqrtBackward0", _quiet(lambda x: np.reciprocal(np.sqrt(x))),
            lambda g, o, x: -0.5 * g * o * o * o, saves_inputs=False, uses_out=True)
 
@@ -141,7 +145,7 @@ def _stepwise(name, fn):
     # in PyTorch: x.floor().requires_grad is True); integer inputs come back unchanged
     return Op(name,
               lambda x, *p: fn(x, *p) if x.dtype.kind == "f" else x.copy(),
-              lambda g, o, x, *p: g * 0, saves_inputs=False)
+              _zero_grad, saves_inputs=False)
 
 
 TRUNC, FLOOR, CEIL, ROUND, ROUND_DECIMALS = (_stepwise(n, f) for n, f in (
