@@ -2,7 +2,11 @@
 through tensorboardX (the optional extra `chainrule[tensorboard]`). Tensors are turned
 into NumPy arrays / Python numbers here; the model graph is built from chainrule's own
 autograd record (graph.py)."""
+import datetime
 import numbers
+import os
+import socket
+import time
 
 import numpy as np
 
@@ -53,6 +57,22 @@ def _array(values, what):
     return arr
 
 
+_BINS = []
+
+
+def _tensorflow_bins():
+    """TensorFlow's default histogram edges: ±1e-12 growing by 10% up to ±1e20, and 0, so
+    bins are narrow where values are small and one layout fits every scale."""
+    if not _BINS:
+        pos = []
+        v = 1e-12
+        while v < 1e20:
+            pos.append(v)
+            v *= 1.1
+        _BINS.extend([-x for x in reversed(pos)] + [0.0] + pos)
+    return _BINS
+
+
 def _tag(tag, what):
     if not isinstance(tag, str) or not tag:
         raise TypeError(f"{what}: tag must be a non-empty string, got {tag!r}")
@@ -69,26 +89,75 @@ def _step(step, what):
     return int(step)
 
 
+class _Run:
+    """One run's event file. Events are framed and appended synchronously (tensorboardX's
+    queue thread is not used), so `flush()` really has everything on disk."""
+
+    def __init__(self, log_dir, filename_suffix, flush_secs):
+        os.makedirs(log_dir, exist_ok=True)
+        from tensorboardX.event_file_writer import EventsWriter
+        self.events = EventsWriter(os.path.join(log_dir, "events"), filename_suffix)
+        self.flush_secs, self.next_flush = flush_secs, time.time() + flush_secs
+
+    def add(self, event, step=None, walltime=None):
+        event.wall_time = time.time() if walltime is None else float(walltime)
+        if step is not None:
+            event.step = int(step)
+        self.events.write_event(event)
+        if time.time() >= self.next_flush:
+            self.flush()
+
+    def add_summary(self, summary, step=None, walltime=None):
+        from tensorboardX.proto import event_pb2
+        self.add(event_pb2.Event(summary=summary), step, walltime)
+
+    def flush(self):
+        self.events.flush()
+        self.next_flush = time.time() + self.flush_secs
+
+    def close(self):
+        self.events.close()
+
+
+def default_log_dir(comment):
+    stamp = datetime.datetime.now().strftime("%b%d_%H-%M-%S")
+    return os.path.join("runs", f"{stamp}_{socket.gethostname()}{comment}")
+
+
 class SummaryWriter:
     """Write scalars, histograms, text, hyperparameters and the model graph to event files
     in `log_dir` (default `runs/<date>_<host><comment>`) for TensorBoard:
-    `tensorboard --logdir runs`. Use as a context manager, or call `close()`."""
+    `tensorboard --logdir runs`. Use as a context manager, or call `close()`. Writes go
+    straight to the file (max_queue is accepted for PyTorch's signature); the file is
+    flushed every `flush_secs` and by `flush()` / `close()`."""
 
     def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10,
                  flush_secs=120, filename_suffix=""):
-        tbx = _tensorboardx()
-        self._writer = tbx.SummaryWriter(logdir=log_dir, comment=comment,
-                                         purge_step=purge_step, max_queue=max_queue,
-                                         flush_secs=flush_secs, filename_suffix=filename_suffix)
-        self.log_dir = self._writer.logdir
+        self._tbx = _tensorboardx()
+        self.log_dir = os.fspath(log_dir) if log_dir is not None else default_log_dir(comment)
+        self._suffix, self._flush_secs = filename_suffix, flush_secs
+        self._main = _Run(self.log_dir, filename_suffix, flush_secs)
+        self._runs = {}  # add_scalars' runs, one per curve, laid out as PyTorch does
+        self._closed = False
+        if purge_step is not None:  # TensorBoard drops older events from this step on
+            from tensorboardX.proto import event_pb2
+            self._main.add(event_pb2.Event(session_log=event_pb2.SessionLog(
+                status=event_pb2.SessionLog.START)), _step(purge_step, "SummaryWriter"))
+
+    def _run(self, name):
+        if name not in self._runs:
+            self._runs[name] = _Run(os.path.join(self.log_dir, name), self._suffix,
+                                    self._flush_secs)
+        return self._runs[name]
 
     def get_logdir(self):
         return self.log_dir
 
     def add_scalar(self, tag, scalar_value, global_step=None, walltime=None):
         what = "SummaryWriter.add_scalar"
-        self._writer.add_scalar(_tag(tag, what), _scalar(scalar_value, what),
-                                _step(global_step, what), walltime)
+        value = _scalar(scalar_value, what)
+        self._main.add_summary(self._tbx.summary.scalar(_tag(tag, what), value),
+                               _step(global_step, what), walltime)
 
     def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
         """Several curves in one chart; each is written to the run `<log_dir>/<main_tag>_<tag>`."""
@@ -96,20 +165,28 @@ class SummaryWriter:
         if not isinstance(tag_scalar_dict, dict) or not tag_scalar_dict:
             raise TypeError(f"{what}: tag_scalar_dict must be a non-empty dict of tag -> number")
         values = {_tag(k, what): _scalar(v, f"{what}[{k!r}]") for k, v in tag_scalar_dict.items()}
-        self._writer.add_scalars(_tag(main_tag, what), values, _step(global_step, what), walltime)
+        _tag(main_tag, what)
+        step = _step(global_step, what)
+        for tag, value in values.items():
+            run = self._run(main_tag.replace("/", "_") + "_" + tag)
+            run.add_summary(self._tbx.summary.scalar(main_tag, value), step, walltime)
 
     def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None,
                       max_bins=None):
         what = "SummaryWriter.add_histogram"
-        self._writer.add_histogram(_tag(tag, what), _array(values, what),
-                                   _step(global_step, what), bins, walltime, max_bins)
+        if isinstance(bins, str) and bins == "tensorflow":
+            bins = _tensorflow_bins()
+        summary = self._tbx.summary.histogram(_tag(tag, what), _array(values, what), bins,
+                                              max_bins=max_bins)
+        self._main.add_summary(summary, _step(global_step, what), walltime)
 
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         what = "SummaryWriter.add_text"
         if not isinstance(text_string, str):
             raise TypeError(f"{what}: text_string must be a string, got "
                             f"{type(text_string).__name__}")
-        self._writer.add_text(_tag(tag, what), text_string, _step(global_step, what), walltime)
+        self._main.add_summary(self._tbx.summary.text(_tag(tag, what), text_string),
+                               _step(global_step, what), walltime)
 
     def add_hparams(self, hparam_dict, metric_dict, hparam_domain_discrete=None,
                     run_name=None, global_step=None):
@@ -129,7 +206,14 @@ class SummaryWriter:
                                 f"{type(v).__name__}")
             hp[k] = v
         metrics = {k: _scalar(v, f"{what} metric {k!r}") for k, v in metric_dict.items()}
-        self._writer.add_hparams(hp, metrics, name=run_name, global_step=_step(global_step, what))
+        step = _step(global_step, what)
+        run = _Run(os.path.join(self.log_dir, run_name or str(time.time())),
+                   self._suffix, self._flush_secs)
+        for summary in self._tbx.summary.hparams(hp, metrics):  # experiment, session start/end
+            run.add_summary(summary)
+        for k, v in metrics.items():
+            run.add_summary(self._tbx.summary.scalar(k, v), step)
+        run.close()
 
     def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
         """The graph of `model(input_to_model)` (a tensor or a tuple of tensors), each op
@@ -149,13 +233,17 @@ class SummaryWriter:
         if verbose:
             print(gd)
         event = event_pb2.Event(graph_def=gd.SerializeToString())
-        self._writer._get_file_writer().add_event(event)
+        self._main.add(event)
 
     def flush(self):
-        self._writer.flush()
+        for run in [self._main, *self._runs.values()]:
+            run.flush()
 
     def close(self):
-        self._writer.close()
+        if not self._closed:
+            self._closed = True
+            for run in [self._main, *self._runs.values()]:
+                run.close()
 
     def __enter__(self):
         return self
