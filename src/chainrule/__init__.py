@@ -51,7 +51,17 @@ from .ops.arrange import (diagflat, dsplit, hsplit, movedim, moveaxis, ravel, ro
 from .ops.sorting import quantile, unique_consecutive
 from .ops.scatter import index_copy, index_fill, masked_scatter
 from .ops.pointwise_math import erfc, fix, isneginf, isposinf, isreal, signbit, sinc
-from .ops.compound import corrcoef, cov, dist, ger, vdot
+from .ops.compound import corrcoef, cov, dist, ger, std_mean, var_mean, vdot
+from .ops.combine import (atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_shapes,
+                          broadcast_tensors, cartesian_prod, column_stack, combinations,
+                          dstack, hstack, meshgrid, row_stack, tensordot, vstack)
+from .ops.searching import (bucketize, isin, searchsorted, tril_indices, triu_indices,
+                            unravel_index)
+from .method_functions import (adjoint, argwhere, can_cast, conj, conj_physical, detach, e, inf,
+                               is_complex, is_floating_point, is_inference, is_nonzero,
+                               is_same_size, is_signed, nan, narrow, newaxis, pi,
+                               promote_types, real, resolve_conj, resolve_neg, result_type,
+                               rsub, scalar_tensor, select)
 from .printing import set_printoptions
 from .type_info import finfo, iinfo
 from .ops.heaviside import heaviside

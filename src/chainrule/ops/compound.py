@@ -178,3 +178,13 @@ def sum_to_size(x, *size):
                                       if s == 1 and x.shape[lead + i] != 1)
     out = R.sum(x, dims, keepdim=True) if dims else x
     return out.reshape(size)
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    return (R.var(x, dim, unbiased=unbiased, keepdim=keepdim, correction=correction),
+            R.mean(x, dim, keepdim=keepdim))
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    return (R.std(x, dim, unbiased=unbiased, keepdim=keepdim, correction=correction),
+            R.mean(x, dim, keepdim=keepdim))
