@@ -324,6 +324,10 @@ EDGE = {
     "diagonal_offset_past_the_end": lambda m: m.ones(2, 3).diagonal(5),
     "logcumsumexp_with_infinities": lambda m: m.tensor([-float("inf"), 0.0, float("inf")]).logcumsumexp(0),
     "nan_to_num_float16": lambda m: m.tensor([float("nan"), float("inf")], dtype=m.float16).nan_to_num(),
+    "cummax_index_sticks_to_the_latest_nan": lambda m: m.tensor(
+        [[1.0, float("nan"), 2.0, float("nan"), 0.0]]).cummax(1).indices,
+    "cummin_values_stay_nan_after_a_nan": lambda m: m.tensor([3.0, 1.0, float("nan"), 0.0]).cummin(0).values,
+    "cummax_of_empty": lambda m: m.zeros(0, 3).cummax(0).indices,
 }
 
 

@@ -59,10 +59,14 @@ class Categorical(Distribution):
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
         cdf = np.cumsum(self.probs._data, -1)
-        u = _random._rng(None).random(shape + (1,)) * cdf[..., -1:]
+        u = _random._rng(None).random(shape) * cdf[..., -1]
         # inverse CDF: the index of the first category whose cumulative mass exceeds u
-        idx = (u >= cdf).sum(-1)
-        return Tensor._wrap(np.minimum(idx, self._num_events - 1).astype(np.int64))
+        rows = cdf.reshape(-1, self._num_events)
+        draws = u.reshape(-1, rows.shape[0])
+        idx = np.empty(draws.shape, dtype=np.int64)
+        for b, row in enumerate(rows):
+            idx[:, b] = np.searchsorted(row, draws[:, b], side="right")
+        return Tensor._wrap(np.minimum(idx, self._num_events - 1).reshape(shape))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -135,27 +135,28 @@ def mode(x, dim=-1, keepdim=False):
     return _back_0d(_pick(x1, d, idx, keepdim or x.ndim == 0, mode_return), x, mode_return)
 
 
-def _cumulative(x, dim, better, kind):
+def _cumulative(x, dim, running, better, kind):
     x1 = _as_1d(x)
     d = x1._dim(dim)
     a = np.moveaxis(x1._data, d, 0)
-    idx = np.zeros(a.shape, dtype=np.int64)
-    best = a[0].copy() if a.shape[0] else a
-    nan = np.isnan if a.dtype.kind == "f" else (lambda v: np.zeros(v.shape, dtype=bool))
-    for j in range(1, a.shape[0]):
-        take = better(a[j], best) | nan(a[j])  # ties move to the later position
-        best = np.where(take, a[j], best)
-        idx[j] = np.where(take, j, idx[j - 1])
-    idx = np.moveaxis(idx, 0, d)
+    best = running.accumulate(a, axis=0) if a.shape[0] else a  # NaN, once seen, stays
+    take = np.ones(a.shape, dtype=bool)
+    take[1:] = better(a[1:], best[:-1])  # ties move the index to the later position
+    if a.dtype.kind == "f":
+        take |= np.isnan(a)
+    steps = np.arange(a.shape[0]).reshape((-1,) + (1,) * (a.ndim - 1))
+    idx = np.maximum.accumulate(np.where(take, steps, 0), axis=0) if a.shape[0] else \
+        np.zeros(a.shape, dtype=np.int64)
+    idx = np.moveaxis(idx.astype(np.int64), 0, d)
     return _back_0d(kind(gather(x1, d, Tensor._wrap(idx)), Tensor._wrap(idx)), x, kind)
 
 
 def cummax(x, dim):
-    return _cumulative(x, dim, np.greater_equal, cummax_return)
+    return _cumulative(x, dim, np.maximum, np.greater_equal, cummax_return)
 
 
 def cummin(x, dim):
-    return _cumulative(x, dim, np.less_equal, cummin_return)
+    return _cumulative(x, dim, np.minimum, np.less_equal, cummin_return)
 
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
