@@ -117,6 +117,35 @@ def test_make_dot_shows_no_saved_tensors_once_backward_freed_them():
     assert len(by_color(nodes, "lightgrey")) == 3  # Sum, Mul, AccumulateGrad
 
 
+class Square(cr.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * a
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        return 2 * a * g
+
+
+def test_make_dot_shows_what_a_custom_function_saved_and_hides_its_context():
+    x = cr.randn(3, requires_grad=True)
+    nodes, _ = parse(make_dot(Square.apply(x).sum(), show_saved=True, show_attrs=True).source)
+    assert by_color(nodes, "orange") == ["saved_tensors[0]\\n (3)"]
+    assert "SquareBackward" in by_color(nodes, "lightgrey")  # no context object printed
+
+
+def test_make_dot_draws_the_graph_of_a_gradient_built_with_create_graph():
+    x = cr.randn(3, requires_grad=True)
+    g, = cr.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    nodes, edges = parse(make_dot(g, params={"x": x}).source)
+    assert by_color(nodes, "lightblue") == ["x\\n (3)"]
+    assert by_color(nodes, "darkolivegreen1") == ["\\n (3)"]
+    assert Counter(by_color(nodes, "lightgrey"))["AccumulateGrad"] == 1
+    assert len(by_color(nodes, "lightgrey")) >= 3
+
+
 def test_make_dot_of_several_outputs_draws_each_green_over_one_shared_graph():
     a = cr.randn(3, requires_grad=True)
     h = a.tanh()

@@ -1,6 +1,7 @@
 """make_dot: the backward graph of a tensor as a DOT drawing, with torchviz's conventions
 (backward nodes grey, leaf tensors that require grad blue with their parameter names and
 shapes, saved tensors orange, outputs green)."""
+from ..autograd.custom_function import FunctionCtx
 from ..tensor import Tensor
 from .dot import Digraph
 
@@ -39,7 +40,7 @@ def _check_params(params):
 
 def _node_label(fn, show_attrs, max_attr_chars):
     name = type(fn).__name__
-    values = [v for v in (fn.params or ()) if not isinstance(v, Tensor)] if show_attrs else []
+    values = [v for v in (fn.params or ()) if _is_plain(v)] if show_attrs else []
     if not values:
         return name
     lines = [f"param{i}: {v!r}" for i, v in enumerate(values)]
@@ -48,11 +49,22 @@ def _node_label(fn, show_attrs, max_attr_chars):
     return "\n".join([name, "-" * width] + lines)
 
 
+def _is_plain(v):
+    """Arguments worth printing: numbers, strings, shapes, flags (not arrays or contexts)."""
+    if isinstance(v, (tuple, list)):
+        return all(map(_is_plain, v))
+    return v is None or isinstance(v, (bool, int, float, complex, str))
+
+
 def _saved(fn):
     """(label, array) of what the node keeps for its gradient rules; empty once freed."""
     if getattr(fn, "saved", None) is None:
         return []
     out = []
+    for p in fn.params or ():
+        if isinstance(p, FunctionCtx):  # a custom Function: what it saved for backward
+            out += [(f"saved_tensors[{k}]", t._data) for k, t in enumerate(p.saved_tensors)
+                    if isinstance(t, Tensor)]
     for _, _, i in fn.saved:
         arr = fn.out if i < 0 else fn.args[i]
         if arr is not None:
