@@ -133,7 +133,7 @@ def test_summary_leaves_the_model_as_it_was(capsys):
 def test_summary_rejects_bad_arguments_naming_them():
     net = nn.Sequential(nn.Linear(3, 2))
     with pytest.raises(ValueError, match="summary: pass input_size"):
-        cr.summary(net, verbose=0)
+        cr.summary(net, input_size=None, verbose=0)
     with pytest.raises(ValueError, match="summary: input_size must be a shape"):
         cr.summary(net, (1, 2.5), verbose=0)
     with pytest.raises(ValueError, match="summary: dtypes must be a list"):
@@ -144,6 +144,11 @@ def test_summary_rejects_bad_arguments_naming_them():
         cr.summary(torch.nn.Linear(3, 2), (1, 3), verbose=0)
     with pytest.raises(RuntimeError, match=r"summary: running the model .*\(1, 4\)"):
         cr.summary(net, (1, 4), verbose=0)
+
+
+def test_summary_defaults_to_one_flattened_mnist_image():
+    s = cr.summary(nn.Sequential(nn.Linear(784, 10)), verbose=0)
+    assert s.input_bytes == 784 * 4 and s.rows()[0][1] == "[1, 10]"
 
 
 def test_summary_of_an_empty_batch_reports_zero_activation_memory():

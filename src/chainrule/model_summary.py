@@ -92,11 +92,12 @@ class ModelStatistics:
     __repr__ = __str__
 
 
-def summary(net, input_size=None, dtypes=None, depth=3, input_data=None, verbose=1):
+def summary(net, input_size=(1, 784), dtypes=None, depth=3, input_data=None, verbose=1):
     """Summarise `net` run once (eval mode, no_grad) on a zero batch of `input_size`
-    (batch dimension included, e.g. (1, 784); a list of shapes for several inputs) or on
-    `input_data`. Lazy modules are materialised by this run. Rows go `depth` levels into
-    nested modules. Prints the table when verbose=1 and returns a ModelStatistics."""
+    (batch dimension included; default one flattened 28x28 image, (1, 784); a list of
+    shapes for several inputs) or on `input_data`. Lazy modules are materialised by this
+    run. Rows go `depth` levels into nested modules. Prints the table when verbose=1 and
+    returns a ModelStatistics."""
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
         raise ValueError(f"summary: depth must be a non-negative integer, got {depth!r}")
     inputs = model_trace.make_inputs("summary", input_size, dtypes, input_data)
