@@ -7,11 +7,12 @@ from .ops import elementwise as E
 from .ops.elementwise import where as _where
 from . import random as _random
 from .tensor import Tensor
+from .tensor_methods import _inplace_method
 from .unsupported import tensor_getattr
 
 _METHODS = {
     SO: "sort argsort msort topk kthvalue median mode cummax cummin unique bincount",
-    SCT: "scatter scatter_add index_add index_put scatter_ scatter_add_ index_add_ index_put_",
+    SCT: "scatter scatter_add index_add index_put",
     A: "repeat repeat_interleave roll fliplr flipud tril triu diag diagonal diag_embed trace",
     P: "fmod nan_to_num",
     SC: "cumprod",
@@ -20,15 +21,8 @@ for _module, _names in _METHODS.items():
     for _name in _names.split():
         setattr(Tensor, _name, getattr(_module, _name))
 
-
-def _inplace_method(fn, name):
-    def method(self, *args, **kwargs):
-        return self._inplace(lambda x, *a: fn(x, *a, **kwargs), *args, opname=name)
-    method.__name__ = name
-    return method
-
-
-for _fn in (A.tril, A.triu, P.fmod, P.nan_to_num, SC.cumprod):
+for _fn in (A.tril, A.triu, P.fmod, P.nan_to_num, SC.cumprod, SCT.scatter, SCT.scatter_add,
+            SCT.index_add, SCT.index_put, SCT.index_fill, SCT.index_copy, SCT.masked_scatter):
     setattr(Tensor, _fn.__name__ + "_", _inplace_method(_fn, _fn.__name__ + "_"))
 
 # x.where(condition, y): x where condition holds, else y
@@ -43,7 +37,7 @@ _MORE = {
     A: "tile movedim moveaxis swapdims ravel unflatten take_along_dim tensor_split hsplit "
        "vsplit dsplit rot90 diagflat",
     SO: "unique_consecutive quantile",
-    SCT: "index_fill index_copy masked_scatter index_fill_ index_copy_ masked_scatter_",
+    SCT: "index_fill index_copy masked_scatter",
     E: "bitwise_and bitwise_or bitwise_xor",
 }
 _MORE[PM] += " erfc sinc fix isneginf isposinf signbit isreal"

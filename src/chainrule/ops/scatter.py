@@ -1,5 +1,6 @@
-"""Writing values at indices: scatter, scatter_add, index_add, index_put (accumulate) and
-their in-place forms. Each gradient sends g back along the same indices (gather or
+"""Writing values at indices: scatter, scatter_add, index_add, index_put (accumulate),
+index_fill, index_copy, masked_scatter (their in-place forms are bound in
+tensor_methods_extra). Each gradient sends g back along the same indices (gather or
 index_select of g) and passes g through where the input's values survive."""
 import numpy as np
 
@@ -165,24 +166,6 @@ def index_put(x, indices, values, accumulate=False):
                            f"the indexed shape: {err}") from None
 
 
-def _inplace(fn, name):
-    def method(self, *args, **kwargs):
-        return self._inplace(lambda x, *a: fn(x, *a, **kwargs), *args, opname=name)
-    method.__name__ = name
-    return method
-
-
-scatter_ = _inplace(scatter, "scatter_")
-scatter_add_ = _inplace(scatter_add, "scatter_add_")
-index_add_ = _inplace(index_add, "index_add_")
-
-
-def index_put_(x, indices, values, accumulate=False):
-    v = values if isinstance(values, Tensor) else Tensor._wrap(to_array(values))
-    return x._inplace(lambda old, val: index_put(old, indices, val, accumulate), v,
-                      opname="index_put_")
-
-
 def _along(x, d, idx):
     """A bool mask of x's shape, True in the slices `idx` along dimension d."""
     m = np.zeros(x._data.shape[d], dtype=bool)
@@ -194,6 +177,9 @@ def index_fill(x, dim, index, value):
     idx = index_array(index, "index_fill").reshape(-1)
     d = x._dim(dim) if x.ndim else 0
     check_bounds(idx, x._data.shape[d] if x.ndim else 1, d, "index_fill", allow_negative=True)
+    # the fill value takes self's dtype, as in PyTorch (an int tensor filled with 1.5 gets 1)
+    value = value.to(x.dtype) if isinstance(value, Tensor) else Tensor._wrap(
+        np.asarray(value).astype(x._data.dtype))
     if x.ndim == 0:
         return where(Tensor._wrap(np.asarray(idx.size > 0)), value, x)
     return where(_along(x, d, idx), value, x)
@@ -221,7 +207,3 @@ def masked_scatter(x, mask, source):
     _same_dtype(x, source, "masked_scatter", "source")
     return index_put(x, (Tensor._wrap(m.copy()),), source.reshape(-1)[:n])
 
-
-index_fill_ = _inplace(index_fill, "index_fill_")
-index_copy_ = _inplace(index_copy, "index_copy_")
-masked_scatter_ = _inplace(masked_scatter, "masked_scatter_")
