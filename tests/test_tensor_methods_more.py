@@ -328,6 +328,8 @@ EDGE = {
         [[1.0, float("nan"), 2.0, float("nan"), 0.0]]).cummax(1).indices,
     "cummin_values_stay_nan_after_a_nan": lambda m: m.tensor([3.0, 1.0, float("nan"), 0.0]).cummin(0).values,
     "cummax_of_empty": lambda m: m.zeros(0, 3).cummax(0).indices,
+    "index_fill_casts_the_value_to_an_int_tensor": lambda m: m.tensor([1, 2, 3]).index_fill(
+        0, m.tensor([1]), 1.5),
 }
 
 

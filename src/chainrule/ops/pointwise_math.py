@@ -8,7 +8,9 @@ import numpy as np
 
 from ..autograd.function import Op
 from .core import binary
-from .elementwise import _quiet, _unary, clamp, isnan, log, sigmoid, sign, sqrt, where
+from ..tensor import Tensor
+from .elementwise import (_quiet, _unary, clamp, erf, isnan, log, sigmoid, sign, sin, sqrt,
+                          trunc, where)
 from .rules import tensor_rule
 
 
@@ -115,26 +117,21 @@ arctan2 = atan2
 
 
 def erfc(x):
-    from .elementwise import erf
     return 1 - erf(x)
 
 
 def sinc(x):
     """sin(pi x) / (pi x), 1 at 0; the division never sees 0, so no NaN reaches the gradient."""
-    from .elementwise import sin
     zero = x == 0
     safe = where(zero, 1.0, x) * math.pi
     return where(zero, 1.0, sin(safe) / safe)
 
 
 def fix(x):
-    from .elementwise import trunc
     return trunc(x)
 
 
 def _predicate(npfn, name):
-    from ..tensor import Tensor
-
     def fn(x):
         return Tensor._wrap(np.asarray(npfn(x._data)))
     fn.__name__ = name
