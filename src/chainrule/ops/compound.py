@@ -1,6 +1,7 @@
 """Compound arithmetic written as compositions of differentiable ops (so their gradients,
 and gradients of gradients, come for free): lerp, addcmul/addcdiv, addmm and friends,
-clamp_min/clamp_max, diff, kron, cross, nansum/nanmean, aminmax, logcumsumexp."""
+clamp_min/clamp_max, diff, kron, cross, nansum/nanmean, aminmax, logcumsumexp, vdot/ger/
+dist, cov/corrcoef, sum_to_size, var_mean/std_mean."""
 from collections import namedtuple
 
 import numpy as np
