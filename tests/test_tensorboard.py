@@ -180,6 +180,23 @@ def test_flush_makes_events_readable_before_close(tmp_path):
     w.close()
 
 
+def test_writing_after_close_starts_a_new_event_file(tmp_path):
+    w = SummaryWriter(tmp_path)
+    w.add_scalar("a", 1.0, 0)
+    w.close()
+    w.close()  # closing twice is harmless
+    w.add_scalar("a", 2.0, 1)
+    w.close()
+    assert len(os.listdir(tmp_path)) == 2
+    assert scalars(read(tmp_path), "a") == [(0, 1.0), (1, 2.0)]
+
+
+def test_purge_step_writes_a_session_start_at_that_step(tmp_path):
+    with SummaryWriter(tmp_path, purge_step=5) as w:
+        w.add_scalar("a", 1.0, 5)
+    assert scalars(read(tmp_path), "a") == [(5, 1.0)]
+
+
 def test_default_log_dir_is_under_runs_with_the_comment(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with SummaryWriter(comment="_lr0.1") as w:

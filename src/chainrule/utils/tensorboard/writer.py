@@ -3,6 +3,7 @@ through tensorboardX (the optional extra `chainrule[tensorboard]`). Tensors are 
 into NumPy arrays / Python numbers here; the model graph is built from chainrule's own
 autograd record (graph.py)."""
 import datetime
+import itertools
 import numbers
 import os
 import socket
@@ -89,6 +90,9 @@ def _step(step, what):
     return int(step)
 
 
+_FILE_IDS = itertools.count()
+
+
 class _Run:
     """One run's event file. Events are framed and appended synchronously (tensorboardX's
     queue thread is not used), so `flush()` really has everything on disk."""
@@ -96,7 +100,10 @@ class _Run:
     def __init__(self, log_dir, filename_suffix, flush_secs):
         os.makedirs(log_dir, exist_ok=True)
         from tensorboardX.event_file_writer import EventsWriter
-        self.events = EventsWriter(os.path.join(log_dir, "events"), filename_suffix)
+        # pid and a counter in the name, as PyTorch does: two files opened in the same
+        # second (a writer reopened after close) must not overwrite each other
+        unique = f".{os.getpid()}.{next(_FILE_IDS)}{filename_suffix}"
+        self.events = EventsWriter(os.path.join(log_dir, "events"), unique)
         self.flush_secs, self.next_flush = flush_secs, time.time() + flush_secs
 
     def add(self, event, step=None, walltime=None):
@@ -136,13 +143,19 @@ class SummaryWriter:
         self._tbx = _tensorboardx()
         self.log_dir = os.fspath(log_dir) if log_dir is not None else default_log_dir(comment)
         self._suffix, self._flush_secs = filename_suffix, flush_secs
-        self._main = _Run(self.log_dir, filename_suffix, flush_secs)
+        self._open = _Run(self.log_dir, filename_suffix, flush_secs)  # the file exists at once
         self._runs = {}  # add_scalars' runs, one per curve, laid out as PyTorch does
-        self._closed = False
         if purge_step is not None:  # TensorBoard drops older events from this step on
             from tensorboardX.proto import event_pb2
             self._main.add(event_pb2.Event(session_log=event_pb2.SessionLog(
                 status=event_pb2.SessionLog.START)), _step(purge_step, "SummaryWriter"))
+
+    @property
+    def _main(self):
+        # (re)opened on use: as in PyTorch, a closed writer starts a new event file
+        if self._open is None:
+            self._open = _Run(self.log_dir, self._suffix, self._flush_secs)
+        return self._open
 
     def _run(self, name):
         if name not in self._runs:
@@ -236,14 +249,15 @@ class SummaryWriter:
         self._main.add(event)
 
     def flush(self):
-        for run in [self._main, *self._runs.values()]:
-            run.flush()
+        for run in [self._open, *self._runs.values()]:
+            if run is not None:
+                run.flush()
 
     def close(self):
-        if not self._closed:
-            self._closed = True
-            for run in [self._main, *self._runs.values()]:
+        for run in [self._open, *self._runs.values()]:
+            if run is not None:
                 run.close()
+        self._open, self._runs = None, {}
 
     def __enter__(self):
         return self
