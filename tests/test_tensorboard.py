@@ -94,6 +94,8 @@ def test_add_hparams_writes_the_hparams_plugin_and_metrics_to_its_own_run(tmp_pa
     with SummaryWriter(tmp_path) as w:
         w.add_hparams({"lr": 0.1, "optimizer": "sgd", "bn": True}, {"hp/accuracy": 0.75},
                       run_name="trial0")
+        with pytest.raises(TypeError, match="add_hparams: hparam 'layers' must be a bool"):
+            w.add_hparams({"layers": [1, 2]}, {"hp/accuracy": 0.5})
     ea = read(tmp_path / "trial0")
     assert scalars(ea, "hp/accuracy") == [(0, 0.75)]
     from tensorboard.plugins.hparams import plugin_data_pb2
@@ -149,13 +151,7 @@ def test_add_graph_ops_are_the_forward_ops_pytorch_records():
             return (x @ self.w).tanh().sum(1)
 
     from chainrule.utils.tensorboard import graph as tbgraph
-    from tensorboardX.proto import (attr_value_pb2, graph_pb2, node_def_pb2, tensor_shape_pb2,
-                                    versions_pb2)
-    pb = dict(GraphDef=graph_pb2.GraphDef, NodeDef=node_def_pb2.NodeDef,
-              AttrValue=attr_value_pb2.AttrValue,
-              TensorShapeProto=tensor_shape_pb2.TensorShapeProto,
-              VersionDef=versions_pb2.VersionDef)
-    gd = tbgraph.graph_def(M(), (x,), pb)
+    gd = tbgraph.graph_def(M(), (x,))
     tx = torch.randn(3, 4, requires_grad=True)
     ty = (tx @ torch.randn(4, 2, requires_grad=True)).tanh().sum(1)
     torch_ops, fn = [], ty.grad_fn

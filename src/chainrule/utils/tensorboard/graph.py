@@ -48,9 +48,18 @@ def _shape_attr(pb, shapes):
     return {"_output_shapes": pb["AttrValue"](list=pb["AttrValue"].ListValue(shape=dims))}
 
 
-def graph_def(net, inputs, pb):
-    """GraphDef of `net(*inputs)`; `pb` holds the protobuf classes (GraphDef, NodeDef,
-    AttrValue, TensorShapeProto, VersionDef)."""
+def _protos():
+    from tensorboardX.proto import (attr_value_pb2, graph_pb2, node_def_pb2, tensor_shape_pb2,
+                                    versions_pb2)
+    return dict(GraphDef=graph_pb2.GraphDef, NodeDef=node_def_pb2.NodeDef,
+                AttrValue=attr_value_pb2.AttrValue,
+                TensorShapeProto=tensor_shape_pb2.TensorShapeProto,
+                VersionDef=versions_pb2.VersionDef)
+
+
+def graph_def(net, inputs):
+    """GraphDef (tensorboardX's protobuf class) of `net(*inputs)`."""
+    pb = _protos()
     inputs = tuple(t.detach().requires_grad_() if t.dtype.is_floating_point else t
                    for t in inputs)
     calls, output = model_trace.trace(net, inputs, "add_graph", grad=True)

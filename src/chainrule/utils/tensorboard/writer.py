@@ -214,7 +214,7 @@ class SummaryWriter:
         for k, v in hparam_dict.items():
             if isinstance(v, Tensor):
                 v = v.item()
-            if v is not None and not isinstance(v, (bool, numbers.Real, str)):
+            if not isinstance(v, (bool, numbers.Real, str)):
                 raise TypeError(f"{what}: hparam {k!r} must be a bool, number or string, got "
                                 f"{type(v).__name__}")
             hp[k] = v
@@ -236,13 +236,8 @@ class SummaryWriter:
             raise ValueError("SummaryWriter.add_graph: pass input_to_model, a batch the model "
                              "accepts (a tensor or a tuple of tensors)")
         inputs = model_trace.make_inputs("SummaryWriter.add_graph", input_data=input_to_model)
-        from tensorboardX.proto import (attr_value_pb2, event_pb2, graph_pb2, node_def_pb2,
-                                        tensor_shape_pb2, versions_pb2)
-        pb = dict(GraphDef=graph_pb2.GraphDef, NodeDef=node_def_pb2.NodeDef,
-                  AttrValue=attr_value_pb2.AttrValue,
-                  TensorShapeProto=tensor_shape_pb2.TensorShapeProto,
-                  VersionDef=versions_pb2.VersionDef)
-        gd = graph.graph_def(model, inputs, pb)
+        from tensorboardX.proto import event_pb2
+        gd = graph.graph_def(model, inputs)
         if verbose:
             print(gd)
         event = event_pb2.Event(graph_def=gd.SerializeToString())
