@@ -94,3 +94,10 @@ def test_custom_function_polynomial_fit_reaches_least_squares(tmp_path):
     assert "gradcheck of the hand-written backward: True" in out
     gap = float(re.search(r"largest gap to least squares: ([0-9.]+)", out).group(1))
     assert gap < 5e-3
+
+
+def test_probability_example_estimates_fits_and_plots(tmp_path):
+    out = run_example("probability.py", "--out", str(tmp_path / "dice.png"), cwd=tmp_path)
+    assert (tmp_path / "dice.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "after 5000 rolls" in out and "fitted loc" in out
+    assert out.rstrip().endswith("all checks passed")
