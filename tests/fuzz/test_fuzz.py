@@ -49,3 +49,21 @@ def test_mixed_graphs(data):
 @given(st.data())
 def test_inplace_on_views_in_graphs(data):
     _run(data, "view_inplace", max_steps=10)
+
+
+@settings(FUZZ, max_examples=400)
+@given(st.data())
+def test_edge_value_and_small_dtype_graphs(data):
+    _run(data, "edge")
+
+
+@settings(FUZZ, max_examples=300)
+@given(st.data())
+def test_second_order_graphs(data):
+    _run(data, "second_order")
+
+
+@settings(FUZZ, max_examples=12)
+@given(st.data())
+def test_long_reduction_graphs(data):
+    _run(data, "long", max_steps=3)

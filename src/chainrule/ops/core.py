@@ -63,8 +63,11 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
         raise TypeError(f"{op.name}: expected at least one tensor")
     ad = a._data if ta else (_int_scalar(a, b._data) if wrap_int else a)
     bd = b._data if tb else (_int_scalar(b, ad) if wrap_int else b)
-    half = not (ta and tb) and (ad if ta else bd).dtype == np.float16 and type(b if ta else a) is float
-    if half:  # PyTorch computes in float32 and does not round the scalar to float16 first
+    arr = ad if ta else bd
+    half = (not (ta and tb) and arr.dtype == np.float16 and type(b if ta else a) is float
+            and not op.name.startswith(("Add", "Sub", "Rsub")))
+    if half:  # PyTorch's mul/div/pow keep a Python float in float32 (1e-40 * inf is inf);
+        # add/sub round it to float16 first (-inf + 1e30 is nan), as NumPy does
         ad, bd = (ad.astype(np.float32), bd) if ta else (ad, bd.astype(np.float32))
     try:
         out = op.forward(ad, bd)

@@ -240,10 +240,14 @@ AMIN = Op("AminBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.min(x, axi
 _DIM_EXTREME = Op("MaxBackward0",
                   lambda x, ax, keep, idx, ksh, sh: np.take_along_axis(
                       x, np.reshape(idx, ksh), axis=ax).reshape(idx.shape if not keep else ksh),
-                  lambda g, o, x, ax, keep, idx, ksh, sh: np.reshape(g, ksh) * (
-                      np.arange(sh[ax]).reshape((-1,) + (1,) * (len(sh) - ax - 1)) ==
-                      np.reshape(idx, ksh)),
+                  lambda g, o, x, ax, keep, idx, ksh, sh: _scatter_to_index(g, ax, idx, ksh, sh),
                   saves_inputs=False)
+
+
+def _scatter_to_index(g, ax, idx, ksh, sh):
+    # where, not *: a NaN or inf gradient reaches the picked element only, as in PyTorch
+    picked = np.arange(sh[ax]).reshape((-1,) + (1,) * (len(sh) - ax - 1)) == np.reshape(idx, ksh)
+    return np.where(picked, np.reshape(g, ksh), 0.0)
 
 
 # x.max(): the gradient goes evenly to the elements equal to the result, or to the NaNs
