@@ -206,6 +206,7 @@ CASES = {
     "xlogy": (lambda M, F, L, x, y: M.xlogy(x * x, y), [_any(4), _pos(4)]),
     "fmax_fmin": (lambda M, F, L, x, y: M.fmax(x, y) * M.fmin(x * x, y), [_any(5), _any(5)]),
     "copysign": (lambda M, F, L, x, y: M.copysign(x * x, y) * x, [_any(4), _any(4)]),
+    "lgamma_polygamma": (lambda M, F, L, x: M.lgamma(x) * M.polygamma(1, x), [_pos(4)]),
 }
 
 # no derivative in PyTorch either (backward raises there and here)

@@ -94,6 +94,9 @@ CASES = {
     "sinc": (lambda m, x: m.sinc(x * (x.abs() > 0.5)), [(3, 4)], {}),
     "erfc": (lambda m, x: x.erfc(), [(3, 4)], {}),
     "fix": (lambda m, x: m.fix(x * 3) * x, [(3, 4)], {}),
+    "lgamma": (lambda m, x: m.lgamma(x * 4), [(3, 4)], {}),
+    "digamma": (lambda m, x: x.digamma(), [(3, 4)], dict(low=0.2, high=9.0)),
+    "polygamma": (lambda m, x: m.polygamma(2, x) + x.polygamma(1), [(3, 4)], dict(low=-3.0, high=12.0)),
 }
 
 
@@ -115,11 +118,27 @@ def test_forward_and_gradient_match_torch(name):
                                   "logit", "atan2", "hypot", "logaddexp", "xlogy", "fmax",
                                   "lerp", "addcdiv", "kron", "cross", "logcumsumexp", "rot90",
                                   "index_copy", "masked_scatter", "quantile_dim_many", "cov",
-                                  "corrcoef", "sinc"])
+                                  "corrcoef", "sinc", "lgamma", "polygamma"])
 def test_second_order_gradients_check_numerically(name):
     fn, shapes, rng_args = CASES[name]
     xs = [cr.tensor(a, requires_grad=True) for a in _arrays(shapes, rng_args, seed=5)]
     assert gradgradcheck(lambda *a: fn(cr, *a), xs)
+
+
+def test_gamma_functions_match_torch_at_poles_and_extremes():
+    data = [0.1, 0.5, 1.0, 2.5, 7.0, 30.0, 1e5, -0.5, -2.5, 0.0, -1.0, np.inf, np.nan, 1e-30, 3.7]
+    for n in range(4):
+        ours = cr.polygamma(n, cr.tensor(data, dtype=cr.float64)).numpy()
+        ref = torch.polygamma(n, torch.tensor(data, dtype=torch.float64)).numpy()
+        finite = np.isfinite(ref) & (np.abs(ref) < 1e30)  # PyTorch's poles come out huge or inf
+        # PyTorch's trigamma is good to ~5e-10 (psi1(1) = pi^2/6 comes out 1.64493406764)
+        np.testing.assert_allclose(ours[finite], ref[finite], rtol=1e-8, err_msg=f"n={n}")
+        assert np.array_equal(np.isnan(ours[:-4]), np.isnan(ref[:-4])), n
+    np.testing.assert_allclose(cr.lgamma(cr.tensor(data)).numpy(), torch.lgamma(torch.tensor(data)).numpy(),
+                               rtol=1e-6)
+    assert cr.digamma(cr.tensor([1, 2])).dtype == cr.float32
+    with pytest.raises(RuntimeError, match="negative n"):
+        cr.polygamma(-1, cr.ones(2))
 
 
 def test_extreme_values_match_torch_in_float32():

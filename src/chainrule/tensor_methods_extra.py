@@ -2,6 +2,7 @@
 in-place forms), alongside those bound in tensor_methods."""
 from .ops import arrange as A, pointwise_extra as P, scan as SC
 from .ops import scatter as SCT, sorting as SO, pointwise_math as PM, compound as C
+from .ops import gamma as G
 from . import dtypes
 from .ops import elementwise as E
 from .ops.elementwise import where as _where
@@ -41,6 +42,7 @@ _MORE = {
     E: "bitwise_and bitwise_or bitwise_xor",
 }
 _MORE[PM] += " erfc sinc fix isneginf isposinf signbit isreal"
+_MORE[G] = "lgamma"
 _MORE[C] += " vdot ger dist cov corrcoef sum_to_size"
 # bound only where no other module has defined the method already
 for _module, _names in _MORE.items():
@@ -81,6 +83,8 @@ for _name, _draw in _RANDOM.items():
 
 _INFO = {
     "argwhere": lambda self: self.nonzero(),
+    "polygamma": lambda self, n: G.polygamma(n, self),
+    "digamma": lambda self: G.digamma(self),
     "bernoulli": lambda self, generator=None: _random.bernoulli(self, generator=generator),
     "multinomial": lambda self, num_samples, replacement=False, generator=None:
         _random.multinomial(self, num_samples, replacement, generator=generator),
@@ -124,7 +128,7 @@ _INPLACE = ("sin cos tan sinh cosh asin acos atan asinh acosh atanh arcsin arcco
             "lerp addcmul addcdiv addmm addmv addr baddbmm addbmm clamp_min clamp_max "
             "float_power eq ne lt le gt ge greater less greater_equal less_equal not_equal "
             "logical_and logical_or logical_xor logical_not bitwise_not bitwise_and "
-            "bitwise_or bitwise_xor erfc fix sinc absolute").split()
+            "bitwise_or bitwise_xor erfc fix sinc absolute lgamma digamma").split()
 for _name in _INPLACE:
     if _name + "_" not in vars(Tensor) and hasattr(Tensor, _name):
         setattr(Tensor, _name + "_", _inplace_method(getattr(Tensor, _name), _name + "_"))

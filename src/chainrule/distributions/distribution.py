@@ -1,7 +1,6 @@
 """The Distribution base class: shapes, argument and sample validation with PyTorch's
 messages, and the helpers the concrete distributions share (broadcasting parameters,
 probabilities <-> logits)."""
-import math
 import numbers
 
 import numpy as np
@@ -10,6 +9,7 @@ from .. import dtypes, random as _random
 from ..autograd import grad_mode
 from ..tensor import Size, Tensor
 from ..ops import elementwise as E
+from ..ops.gamma import LGAMMA
 from ..ops.shape import expand
 
 
@@ -170,6 +170,6 @@ def probs_to_logits(probs, is_binary=False):
 def lgamma_const(value):
     """log Gamma(value) of counts, a constant of the graph (no gradient flows to counts)."""
     arr = value._data if isinstance(value, Tensor) else np.asarray(value)
-    out = np.vectorize(math.lgamma, otypes=[np.float64])(arr) if arr.size else arr.astype(float)
-    dtype = arr.dtype if arr.dtype.kind == "f" else dtypes.get_default_dtype().np
-    return Tensor._wrap(np.asarray(out, dtype=dtype))
+    if arr.dtype.kind != "f":
+        arr = arr.astype(dtypes.get_default_dtype().np)
+    return Tensor._wrap(LGAMMA.forward(arr))
