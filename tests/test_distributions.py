@@ -51,10 +51,11 @@ STATS = {
 }
 
 
-@pytest.mark.parametrize("stat", sorted(STATS) + ["cdf"])
+@pytest.mark.parametrize("stat", sorted(STATS) + ["cdf", "icdf"])
 def test_normal_statistics_and_their_gradients_match_torch(stat):
-    fn = STATS.get(stat) or (lambda d, m: d.cdf(m.tensor(VALUES)))
-    _check(NORMAL, [LOC, SCALE], fn, dict(rtol=1e-7, atol=1e-12) if stat == "cdf" else TOL)
+    fn = STATS.get(stat) or {"cdf": lambda d, m: d.cdf(m.tensor(VALUES)),
+                             "icdf": lambda d, m: d.icdf(m.tensor([[0.1, 0.5, 0.999]]))}[stat]
+    _check(NORMAL, [LOC, SCALE], fn, dict(rtol=1e-7, atol=1e-12) if "cdf" in stat else TOL)
 
 
 def test_normal_log_prob_second_derivative_in_loc_is_minus_inverse_variance():

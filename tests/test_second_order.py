@@ -207,6 +207,7 @@ CASES = {
     "fmax_fmin": (lambda M, F, L, x, y: M.fmax(x, y) * M.fmin(x * x, y), [_any(5), _any(5)]),
     "copysign": (lambda M, F, L, x, y: M.copysign(x * x, y) * x, [_any(4), _any(4)]),
     "lgamma_polygamma": (lambda M, F, L, x: M.lgamma(x) * M.polygamma(1, x), [_pos(4)]),
+    "erfinv": (lambda M, F, L, x: M.erfinv(x * 2 - 1), [_unit(4)]),
 }
 
 # no derivative in PyTorch either (backward raises there and here)

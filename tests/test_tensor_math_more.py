@@ -97,6 +97,11 @@ CASES = {
     "lgamma": (lambda m, x: m.lgamma(x * 4), [(3, 4)], {}),
     "digamma": (lambda m, x: x.digamma(), [(3, 4)], dict(low=0.2, high=9.0)),
     "polygamma": (lambda m, x: m.polygamma(2, x) + x.polygamma(1), [(3, 4)], dict(low=-3.0, high=12.0)),
+    "erfinv": (lambda m, x: m.erfinv(x), [(3, 4)], dict(low=-0.99, high=0.99)),
+    "unfold": (lambda m, x: x.unfold(1, 3, 2), [(2, 8)], {}),
+    "unfold_overlapping": (lambda m, x: x.unfold(0, 2, 1) * 2, [(5, 2)], {}),
+    "nanmedian": (lambda m, x: (x / (x > -1.5)).nanmedian(1).values, [(3, 5)], {}),
+    "nanmedian_all": (lambda m, x: (x / (x > -1.5)).nanmedian(), [(3, 5)], {}),
 }
 
 
@@ -118,7 +123,8 @@ def test_forward_and_gradient_match_torch(name):
                                   "logit", "atan2", "hypot", "logaddexp", "xlogy", "fmax",
                                   "lerp", "addcdiv", "kron", "cross", "logcumsumexp", "rot90",
                                   "index_copy", "masked_scatter", "quantile_dim_many", "cov",
-                                  "corrcoef", "sinc", "lgamma", "polygamma"])
+                                  "corrcoef", "sinc", "lgamma", "polygamma", "erfinv",
+                                  "unfold"])
 def test_second_order_gradients_check_numerically(name):
     fn, shapes, rng_args = CASES[name]
     xs = [cr.tensor(a, requires_grad=True) for a in _arrays(shapes, rng_args, seed=5)]
@@ -139,6 +145,20 @@ def test_gamma_functions_match_torch_at_poles_and_extremes():
     assert cr.digamma(cr.tensor([1, 2])).dtype == cr.float32
     with pytest.raises(RuntimeError, match="negative n"):
         cr.polygamma(-1, cr.ones(2))
+
+
+def test_erfinv_edges_and_fill_diagonal_and_histc_match_torch():
+    data = [-1.0, -0.999999, -0.5, 0.0, 1e-10, 0.9, 1.0, 1.5, np.nan]
+    np.testing.assert_allclose(cr.erfinv(cr.tensor(data, dtype=cr.float64)).numpy(),
+                               torch.erfinv(torch.tensor(data, dtype=torch.float64)).numpy(), rtol=1e-9)
+    for shape, kw in (((3, 4), {}), ((7, 3), {"wrap": True}), ((7, 3), {}), ((2, 2, 2), {})):
+        assert cr.zeros(*shape).fill_diagonal_(2.5, **kw).tolist() == torch.zeros(*shape).fill_diagonal_(
+            2.5, **kw).tolist()
+    for kw in ({"bins": 4, "min": 0, "max": 3}, {"bins": 3}):
+        data = [1.0, 2.0, 1.0, 4.0, 2.5, -1.0]
+        assert cr.histc(cr.tensor(data), **kw).tolist() == torch.histc(torch.tensor(data), **kw).tolist()
+    with pytest.raises(RuntimeError, match="fill_diagonal_"):
+        cr.zeros(2, 3, 4).fill_diagonal_(1.0)
 
 
 def test_extreme_values_match_torch_in_float32():

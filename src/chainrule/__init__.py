@@ -48,11 +48,11 @@ from .ops.compound import (addbmm, addcdiv, addcmul, addmm, addmv, addr, aminmax
                            logcumsumexp, nanmean, nansum, true_divide)
 from .ops.arrange import (diagflat, dsplit, hsplit, movedim, moveaxis, ravel, rot90, swapdims,
                           take_along_dim, tensor_split, tile, unflatten, vsplit)
-from .ops.sorting import quantile, unique_consecutive
+from .ops.sorting import histc, nanmedian, quantile, unique_consecutive
 from .ops.scatter import index_copy, index_fill, masked_scatter
 from .ops.pointwise_math import erfc, fix, isneginf, isposinf, isreal, signbit, sinc
 from .ops.compound import corrcoef, cov, dist, ger, std_mean, var_mean, vdot
-from .ops.gamma import digamma, lgamma, polygamma
+from .ops.special import digamma, erfinv, lgamma, polygamma
 from .ops.combine import (atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_shapes,
                           broadcast_tensors, cartesian_prod, column_stack, combinations,
                           dstack, hstack, meshgrid, row_stack, tensordot, vstack)

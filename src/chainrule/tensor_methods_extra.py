@@ -1,9 +1,11 @@
 """Binds the ordering, scatter, rearranging and math ops to Tensor as methods (and their
 in-place forms), alongside those bound in tensor_methods."""
+import numpy as np
+
+from . import dtypes
 from .ops import arrange as A, pointwise_extra as P, scan as SC
 from .ops import scatter as SCT, sorting as SO, pointwise_math as PM, compound as C
-from .ops import gamma as G
-from . import dtypes
+from .ops import special as G
 from .ops import elementwise as E
 from .ops.elementwise import where as _where
 from . import random as _random
@@ -42,7 +44,9 @@ _MORE = {
     E: "bitwise_and bitwise_or bitwise_xor",
 }
 _MORE[PM] += " erfc sinc fix isneginf isposinf signbit isreal"
-_MORE[G] = "lgamma"
+_MORE[G] = "lgamma erfinv"
+_MORE[SO] += " nanmedian histc"
+_MORE[A] += " unfold"
 _MORE[C] += " vdot ger dist cov corrcoef sum_to_size"
 # bound only where no other module has defined the method already
 for _module, _names in _MORE.items():
@@ -81,7 +85,18 @@ for _name, _draw in _RANDOM.items():
     if _name not in vars(Tensor):
         setattr(Tensor, _name, _fill_with(_draw, _name))
 
+def fill_diagonal_(self, fill_value, wrap=False):
+    if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+        raise RuntimeError(f"fill_diagonal_: expected a matrix or a tensor with all dimensions "
+                           f"equal, got shape {tuple(self.shape)}")
+    mask = np.zeros(self._data.shape, dtype=bool)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    value = Tensor._wrap(np.asarray(fill_value).astype(self._data.dtype))
+    return self._inplace(lambda x: _where(Tensor._wrap(mask), value, x), opname="fill_diagonal_")
+
+
 _INFO = {
+    "fill_diagonal_": fill_diagonal_,
     "argwhere": lambda self: self.nonzero(),
     "polygamma": lambda self, n: G.polygamma(n, self),
     "digamma": lambda self: G.digamma(self),
@@ -128,7 +143,7 @@ _INPLACE = ("sin cos tan sinh cosh asin acos atan asinh acosh atanh arcsin arcco
             "lerp addcmul addcdiv addmm addmv addr baddbmm addbmm clamp_min clamp_max "
             "float_power eq ne lt le gt ge greater less greater_equal less_equal not_equal "
             "logical_and logical_or logical_xor logical_not bitwise_not bitwise_and "
-            "bitwise_or bitwise_xor erfc fix sinc absolute lgamma digamma").split()
+            "bitwise_or bitwise_xor erfc fix sinc absolute lgamma digamma erfinv").split()
 for _name in _INPLACE:
     if _name + "_" not in vars(Tensor) and hasattr(Tensor, _name):
         setattr(Tensor, _name + "_", _inplace_method(getattr(Tensor, _name), _name + "_"))

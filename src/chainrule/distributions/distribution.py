@@ -9,7 +9,7 @@ from .. import dtypes, random as _random
 from ..autograd import grad_mode
 from ..tensor import Size, Tensor
 from ..ops import elementwise as E
-from ..ops.gamma import LGAMMA
+from ..ops.special import LGAMMA
 from ..ops.shape import expand
 
 

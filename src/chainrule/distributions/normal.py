@@ -5,6 +5,7 @@ import numbers
 
 from ..tensor import Size
 from ..ops import elementwise as E
+from ..ops.special import erfinv
 from . import constraints
 from .distribution import Distribution, broadcast_all, noise
 
@@ -50,6 +51,9 @@ class Normal(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return 0.5 * (1 + E.erf((value - self.loc) / (self.scale * math.sqrt(2))))
+
+    def icdf(self, value):
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + E.log(self.scale)

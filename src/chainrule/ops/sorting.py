@@ -242,3 +242,36 @@ def quantile(x, q, dim=None, keepdim=False, interpolation="linear"):
         return pieces[0]
     from .shape import stack
     return stack(pieces, 0)
+
+
+def nanmedian(x, dim=None, keepdim=False):
+    """The lower median of the non-NaN values (NaN only where every value is NaN)."""
+    if dim is None:
+        a = x._data.reshape(-1)
+        keep = ~np.isnan(a) if a.dtype.kind == "f" else np.ones(a.shape, dtype=bool)
+        if not keep.any():
+            return median(x)
+        return median(x.reshape(-1)[Tensor._wrap(np.nonzero(keep)[0])])
+    x1 = _as_1d(x)
+    d = x1._dim(dim)
+    order = _order(x1._data, d, False)  # NaN sorts last
+    valid = (~np.isnan(x1._data)).sum(d, keepdims=True) if x1._data.dtype.kind == "f" else \
+        np.full(x1._data.shape[:d] + (1,) + x1._data.shape[d + 1:], x1._data.shape[d])
+    pos = np.maximum(valid - 1, 0) // 2
+    idx = np.take_along_axis(order, pos, d)
+    return _back_0d(_pick(x1, d, idx, keepdim or x.ndim == 0, median_return), x, median_return)
+
+
+def histc(x, bins=100, min=0, max=0):
+    a = x._data
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"histc: expected a floating-point input, got {x.dtype}")
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError(f"histc: max must be larger than min, got min={min}, max={max}")
+    counts, _ = np.histogram(a[(a >= lo) & (a <= hi)], bins=bins, range=(lo, hi))
+    return Tensor._wrap(counts.astype(a.dtype))
