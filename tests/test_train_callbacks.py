@@ -191,13 +191,16 @@ def test_chainrule_schedulers_step_per_epoch():
 class Weights(Callback):
     def __init__(self):
         super().__init__()
-        self.before = []
+        self.before, self.epoch_start = [], []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start.append(self.model.weight.detach().clone().numpy())
 
     def on_batch_begin(self, batch, logs=None):
         self.before.append(self.model.weight.detach().clone().numpy())
 
 
-def test_nan_loss_stops_and_keeps_last_good_weights():
+def test_nan_loss_stops_and_restores_the_weights_from_the_start_of_the_epoch():
     X, y = data()
     Y = (X @ np.ones((4, 1), np.float32)) * 100
     cr.manual_seed(0)
@@ -213,8 +216,43 @@ def test_nan_loss_stops_and_keeps_last_good_weights():
     assert f"epoch {len(h)}" in note and "batch" in note
     final = net.weight.detach().numpy()
     assert np.isfinite(final).all()
-    # restored to the weights from before the step that produced the bad loss
-    np.testing.assert_array_equal(final, w.before[-2])
+    # the steps of the bad epoch spoiled the weights: those from its start come back
+    assert len(w.before) > len(w.epoch_start) + 1  # steps were taken in that epoch
+    np.testing.assert_array_equal(final, w.epoch_start[-1])
+    assert f"weights from the start of epoch {len(h)} restored" in " ".join(h.notes)
+
+
+def test_nan_rollback_keeps_one_weight_copy_per_epoch_not_per_batch(monkeypatch):
+    X, y = data()
+    Y = (X @ np.ones((4, 1), np.float32)) * 100
+    cr.manual_seed(0)
+    net = nn.Linear(4, 1)
+    clones = []
+    real_clone = cr.Tensor.clone
+
+    def counting_clone(self, *args, **kwargs):
+        clones.append(self.shape)
+        return real_clone(self, *args, **kwargs)
+
+    monkeypatch.setattr(cr.Tensor, "clone", counting_clone)
+    h = fit(net, (X, Y), loss=nn.MSELoss(), optimizer=optim.SGD(net.parameters(), lr=1e-4),
+            epochs=3, metrics=(), batch_size=4, progress=False)
+    assert len(h) == 3 and h.params["steps"] > 3
+    # one copy of each of the two parameters per epoch
+    assert len(clones) == 3 * 2
+
+
+def test_nan_loss_in_the_first_batch_leaves_untouched_weights_and_says_no_restore():
+    X, y = data()
+    cr.manual_seed(0)
+    net = nn.Linear(4, 1)
+    start = net.weight.detach().clone().numpy()
+    h = fit(net, (X, y[:, None].astype(np.float32)),
+            loss=lambda out, t: ((out - t) ** 2).mean() * float("nan"), optimizer=optim.SGD(net.parameters(), lr=0.1), epochs=3, metrics=(),
+            batch_size=8, progress=False)
+    assert h.stop_reason == "nan" and len(h) == 1
+    np.testing.assert_array_equal(net.weight.detach().numpy(), start)
+    assert not any("restored" in n for n in h.notes)
 
 
 def test_terminate_on_nan_callback_stops_on_nan_val_loss():

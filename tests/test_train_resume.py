@@ -132,3 +132,66 @@ def test_resume_without_a_checkpoint_starts_from_scratch(tmp_path, capsys):
             epochs=2, checkpoint_dir=tmp_path / "new", resume=True)
     assert len(h) == 2 and "starting from scratch" in capsys.readouterr().out
     assert (tmp_path / "new" / "last.ckpt").exists()
+
+
+# ---- checkpoints written by earlier versions -------------------------------------------
+def _legacy_encode(obj, arrays):
+    """The earlier checkpoint layout: JSON with $-tags, arrays stored flat beside it."""
+    if isinstance(obj, (cr.Tensor, np.ndarray)):
+        a = np.array(obj.detach().numpy() if isinstance(obj, cr.Tensor) else obj, copy=True)
+        arrays.append(a.reshape(-1))
+        return {"$t" if isinstance(obj, cr.Tensor) else "$a": [len(arrays) - 1, list(a.shape)]}
+    if isinstance(obj, dict):
+        return {"$d": [[_legacy_encode(k, arrays), _legacy_encode(v, arrays)]
+                       for k, v in obj.items()]}
+    if isinstance(obj, tuple):
+        return {"$u": [_legacy_encode(v, arrays) for v in obj]}
+    if isinstance(obj, list):
+        return [_legacy_encode(v, arrays) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return {"$f": repr(obj)}
+    if isinstance(obj, int) and not isinstance(obj, bool) and abs(obj) >= 2 ** 53:
+        return {"$i": str(obj)}
+    return obj
+
+
+def _rewrite_as_legacy(directory):
+    import json
+    from chainrule.train.checkpoint import load_training_state
+    arrays = []
+    meta = _legacy_encode(load_training_state(directory), arrays)
+    payload = {str(i): cr.from_numpy(a) for i, a in enumerate(arrays)}
+    payload["structure"] = cr.from_numpy(
+        np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8).copy())
+    cr.save(payload, os.path.join(directory, "last.ckpt"))
+
+
+def _short_run(X, y, epochs, ck, resume=False):
+    cr.manual_seed(0)
+    net = nn.Linear(3, 2)
+    fit(net, (X, y), loss=nn.CrossEntropyLoss(), optimizer=optim.Adam(net.parameters(), lr=0.1),
+        epochs=epochs, batch_size=8, seed=1, progress=False, checkpoint_dir=ck, resume=resume)
+    return net.weight.detach().numpy().tobytes()
+
+
+def test_resume_from_an_earlier_format_checkpoint_is_bit_identical(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    full = _short_run(X, y, 4, tmp_path / "a")
+    _short_run(X, y, 2, tmp_path / "b")
+    _rewrite_as_legacy(tmp_path / "b")
+    assert _short_run(X, y, 4, tmp_path / "b", resume=True) == full
+
+
+def test_resume_refuses_a_checkpoint_that_is_not_a_training_state(tmp_path):
+    from chainrule.train.checkpoint import CheckpointFormatError
+    os.makedirs(tmp_path / "ck")
+    cr.save({"weight": cr.zeros(2)}, str(tmp_path / "ck" / "last.ckpt"))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 3)).astype(np.float32)
+    with pytest.raises(CheckpointFormatError, match="not a training checkpoint"):
+        _short_run(X, (X[:, 0] > 0).astype(np.int64), 2, tmp_path / "ck", resume=True)
+    cr.save({"structure": cr.tensor([1, 2], dtype=cr.uint8)}, str(tmp_path / "ck" / "last.ckpt"))
+    with pytest.raises(CheckpointFormatError, match="earlier-format.*delete it"):
+        _short_run(X, (X[:, 0] > 0).astype(np.int64), 2, tmp_path / "ck", resume=True)

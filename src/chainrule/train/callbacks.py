@@ -4,6 +4,7 @@ training, of each epoch and of each batch. Set `self.model.stop_training = True`
 import csv
 import math
 import os
+import sys
 import warnings
 
 from .metrics import higher_is_better
@@ -61,6 +62,8 @@ class Callback:
     def on_batch_end(self, batch, logs=None): pass
     # called after loss.backward() and before clipping / optimizer.step()
     def on_backward_end(self, batch, logs=None): pass
+    # called before on_train_begin when fit continues from a checkpoint
+    def on_resume(self): pass
 
     def state_dict(self):
         return {}
@@ -236,11 +239,11 @@ class ModelCheckpoint(Callback):
                 print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
                       f"{current:.5f}, saving model to {path}")
             self.best = current
-        from .checkpoint import atomic_save
+        from ..serialization import save
         d = os.path.dirname(path)
         if d:
             os.makedirs(d, exist_ok=True)
-        atomic_save(self.model.state_dict(), path)
+        save(self.model.state_dict(), path)
         self.saved.append(path)
 
     def state_dict(self):
@@ -259,6 +262,9 @@ class CSVLogger(Callback):
         super().__init__()
         self.filename, self.sep, self.append = os.fspath(filename), separator, append
         self.keys, self._file, self._writer = None, None, None
+
+    def on_resume(self):
+        self.append = True  # continue the log rather than overwrite it
 
     def on_train_begin(self, logs=None):
         exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
@@ -286,6 +292,16 @@ class CSVLogger(Callback):
         if self._file is not None:
             self._file.close()
         self._file, self._writer = None, None
+
+
+def _watches_metric(schedule):
+    """ReduceLROnPlateau, chainrule's or PyTorch's: its step() takes the monitored value."""
+    from ..optim.lr_scheduler import ReduceLROnPlateau
+    kinds = [ReduceLROnPlateau]
+    torch_schedulers = sys.modules.get("torch.optim.lr_scheduler")
+    if torch_schedulers is not None:
+        kinds.append(torch_schedulers.ReduceLROnPlateau)
+    return isinstance(schedule, tuple(kinds))
 
 
 def _set_lr(optimizer, lr):
@@ -327,7 +343,7 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not self.is_object:
             return
-        if type(self.schedule).__name__ == "ReduceLROnPlateau":
+        if _watches_metric(self.schedule):
             logs = logs or {}
             key = self.monitor or ("val_loss" if "val_loss" in logs else "loss")
             if key not in logs:

@@ -72,10 +72,7 @@ def normalize(data, name="train"):
 
 
 def _tensor_dataset(X, y):
-    try:
-        from ..utils.data import TensorDataset
-    except ImportError:
-        TensorDataset = _TensorDataset
+    from ..utils.data import TensorDataset
     return TensorDataset(X, y)
 
 
@@ -97,20 +94,14 @@ def split_last(dataset, fraction):
 
 
 def _subset(dataset, indices):
-    try:
-        from ..utils.data import Subset
-    except ImportError:
-        Subset = _Subset
+    from ..utils.data import Subset
     return Subset(dataset, list(indices))
 
 
 def to_loader(data, batch_size, shuffle, generator):
     if is_loader(data):
         return data
-    try:
-        from ..utils.data import DataLoader
-    except ImportError:
-        DataLoader = _Loader
+    from ..utils.data import DataLoader
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
@@ -121,50 +112,3 @@ def check_batch_size(batch_size):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     return int(batch_size)
 
-
-# ---- minimal stand-ins, used only when chainrule.utils.data is not available ----------
-class _TensorDataset:
-    def __init__(self, *tensors):
-        self.tensors = tensors
-
-    def __len__(self):
-        return len(self.tensors[0])
-
-    def __getitem__(self, i):
-        return tuple(t[i] for t in self.tensors)
-
-
-class _Subset:
-    def __init__(self, dataset, indices):
-        self.dataset, self.indices = dataset, list(indices)
-
-    def __len__(self):
-        return len(self.indices)
-
-    def __getitem__(self, i):
-        return self.dataset[self.indices[i]]
-
-
-class _Loader:
-    def __init__(self, dataset, batch_size=1, shuffle=False, generator=None):
-        self.dataset, self.batch_size = dataset, batch_size
-        self.shuffle, self.generator = shuffle, generator
-
-    def __len__(self):
-        return (len(self.dataset) + self.batch_size - 1) // self.batch_size
-
-    def __iter__(self):
-        import chainrule
-        n = len(self.dataset)
-        order = chainrule.randperm(n, generator=self.generator).tolist() if self.shuffle \
-            else range(n)
-        order = list(order)
-        for s in range(0, n, self.batch_size):
-            idx = order[s:s + self.batch_size]
-            ds = self.dataset
-            if isinstance(ds, _TensorDataset):
-                ix = chainrule.tensor(idx)
-                yield [t[ix] for t in ds.tensors]
-            else:
-                rows = [ds[i] for i in idx]
-                yield [chainrule.stack([r[j] for r in rows]) for j in range(len(rows[0]))]
