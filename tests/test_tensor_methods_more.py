@@ -371,3 +371,15 @@ def test_scatter_reduce_add_matches_torch_and_other_reductions_are_named_unsuppo
         assert ours.tolist() == ref.tolist()
     with pytest.raises(NotImplementedError, match="chainrule does not support torch.scatter"):
         cr.zeros(3).scatter(0, cr.tensor([1]), 2.0, reduce="multiply")
+
+
+@pytest.mark.parametrize("owner, name", [("distributions", "Beta"), ("nn", "Conv2d"),
+                                         ("nn.functional", "conv2d")])
+def test_submodules_name_the_pytorch_names_they_lack(owner, name):
+    import importlib
+    ours = importlib.import_module(f"chainrule.{owner}")
+    assert hasattr(importlib.import_module(f"torch.{owner}"), name)
+    with pytest.raises(AttributeError, match=rf"chainrule does not support torch\.{owner}\.{name}"):
+        getattr(ours, name)
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchName'"):
+        ours.NoSuchName

@@ -10,9 +10,11 @@ class UnsupportedError(AttributeError):
 
 def missing(owner, name):
     """The error to raise for attribute `name` looked up on chainrule (`owner` "torch"),
-    on a Tensor ("torch.Tensor") or on chainrule.distributions ("torch.distributions")."""
+    on a Tensor ("torch.Tensor"), or on chainrule.distributions, .nn or .nn.functional
+    ("torch.distributions", ...)."""
     table = {"torch": _torch_names.TORCH, "torch.Tensor": _torch_names.TENSOR,
-             "torch.distributions": _torch_names.DISTRIBUTIONS}[owner]
+             "torch.distributions": _torch_names.DISTRIBUTIONS, "torch.nn": _torch_names.NN,
+             "torch.nn.functional": _torch_names.NN_FUNCTIONAL}[owner]
     if name in table:
         return UnsupportedError(f"chainrule does not support {owner}.{name} (PyTorch has it; "
                                 "chainrule implements only part of PyTorch's API)")

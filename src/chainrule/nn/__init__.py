@@ -14,3 +14,9 @@ __all__ = ["Module", "Parameter", "UninitializedParameter", "Sequential", "Modul
            "Sigmoid", "LogSigmoid", "Softplus", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax", "MSELoss",
            "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "functional", "init", "utils"]
+
+
+def __getattr__(name):
+    # the rest of torch.nn (Conv2d, ...) is named as not supported
+    from ..unsupported import missing
+    raise missing("torch.nn", name)

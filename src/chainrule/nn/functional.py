@@ -151,3 +151,9 @@ def one_hot(tensor, num_classes=-1):
 
 def flatten(x, start_dim=0, end_dim=-1):
     return x.flatten(start_dim, end_dim)
+
+
+def __getattr__(name):
+    # the rest of torch.nn.functional (conv2d, ...) is named as not supported
+    from ..unsupported import missing
+    raise missing("torch.nn.functional", name)
