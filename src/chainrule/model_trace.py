@@ -9,7 +9,7 @@ from .autograd import grad_mode
 from .creation import zeros
 from .tensor import Tensor
 
-__all__ = ["LayerCall", "make_inputs", "trace"]
+__all__ = ["LayerCall", "make_inputs", "trace", "graph_inputs", "tensors_in"]
 
 
 class LayerCall:
@@ -34,6 +34,17 @@ class LayerCall:
     @property
     def input_shapes(self):
         return [list(t.shape) for t in tensors_in(self.inputs)]
+
+
+def graph_inputs(fn):
+    """The inputs of a backward node that carry gradient: input Nodes and leaf tensors.
+    next_functions gives the Nodes; a leaf sits in the same slot of `edges` (the tensor
+    itself), which next_functions reports as None."""
+    for (nxt, _), edge in zip(fn.next_functions, fn.edges):
+        if nxt is not None:
+            yield nxt
+        elif isinstance(edge, Tensor):
+            yield edge
 
 
 def tensors_in(value):

@@ -2,6 +2,7 @@
 (backward nodes grey, leaf tensors that require grad blue with their parameter names and
 shapes, saved tensors orange, outputs green)."""
 from ..autograd.custom_function import FunctionCtx
+from ..model_trace import graph_inputs
 from ..tensor import Tensor
 from .dot import Digraph
 
@@ -126,14 +127,12 @@ class _Builder:
                     key = f"{id(fn)}:{label}"
                     self.dot.node(key, f"{label}\n {size_to_str(arr.shape)}", fillcolor=ORANGE)
                     self.dot.edge(str(id(fn)), key, dir="none")
-            # next_functions gives the input Nodes; a leaf input sits in the same slot of
-            # `edges` (the tensor itself), which next_functions reports as None
-            for (nxt, _), edge in zip(fn.next_functions, fn.edges):
-                if nxt is not None:
-                    self.dot.edge(str(id(nxt)), str(id(fn)))
-                    stack.append(nxt)
-                elif isinstance(edge, Tensor):
-                    self.dot.edge(self.add_leaf(edge), str(id(fn)))
+            for src in graph_inputs(fn):
+                if isinstance(src, Tensor):
+                    self.dot.edge(self.add_leaf(src), str(id(fn)))
+                else:
+                    self.dot.edge(str(id(src)), str(id(fn)))
+                    stack.append(src)
 
     def finish(self):
         # grow the canvas with the graph, as torchviz does, so big graphs stay legible

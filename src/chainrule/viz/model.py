@@ -4,6 +4,7 @@ edges of the data flow found in the autograd graph of a dummy batch."""
 import os
 
 from .. import model_trace
+from ..tensor import Tensor
 from .dot import Digraph
 
 __all__ = ["plot_model"]
@@ -39,11 +40,11 @@ def _sources(t, producers, fn_producers):
         if id(fn) in fn_producers:
             found.append(fn_producers[id(fn)])
             continue
-        for (nxt, _), edge in zip(fn.next_functions, fn.edges):
-            if nxt is not None:
-                stack.append(nxt)
-            elif id(edge) in producers:  # a model input (a leaf tensor)
-                found.append(producers[id(edge)])
+        for src in model_trace.graph_inputs(fn):
+            if not isinstance(src, Tensor):
+                stack.append(src)
+            elif id(src) in producers:  # a model input (a leaf tensor)
+                found.append(producers[id(src)])
     return sorted(set(found), key=found.index)
 
 

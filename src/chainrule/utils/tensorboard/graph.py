@@ -5,6 +5,7 @@ as it does for PyTorch's traced graphs."""
 import re
 
 from ... import model_trace
+from ...tensor import Tensor
 
 __all__ = ["graph_def"]
 
@@ -38,7 +39,7 @@ def _claim(calls, scopes):
                 continue
             seen.add(id(fn))
             owner.setdefault(id(fn), (fn, scopes[id(c)]))
-            stack.extend(n for n, _ in fn.next_functions if n is not None)
+            stack.extend(n for n in model_trace.graph_inputs(fn) if not isinstance(n, Tensor))
     return owner
 
 
@@ -80,8 +81,7 @@ def graph_def(net, inputs):
         add(id(p), f"{scope}/{attr}", "Parameter", [], [p.shape])
     for k, (fn, scope) in enumerate(sorted(owner.values(), key=lambda v: v[0].seq)):
         op = _BACKWARD.sub("", type(fn).__name__)
-        ins = [names[id(n if n is not None else e)] for (n, _), e in zip(fn.next_functions, fn.edges)
-               if id(n if n is not None else e) in names]
+        ins = [names[id(src)] for src in model_trace.graph_inputs(fn) if id(src) in names]
         add(id(fn), f"{scope}/{op}_{k}", op, ins, [fn.shape])
     for i, t in enumerate(model_trace.tensors_in(output)):
         src = t.grad_fn if t.grad_fn is not None else t
