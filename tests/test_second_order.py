@@ -367,3 +367,13 @@ def test_prod_second_derivative_with_a_zero_is_not_zero():
     (g,) = cr.autograd.grad(x.prod(), [x], create_graph=True)
     (h,) = cr.autograd.grad(g[0], [x])
     assert h.tolist() == [0.0, 3.0, 2.0]
+
+
+def test_numpy_conversion_of_tensor_requiring_grad_fails_loudly_under_grad_mode():
+    x = cr.tensor([0.5, 1.0], requires_grad=True)
+    erf = np.vectorize(lambda v: v * 2.0, otypes=[np.float64])  # converts via __array__
+    with pytest.raises(GraphLostError, match="detach"):
+        erf(x)
+    with cr.no_grad():
+        assert erf(x).tolist() == [1.0, 2.0]
+    assert np.asarray(x.detach()).tolist() == [0.5, 1.0]

@@ -176,6 +176,11 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self.requires_grad and grad_mode._state[0]:
+            from .autograd.function import GraphLostError
+            raise GraphLostError(  # the graph would be cut silently (as PyTorch, refuse)
+                "Can't convert a tensor that requires grad to a NumPy array while grad mode "
+                "is on (the graph would be lost); use tensor.detach().numpy() instead")
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __len__(self):
