@@ -21,14 +21,11 @@ _OVERLAP = ("unsupported operation: more than one element of the written-to tens
             "operation.")
 
 
-class ViewInfo:
-    __slots__ = ("base", "steps", "made_with_grad", "multi")
-
-    def __init__(self, base, steps, made_with_grad, multi=None):
-        self.base = base
-        self.steps = steps
-        self.made_with_grad = made_with_grad
-        self.multi = multi  # (i, "Split"): output i of a function returning several views
+# A view's record, `t._view`: (base, steps, made with grad mode on, multi), where multi is
+# (i, "Split") for output i of a function returning several views. A tuple: views are
+# made often (every slice) and a tuple costs a fraction of an object.
+BASE, STEPS, WITH_GRAD, MULTI = range(4)
+_grad = grad_mode._state
 
 
 def make_view(out, x, fn, *args):
@@ -38,8 +35,8 @@ def make_view(out, x, fn, *args):
     if info is None:
         base, steps, multi = x, ((fn, args),), None
     else:
-        base, steps, multi = info.base, info.steps + ((fn, args),), info.multi
-    out._view = ViewInfo(base, steps, grad_mode._state[0], multi)
+        base, steps, multi = info[BASE], info[STEPS] + ((fn, args),), info[MULTI]
+    out._view = (base, steps, _grad[0], multi)
     views = base._views
     if views is None:
         base._views = [weakref.ref(out)]
@@ -55,7 +52,7 @@ def mark_multi(pieces, name):
     """The pieces of split/chunk/unbind: PyTorch refuses in-place ops on them in graphs."""
     for i, p in enumerate(pieces):
         if p._view is not None:
-            p._view.multi = (i, name)
+            p._view = p._view[:MULTI] + ((i, name),)
     return pieces
 
 
@@ -77,11 +74,11 @@ def writable(arr, overlap_ok=False):
 
 def check_inplace(t, opname):
     """The view rules of an in-place op while grad mode is on."""
-    base = t._view.base
+    base = t._view[BASE]
     if not base.requires_grad:
         return
-    if t._view.multi is not None:
-        i, name = t._view.multi
+    if t._view[MULTI] is not None:
+        i, name = t._view[MULTI]
         raise RuntimeError(f"Output {i} of {name} is a view and is being modified inplace. This "
                            "view is the output of a function that returns multiple views. Such "
                            "functions do not allow the output views to be modified inplace. You "
@@ -89,7 +86,7 @@ def check_inplace(t, opname):
     if base.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            f"in-place operation. (op: {opname})")
-    if not t._view.made_with_grad:
+    if not t._view[WITH_GRAD]:
         raise RuntimeError("A view was created in no_grad mode and is being modified inplace "
                            "with grad mode enabled. Given that this use case is ambiguous and "
                            "error-prone, it is forbidden. You can clarify your code by moving both "
@@ -155,9 +152,9 @@ def record_inplace(t, result):
         if t._views:
             refresh(t)
         return
-    base = info.base
+    base = info[BASE]
     if base.requires_grad or result.requires_grad:
-        _copy_slices(base, _flat_index(base, info.steps), result)
+        _copy_slices(base, _flat_index(base, info[STEPS]), result)
         refresh(base)
 
 
@@ -172,7 +169,7 @@ def refresh(base):
             continue
         live.append(ref)
         t = base
-        for fn, args in v._view.steps:
+        for fn, args in v._view[STEPS]:
             t = fn(t, *args)
         set_history(v, t.grad_fn)
     base._views[:] = live  # the re-derivations registered throw-away views
@@ -199,7 +196,7 @@ class UntypedStorage:
 
 
 def _storage_array(t):
-    return t._view.base._data if t._view is not None else t._data
+    return t._view[BASE]._data if t._view is not None else t._data
 
 
 def stride(self, dim=None):
@@ -227,7 +224,7 @@ def is_view(self):
 
 
 def base_of(self):
-    return self._view.base if self._view is not None else None
+    return self._view[BASE] if self._view is not None else None
 
 
 CONTIGUOUS = Op("CloneBackward0", lambda x: np.array(x, order="C"), lambda g, o, x: g,
