@@ -250,3 +250,26 @@ def test_all_targets_ignored_gives_torch_loss_and_zero_gradient(dtype, reduction
     out_c.sum().backward()
     out_t.sum().backward()
     assert ours.grad.tolist() == theirs.grad.tolist() == [[0.0] * 3] * 2
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "cumsum", "abs", "neg", "mul300", "floordiv",
+                                  "remainder", "maximum", "sign", "clamp", "square", "max"])
+def test_uint8_results_have_a_known_dtype_matching_torch(name):
+    fns = {"sum": lambda t: t.sum(), "prod": lambda t: t.prod(), "cumsum": lambda t: t.cumsum(0),
+           "abs": lambda t: t.abs(), "neg": lambda t: -t, "mul300": lambda t: t * 300,
+           "floordiv": lambda t: t // 7, "remainder": lambda t: t % 7,
+           "maximum": lambda t: t.maximum(t.flip(0)), "sign": lambda t: t.sign(),
+           "clamp": lambda t: t.clamp(1, 200), "square": lambda t: t * t,
+           "max": lambda t: t.max()}
+    arr = np.array([250, 3, 0, 17], dtype=np.uint8)
+    ours, theirs = fns[name](cr.tensor(arr)), fns[name](torch.tensor(arr))
+    assert str(ours.dtype)[10:] == str(theirs.dtype)[6:]
+    assert ours.tolist() == theirs.tolist()
+
+
+def test_unknown_numpy_dtypes_never_reach_a_tensor():
+    from chainrule.tensor import Tensor
+    t = Tensor._wrap(np.array([1, 2], dtype=np.uint64))  # what np.prod(uint8) would give
+    assert t.dtype == cr.int64
+    with pytest.raises(TypeError, match="complex128"):
+        Tensor._wrap(np.array([1j]))

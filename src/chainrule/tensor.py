@@ -61,6 +61,19 @@ def as_tensor_arg(v, opname):
                     f"{type(v).__name__}")
 
 
+def _known_dtype(arr):
+    """No tensor holds a NumPy dtype chainrule does not know (`.dtype` would fail): other
+    unsigned integers become int64 (PyTorch's result for their sums and products), a long
+    double float64; anything else is refused by name."""
+    kind = arr.dtype.kind
+    if kind in "ui":
+        return np.asarray(arr).astype(np.int64)
+    if kind == "f":
+        return np.asarray(arr).astype(np.float64)
+    raise TypeError(f"chainrule has no dtype for NumPy's {arr.dtype}; supported: "
+                    + ", ".join(d.name for d in dtypes.ALL))
+
+
 class Tensor:
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "_view", "_views",
                  "__weakref__")
@@ -85,6 +98,8 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, arr, base=None):
+        if arr.dtype not in dtypes._BY_NP:
+            arr = _known_dtype(arr)
         t = object.__new__(cls)
         t._data = arr
         t.requires_grad = False
