@@ -105,3 +105,19 @@ def test_second_order_through_prod_softmax_and_matmul():
                   ("leaf", (3, 2), "float64", 2), ("matmul", 0, 2),
                   ("reduce", "softmax", 3, -1, False), ("binary", "mul", 4, 1),
                   ("second_order",)])
+
+
+def test_norm_gradient_of_subnormal_divides_before_scaling():
+    check_recipe([("leaf", (3, 4, 2, 1), "float32", 54310, "edge"), ("binary", "minimum", 0, 0),
+                  ("scalar", "rmul", 1, -1), ("unary", "clamp_both", 2),
+                  ("reduce", "norm", 3, (3,), True)])
+
+
+def test_max_along_dim_routes_nan_gradient_to_the_picked_element():
+    check_recipe([("leaf", (2,), "float32", 0, "edge"), ("reduce", "max_values", 0, 0, False),
+                  ("unary", "log", 1)])
+
+
+def test_float16_plus_huge_python_float_rounds_the_scalar_like_torch():
+    check_recipe([("leaf", (1,), "float16", 244, "edge"), ("unary", "neg", 0),
+                  ("scalar", "add", 0, 1e30)])

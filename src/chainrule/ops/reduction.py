@@ -322,8 +322,9 @@ def _norm2(x, ax, keep):
 
 NORM2 = Op("LinalgVectorNormBackward0",
            lambda x, ax, keep, ksh: _norm2(x, ax, keep),
-           lambda g, o, x, ax, keep, ksh: np.reshape(g, ksh) * x / np.where(
-               np.reshape(o, ksh) == 0, np.inf, np.reshape(o, ksh)), uses_out=True)
+           # x / norm first: with subnormal x, g * x would round before the division
+           lambda g, o, x, ax, keep, ksh: np.reshape(g, ksh) * (x / np.where(
+               np.reshape(o, ksh) == 0, np.inf, np.reshape(o, ksh))), uses_out=True)
 
 
 @numpy_names
