@@ -34,20 +34,18 @@ Tensor.where = lambda self, condition, other: _where(condition, self, other)
 _MORE = {
     PM: "tan sinh cosh asin acos atan asinh acosh atanh arcsin arccos arctan arcsinh arccosh "
         "arctanh log10 expm1 exp2 reciprocal frac deg2rad rad2deg logit sgn positive atan2 "
-        "arctan2 hypot logaddexp logaddexp2 xlogy fmax fmin copysign",
+        "arctan2 hypot logaddexp logaddexp2 xlogy fmax fmin copysign erfc sinc fix isneginf "
+        "isposinf signbit isreal",
     C: "lerp addcmul addcdiv addmm addmv addr baddbmm addbmm clamp_min clamp_max true_divide "
-       "float_power diff kron cross nansum nanmean aminmax logcumsumexp",
+       "float_power diff kron cross nansum nanmean aminmax logcumsumexp vdot ger dist cov "
+       "corrcoef sum_to_size",
     A: "tile movedim moveaxis swapdims ravel unflatten take_along_dim tensor_split hsplit "
-       "vsplit dsplit rot90 diagflat",
-    SO: "unique_consecutive quantile",
+       "vsplit dsplit rot90 diagflat unfold",
+    SO: "unique_consecutive quantile nanmedian histc",
     SCT: "index_fill index_copy masked_scatter",
     E: "bitwise_and bitwise_or bitwise_xor",
+    G: "lgamma erfinv",
 }
-_MORE[PM] += " erfc sinc fix isneginf isposinf signbit isreal"
-_MORE[G] = "lgamma erfinv"
-_MORE[SO] += " nanmedian histc"
-_MORE[A] += " unfold"
-_MORE[C] += " vdot ger dist cov corrcoef sum_to_size"
 # bound only where no other module has defined the method already
 for _module, _names in _MORE.items():
     for _name in _names.split():
@@ -84,6 +82,7 @@ _RANDOM = {
 for _name, _draw in _RANDOM.items():
     if _name not in vars(Tensor):
         setattr(Tensor, _name, _fill_with(_draw, _name))
+
 
 def fill_diagonal_(self, fill_value, wrap=False):
     if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
