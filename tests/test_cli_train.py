@@ -101,3 +101,27 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path):
     h_full = json.loads((tmp_path / "runs/full/history.json").read_text())["history"]
     h_cut = json.loads((tmp_path / "runs/cut/history.json").read_text())["history"]
     assert h_full["val_loss"] == h_cut["val_loss"]
+
+
+def test_resume_that_fails_during_training_keeps_the_run_settings(tmp_path, monkeypatch):
+    import chainrule.train
+    from chainrule.cli import main
+    for key, value in cli_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--epochs", "2", "--hidden", "16", "--name", "r", "--quiet"]) == 0
+    config = tmp_path / "runs/r/config.json"
+    before = config.read_bytes()
+
+    def broken_fit(*args, **kwargs):  # fails after the checkpoint was found valid
+        raise RuntimeError("disk full")
+
+    real_fit = chainrule.train.fit
+    monkeypatch.setattr(chainrule.train, "fit", broken_fit)
+    assert main(["train", "--resume", "runs/r", "--epochs", "4", "--lr", "0.5"]) == 1
+    assert config.read_bytes() == before
+    monkeypatch.setattr(chainrule.train, "fit", real_fit)
+    assert main(["train", "--resume", "runs/r", "--epochs", "4", "--lr", "0.5",
+                 "--quiet"]) == 0
+    settings = json.loads(config.read_text())
+    assert (settings["epochs"], settings["lr"]) == (4, 0.5)

@@ -42,6 +42,11 @@ def atomic_write(path, write):
     _fsync_folder(folder)
 
 
+def atomic_write_text(path, text):
+    """`atomic_write` of a str, encoded as UTF-8."""
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
 def _fsync_folder(folder):
     # makes the rename itself durable; not possible on every platform (e.g. Windows)
     try:

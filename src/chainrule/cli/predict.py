@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 
+from .._atomic import atomic_write_text
 from . import data_sources, models, runs
 from ._common import CLIError, HelpFormatter, wrap
 
@@ -99,7 +100,7 @@ def run(args):
     text = to_csv(*predictions_table(outputs, cfg, transform, rows))
     if args.output:
         try:
-            runs.write_text_atomic(args.output, text)
+            atomic_write_text(args.output, text)
         except OSError as err:  # a missing folder or no permission: the user's path
             raise CLIError(f"cannot write --output {args.output}: {err.strerror}") from None
         print(f"{len(X)} predictions written to {args.output}")

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 
+from .._atomic import atomic_write_text
 from ._common import CLIError
 
 CONFIG = "config.json"
@@ -64,15 +65,10 @@ class Run:
             raise CLIError(f"{path} is not valid JSON ({err}); the run folder is damaged") from None
 
     def write_json(self, name, data):
-        write_text_atomic(self.file(name), json.dumps(data, indent=1, sort_keys=False) + "\n")
+        atomic_write_text(self.file(name), json.dumps(data, indent=1, sort_keys=False) + "\n")
 
     def config(self):
         return self.read_json(CONFIG)
-
-
-def write_text_atomic(path, text):
-    from .._atomic import atomic_write
-    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def open_run(path):

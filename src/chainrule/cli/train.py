@@ -240,15 +240,28 @@ def run(args):
 
 
 def train_into(run_dir, cfg, data, args, resume):
-    record = dict(cfg, task=data.task)
-    run_dir.write_json(runs.CONFIG, record)
-    run_dir.write_json(runs.TRANSFORM, data.transform)
+    if not resume:
+        write_settings(run_dir, cfg, data)
     say(headline(cfg, data, run_dir.path), args.quiet)
     for note in data.notes:
         say(f"note:   {note}", args.quiet)
     if cfg["kfold"]:
         return run_kfold(cfg, data, run_dir, args.quiet)
-    return run_training(cfg, data, run_dir, resume, args.quiet)
+    try:
+        status = run_training(cfg, data, run_dir, resume, args.quiet)
+    except KeyboardInterrupt:  # the checkpoint went on under the new settings
+        if resume:
+            write_settings(run_dir, cfg, data)
+        raise
+    # a resume that fails keeps the run's settings: they still describe its checkpoint
+    if resume:
+        write_settings(run_dir, cfg, data)
+    return status
+
+
+def write_settings(run_dir, cfg, data):
+    run_dir.write_json(runs.CONFIG, dict(cfg, task=data.task))
+    run_dir.write_json(runs.TRANSFORM, data.transform)
 
 
 def run_training(cfg, data, run_dir, resume, quiet):

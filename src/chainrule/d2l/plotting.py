@@ -4,42 +4,19 @@ matplotlib is imported on first use, so `from chainrule import d2l` works withou
 On a machine without a display (and outside Jupyter) the Agg backend is chosen, so
 scripts and tests draw into files instead of failing to open a window."""
 import os
-import sys
 
 import numpy as np
 
+from .._display import in_notebook, pyplot
 from ..tensor import Tensor
 
 __all__ = ["use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "Animator",
            "get_plt", "in_notebook"]
 
 
-def in_notebook():
-    """True inside a Jupyter kernel, where figures are shown with IPython.display."""
-    if "ipykernel" not in sys.modules:
-        return False
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
 def get_plt():
     """matplotlib.pyplot, switched to Agg first when nothing could display a window."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("d2l's plotting helpers need matplotlib: pip install matplotlib") \
-            from None
-    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-                    or os.environ.get("MPLBACKEND") or sys.platform in ("win32", "darwin")
-                    or "ipykernel" in sys.modules)
-    if headless and "matplotlib.pyplot" not in sys.modules:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+    return pyplot("d2l's plotting helpers")
 
 
 def use_svg_display():

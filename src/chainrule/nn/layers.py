@@ -49,16 +49,11 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        if not isinstance(x, Tensor):
-            raise TypeError(f"Linear: expected a tensor input, got {type(x).__name__}")
-        w = self.weight
-        if x._data.ndim == 0 or x._data.shape[-1] != w._data.shape[1]:
-            raise RuntimeError(
-                f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
-                f"got an input of shape {tuple(x.shape)} whose last dimension is "
-                f"{x.shape[-1] if x.ndim else 'missing'}, expected {self.in_features} "
-                f"(mat1 and mat2 shapes cannot be multiplied)")
-        return F.linear(x, w, self.bias)
+        try:
+            return F.linear(x, self.weight, self.bias)
+        except (TypeError, RuntimeError) as err:  # F.linear checks; the message names the layer
+            raise type(err)(f"Linear(in_features={self.in_features}, out_features="
+                            f"{self.out_features}): {str(err).removeprefix('linear: ')}") from None
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -124,9 +124,9 @@ def linear(x, weight, bias=None):
         raise TypeError(f"linear: expected the input to be a tensor, got {type(x).__name__}")
     if x._data.ndim == 0 or x._data.shape[-1] != weight._data.shape[-1]:
         raise RuntimeError(
-            f"linear: input of shape {tuple(x.shape)} has {x.shape[-1] if x.ndim else 0} features "
-            f"but the weight of shape {tuple(weight.shape)} expects {weight.shape[-1]} "
-            f"(mat1 and mat2 shapes cannot be multiplied)")
+            f"linear: got an input of shape {tuple(x.shape)} whose last dimension is "
+            f"{x.shape[-1] if x.ndim else 'missing'}, expected {weight.shape[-1]} (the weight "
+            f"has shape {tuple(weight.shape)}; mat1 and mat2 shapes cannot be multiplied)")
     if x._data.dtype != weight._data.dtype:
         if x._data.dtype.kind != "f":
             raise RuntimeError(f"linear: expected a floating-point input like the weight "

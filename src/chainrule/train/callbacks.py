@@ -7,25 +7,10 @@ import os
 import sys
 import warnings
 
-from .metrics import higher_is_better
+from .metrics import resolve_mode
 
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
            "LearningRateScheduler", "TerminateOnNaN", "LambdaCallback"]
-
-
-def _resolve_mode(monitor, mode):
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-    if mode != "auto":
-        return mode
-    base = monitor[4:] if monitor.startswith("val_") else monitor
-    if base == "loss" or base in ("mse", "mae", "rmse", "log_rmse") or "loss" in base \
-            or "error" in base:
-        return "min"
-    if higher_is_better(monitor):
-        return "max"
-    raise ValueError(f"cannot tell whether {monitor!r} should be maximised or minimised; "
-                     "pass mode='max' or mode='min'")
 
 
 def copy_weights(model):
@@ -128,7 +113,7 @@ class EarlyStopping(Callback):
             raise ValueError(f"EarlyStopping: start_from_epoch must be >= 0, got {start_from_epoch}")
         self.monitor, self.patience, self.verbose = monitor, int(patience), verbose
         self.min_delta, self.baseline = abs(float(min_delta)), baseline
-        self.mode = _resolve_mode(monitor, mode)
+        self.mode = resolve_mode(monitor, mode)
         self.restore_best_weights = restore_best_weights
         self.start_from_epoch = int(start_from_epoch)
         self._reset()
@@ -204,7 +189,7 @@ class ModelCheckpoint(Callback):
         super().__init__()
         self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
         self.save_best_only = save_best_only
-        self.mode = _resolve_mode(monitor, mode)
+        self.mode = resolve_mode(monitor, mode)
         self.save_weights_only = save_weights_only
         self.initial = initial_value_threshold
         self.best = self._start()

@@ -6,6 +6,9 @@ import json
 import math
 import os
 
+from .._atomic import atomic_write_text
+from .tables import format_table
+
 __all__ = ["History"]
 
 
@@ -90,11 +93,11 @@ class History:
     def best_epoch(self, monitor="val_loss", mode="auto"):
         """0-based index of the best epoch for `monitor` (min for losses, max for
         accuracies), or None when nothing finite was recorded."""
-        from .callbacks import _resolve_mode
+        from .metrics import resolve_mode
         values = self.history.get(monitor)
         if not values:
             return None
-        sign = 1.0 if _resolve_mode(monitor, mode) == "min" else -1.0
+        sign = 1.0 if resolve_mode(monitor, mode) == "min" else -1.0
         best, best_i = math.inf, None
         for i, v in enumerate(values):
             if v is not None and math.isfinite(v) and sign * v < best:
@@ -119,12 +122,7 @@ class History:
                 else:
                     row.append(f"{v:.{digits}f}")
             rows.append(row)
-        widths = [max(len(h), *(len(r[j]) for r in rows)) if rows else len(h)
-                  for j, h in enumerate(header)]
-        lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths)),
-                 "  ".join("-" * w for w in widths)]
-        lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in rows]
-        return "\n".join(lines)
+        return format_table(header, rows)
 
     def __repr__(self):
         return f"History(epochs={len(self.epoch)}, keys={self.columns()})"
@@ -152,7 +150,7 @@ class History:
         text = json.dumps(self.to_dict(), indent=1)
         if path is None:
             return text
-        _atomic_write_text(path, text)
+        atomic_write_text(path, text)
         return path
 
     @classmethod
@@ -173,7 +171,7 @@ class History:
                                    for c in cols])
         if path is None:
             return buf.getvalue()
-        _atomic_write_text(path, buf.getvalue())
+        atomic_write_text(path, buf.getvalue())
         return path
 
     def to_dataframe(self):
@@ -186,9 +184,3 @@ class History:
     def plot(self, path=None, **kwargs):
         from .plots import plot_history
         return plot_history(self, path, **kwargs)
-
-
-def _atomic_write_text(path, text):
-    # the one atomic writer: temporary file, fsync, rename; a symlink's target is written
-    from .._atomic import atomic_write
-    atomic_write(path, lambda f: f.write(text.encode("utf-8")))

@@ -151,6 +151,23 @@ def get_metric(spec, loss=None):
                      "(y_pred, y_true) -> float")
 
 
+def resolve_mode(monitor, mode="auto"):
+    """'min' or 'max': which way `monitor` improves; mode 'auto' decides from its name
+    (losses and errors go down, accuracies up) and refuses names it cannot place."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode != "auto":
+        return mode
+    base = monitor[4:] if monitor.startswith("val_") else monitor
+    if base == "loss" or base in ("mse", "mae", "rmse", "log_rmse") or "loss" in base \
+            or "error" in base:
+        return "min"
+    if higher_is_better(monitor):
+        return "max"
+    raise ValueError(f"cannot tell whether {monitor!r} should be maximised or minimised; "
+                     "pass mode='max' or mode='min'")
+
+
 def higher_is_better(name):
     base = name[4:] if name.startswith("val_") else name
     return base in MAXIMIZE or (base.startswith("top") and base.endswith("_accuracy")) \

@@ -3,25 +3,17 @@ sample predictions (d2l's predict_ch3) and activation functions with their deriv
 Each function returns the matplotlib Figure and, given `path`, writes it (PNG, SVG, PDF
 by extension). Headless machines get the Agg backend automatically."""
 import os
-import sys
 
 import numpy as np
+
+from .._display import pyplot
 
 __all__ = ["plot_history", "plot_k_fold", "plot_gradient_flow", "plot_confusion_matrix",
            "plot_predictions", "plot_activations"]
 
 
 def _plt():
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("plots need matplotlib: pip install matplotlib") from None
-    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-                    or sys.platform in ("win32", "darwin") or "ipykernel" in sys.modules)
-    if headless and "matplotlib.pyplot" not in sys.modules:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+    return pyplot("plots")
 
 
 def _int_epochs(ax):

@@ -3,17 +3,9 @@ stdout is a terminal or a notebook; one summary line per epoch otherwise; nothin
 progress=False. Works without tqdm (plain lines)."""
 import sys
 
+from .._display import in_notebook
+
 __all__ = ["Progress", "format_logs"]
-
-
-def _in_notebook():
-    if "ipykernel" not in sys.modules:
-        return False
-    try:
-        from IPython import get_ipython
-        return get_ipython() is not None and "IPKernelApp" in get_ipython().config
-    except Exception:
-        return False
 
 
 def _fmt(v):
@@ -32,7 +24,7 @@ class Progress:
     def __init__(self, enabled, epochs, stream=None):
         self.enabled, self.epochs = bool(enabled), epochs
         self.stream = stream if stream is not None else sys.stdout
-        interactive = _in_notebook() or (hasattr(self.stream, "isatty") and self.stream.isatty())
+        interactive = in_notebook() or (hasattr(self.stream, "isatty") and self.stream.isatty())
         self.tqdm = None
         if self.enabled and interactive:
             try:

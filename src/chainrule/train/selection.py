@@ -10,7 +10,9 @@ import numbers
 
 import numpy as np
 
-from .history import _atomic_write_text, _num
+from .._atomic import atomic_write_text
+from .history import _num
+from .tables import format_table
 
 __all__ = ["train_val_test_split", "k_fold_indices", "k_fold", "KFoldResult",
            "grid_search", "random_search", "SearchResult"]
@@ -153,7 +155,7 @@ class KFoldResult:
 
     def to_json(self, path=None):
         text = json.dumps(self.to_dict(), indent=1)
-        return text if path is None else _atomic_write_text(path, text)
+        return text if path is None else atomic_write_text(path, text)
 
     def plot(self, path=None, **kw):
         from .plots import plot_k_fold
@@ -216,11 +218,8 @@ class SearchResult:
 
     def to_table(self):
         flat = self._flat()
-        cols = list(flat[0])
         cells = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in d.values()] for d in flat]
-        w = [max(len(c), *(len(r[j]) for r in cells)) for j, c in enumerate(cols)]
-        lines = ["  ".join(c.rjust(x) for c, x in zip(cols, w)), "  ".join("-" * x for x in w)]
-        return "\n".join(lines + ["  ".join(c.rjust(x) for c, x in zip(r, w)) for r in cells])
+        return format_table(list(flat[0]), cells)
 
     __str__ = to_table
 
@@ -233,7 +232,7 @@ class SearchResult:
         w = csv.DictWriter(buf, fieldnames=list(flat[0]), lineterminator="\n")
         w.writeheader()
         w.writerows(flat)
-        return buf.getvalue() if path is None else _atomic_write_text(path, buf.getvalue())
+        return buf.getvalue() if path is None else atomic_write_text(path, buf.getvalue())
 
     def to_json(self, path=None):
         data = {"monitor": self.monitor, "mode": self.mode,
@@ -241,12 +240,12 @@ class SearchResult:
                           "std": _num(r["std"]), "folds": [_num(v) for v in r["folds"]]}
                          for r in self.rows]}
         text = json.dumps(data, indent=1, default=str)
-        return text if path is None else _atomic_write_text(path, text)
+        return text if path is None else atomic_write_text(path, text)
 
 
 def _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed):
-    from .callbacks import _resolve_mode
-    mode = _resolve_mode(monitor, mode)
+    from .metrics import resolve_mode
+    mode = resolve_mode(monitor, mode)
     rows = []
     for params in settings:
         res = k_fold(build_model, X, y, k, fit_kwargs, seed=seed, params=params)
