@@ -141,7 +141,7 @@ def test_gamma_functions_match_torch_at_poles_and_extremes():
         np.testing.assert_allclose(ours[finite], ref[finite], rtol=1e-8, err_msg=f"n={n}")
         assert np.array_equal(np.isnan(ours[:-4]), np.isnan(ref[:-4])), n
     np.testing.assert_allclose(cr.lgamma(cr.tensor(data)).numpy(), torch.lgamma(torch.tensor(data)).numpy(),
-                               rtol=1e-6)
+                               rtol=4e-6)  # float32: a few ulp
     assert cr.digamma(cr.tensor([1, 2])).dtype == cr.float32
     with pytest.raises(RuntimeError, match="negative n"):
         cr.polygamma(-1, cr.ones(2))
@@ -168,7 +168,8 @@ def test_extreme_values_match_torch_in_float32():
         with np.errstate(all="ignore"):
             ours = getattr(cr, name)(cr.tensor(data)).numpy()
         ref = getattr(torch, name)(torch.tensor(data)).numpy()
-        np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=0, err_msg=name)
+        # float32 libm results differ by a few ulp between CPUs and libraries: 4e-6 is ~30 ulp
+        np.testing.assert_allclose(ours, ref, rtol=4e-6, atol=0, err_msg=name)
 
 
 def test_integer_inputs_give_float_results_like_torch():
@@ -177,7 +178,7 @@ def test_integer_inputs_give_float_results_like_torch():
         targs = (torch.tensor([1, 2, 3]),) * len(args)
         ours, ref = getattr(cr, name)(*args), getattr(torch, name)(*targs)
         assert ours.dtype.name == str(ref.dtype)[6:], name
-        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=4e-6)
 
 
 def test_fmax_and_fmin_ignore_nan_like_torch():
