@@ -161,7 +161,7 @@ def test_multinomial_log_prob_with_zero_probability_and_zero_count_is_finite():
     logits = [0.0, -math.inf, 1.0]
     ours = D.Multinomial(3, logits=cr.tensor(logits)).log_prob(cr.tensor([1.0, 0.0, 2.0]))
     ref = TD.Multinomial(3, logits=torch.tensor(logits)).log_prob(torch.tensor([1.0, 0.0, 2.0]))
-    np.testing.assert_allclose(ours.item(), ref.item(), rtol=1e-6)
+    np.testing.assert_allclose(ours.item(), ref.item(), rtol=4e-6)  # float32: a few ulp
 
 
 SHAPES = {
