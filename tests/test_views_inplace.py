@@ -127,6 +127,19 @@ def test_inplace_on_unbind_split_chunk_pieces_is_refused_in_graphs(piece):
     assert ours == theirs
 
 
+@pytest.mark.parametrize("piece", [
+    lambda a: a.unbind(0)[1], lambda a: a.split(1)[0], lambda a: a.split([1, 1])[1],
+], ids=["unbind", "split", "split_with_sizes"])
+def test_split_piece_used_after_its_base_changed_in_place_is_refused(piece):
+    def f(m):
+        a = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True) * 1
+        p = piece(a)
+        a.mul_(2)
+        (p * 2).sum().backward()  # PyTorch refuses at p * 2, chainrule in backward
+    ours, theirs = error_of(f)
+    assert ours == theirs
+
+
 def test_inplace_on_split_pieces_without_grad_writes_the_base():
     out = []
     for m in (cr, torch):

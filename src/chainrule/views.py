@@ -168,11 +168,36 @@ def refresh(base):
         if v is None:
             continue
         live.append(ref)
+        if v._view[MULTI] is not None:  # PyTorch cannot re-derive these: their use fails
+            set_history(v, _stale_piece(base, v))
+            continue
         t = base
         for fn, args in v._view[STEPS]:
             t = fn(t, *args)
         set_history(v, t.grad_fn)
     base._views[:] = live  # the re-derivations registered throw-away views
+
+
+def _refuse_stale(g, o, b, message):
+    raise RuntimeError(message)
+
+
+STALE_PIECE = Op("StalePieceBackward", None, _refuse_stale, saves_inputs=False)
+
+
+def _stale_piece(base, piece):
+    """The history of a split/unbind output after its base was modified in place: a node
+    whose backward raises PyTorch's error."""
+    from .tensor import Tensor
+    i, name = piece._view[MULTI]
+    message = (f"Output {i} of {name} is a view and its base or another view of its "
+               "base has been modified inplace. This view is the output of a function that "
+               "returns multiple views. Such functions do not allow the output views to be "
+               "modified inplace. You should replace the inplace operation by an out-of-place "
+               "one.")
+    stand_in = Tensor._wrap(piece._data)
+    record(STALE_PIECE, (base,), (None,), (message,), stand_in)
+    return stand_in.grad_fn
 
 
 # ---- memory layout, as PyTorch reports it ----------------------------------------------

@@ -100,3 +100,15 @@ def test_clone_of_expanded_view_orders_dims_by_stride_as_pytorch():
         ("view_of", 4, "flatten", ()),
         ("inplace_grad", "zero_", 5, ()),
     ])
+
+
+def test_unbind_piece_used_after_another_view_of_its_base_changed_is_refused():
+    # the piece re-derived its history silently where PyTorch refuses it
+    check_recipe([
+        ("leaf", (2, 1), "float32", 28803),
+        ("clone", 0),
+        ("view_of", 1, "unbind", (-2, 1)),
+        ("view_of", 1, "flatten", ()),
+        ("inplace_grad", "div_", 3, (-0.5,)),
+        ("view_of", 2, "flatten", ()),
+    ])
