@@ -331,3 +331,36 @@ def test_unsupported_pairs_and_distributions_are_named():
         D.Beta
     with pytest.raises(AttributeError, match="has no attribute 'NoSuchThing'"):
         D.NoSuchThing
+
+
+EXPAND = {
+    "normal": (lambda m, t: m.Normal(t.tensor([0.0, 1.0]), 2.0), (3, 2)),
+    "uniform": (lambda m, t: m.Uniform(0.0, 1.0), (4,)),
+    "bernoulli": (lambda m, t: m.Bernoulli(logits=t.tensor([0.5])), (2, 3)),
+    "categorical": (lambda m, t: m.Categorical(probs=t.tensor([0.2, 0.8])), (3,)),
+    "multinomial": (lambda m, t: m.Multinomial(4, probs=t.tensor([[0.2, 0.3, 0.5]])), (2, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPAND))
+def test_expand_broadcasts_the_batch_like_torch(name):
+    build, shape = EXPAND[name]
+    ours, ref = build(D, cr).expand(shape), build(TD, torch).expand(shape)
+    assert tuple(ours.batch_shape) == tuple(ref.batch_shape) == shape
+    assert tuple(ours.event_shape) == tuple(ref.event_shape)
+    assert tuple(ours.sample((5,)).shape) == tuple(ref.sample((5,)).shape)
+    value = ref.sample()
+    np.testing.assert_allclose(ours.log_prob(cr.tensor(value.numpy())).numpy(),
+                               ref.log_prob(value).numpy(), rtol=4e-6)
+    if name != "multinomial":  # PyTorch's expanded Multinomial loses what entropy() needs
+        np.testing.assert_allclose(ours.entropy().numpy(), ref.entropy().numpy(), rtol=4e-6)
+    else:
+        assert ours.entropy().shape == shape
+
+
+def test_expand_keeps_the_gradient_path_and_refuses_incompatible_shapes():
+    loc = cr.tensor([0.5], requires_grad=True)
+    D.Normal(loc, 1.0).expand((4,)).log_prob(cr.zeros(4)).sum().backward()
+    assert loc.grad.tolist() == [-2.0]  # four copies, each d/d loc = (0 - 0.5) / 1
+    with pytest.raises(RuntimeError):
+        D.Normal(cr.zeros(3), 1.0).expand((4,))

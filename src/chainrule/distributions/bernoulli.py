@@ -13,6 +13,7 @@ from .distribution import Distribution, broadcast_all, lazy_property, one_of, pr
 class Bernoulli(Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
+    _expand_params = (("probs", 0), ("logits", 0), ("_param", 0))
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         one_of(probs, logits)

@@ -14,6 +14,7 @@ from .distribution import Distribution, lazy_property, one_of, probs_to_logits
 class Categorical(Distribution):
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
+    _expand_params = (("probs", 1), ("logits", 1), ("_param", 1))
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         one_of(probs, logits)

@@ -73,6 +73,22 @@ class Distribution:
                             f"{type(sample_shape).__name__} (write sample(({sample_shape},)))")
         return Size(tuple(sample_shape) + self._batch_shape + self._event_shape)
 
+    # (attribute, event dims) of the tensors that expand() broadcasts to a new batch shape
+    _expand_params = ()
+
+    def expand(self, batch_shape):
+        """The same distribution with its parameters broadcast (not copied) to batch_shape."""
+        batch_shape = Size(batch_shape)
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        for name, event_dims in self._expand_params:
+            value = self.__dict__.get(name)
+            if value is not None:
+                event = tuple(value.shape[value.ndim - event_dims:]) if event_dims else ()
+                new.__dict__[name] = expand(value, tuple(batch_shape) + event)
+        new._batch_shape = batch_shape
+        return new
+
     def sample(self, sample_shape=Size()):
         with grad_mode.no_grad():
             return self.rsample(sample_shape)

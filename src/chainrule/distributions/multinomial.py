@@ -23,6 +23,11 @@ class Multinomial(Distribution):
         param = self._categorical.param_shape
         super().__init__(self._categorical.batch_shape, param[-1:], validate_args=validate_args)
 
+    def expand(self, batch_shape):
+        new = super().expand(batch_shape)
+        new._categorical = self._categorical.expand(batch_shape)
+        return new
+
     @property
     def probs(self):
         return self._categorical.probs

@@ -12,6 +12,7 @@ from .distribution import Distribution, broadcast_all, noise
 
 class Normal(Distribution):
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    _expand_params = (("loc", 0), ("scale", 0))
     support = constraints.real
     has_rsample = True
 

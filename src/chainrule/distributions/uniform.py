@@ -11,6 +11,7 @@ from .distribution import Distribution, broadcast_all, noise
 
 class Uniform(Distribution):
     has_rsample = True
+    _expand_params = (("low", 0), ("high", 0))
 
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high, opname="Uniform")
