@@ -1,4 +1,8 @@
-"""Every op against PyTorch: forward and gradient, float32 and float64, broadcasting."""
+"""Every op against PyTorch, one named test per op (tinygrad's test_ops): forward and
+input gradients in float32 and float64, broadcasting, and errors of the same kind as
+PyTorch's with a message that names the op."""
+import re
+
 import numpy as np
 import pytest
 
@@ -7,66 +11,291 @@ from helpers import compare, torch, requires_torch
 
 pytestmark = requires_torch
 DTYPES = [np.float32, np.float64]
-BCAST = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((1,), (5, 2)), ((), (2, 3))]
-
-BINARY = {
-    "add": (lambda a, b: a + b), "sub": (lambda a, b: a - b), "mul": (lambda a, b: a * b),
-    "div": (lambda a, b: a / b), "maximum": (lambda a, b: a.maximum(b) if hasattr(a, "maximum") else None),
-}
+BCAST = [((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((1,), (5, 2)), ((), (2, 3))]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shapes", BCAST)
-@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "rsub", "rdiv"])
-def test_binary(name, shapes, dtype):
-    fns = {
-        "add": lambda m, a, b: a + b, "sub": lambda m, a, b: a - b,
-        "mul": lambda m, a, b: a * b, "div": lambda m, a, b: a / b,
-        "pow": lambda m, a, b: a ** b, "maximum": lambda m, a, b: m.maximum(a, b),
-        "minimum": lambda m, a, b: m.minimum(a, b), "rsub": lambda m, a, b: 2.5 - a * b,
-        "rdiv": lambda m, a, b: 1.5 / (a * a + b * b + 1),
-    }
-    f = fns[name]
-    compare(lambda a, b: f(cr, a, b), lambda a, b: f(torch, a, b), shapes, dtype,
-            positive=name == "pow")
+def helper_test_op(shapes, cr_fn, torch_fn=None, positive=False, arrays=None):
+    """Forward and input gradients of `cr_fn` against `torch_fn` (the same function when
+    omitted), in each of DTYPES."""
+    for dtype in DTYPES:
+        data = None if arrays is None else [np.asarray(a, dtype) for a in arrays]
+        try:
+            compare(cr_fn, torch_fn or cr_fn, shapes, dtype, positive=positive, arrays=data)
+        except AssertionError as err:
+            raise AssertionError(f"{np.dtype(dtype).name}: {err}") from None
 
 
-UNARY = ["exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg",
-         "square", "log2", "rsqrt"]
+def helper_test_broadcasted(fn, positive=False):
+    for shapes in BCAST:
+        helper_test_op(list(shapes), lambda a, b: fn(cr, a, b), lambda a, b: fn(torch, a, b),
+                       positive=positive)
+        helper_test_op(list(shapes[::-1]), lambda a, b: fn(cr, a, b),
+                       lambda a, b: fn(torch, a, b), positive=positive)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", UNARY)
-def test_unary(name, dtype):
-    positive = name in ("log", "sqrt", "log2", "rsqrt", "log1p")
-    compare(lambda x: getattr(cr, name)(x), lambda x: getattr(torch, name)(x), [(3, 5)], dtype,
-            positive=positive)
+def helper_test_exception(fn, names):
+    """`fn(module)` fails in chainrule with PyTorch's exception type, and chainrule's
+    message matches `names` (the op and what was wrong)."""
+    with pytest.raises(Exception) as expected:
+        fn(torch)
+    with pytest.raises(Exception) as got:
+        fn(cr)
+    assert type(got.value) is type(expected.value), (got.value, expected.value)
+    assert re.search(names, str(got.value)), str(got.value)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_clamp_and_where(dtype):
-    compare(lambda x: cr.clamp(x, -0.5, 0.7), lambda x: torch.clamp(x, -0.5, 0.7), [(4, 5)], dtype)
-    compare(lambda x: x.clamp(min=0.1), lambda x: x.clamp(min=0.1), [(4, 5)], dtype)
-    compare(lambda x, y: cr.where(x > y, x, y * 2), lambda x, y: torch.where(x > y, x, y * 2),
-            [(4, 5), (5,)], dtype)
+# ---- binary ------------------------------------------------------------------------------
+def test_add():
+    helper_test_op([(3, 4), (3, 4)], lambda a, b: a + b)
 
 
-REDUCTIONS = [
-    ("sum", {}), ("sum", {"dim": 1}), ("sum", {"dim": (0, 2), "keepdim": True}),
-    ("mean", {}), ("mean", {"dim": -1}), ("mean", {"dim": 0, "keepdim": True}),
-    ("prod", {}), ("prod", {"dim": 1}), ("var", {}), ("var", {"dim": 1}),
-    ("std", {"dim": 0, "keepdim": True}), ("amax", {"dim": 1}), ("amin", {"dim": (0, 1)}),
-    ("max", {}), ("min", {}), ("logsumexp", {"dim": 1}), ("softmax", {"dim": 1}),
-    ("log_softmax", {"dim": -1}), ("norm", {}), ("norm", {"dim": 1}), ("norm", {"p": 1}),
-    ("cumsum", {"dim": 1}),
-]
+def test_broadcasted_add():
+    helper_test_broadcasted(lambda m, a, b: a + b)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name,kw", REDUCTIONS)
-def test_reduction(name, kw, dtype):
-    compare(lambda x: getattr(cr, name)(x, **kw), lambda x: getattr(torch, name)(x, **kw),
-            [(3, 4, 5)], dtype)
+def test_sub():
+    helper_test_op([(3, 4), (3, 4)], lambda a, b: a - b)
+
+
+def test_broadcasted_sub():
+    helper_test_broadcasted(lambda m, a, b: a - b)
+
+
+def test_mul():
+    helper_test_op([(3, 4), (3, 4)], lambda a, b: a * b)
+
+
+def test_broadcasted_mul():
+    helper_test_broadcasted(lambda m, a, b: a * b)
+
+
+def test_div():
+    helper_test_op([(3, 4), (3, 4)], lambda a, b: a / b)
+
+
+def test_broadcasted_div():
+    helper_test_broadcasted(lambda m, a, b: a / b)
+
+
+def test_pow():
+    helper_test_op([(3, 4), (3, 4)], lambda a, b: a ** b, positive=True)
+
+
+def test_broadcasted_pow():
+    helper_test_broadcasted(lambda m, a, b: a ** b, positive=True)
+
+
+def test_maximum():
+    helper_test_op([(3, 4), (3, 4)], cr.maximum, torch.maximum)
+
+
+def test_broadcasted_maximum():
+    helper_test_broadcasted(lambda m, a, b: m.maximum(a, b))
+
+
+def test_minimum():
+    helper_test_op([(3, 4), (3, 4)], cr.minimum, torch.minimum)
+
+
+def test_broadcasted_minimum():
+    helper_test_broadcasted(lambda m, a, b: m.minimum(a, b))
+
+
+def test_scalar_minus_tensor():
+    helper_test_broadcasted(lambda m, a, b: 2.5 - a * b)
+
+
+def test_scalar_divided_by_tensor():
+    helper_test_broadcasted(lambda m, a, b: 1.5 / (a * a + b * b + 1))
+
+
+def test_add_not_broadcastable():
+    helper_test_exception(lambda m: m.ones(3, 4) + m.ones(5), r"add: shapes \(3, 4\) and \(5,\)")
+
+
+# ---- unary -------------------------------------------------------------------------------
+def helper_test_unary(name, positive=False):
+    helper_test_op([(3, 5)], getattr(cr, name), getattr(torch, name), positive=positive)
+
+
+def test_exp():
+    helper_test_unary("exp")
+
+
+def test_log():
+    helper_test_unary("log", positive=True)
+
+
+def test_log1p():
+    helper_test_unary("log1p", positive=True)
+
+
+def test_log2():
+    helper_test_unary("log2", positive=True)
+
+
+def test_sqrt():
+    helper_test_unary("sqrt", positive=True)
+
+
+def test_rsqrt():
+    helper_test_unary("rsqrt", positive=True)
+
+
+def test_sin():
+    helper_test_unary("sin")
+
+
+def test_cos():
+    helper_test_unary("cos")
+
+
+def test_tanh():
+    helper_test_unary("tanh")
+
+
+def test_sigmoid():
+    helper_test_unary("sigmoid")
+
+
+def test_relu():
+    helper_test_unary("relu")
+
+
+def test_abs():
+    helper_test_unary("abs")
+
+
+def test_neg():
+    helper_test_unary("neg")
+
+
+def test_square():
+    helper_test_unary("square")
+
+
+def test_clamp():
+    helper_test_op([(4, 5)], lambda x: cr.clamp(x, -0.5, 0.7), lambda x: torch.clamp(x, -0.5, 0.7))
+
+
+def test_clamp_min_only():
+    helper_test_op([(4, 5)], lambda x: x.clamp(min=0.1))
+
+
+def test_where():
+    helper_test_op([(4, 5), (5,)], lambda x, y: cr.where(x > y, x, y * 2),
+                   lambda x, y: torch.where(x > y, x, y * 2))
+
+
+def test_where_needs_a_bool_condition():
+    helper_test_exception(lambda m: m.where(m.ones(2), m.ones(2), m.ones(2)),
+                          r"where: condition must be a bool tensor, got float32")
+
+
+# ---- reductions --------------------------------------------------------------------------
+def helper_test_reduction(name, **kw):
+    helper_test_op([(3, 4, 5)], lambda x: getattr(cr, name)(x, **kw),
+                   lambda x: getattr(torch, name)(x, **kw))
+
+
+def test_sum():
+    helper_test_reduction("sum")
+
+
+def test_sum_dim():
+    helper_test_reduction("sum", dim=1)
+
+
+def test_sum_dims_keepdim():
+    helper_test_reduction("sum", dim=(0, 2), keepdim=True)
+
+
+def test_sum_dim_out_of_range():
+    helper_test_exception(lambda m: m.ones(2, 3).sum(3), r"Dimension out of range.*got 3")
+
+
+def test_mean():
+    helper_test_reduction("mean")
+
+
+def test_mean_last_dim():
+    helper_test_reduction("mean", dim=-1)
+
+
+def test_mean_dim_keepdim():
+    helper_test_reduction("mean", dim=0, keepdim=True)
+
+
+def test_prod():
+    helper_test_reduction("prod")
+
+
+def test_prod_dim():
+    helper_test_reduction("prod", dim=1)
+
+
+def test_var():
+    helper_test_reduction("var")
+
+
+def test_var_dim():
+    helper_test_reduction("var", dim=1)
+
+
+def test_std_dim_keepdim():
+    helper_test_reduction("std", dim=0, keepdim=True)
+
+
+def test_amax():
+    helper_test_reduction("amax", dim=1)
+
+
+def test_amin_dims():
+    helper_test_reduction("amin", dim=(0, 1))
+
+
+def test_max():
+    helper_test_reduction("max")
+
+
+def test_max_of_empty_tensor():
+    helper_test_exception(lambda m: m.ones(0).max(), r"max\(\): .*non-empty")
+
+
+def test_min():
+    helper_test_reduction("min")
+
+
+def test_logsumexp():
+    helper_test_reduction("logsumexp", dim=1)
+
+
+def test_softmax():
+    helper_test_reduction("softmax", dim=1)
+
+
+def test_softmax_dim_out_of_range():
+    helper_test_exception(lambda m: m.softmax(m.ones(2, 3), 2), r"Dimension out of range.*got 2")
+
+
+def test_log_softmax():
+    helper_test_reduction("log_softmax", dim=-1)
+
+
+def test_norm():
+    helper_test_reduction("norm")
+
+
+def test_norm_dim():
+    helper_test_reduction("norm", dim=1)
+
+
+def test_norm_p1():
+    helper_test_reduction("norm", p=1)
+
+
+def test_cumsum():
+    helper_test_reduction("cumsum", dim=1)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -86,14 +315,49 @@ def test_max_ties_split_gradient_like_torch():
             arrays=[a, np.array([3.0, 2.0, 0.0])])
 
 
-MATMUL_SHAPES = [((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5)),
-                 ((1, 3, 4), (2, 4, 2)), ((4,), (4, 3)), ((3, 4), (4,)), ((4,), (4,))]
+# ---- products ----------------------------------------------------------------------------
+def test_matmul():
+    helper_test_op([(3, 4), (4, 5)], lambda a, b: a @ b)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shapes", MATMUL_SHAPES)
-def test_matmul(shapes, dtype):
-    compare(lambda a, b: a @ b, lambda a, b: a @ b, shapes, dtype)
+def test_matmul_batch_by_matrix():
+    helper_test_op([(2, 3, 4), (4, 5)], lambda a, b: a @ b)
+
+
+def test_matmul_batched():
+    helper_test_op([(2, 3, 4), (2, 4, 5)], lambda a, b: a @ b)
+
+
+def test_broadcasted_matmul():
+    helper_test_op([(1, 3, 4), (2, 4, 2)], lambda a, b: a @ b)
+
+
+def test_matmul_vector_by_matrix():
+    helper_test_op([(4,), (4, 3)], lambda a, b: a @ b)
+
+
+def test_matmul_matrix_by_vector():
+    helper_test_op([(3, 4), (4,)], lambda a, b: a @ b)
+
+
+def test_matmul_vector_by_vector():
+    helper_test_op([(4,), (4,)], lambda a, b: a @ b)
+
+
+def test_matmul_inner_sizes_differ():
+    helper_test_exception(lambda m: m.ones(3, 4) @ m.ones(5, 2), r"matmul: .*4 and 5 differ")
+
+
+def test_mm_needs_matrices():
+    helper_test_exception(lambda m: m.mm(m.ones(3), m.ones(3)), r"mm: expected 2-D")
+
+
+def test_bmm_needs_batches():
+    helper_test_exception(lambda m: m.bmm(m.ones(2, 3), m.ones(3, 2)), r"bmm: expected 3-D")
+
+
+def test_dot_sizes_differ():
+    helper_test_exception(lambda m: m.dot(m.ones(3), m.ones(4)), r"dot: .*\(3,\) and \(4,\)")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -108,37 +372,175 @@ def test_linear_mm_bmm_dot(dtype):
     compare(cr.outer, torch.outer, [(3,), (4,)], dtype)
 
 
-SHAPE_OPS = [
-    (lambda m, x: x.reshape(4, 6), None), (lambda m, x: x.view(-1, 3), None),
-    (lambda m, x: x.flatten(), None), (lambda m, x: x.flatten(1), None),
-    (lambda m, x: x.unsqueeze(1).squeeze(), None), (lambda m, x: x.transpose(0, 2), None),
-    (lambda m, x: x.permute(2, 0, 1), None), (lambda m, x: x.mT, None),
-    (lambda m, x: x[:, :1].expand(2, 3, 4), None), (lambda m, x: x.unsqueeze(0).expand(5, -1, -1, -1), None),
-    (lambda m, x: m.cat([x, x * 2], dim=1), None), (lambda m, x: m.stack([x, x + 1], dim=2), None),
-    (lambda m, x: m.cat(x.split(1, dim=2)[::-1], dim=2), None),
-    (lambda m, x: m.cat(x.chunk(2, dim=-1), dim=0), None),
-    (lambda m, x: x.clone(), None), (lambda m, x: x.flip(1), None),
-]
+# ---- shape ops ---------------------------------------------------------------------------
+def helper_test_shape_op(fn):
+    helper_test_op([(2, 3, 4)], lambda x: fn(cr, x), lambda x: fn(torch, x))
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("i", range(len(SHAPE_OPS)))
-def test_shape_ops(i, dtype):
-    f = SHAPE_OPS[i][0]
-    compare(lambda x: f(cr, x), lambda x: f(torch, x), [(2, 3, 4)], dtype)
+def test_reshape():
+    helper_test_shape_op(lambda m, x: x.reshape(4, 6))
 
 
-INDEXES = [
-    lambda x: x[1], lambda x: x[:, 1:3], lambda x: x[..., ::2], lambda x: x[None, 0, :, None],
-    lambda x: x[[0, 1, 0]], lambda x: x[:, [2, 2, 0]], lambda x: x[x > 0],
-    lambda x: x[[0, 1], [1, 2]], lambda x: x[-1, -1, -1],
-]
+def test_view_inferred_size():
+    helper_test_shape_op(lambda m, x: x.view(-1, 3))
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("i", range(len(INDEXES)))
-def test_indexing(i, dtype):
-    compare(INDEXES[i], INDEXES[i], [(2, 3, 4)], dtype)
+def test_flatten():
+    helper_test_shape_op(lambda m, x: x.flatten())
+
+
+def test_flatten_from_dim():
+    helper_test_shape_op(lambda m, x: x.flatten(1))
+
+
+def test_unsqueeze_squeeze():
+    helper_test_shape_op(lambda m, x: x.unsqueeze(1).squeeze())
+
+
+def test_transpose():
+    helper_test_shape_op(lambda m, x: x.transpose(0, 2))
+
+
+def test_permute():
+    helper_test_shape_op(lambda m, x: x.permute(2, 0, 1))
+
+
+def test_matrix_transpose_mT():
+    helper_test_shape_op(lambda m, x: x.mT)
+
+
+def test_expand():
+    helper_test_shape_op(lambda m, x: x[:, :1].expand(2, 3, 4))
+
+
+def test_expand_new_leading_dim():
+    helper_test_shape_op(lambda m, x: x.unsqueeze(0).expand(5, -1, -1, -1))
+
+
+def test_cat():
+    helper_test_shape_op(lambda m, x: m.cat([x, x * 2], dim=1))
+
+
+def test_stack():
+    helper_test_shape_op(lambda m, x: m.stack([x, x + 1], dim=2))
+
+
+def test_split_then_cat_reversed():
+    helper_test_shape_op(lambda m, x: m.cat(x.split(1, dim=2)[::-1], dim=2))
+
+
+def test_chunk_then_cat():
+    helper_test_shape_op(lambda m, x: m.cat(x.chunk(2, dim=-1), dim=0))
+
+
+def test_clone():
+    helper_test_shape_op(lambda m, x: x.clone())
+
+
+def test_flip():
+    helper_test_shape_op(lambda m, x: x.flip(1))
+
+
+def test_reshape_to_a_different_size():
+    helper_test_exception(lambda m: m.ones(2, 3).reshape(4, 2),
+                          r"shape '\[4, 2\]' is invalid for input of size 6")
+
+
+def test_view_with_two_inferred_sizes():
+    helper_test_exception(lambda m: m.ones(2, 3).view(-1, -1),
+                          r"shape '\[-1, -1\]' is invalid")
+
+
+def test_transpose_dim_out_of_range():
+    helper_test_exception(lambda m: m.ones(2, 3).transpose(0, 2),
+                          r"Dimension out of range.*got 2")
+
+
+def test_permute_with_too_few_dims():
+    helper_test_exception(lambda m: m.ones(2, 3).permute(0),
+                          r"permute: dims \[0\]")
+
+
+def test_expand_non_singleton():
+    helper_test_exception(lambda m: m.ones(2, 3).expand(4, 3),
+                          r"expand: the expanded size 4 must match the existing size 2")
+
+
+def test_cat_sizes_differ():
+    helper_test_exception(lambda m: m.cat([m.ones(2, 3), m.ones(2, 4)], 0),
+                          r"cat: sizes of tensors must match")
+
+
+def test_stack_sizes_differ():
+    helper_test_exception(lambda m: m.stack([m.ones(2), m.ones(3)]),
+                          r"stack expects each tensor to be equal size")
+
+
+def test_flip_dim_out_of_range():
+    helper_test_exception(lambda m: m.ones(2).flip(1),
+                          r"Dimension out of range.*got 1")
+
+
+def test_chunk_into_zero_pieces():
+    helper_test_exception(lambda m: m.ones(4).chunk(0),
+                          r"chunk: chunks must be positive, got 0")
+
+
+def test_split_sections_that_miss_rows():
+    helper_test_exception(lambda m: m.ones(4).split([1, 2]),
+                          r"split: sections \[1, 2\] sum to 3")
+
+
+# ---- indexing ----------------------------------------------------------------------------
+def test_index_int():
+    helper_test_op([(2, 3, 4)], lambda x: x[1])
+
+
+def test_index_slice():
+    helper_test_op([(2, 3, 4)], lambda x: x[:, 1:3])
+
+
+def test_index_ellipsis_step():
+    helper_test_op([(2, 3, 4)], lambda x: x[..., ::2])
+
+
+def test_index_none_and_int():
+    helper_test_op([(2, 3, 4)], lambda x: x[None, 0, :, None])
+
+
+def test_index_list():
+    helper_test_op([(2, 3, 4)], lambda x: x[[0, 1, 0]])
+
+
+def test_index_list_in_second_dim():
+    helper_test_op([(2, 3, 4)], lambda x: x[:, [2, 2, 0]])
+
+
+def test_index_bool_mask():
+    helper_test_op([(2, 3, 4)], lambda x: x[x > 0])
+
+
+def test_index_two_lists():
+    helper_test_op([(2, 3, 4)], lambda x: x[[0, 1], [1, 2]])
+
+
+def test_index_negative_ints():
+    helper_test_op([(2, 3, 4)], lambda x: x[-1, -1, -1])
+
+
+def test_index_out_of_range():
+    helper_test_exception(lambda m: m.ones(2, 3)[5],
+                          r"index 5 is out of range for a tensor of shape \(2, 3\)")
+
+
+def test_gather_needs_an_integer_index():
+    helper_test_exception(lambda m: m.ones(2, 3).gather(1, m.ones(2, 1)),
+                          r"gather: expected an int64 index, got float32")
+
+
+def test_masked_fill_mask_not_broadcastable():
+    helper_test_exception(lambda m: m.ones(2, 3).masked_fill(m.ones(4, dtype=m.bool), 0.0),
+                          r"masked_fill: mask of shape \(4,\)")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -13,7 +13,6 @@ from .core import apply1, to_float
 from .elementwise import abs as abs_, pow, sqrt
 from . import elementwise
 
-min_max = namedtuple("min_max", ["values", "indices"])
 max_return = namedtuple("max", ["values", "indices"])
 min_return = namedtuple("min", ["values", "indices"])
 
@@ -45,7 +44,7 @@ def _kept_shape(shape, axes):
     return tuple(1 if axes is None or i in axes else s for i, s in enumerate(shape))
 
 
-def _unreduce(g, kshape, shape):
+def _unreduce(g, kshape):
     # keepdim form: the engine (or the caller's broadcasting product) expands it;
     # the method, not np.reshape, works on arrays and (under create_graph) tensors alike
     return g.reshape(kshape)
@@ -65,9 +64,9 @@ def _acc_sum(x, ax, keep, dt=None):
 
 
 SUM = Op("SumBackward1", lambda x, ax, keep, ksh, sh, dt: _acc_sum(x, ax, keep, dt),
-         lambda g, o, x, ax, keep, ksh, sh, dt: _unreduce(g, ksh, sh), saves_inputs=False)
+         lambda g, o, x, ax, keep, ksh, sh, dt: _unreduce(g, ksh), saves_inputs=False)
 MEAN = Op("MeanBackward1", lambda x, ax, keep, ksh, sh, n: _mean(x, ax, keep, n),
-          lambda g, o, x, ax, keep, ksh, sh, n: _unreduce(_per_element(g, n), ksh, sh),
+          lambda g, o, x, ax, keep, ksh, sh, n: _unreduce(_per_element(g, n), ksh),
           saves_inputs=False)
 
 
@@ -181,22 +180,22 @@ def _others_product(x, a):
 
 def _prod_grad(g, o, x, ax, keep, ksh, sh):
     if isinstance(x, Tensor):
-        return _unreduce(g, ksh, sh) * _others_product(x, None if ax is None else ax[0])
+        return _unreduce(g, ksh) * _others_product(x, None if ax is None else ax[0])
     if not (x == 0).any():  # PyTorch's form without zeros: result / x (inf / inf is nan)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return _unreduce(g, ksh, sh) * (np.reshape(o, ksh) / x)
+            return _unreduce(g, ksh) * (np.reshape(o, ksh) / x)
     # product of all the other elements, via exclusive cumulative products (safe with zeros)
     if ax is None:
         flat = x.reshape(-1)
         left = np.concatenate([[1], np.cumprod(flat[:-1])])
         right = np.concatenate([np.cumprod(flat[::-1][:-1])[::-1], [1]])
-        return _unreduce(g, ksh, sh) * (left * right).reshape(sh)
+        return _unreduce(g, ksh) * (left * right).reshape(sh)
     a = ax[0]
     moved = np.moveaxis(x, a, -1)
     ones = np.ones(moved.shape[:-1] + (1,), dtype=x.dtype)
     left = np.concatenate([ones, np.cumprod(moved[..., :-1], axis=-1)], axis=-1)
     right = np.concatenate([np.cumprod(moved[..., ::-1][..., :-1], axis=-1)[..., ::-1], ones], axis=-1)
-    return _unreduce(g, ksh, sh) * np.moveaxis(left * right, -1, a)
+    return _unreduce(g, ksh) * np.moveaxis(left * right, -1, a)
 
 
 PROD = Op("ProdBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.prod(x, axis=ax, keepdims=keep)),
@@ -221,7 +220,7 @@ def _extreme_all_grad(g, o, x, ax, keep, ksh, sh):
     # the NaNs, which then share it
     ko = np.reshape(o, ksh)
     mask = (x == ko) | (np.isnan(x) & np.isnan(ko))
-    share = _unreduce(g, ksh, sh) / np.sum(mask, axis=ax, keepdims=True)
+    share = _unreduce(g, ksh) / np.sum(mask, axis=ax, keepdims=True)
     return np.where(mask, share, 0.0)  # where, not *: a NaN gradient stays at the extremes
 
 
@@ -230,7 +229,7 @@ def _amax_grad(g, o, x, ax, keep, ksh, sh):
     # equals it) and a NaN incoming gradient give NaN over the whole slice
     mask = x == np.reshape(o, ksh)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _unreduce(g, ksh, sh) / np.sum(mask, axis=ax, keepdims=True) * mask
+        return _unreduce(g, ksh) / np.sum(mask, axis=ax, keepdims=True) * mask
 
 
 AMAX = Op("AmaxBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.max(x, axis=ax, keepdims=keep)),

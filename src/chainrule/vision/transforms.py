@@ -43,10 +43,6 @@ class Compose:
             img = t(img)
         return img
 
-    @property
-    def batch_capable(self):
-        return all(hasattr(t, "batch") for t in self.transforms)
-
     def __getattr__(self, name):
         # `batch` exists only when every member can work on batches, so callers can test
         # hasattr(transform, "batch")
