@@ -14,5 +14,5 @@ RECIPE = [
 ]
 
 
-def test_fuzz_seed11_case11000571():
+def test_std_of_the_max_of_all_values_gives_torchs_nan_gradient():
     check_recipe(RECIPE)

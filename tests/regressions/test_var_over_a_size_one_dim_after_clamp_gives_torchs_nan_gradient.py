@@ -14,5 +14,5 @@ RECIPE = [
 ]
 
 
-def test_fuzz_seed3_case3000273():
+def test_var_over_a_size_one_dim_after_clamp_gives_torchs_nan_gradient():
     check_recipe(RECIPE)
