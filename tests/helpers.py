@@ -15,6 +15,18 @@ except ImportError:  # the differential tests need the oracle; in CI it must be 
 
 requires_torch = pytest.mark.skipif(torch is None, reason="PyTorch (the oracle) not installed")
 
+
+def _needs(module, what):
+    import importlib.util
+    return pytest.mark.skipif(importlib.util.find_spec(module) is None,
+                              reason=f"{what} needs {module}, which is not installed")
+
+
+# optional extras: a machine without them skips these tests and says why
+needs_matplotlib = _needs("matplotlib", "drawing figures")
+needs_pandas = _needs("pandas", "reading CSV tables")
+needs_tqdm = _needs("tqdm", "the progress bar")
+
 # rtol, and atol per unit of scale (see assert_close)
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-9, atol=1e-10)}
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from cli_helpers import load_weights, ok, run_cli
+from helpers import needs_matplotlib
 
-pytest.importorskip("pandas")
+pytest.importorskip("pandas", reason="CSV data sets need pandas, which is not installed")
 
 
 def write_houses(path, n=150, seed=0):
@@ -76,6 +77,7 @@ def test_csv_classification_with_text_target(tmp_path):
     assert set(rows[0]) == {"label", "p_no", "p_yes"}
 
 
+@needs_matplotlib
 def test_evaluate_predict_plot_round_trip(tmp_path):
     ok(run_cli(tmp_path, "train", "--epochs", "2", "--hidden", "32", "--name", "d", "--quiet"))
     stored = json.loads((tmp_path / "runs/d/metrics.json").read_text())["test"]["accuracy"]

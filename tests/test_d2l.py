@@ -6,6 +6,7 @@ import pytest
 
 import chainrule as torch
 from chainrule import d2l, nn
+from helpers import needs_matplotlib
 
 
 def test_accumulator_adds_resets_and_indexes():
@@ -91,6 +92,7 @@ def test_fashion_mnist_labels():
         ["t-shirt", "ankle boot", "sandal"]
 
 
+@needs_matplotlib
 def test_animator_records_points_headless(tmp_path):
     anim = d2l.Animator(xlabel="epoch", xlim=[1, 3], legend=["a", "b"])
     for epoch in range(1, 4):
@@ -104,6 +106,7 @@ def test_animator_records_points_headless(tmp_path):
     anim.close()
 
 
+@needs_matplotlib
 def test_plot_and_set_figsize_accept_tensors_that_require_grad():
     x = torch.arange(-2.0, 2.0, 0.5, requires_grad=True)
     y = torch.relu(x)
@@ -119,6 +122,7 @@ def test_plot_and_set_figsize_accept_tensors_that_require_grad():
     d2l.plt.close("all")
 
 
+@needs_matplotlib
 def test_show_images_returns_axes_with_titles():
     imgs = torch.rand(6, 1, 8, 8)  # CHW tensors are shown as HW
     axes = d2l.show_images(imgs, 2, 3, titles=list("abcdef"))
@@ -210,6 +214,7 @@ def test_load_data_fashion_mnist_names_the_folder_when_missing(tmp_path):
     assert "train-images-idx3-ubyte.gz" in str(info.value)
 
 
+@needs_matplotlib
 def test_predict_ch3_titles_digits_with_digit_labels_and_returns_none():
     torch.manual_seed(0)
     train_iter, test_iter = d2l.load_data_digits(16)
@@ -233,6 +238,7 @@ def test_predict_ch3_titles_digits_with_digit_labels_and_returns_none():
     d2l.plt.close("all")
 
 
+@needs_matplotlib
 def test_train_ch3_returns_none_and_keeps_its_result_for_diagnose():
     from chainrule.train import diagnose
     torch.manual_seed(0)

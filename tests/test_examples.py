@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import needs_matplotlib
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -24,6 +25,7 @@ def test_preliminaries(tmp_path):
     assert out.rstrip().endswith("all checks passed")
 
 
+@needs_matplotlib
 def test_activations_write_labelled_pngs(tmp_path):
     out = run_example("activations.py", "--out", str(tmp_path / "figs"), cwd=tmp_path)
     for name in ("relu", "relu_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad"):
@@ -47,6 +49,7 @@ def _final_test_acc(out):
 @pytest.mark.parametrize("script,stem,epochs", [
     ("softmax_regression.py", "softmax_regression", 2), ("mlp.py", "mlp", 2),
     ("dropout.py", "dropout", 4)])
+@needs_matplotlib
 def test_classifiers_fall_back_to_digits_and_learn(tmp_path, script, stem, epochs):
     out = run_example(script, "--quick", "--epochs", str(epochs), "--root",
                       str(tmp_path / "no-data"), "--out", str(tmp_path / "figs"), cwd=tmp_path)
@@ -57,6 +60,7 @@ def test_classifiers_fall_back_to_digits_and_learn(tmp_path, script, stem, epoch
         assert (tmp_path / "figs" / f"{stem}_{kind}.png").stat().st_size > 1000
 
 
+@needs_matplotlib
 def test_softmax_regression_own_loop_agrees_with_d2l(tmp_path):
     out = run_example("softmax_regression.py", "--dataset", "digits", "--epochs", "2",
                       "--out", str(tmp_path), cwd=tmp_path)
@@ -65,6 +69,7 @@ def test_softmax_regression_own_loop_agrees_with_d2l(tmp_path):
     assert abs(own - _final_test_acc(out)) < 1e-4
 
 
+@needs_matplotlib
 def test_weight_decay_shrinks_the_weights(tmp_path):
     out = run_example("weight_decay.py", "--quick", "--dataset", "digits", "--epochs", "2",
                       "--out", str(tmp_path), cwd=tmp_path)
@@ -96,6 +101,7 @@ def test_custom_function_polynomial_fit_reaches_least_squares(tmp_path):
     assert gap < 5e-3
 
 
+@needs_matplotlib
 def test_probability_example_estimates_fits_and_plots(tmp_path):
     out = run_example("probability.py", "--out", str(tmp_path / "dice.png"), cwd=tmp_path)
     assert (tmp_path / "dice.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as torch
-from helpers import assert_close, magnitude
+from helpers import assert_close, magnitude, needs_matplotlib
 from chainrule import d2l, nn
 from chainrule.utils import data
 from chainrule.vision import datasets, transforms
@@ -65,6 +65,7 @@ def test_dot_gradient_and_zero():
 
 
 # ---- seed 000: activations and their gradients ---------------------------------------
+@needs_matplotlib
 def test_activation_gradients_as_plotted():
     x = torch.arange(-8.0, 8.0, 0.5, requires_grad=True)
     xs = np.arange(-8.0, 8.0, 0.5)
@@ -291,6 +292,7 @@ def test_l1_penalty_gradient_is_the_sign():
 
 
 # ---- seed 003: net.apply(init_weights) + d2l.train_ch3 on the IDX files ---------------
+@needs_matplotlib
 def test_seed003_mlp_with_train_ch3(pattern_root):
     torch.manual_seed(0)
     net = nn.Sequential(nn.Flatten(),

@@ -166,7 +166,7 @@ def test_progress_lines_when_not_a_terminal(capsys):
 
 
 def test_progress_bar_on_a_terminal_and_without_tqdm(monkeypatch):
-    pytest.importorskip("tqdm")
+    pytest.importorskip("tqdm", reason="the progress bar needs tqdm, which is not installed")
     X, y = data()
     tty = FakeTTY()
     monkeypatch.setattr(sys, "stdout", tty)

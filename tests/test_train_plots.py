@@ -5,7 +5,8 @@ import os
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
+matplotlib = pytest.importorskip("matplotlib", reason="the plots need matplotlib, which is not "
+                                                           "installed")
 
 import chainrule as cr  # noqa: E402
 from chainrule import nn, optim  # noqa: E402
