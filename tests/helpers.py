@@ -24,8 +24,6 @@ def _needs(module, what):
 
 # optional extras: a machine without them skips these tests and says why
 needs_matplotlib = _needs("matplotlib", "drawing figures")
-needs_pandas = _needs("pandas", "reading CSV tables")
-needs_tqdm = _needs("tqdm", "the progress bar")
 
 # rtol, and atol per unit of scale (see assert_close)
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-9, atol=1e-10)}
