@@ -25,7 +25,7 @@ _OVERLAP = ("unsupported operation: more than one element of the written-to tens
 # (i, "Split") for output i of a function returning several views. A tuple: views are
 # made often (every slice) and a tuple costs a fraction of an object.
 BASE, STEPS, WITH_GRAD, MULTI = range(4)
-_grad = grad_mode._state
+_grad = grad_mode._state  # read inline: make_view runs on every slice (a hot path)
 
 
 def make_view(out, x, fn, *args):
