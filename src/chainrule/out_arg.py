@@ -80,7 +80,7 @@ def with_out(fn, kind="cast", name=None):
     def wrapper(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
-        if grad_mode._state[0] and (_any_requires_grad(args) or _any_requires_grad(
+        if grad_mode.is_grad_enabled() and (_any_requires_grad(args) or _any_requires_grad(
                 kwargs.values()) or _any_requires_grad(out if isinstance(out, tuple) else (out,))):
             raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
                                "automatic differentiation, but one of the arguments requires "

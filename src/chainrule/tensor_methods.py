@@ -86,7 +86,7 @@ for _name in ("add sub mul div pow clamp clip abs neg exp log sqrt sigmoid tanh 
 
 def _fill(self, value, opname="fill_"):
     scalar = not isinstance(value, (Tensor, np.ndarray))  # one value may land twice
-    if grad_mode._state[0] and (self.requires_grad or getattr(value, "requires_grad", False)):
+    if grad_mode.is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
         v = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, self._data.dtype))
         return self._inplace(_overwrite, v.to(self.dtype), opname=opname, overlap_ok=scalar)
     self._check_inplace(opname)
@@ -181,7 +181,7 @@ def _plain(v):
 
 def _check_no_graph(name, args, kwargs):
     from .autograd import grad_mode
-    if not grad_mode._state[0]:
+    if not grad_mode.is_grad_enabled():
         return
     for v in (*args, *kwargs.values()):
         for t in (v if isinstance(v, (list, tuple)) else (v,)):

@@ -228,7 +228,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         Tensor = function.Tensor
-        track = grad_mode._state[0]
+        track = grad_mode.is_grad_enabled()
         needs = tuple(track and isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
         with grad_mode.no_grad():
@@ -297,7 +297,7 @@ def once_differentiable(backward):
         with grad_mode.no_grad():
             result = backward(ctx, *grads)
         sources = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]
-        if not grad_mode._state[0] or not sources:
+        if not grad_mode.is_grad_enabled() or not sources:
             return result
         op = Op("Error", None, _raise_once, saves_inputs=False)
         multi = isinstance(result, tuple)

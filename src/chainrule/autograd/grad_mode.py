@@ -1,6 +1,8 @@
 """Whether operations are recorded for autograd: no_grad, enable_grad, set_grad_enabled."""
 import functools
 
+# the one flag; read it with is_grad_enabled(). Only the per-op hot paths (ops/core.py,
+# ops/indexing.py, tensor.py, views.py) read _state[0] inline; only backward() writes it
 _state = [True]
 
 

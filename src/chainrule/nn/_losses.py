@@ -238,7 +238,7 @@ def _loss_nd(input, target, weight, ignore_index, reduction, eps, nll, name):
         in_range = not (target._data == ignore_index).any()  # an in-range class is ignored
     if (not nll and not probs and in_range and input.ndim == 2 and weight is None
             and not eps):
-        cache = [None] if input.requires_grad and grad_mode._state[0] else None
+        cache = [None] if input.requires_grad and grad_mode.is_grad_enabled() else None
         return apply(CROSS_ENTROPY, (input, target), (reduction, cache))
     x2, t2, rest = _as_2d(input, target, probs)
     y = t2._data if not probs else t2

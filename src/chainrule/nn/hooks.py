@@ -76,7 +76,7 @@ def call_with_hooks(module, args, kwargs):
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
     boundary = None
-    if grad_mode._state[0] and (hooks_of(module, "_backward_hooks")
+    if grad_mode.is_grad_enabled() and (hooks_of(module, "_backward_hooks")
                                 or hooks_of(module, "_backward_pre_hooks")):
         boundary = _BackwardBoundary(module)
         args = boundary.wrap_inputs(args)
