@@ -91,6 +91,10 @@ def record(op, inputs, arrays, params, out_tensor):
                 saved.append((counter, counter[0], i))
         else:
             edges.append(None)
+            if saves and isinstance(t, Tensor):
+                # saved for another input's rule (x in w * x): checked like PyTorch does
+                counter = t._version
+                saved.append((counter, counter[0], i))
         i += 1
     node.args = arrays if saves else (_NONES[i] if i < 64 else (None,) * i)  # one per input
     node.edges = edges
