@@ -5,6 +5,7 @@ import numbers
 from . import data as _data
 from .callbacks import LearningRateScheduler
 from .metrics import get_metric
+from .names import resolve_loss, resolve_optimizer
 from .trainer import Trainer, loop_eval
 
 __all__ = ["fit", "evaluate", "predict", "Trainer"]
@@ -69,6 +70,7 @@ def evaluate(model, data, loss=None, metrics=("accuracy",), batch_size=None):
     (X, y)), under no_grad and eval(); the model's training mode is restored after."""
     _check_model(model)
     if loss is not None:
+        loss = resolve_loss(loss)
         _check_loss(loss)
     mets = _metric_list(metrics, loss)
     ds = _data.normalize(data, "data")
@@ -137,16 +139,21 @@ def _fit_data(train, val, batch_size, validation_split):
 
 def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",),
         callbacks=(), batch_size=None, validation_split=None, seed=None, progress=True,
-        checkpoint_dir=None, resume=False, clip_grad_norm=None, scheduler=None):
+        checkpoint_dir=None, resume=False, clip_grad_norm=None, scheduler=None, lr=None,
+        learning_rate=None):
     """Train `model` on `train` for `epochs` epochs and return a History.
 
     train / val: DataLoader, Dataset or (X, y). validation_split: use the LAST fraction
     of the training rows for validation (Keras). optimizer: an optimizer or a factory
     `params -> optimizer`. scheduler: an lr_scheduler stepped once per epoch
     (ReduceLROnPlateau gets val_loss, or loss). checkpoint_dir: save the whole training
-    state after every epoch; resume=True continues from it, bit for bit."""
+    state after every epoch; resume=True continues from it, bit for bit. Keras habits:
+    loss and optimizer by name ("cross_entropy", "adam", see train.names) and
+    lr / learning_rate for an optimizer given by name or class."""
     _check_model(model)
+    loss = resolve_loss(loss)
     _check_loss(loss)
+    optimizer = resolve_optimizer(optimizer, lr, learning_rate)
     epochs = _check_epochs(epochs)
     mets = _metric_list(metrics, loss)
     if resume and checkpoint_dir is None:

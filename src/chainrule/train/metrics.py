@@ -103,6 +103,8 @@ def confusion_matrix(y_pred, y_true, num_classes=None):
 
 METRICS = {
     "accuracy": accuracy, "acc": accuracy,
+    # Keras's names: the same accuracy (integer or one-hot targets both work)
+    "sparse_categorical_accuracy": accuracy, "categorical_accuracy": accuracy,
     "top5_accuracy": top_k_accuracy,
     "mse": mse, "mean_squared_error": mse,
     "mae": mae, "mean_absolute_error": mae,
@@ -110,7 +112,8 @@ METRICS = {
     "log_rmse": log_rmse,
 }
 # higher is better for these; every other metric is treated as an error (lower is better)
-MAXIMIZE = {"accuracy", "acc", "top5_accuracy"}
+MAXIMIZE = {"accuracy", "acc", "top5_accuracy", "sparse_categorical_accuracy",
+            "categorical_accuracy"}
 
 
 def register_metric(name, fn, higher_is_better=False):
