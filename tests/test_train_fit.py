@@ -223,7 +223,8 @@ def test_loss_without_reduction_is_averaged():
     (dict(clip_grad_norm=-1), ValueError, "clip_grad_norm"),
     (dict(loss=None), TypeError, "loss must be"),
     (dict(optimizer=None), TypeError, "optimizer"),
-    (dict(optimizer="sgd"), TypeError, "optimizer must be"),
+    (dict(optimizer=42), TypeError, "optimizer must be"),
+    (dict(optimizer="sgdd"), ValueError, "unknown optimizer 'sgdd'"),
 ])
 def test_bad_arguments(change, err, match):
     X, y = data()

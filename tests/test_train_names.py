@@ -49,17 +49,19 @@ def test_lr_and_learning_rate_are_the_same_setting():
     assert a != c
 
 
-def test_lr_applies_to_an_optimizer_class():
+def test_lr_applies_to_an_optimizer_class_or_factory():
     factory = resolve_optimizer(optim.SGD, lr=0.3)
     opt = factory(_net().parameters())
     assert isinstance(opt, optim.SGD) and opt.param_groups[0]["lr"] == 0.3
+    made = resolve_optimizer(lambda ps, lr: optim.RMSprop(ps, lr=lr), learning_rate=0.2)
+    assert made(_net().parameters()).param_groups[0]["lr"] == 0.2
     assert _train(optimizer=optim.Adam, lr=0.01).history["loss"] == \
         _train(optimizer="adam", lr=0.01).history["loss"]
 
 
 def test_lr_with_an_optimizer_instance_is_refused():
     net = _net()
-    with pytest.raises(ValueError, match="lr / learning_rate applies to an optimizer given by"):
+    with pytest.raises(ValueError, match="lr / learning_rate applies to an optimizer given by name"):
         fit(net, _blobs(), loss="mse", optimizer=optim.SGD(net.parameters()), lr=0.1,
             epochs=1, progress=False)
 

@@ -65,7 +65,7 @@ def _learning_rate(lr, learning_rate):
 
 def resolve_optimizer(optimizer, lr=None, learning_rate=None):
     """What `fit` accepts as optimizer: an optimizer, a factory params -> optimizer, or a
-    name. `lr` / `learning_rate` apply to a name or an optimizer class."""
+    name. `lr` / `learning_rate` apply to a name, a class or a factory (passed as lr=)."""
     cr = _cr()
     rate = _learning_rate(lr, learning_rate)
     if isinstance(optimizer, str):
@@ -75,10 +75,10 @@ def resolve_optimizer(optimizer, lr=None, learning_rate=None):
         optimizer = getattr(cr.optim, OPTIMIZERS[key])
     if rate is None:
         return optimizer
-    if isinstance(optimizer, type) and issubclass(optimizer, cr.optim.Optimizer):
-        return functools.partial(optimizer, lr=rate)
-    raise ValueError(f"lr / learning_rate applies to an optimizer given by name or class; "
-                     f"set it on the {type(optimizer).__name__} you passed instead")
+    if hasattr(optimizer, "param_groups") or not callable(optimizer):
+        raise ValueError(f"lr / learning_rate applies to an optimizer given by name, class "
+                         f"or factory; set it on the {type(optimizer).__name__} you passed")
+    return functools.partial(optimizer, lr=rate)  # a class or factory taking lr=
 
 
 def _shapes(a, b):
