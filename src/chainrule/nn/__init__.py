@@ -1,5 +1,5 @@
 """chainrule.nn: modules, layers, losses, initialisation, as torch.nn."""
-from . import functional, init, modules, utils
+from . import functional, init, modules, parallel, utils
 from .activation import (GELU, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, Sigmoid, Softmax,
                          Softplus, Tanh)
 from .containers import ModuleDict, ModuleList, Sequential
@@ -13,7 +13,7 @@ __all__ = ["Module", "Parameter", "UninitializedParameter", "Sequential", "Modul
            "ModuleDict", "Linear", "LazyLinear", "Identity", "Flatten", "Dropout", "ReLU",
            "Sigmoid", "LogSigmoid", "Softplus", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax", "MSELoss",
            "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-           "BCEWithLogitsLoss", "functional", "init", "utils"]
+           "BCEWithLogitsLoss", "functional", "init", "parallel", "utils"]
 
 
 def __getattr__(name):
