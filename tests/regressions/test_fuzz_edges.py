@@ -121,3 +121,14 @@ def test_max_along_dim_routes_nan_gradient_to_the_picked_element():
 def test_float16_plus_huge_python_float_rounds_the_scalar_like_torch():
     check_recipe([("leaf", (1,), "float16", 244, "edge"), ("unary", "neg", 0),
                   ("scalar", "add", 0, 1e30)])
+
+
+def test_relu_of_nan_passes_the_gradient_like_torch():
+    check_recipe([("leaf", (3, 4, 4), "float16", 56969, "edge"),
+                  ("reduce", "norm1", 0, (0, 2), False), ("unary", "relu", 0),
+                  ("scalar", "sub", 2, 3)])
+
+
+def test_float16_python_float_base_of_pow_rounds_to_float16_like_torch():
+    check_recipe([("leaf", (4, 1, 1, 2), "float16", 182, "edge"), ("scalar", "rpow", 0, 1e30),
+                  ("leaf", (4, 1), "float16", 65015), ("scalar", "rpow", 2, 1e-40)])

@@ -65,9 +65,9 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
     bd = b._data if tb else (_int_scalar(b, ad) if wrap_int else b)
     arr = ad if ta else bd
     half = (not (ta and tb) and arr.dtype == np.float16 and type(b if ta else a) is float
-            and not op.name.startswith(("Add", "Sub", "Rsub")))
-    if half:  # PyTorch's mul/div/pow keep a Python float in float32 (1e-40 * inf is inf);
-        # add/sub round it to float16 first (-inf + 1e30 is nan), as NumPy does
+            and op.name.startswith(("Mul", "Div")))
+    if half:  # PyTorch's mul/div keep a Python float in float32 (1e-40 * inf is inf);
+        # add/sub/pow round it to float16 first (-inf + 1e30 is nan), as NumPy does
         ad, bd = (ad.astype(np.float32), bd) if ta else (ad, bd.astype(np.float32))
     try:
         out = op.forward(ad, bd)

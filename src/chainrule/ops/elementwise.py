@@ -169,7 +169,8 @@ SIGMOID = Op("SigmoidBackward0", _sigmoid, lambda g, o, x: g * o * (1 - o),
 # NaN gradient then stays NaN where PyTorch would zero it). clamp masks with where, as
 # PyTorch does.
 RELU = Op("ReluBackward0", lambda x: np.maximum(x, 0, dtype=x.dtype),
-          lambda g, o, x: g * (o > 0), saves_inputs=False, uses_out=True)
+          # not (o <= 0), not o > 0: a NaN output passes the gradient, as PyTorch's does
+          lambda g, o, x: g * np.logical_not(o <= 0), saves_inputs=False, uses_out=True)
 CLAMP = Op("ClampBackward1", lambda x, lo, hi: np.clip(x, lo, hi).astype(x.dtype, copy=False),
            lambda g, o, x, lo, hi: np.where((x >= (-np.inf if lo is None else lo)) &
                                             (x <= (np.inf if hi is None else hi)), g, 0.0))
