@@ -273,3 +273,11 @@ def test_unknown_numpy_dtypes_never_reach_a_tensor():
     assert t.dtype == cr.int64
     with pytest.raises(TypeError, match="complex128"):
         Tensor._wrap(np.array([1j]))
+
+
+@pytest.mark.parametrize("values", [[1e30, 1e30], [5e29], [3e19, 4e19], [[1e30], [2e30]]])
+@pytest.mark.parametrize("p", [2, 3])
+def test_float32_norm_overflows_exactly_where_torch_does(values, p):
+    ours, theirs = _pair(values, "float32")
+    dim = 1 if isinstance(values[0], list) else None
+    _same(ours.norm(p=p, dim=dim), theirs.norm(p=p, dim=dim))

@@ -152,8 +152,15 @@ STD_SQRT = Op("StdBackward0", np.sqrt, _std_grad, saves_inputs=False, uses_out=T
 
 
 def _pnorm(x, ax, keep, ksh, p):
-    wide = x.astype(np.float64) if x.dtype.itemsize < 8 else x
-    out = np.sum(np.abs(wide) ** p, axis=ax, keepdims=keep) ** (1.0 / p)
+    # as PyTorch: float16 powers summed in float32 (no overflow when the norm fits), float32
+    # in float32 (past 1e19 the squares overflow to inf there too), and a reduction over
+    # one element is just |x|
+    if _count(x.shape, ax) == 1:
+        return np.asarray(np.sum(np.abs(x), axis=ax, keepdims=keep))
+    wide = x.astype(np.float32) if x.dtype == np.float16 else x
+    with np.errstate(over="ignore"):
+        out = np.sum(wide * wide if p == 2 else np.abs(wide) ** p, axis=ax, keepdims=keep)
+        out = np.sqrt(out) if p == 2 else out ** (1.0 / p)
     return np.asarray(out).astype(x.dtype)
 
 
@@ -313,10 +320,7 @@ def argmin(x, dim=None, keepdim=False):
 
 
 def _norm2(x, ax, keep):
-    # squares overflow (float16 past 256, float32 past 1e19): square and sum in float64,
-    # round the result
-    wide = x.astype(np.float64) if x.dtype.itemsize < 8 else x
-    return np.asarray(np.sqrt(np.sum(wide * wide, axis=ax, keepdims=keep))).astype(x.dtype)
+    return _pnorm(x, ax, keep, None, 2)
 
 
 NORM2 = Op("LinalgVectorNormBackward0",
