@@ -108,9 +108,15 @@ def for_gemm(macs):
 def matmul(a, b):
     """np.matmul under the thread policy (a and b may be tensors under create_graph)."""
     sa, sb = a.shape, b.shape
-    if len(sa) >= 2 and len(sb) >= 2:
-        batch = max(prod(sa[:-2]), prod(sb[:-2]))
-        for_gemm(batch * sa[-2] * sa[-1] * sb[-1])
+    if len(sa) == 2 and len(sb) == 2:
+        macs = sa[0] * sa[1] * sb[1]
+    elif len(sa) >= 2 and len(sb) >= 2:
+        macs = max(prod(sa[:-2]), prod(sb[:-2])) * sa[-2] * sa[-1] * sb[-1]
+    else:
+        return np.matmul(a, b)
+    # the common case inline: a small product while BLAS already has one thread
+    if macs >= SMALL_GEMM or _current[0] != 1 or _user[0]:
+        for_gemm(macs)
     return np.matmul(a, b)
 
 
