@@ -166,3 +166,45 @@ def test_shuffled_sampler_pads_and_splits_one_shared_permutation_like_torch(n, r
     assert list(s0) != first  # a new epoch, a new order
     s0.set_epoch(0)
     assert list(s0) == first  # the same epoch, the same order
+
+
+# ---- fit(distributed=True) -----------------------------------------------------------
+def _fit_run(tmp_path, n, epochs, tag, ckpt=None):
+    out = tmp_path / f"fit{n}{tag}.npz"
+    r = mpirun(n, "fit_ddp.py", out, epochs, *([ckpt] if ckpt else []))
+    assert r.returncode == 0, r.stdout + r.stderr
+    with np.load(out, allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}, r.stdout
+
+
+@needs_mpi
+def test_fit_on_two_ranks_follows_the_one_rank_run_and_rank_0_alone_reports(tmp_path):
+    one, _ = _fit_run(tmp_path, 1, 3, "")
+    two, shown = _fit_run(tmp_path, 2, 3, "")
+    assert shown.count("training on 2 MPI ranks") == 1
+    assert shown.count("Epoch 3/3") == 1  # progress from rank 0 only
+    for k in one:
+        if k == "h_seconds":
+            continue
+        scale = np.abs(one[k]).max()
+        # the logs are averaged over the ranks' shards: the loss and accuracy of all rows
+        np.testing.assert_allclose(two[k], one[k], rtol=1e-5, atol=1e-6 * scale, err_msg=k)
+
+
+@needs_mpi
+def test_fit_on_two_ranks_resumes_from_rank_0s_checkpoint_as_if_never_stopped(tmp_path):
+    straight, _ = _fit_run(tmp_path, 2, 3, "s")
+    ckpt = tmp_path / "ckpt"
+    _fit_run(tmp_path, 2, 2, "a", ckpt)
+    resumed, shown = _fit_run(tmp_path, 2, 3, "b", ckpt)
+    assert "resuming from the checkpoint after epoch 2" in shown
+    for k in straight:
+        if k != "h_seconds":
+            np.testing.assert_array_equal(resumed[k], straight[k], err_msg=k)
+
+
+def test_fit_distributed_argument_is_checked():
+    X, y = np.zeros((4, 2), np.float32), np.zeros(4, np.int64)
+    with pytest.raises(TypeError, match="distributed must be True, False or None"):
+        cr.train.fit(cr.nn.Linear(2, 2), (X, y), loss="cross_entropy", optimizer="sgd",
+                     lr=0.1, epochs=1, distributed="yes", progress=False)

@@ -6,6 +6,7 @@ from . import data as _data
 from .callbacks import LearningRateScheduler
 from .metrics import get_metric
 from .names import resolve_loss, resolve_optimizer
+from .distributed import DistributedTrainer, use_distributed
 from .trainer import Trainer, loop_eval
 
 __all__ = ["fit", "evaluate", "predict", "Trainer"]
@@ -140,7 +141,7 @@ def _fit_data(train, val, batch_size, validation_split):
 def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",),
         callbacks=(), batch_size=None, validation_split=None, seed=None, progress=True,
         checkpoint_dir=None, resume=False, clip_grad_norm=None, scheduler=None, lr=None,
-        learning_rate=None):
+        learning_rate=None, distributed=None):
     """Train `model` on `train` for `epochs` epochs and return a History.
 
     train / val: DataLoader, Dataset or (X, y). validation_split: use the LAST fraction
@@ -149,7 +150,8 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",
     (ReduceLROnPlateau gets val_loss, or loss). checkpoint_dir: save the whole training
     state after every epoch; resume=True continues from it, bit for bit. Keras habits:
     loss and optimizer by name ("cross_entropy", "adam", see train.names) and
-    lr / learning_rate for an optimizer given by name or class."""
+    lr / learning_rate for an optimizer given by name or class. distributed: train on
+    the ranks of an MPI job (see train.distributed); None: when a process group exists."""
     _check_model(model)
     loss = resolve_loss(loss)
     _check_loss(loss)
@@ -168,7 +170,8 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",
     cbs = list(callbacks or ())
     if scheduler is not None:
         cbs.insert(0, LearningRateScheduler(scheduler))
-    trainer = Trainer(model, optimizer, params, loss=loss, metrics=mets, callbacks=cbs,
+    trainer_class = DistributedTrainer if use_distributed(distributed) else Trainer
+    trainer = trainer_class(model, optimizer, params, loss=loss, metrics=mets, callbacks=cbs,
                       clip_grad_norm=clip_grad_norm, checkpoint_dir=checkpoint_dir,
                       progress=progress)
     trainer.prepare_data(train_ds, val_ds, bs, seed)

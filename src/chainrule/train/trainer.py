@@ -156,13 +156,18 @@ class Trainer:
             self.generator.set_state(state["loader_rng"])
         return int(state["epoch"]) + 1
 
+    def forward(self, xb):
+        """The training forward pass (a data-parallel trainer routes it through its
+        gradient-averaging wrapper)."""
+        return self.model(xb)
+
     def train_batch(self, epoch, b, batch):
         """One optimizer step; returns (loss value, rows, output, targets, problem), the
         problem being None or why no step was taken (a non-finite loss or gradient)."""
         cbs = self.callbacks
         cbs.call("on_batch_begin", b, {})
         xb, yb = split_batch(batch)
-        out = self.model(xb)
+        out = self.forward(xb)
         lval = scalar_loss(self.loss(out, yb))
         lv = float(lval.item())
         if self.history.initial_loss is None and epoch == 0 and b == 0:
