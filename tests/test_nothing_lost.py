@@ -316,7 +316,7 @@ def test_grid_search_with_build_model_returning_model_and_optimizer():
     X, y = _selection_data()
     search = grid_search(_build_with_optimizer, {"lr": [0.01, 0.1]}, X, y, k=2, seed=0,
                          fit_kwargs=dict(loss=nn.CrossEntropyLoss(), epochs=2,
-                                         progress=False))
+                                         progress=False), model_params=["lr"])
     assert sorted(r["params"]["lr"] for r in search.rows) == [0.01, 0.1]
     assert all(np.isfinite(r["mean"]) for r in search.rows)
 

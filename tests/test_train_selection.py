@@ -107,7 +107,7 @@ def test_grid_search_ranks_by_k_fold_score(tmp_path):
 
     fit_kwargs = dict(FIT, optimizer=functools.partial(optim.SGD))
     res = grid_search(build, {"hidden": [0], "lr": [1e-4, 0.05], "epochs": [2, 4]}, X, y, k=3,
-                      fit_kwargs=fit_kwargs, seed=0)
+                      fit_kwargs=fit_kwargs, seed=0, model_params=["hidden"])
     assert len(res.rows) == 4
     assert res.best_params == {"hidden": 0, "lr": 0.05, "epochs": 4}
     scores = [r["mean"] for r in res.rows]
@@ -123,6 +123,27 @@ def test_grid_search_ranks_by_k_fold_score(tmp_path):
         grid_search(build, {"lr": []}, X, y, k=3, fit_kwargs=fit_kwargs)
     with pytest.raises(ValueError, match="neither"):
         grid_search(build, {"momentum": [0.9]}, X, y, k=3, fit_kwargs=dict(FIT, optimizer=None))
+
+
+def test_search_passes_build_model_exactly_the_params_named_in_model_params():
+    X, y = regression(30)
+    seen = []
+
+    def build(**kwargs):
+        seen.append(kwargs)
+        return nn.Linear(3, 1)
+
+    kw = dict(FIT, optimizer=functools.partial(optim.SGD), epochs=1)
+    grid_search(build, {"width": [4], "lr": [0.01]}, X, y, k=2, fit_kwargs=kw,
+                model_params=["width"])
+    assert seen == [{"width": 4}] * 2  # lr went to the optimizer, not to build_model
+    seen.clear()
+    with pytest.raises(TypeError, match="width"):  # not named: it is an optimizer argument
+        grid_search(build, {"width": [4]}, X, y, k=2, fit_kwargs=kw)
+    with pytest.raises(ValueError, match=r"model_params names \['depth'\]"):
+        grid_search(build, {"width": [4]}, X, y, k=2, fit_kwargs=kw, model_params=["depth"])
+    with pytest.raises(TypeError, match="list of parameter names"):
+        grid_search(build, {"width": [4]}, X, y, k=2, fit_kwargs=kw, model_params="width")
 
 
 def test_random_search_is_seeded():

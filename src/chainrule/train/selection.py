@@ -73,19 +73,14 @@ def k_fold_indices(n, k, seed=None):
     return folds
 
 
-def _build(build_model, fit_kwargs, params=None):
-    """Call build_model with the params it accepts; it returns a model or (model,
-    optimizer). Params named like fit's keywords go to fit; the rest, when build_model
-    does not take them, go to an optimizer factory in fit_kwargs (e.g. lr)."""
+def _build(build_model, fit_kwargs, params=None, model_params=()):
+    """Call build_model with the params named in `model_params`; it returns a model or
+    (model, optimizer). Params named like fit's keywords go to fit; the rest go to an
+    optimizer factory in fit_kwargs (e.g. lr)."""
     from .fit import fit
     params = dict(params or {})
     fit_names = set(inspect.signature(fit).parameters) - {"model", "train", "val"}
-    try:
-        sig = inspect.signature(build_model).parameters
-        takes_all = any(p.kind == p.VAR_KEYWORD for p in sig.values())
-    except (TypeError, ValueError):
-        sig, takes_all = {}, True
-    to_model = {k: v for k, v in params.items() if takes_all or k in sig}
+    to_model = {k: v for k, v in params.items() if k in model_params}
     rest = {k: v for k, v in params.items() if k not in to_model}
     to_fit = {k: v for k, v in rest.items() if k in fit_names}
     to_opt = {k: v for k, v in rest.items() if k not in to_fit}
@@ -162,14 +157,16 @@ class KFoldResult:
         return plot_k_fold(self, path, **kw)
 
 
-def k_fold(build_model, X, y, k=5, fit_kwargs=None, seed=None, params=None):
+def k_fold(build_model, X, y, k=5, fit_kwargs=None, seed=None, params=None, model_params=()):
     """d2l's K-fold procedure: for each of k folds, build a fresh model, train it on the
-    other k-1 folds and validate on this one. `build_model()` returns a model or
-    (model, optimizer); `fit_kwargs` are passed to `fit` (loss, epochs, optimizer as a
-    factory, ...). Returns a KFoldResult (histories, mean and std of final values)."""
+    other k-1 folds and validate on this one. `build_model(**{the params named in
+    model_params})` returns a model or (model, optimizer); `fit_kwargs` are passed to `fit`
+    (loss, epochs, optimizer as a factory, ...). Returns a KFoldResult (histories, mean and
+    std of final values)."""
     from .fit import fit
     if not callable(build_model):
         raise TypeError("build_model must be a function returning a fresh model")
+    model_params = _check_model_params(model_params, params)
     Xt, yt = _rows(X, y)
     fit_kwargs = dict(fit_kwargs or {})
     for bad in ("val", "validation_split", "checkpoint_dir", "resume"):
@@ -180,7 +177,7 @@ def k_fold(build_model, X, y, k=5, fit_kwargs=None, seed=None, params=None):
     folds = k_fold_indices(len(Xt), k, seed)
     histories = []
     for i, (tr, va) in enumerate(folds):
-        model, kwargs = _build(build_model, fit_kwargs, params)
+        model, kwargs = _build(build_model, fit_kwargs, params, model_params)
         if seed is not None and "seed" not in kwargs:
             kwargs["seed"] = seed + i
         h = fit(model, (_take(Xt, tr), _take(yt, tr)), (_take(Xt, va), _take(yt, va)), **kwargs)
@@ -243,12 +240,23 @@ class SearchResult:
         return text if path is None else atomic_write_text(path, text)
 
 
-def _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed):
+def _check_model_params(model_params, params):
+    if isinstance(model_params, str) or not all(isinstance(n, str) for n in model_params):
+        raise TypeError(f"model_params must be a list of parameter names, got {model_params!r}")
+    unknown = sorted(set(model_params) - set(params or {}))
+    if unknown:
+        raise ValueError(f"model_params names {unknown}, which are not searched parameters; "
+                         f"searched: {sorted(params or {})}")
+    return tuple(model_params)
+
+
+def _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed, model_params):
     from .metrics import resolve_mode
     mode = resolve_mode(monitor, mode)
     rows = []
     for params in settings:
-        res = k_fold(build_model, X, y, k, fit_kwargs, seed=seed, params=params)
+        res = k_fold(build_model, X, y, k, fit_kwargs, seed=seed, params=params,
+                     model_params=model_params)
         if monitor not in res.final:
             raise ValueError(f"monitor {monitor!r} is not logged; logged: {sorted(res.final)}")
         vals = res.final[monitor]
@@ -266,19 +274,20 @@ def _check_grid(param_grid):
 
 
 def grid_search(build_model, param_grid, X, y, k=5, fit_kwargs=None, monitor="val_loss",
-                mode="auto", seed=None):
+                mode="auto", seed=None, model_params=()):
     """Try every combination in `param_grid` ({name: [values]}) with k-fold CV on (X, y)
     and rank them by the mean final `monitor`. Give it training rows only: the test set
-    stays untouched. Params go to build_model when it takes them, to fit when they are
-    fit keywords (epochs, batch_size), otherwise to the optimizer factory (lr, ...)."""
+    stays untouched. Params named in `model_params` go to build_model, fit keywords
+    (epochs, batch_size) to fit, the others to the optimizer factory (lr, ...)."""
     _check_grid(param_grid)
     names = list(param_grid)
     settings = [dict(zip(names, combo)) for combo in itertools.product(*param_grid.values())]
-    return _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed)
+    return _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed,
+                   model_params)
 
 
 def random_search(build_model, param_distributions, X, y, k=5, fit_kwargs=None, n_iter=10,
-                  seed=None, monitor="val_loss", mode="auto"):
+                  seed=None, monitor="val_loss", mode="auto", model_params=()):
     """Like grid_search over `n_iter` random settings: each value is drawn from a list
     (uniformly) or from a function rng -> value (e.g. lambda r: 10 ** r.uniform(-3, -1))."""
     if not isinstance(param_distributions, dict) or not param_distributions:
@@ -298,4 +307,5 @@ def random_search(build_model, param_distributions, X, y, k=5, fit_kwargs=None, 
                 raise ValueError(f"param_distributions[{name!r}] must be a list or a function rng -> value")
             s[name] = v.item() if isinstance(v, np.generic) else v
         settings.append(s)
-    return _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed)
+    return _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed,
+                   model_params)
