@@ -168,6 +168,20 @@ def test_callbacks_are_configured_by_name_and_early_stopping_works():
         _clf(callbacks=[EarlyStopping()], callbacks__EarlyStopping__patients=1).fit(X, y)
 
 
+def test_default_optimizer_is_sgd_with_skorch_learning_rate():
+    X, y = _blobs()
+    clf = NeuralNetClassifier(MLP, max_epochs=1, verbose=0).fit(X, y)
+    assert type(clf.optimizer_) is optim.SGD and clf.optimizer_.param_groups[0]["lr"] == 0.01
+    assert type(clf.criterion_) is nn.CrossEntropyLoss
+
+
+@pytest.mark.parametrize("bad", [0, 2.5, True])
+def test_bad_max_epochs_is_named(bad):
+    X, y = _blobs()
+    with pytest.raises(ValueError, match="max_epochs must be a positive integer"):
+        _clf(max_epochs=bad).fit(X, y)
+
+
 def test_module_instance_is_copied_and_never_changed_by_fit():
     X, y = _blobs()
     cr.manual_seed(0)

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import routing
+from ..optim import SGD
 
 
 def _cr():
@@ -28,7 +29,7 @@ class NeuralNet(BaseEstimator):
     default_criterion = "mse"
     metrics = ()
 
-    def __init__(self, module, criterion=None, optimizer="sgd", lr=0.01, max_epochs=10,
+    def __init__(self, module, criterion=None, optimizer=SGD, lr=0.01, max_epochs=10,
                  batch_size=128, train_split=None, callbacks=None, warm_start=False,
                  verbose=1, random_state=None, **kwargs):
         self.module, self.criterion, self.optimizer, self.lr = module, criterion, optimizer, lr
@@ -55,6 +56,9 @@ class NeuralNet(BaseEstimator):
         top = _top_level(type(self))
         for key in self._extra_names():
             routing.check_routed(key, top)
+        epochs = self.max_epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+            raise ValueError(f"max_epochs must be a positive integer, got {epochs!r}")
 
     def set_params(self, **params):
         """Set named and routed parameters; like __init__ it stores them as they are and
