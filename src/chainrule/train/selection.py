@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from .._atomic import atomic_write_text
+from .backends import check_backend, run_tasks
 from .history import _num
 from .tables import format_table
 
@@ -157,13 +158,46 @@ class KFoldResult:
         return plot_k_fold(self, path, **kw)
 
 
-def k_fold(build_model, X, y, k=5, fit_kwargs=None, seed=None, params=None, model_params=()):
+def _fit_fold(build_model, X, y, tr, va, fit_kwargs, params, model_params, seed):
+    """One fold's fit, the same in any process: seeded before its model is built."""
+    import chainrule
+    from .fit import fit
+    if seed is not None:
+        chainrule.manual_seed(seed)
+    model, kwargs = _build(build_model, fit_kwargs, params, model_params)
+    if seed is not None and "seed" not in kwargs:
+        kwargs["seed"] = seed
+    return fit(model, (_take(X, tr), _take(y, tr)), (_take(X, va), _take(y, va)), **kwargs)
+
+
+def _task_seed(seed, backend):
+    """Workers do not share this process's random state: without a seed, one is drawn
+    here so that the run still follows chainrule.manual_seed."""
+    if seed is None and backend != "sequential":
+        import chainrule
+        seed = int(chainrule.randint(0, 2 ** 31, (1,)).item())
+    return seed
+
+
+def k_fold(build_model, X, y, k=5, fit_kwargs=None, seed=None, params=None, model_params=(),
+           n_jobs=None, backend="sequential"):
     """d2l's K-fold procedure: for each of k folds, build a fresh model, train it on the
     other k-1 folds and validate on this one. `build_model(**{the params named in
     model_params})` returns a model or (model, optimizer); `fit_kwargs` are passed to `fit`
     (loss, epochs, optimizer as a factory, ...). Returns a KFoldResult (histories, mean and
-    std of final values)."""
-    from .fit import fit
+    std of final values). backend: "sequential", "processes" (n_jobs worker processes)
+    or "dask" (the running dask.distributed Client); fold i is seeded with seed + i
+    wherever it runs, so all three give the same result."""
+    check_backend(backend, n_jobs)
+    seed = _task_seed(seed, backend)
+    tasks, folds = _fold_tasks(build_model, X, y, k, fit_kwargs, seed, params, model_params)
+    histories = run_tasks(_fit_fold, tasks, [f"fold {i + 1}" for i in range(len(tasks))],
+                          n_jobs, backend)
+    return KFoldResult(histories, k, folds)
+
+
+def _fold_tasks(build_model, X, y, k, fit_kwargs, seed, params, model_params):
+    """The arguments of _fit_fold for each fold, and the folds."""
     if not callable(build_model):
         raise TypeError("build_model must be a function returning a fresh model")
     model_params = _check_model_params(model_params, params)
@@ -175,14 +209,9 @@ def k_fold(build_model, X, y, k=5, fit_kwargs=None, seed=None, params=None, mode
                              "brings its own validation rows)")
     fit_kwargs.setdefault("progress", False)
     folds = k_fold_indices(len(Xt), k, seed)
-    histories = []
-    for i, (tr, va) in enumerate(folds):
-        model, kwargs = _build(build_model, fit_kwargs, params, model_params)
-        if seed is not None and "seed" not in kwargs:
-            kwargs["seed"] = seed + i
-        h = fit(model, (_take(Xt, tr), _take(yt, tr)), (_take(Xt, va), _take(yt, va)), **kwargs)
-        histories.append(h)
-    return KFoldResult(histories, k, folds)
+    tasks = [(build_model, Xt, yt, tr, va, fit_kwargs, params, model_params,
+              None if seed is None else seed + i) for i, (tr, va) in enumerate(folds)]
+    return tasks, folds
 
 
 class SearchResult:
@@ -250,13 +279,22 @@ def _check_model_params(model_params, params):
     return tuple(model_params)
 
 
-def _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed, model_params):
+def _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed, model_params,
+            n_jobs=None, backend="sequential"):
+    """Every (candidate, fold) fit is one task, so the workers share all of them."""
     from .metrics import resolve_mode
     mode = resolve_mode(monitor, mode)
+    check_backend(backend, n_jobs)
+    seed = _task_seed(seed, backend)
+    tasks, labels, folds = [], [], None
+    for c, params in enumerate(settings):
+        mine, folds = _fold_tasks(build_model, X, y, k, fit_kwargs, seed, params, model_params)
+        tasks += mine
+        labels += [f"candidate {c + 1} {params}, fold {i + 1}" for i in range(len(mine))]
+    histories = run_tasks(_fit_fold, tasks, labels, n_jobs, backend)
     rows = []
-    for params in settings:
-        res = k_fold(build_model, X, y, k, fit_kwargs, seed=seed, params=params,
-                     model_params=model_params)
+    for c, params in enumerate(settings):
+        res = KFoldResult(histories[c * k:(c + 1) * k], k, folds)
         if monitor not in res.final:
             raise ValueError(f"monitor {monitor!r} is not logged; logged: {sorted(res.final)}")
         vals = res.final[monitor]
@@ -274,20 +312,22 @@ def _check_grid(param_grid):
 
 
 def grid_search(build_model, param_grid, X, y, k=5, fit_kwargs=None, monitor="val_loss",
-                mode="auto", seed=None, model_params=()):
+                mode="auto", seed=None, model_params=(), n_jobs=None, backend="sequential"):
     """Try every combination in `param_grid` ({name: [values]}) with k-fold CV on (X, y)
     and rank them by the mean final `monitor`. Give it training rows only: the test set
     stays untouched. Params named in `model_params` go to build_model, fit keywords
-    (epochs, batch_size) to fit, the others to the optimizer factory (lr, ...)."""
+    (epochs, batch_size) to fit, the others to the optimizer factory (lr, ...).
+    n_jobs / backend: where the fits run, as in k_fold (the same results on each)."""
     _check_grid(param_grid)
     names = list(param_grid)
     settings = [dict(zip(names, combo)) for combo in itertools.product(*param_grid.values())]
     return _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed,
-                   model_params)
+                   model_params, n_jobs, backend)
 
 
 def random_search(build_model, param_distributions, X, y, k=5, fit_kwargs=None, n_iter=10,
-                  seed=None, monitor="val_loss", mode="auto", model_params=()):
+                  seed=None, monitor="val_loss", mode="auto", model_params=(), n_jobs=None,
+                  backend="sequential"):
     """Like grid_search over `n_iter` random settings: each value is drawn from a list
     (uniformly) or from a function rng -> value (e.g. lambda r: 10 ** r.uniform(-3, -1))."""
     if not isinstance(param_distributions, dict) or not param_distributions:
@@ -308,4 +348,4 @@ def random_search(build_model, param_distributions, X, y, k=5, fit_kwargs=None, 
             s[name] = v.item() if isinstance(v, np.generic) else v
         settings.append(s)
     return _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed,
-                   model_params)
+                   model_params, n_jobs, backend)

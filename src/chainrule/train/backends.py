@@ -1,0 +1,108 @@
+"""Where model selection's independent fits run: one after another ("sequential"), in
+worker processes on this machine ("processes", joblib's loky) or on a Dask cluster
+("dask", through the running dask.distributed Client: a LocalCluster, or a scheduler on
+many machines). Each task carries its own seed, so the results do not depend on which
+worker ran it, and come back in task order.
+
+A worker that dies takes its task with it: the finished results are kept and a
+WorkerLostError names the tasks that were lost."""
+import os
+
+__all__ = ["run_tasks", "WorkerLostError", "BACKENDS"]
+
+BACKENDS = ("sequential", "processes", "dask")
+
+
+class WorkerLostError(RuntimeError):
+    """Some tasks were lost with their worker. `results` holds every task's result in
+    task order, None for the lost ones; `lost` the labels of the lost tasks."""
+
+    def __init__(self, message, results, lost):
+        super().__init__(message)
+        self.results, self.lost = results, lost
+
+
+def check_backend(backend, n_jobs):
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got "
+                         f"{backend!r}")
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int)
+                               or n_jobs == 0 or n_jobs < -1):
+        raise ValueError(f"n_jobs must be a positive integer, -1 (all CPUs) or None, got "
+                         f"{n_jobs!r}")
+
+
+def _needs(module, extra):
+    raise ImportError(f"backend needs {module}; install it with: pip install "
+                      f"'chainrule[{extra}]'")
+
+
+def _worker_death_types():
+    types = []
+    try:
+        from joblib.externals.loky.process_executor import BrokenProcessPool
+        types.append(BrokenProcessPool)
+    except ImportError:
+        pass
+    try:
+        from distributed import KilledWorker
+        types.append(KilledWorker)
+    except ImportError:
+        pass
+    from concurrent.futures.process import BrokenProcessPool as StdBroken
+    return tuple(types) + (StdBroken,)
+
+
+def _submit_processes(fn, tasks, n_jobs):
+    try:
+        from joblib.externals.loky import get_reusable_executor
+    except ImportError:
+        _needs("joblib", "dask")
+    workers = (os.cpu_count() or 1) if n_jobs in (None, -1) else n_jobs
+    executor = get_reusable_executor(max_workers=min(workers, max(len(tasks), 1)))
+    return [executor.submit(fn, *task) for task in tasks]
+
+
+def _submit_dask(fn, tasks):
+    try:
+        from distributed import get_client
+    except ImportError:
+        _needs("dask.distributed", "dask")
+    try:
+        client = get_client()
+    except ValueError:
+        raise RuntimeError("backend='dask' runs on a dask.distributed Client: start one "
+                           "first, e.g. Client(LocalCluster()) or Client('scheduler:8786')"
+                           ) from None
+    # pure=False: two tasks with equal arguments are still two fits
+    return [client.submit(fn, *task, pure=False) for task in tasks]
+
+
+def run_tasks(fn, tasks, labels, n_jobs=None, backend="sequential"):
+    """[fn(*task) for task in tasks] on `backend`. An exception raised by fn itself is
+    raised again here; a lost worker gives a WorkerLostError naming `labels` of the lost."""
+    check_backend(backend, n_jobs)
+    if backend == "sequential":
+        return [fn(*task) for task in tasks]
+    futures = (_submit_processes(fn, tasks, n_jobs) if backend == "processes"
+               else _submit_dask(fn, tasks))
+    deaths = _worker_death_types()
+    results, lost = [], []
+    try:
+        for label, future in zip(labels, futures):
+            try:
+                results.append(future.result())
+            except deaths as err:
+                results.append(None)
+                lost.append((label, err))
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    if lost:
+        names = "; ".join(str(label) for label, _ in lost)
+        raise WorkerLostError(
+            f"{len(lost)} of {len(tasks)} tasks were lost with their worker "
+            f"({type(lost[0][1]).__name__}: {lost[0][1]}): {names}. The other results "
+            "are in this error's .results", results, [label for label, _ in lost])
+    return results
