@@ -23,7 +23,9 @@ class Op:
     def __init__(self, name, forward, *grads, saves_inputs=True, uses_out=False):
         self.name = name
         self.forward = forward
-        self.grads = grads
+        # one rule per input, or one IndexedRule serving any number of inputs (cat, stack)
+        self.grads = grads[0] if len(grads) == 1 and isinstance(grads[0], IndexedRule) \
+            else grads
         self.saves_inputs = saves_inputs  # False: rules read only g, out and params
         self.uses_out = uses_out
         self.node_cls = node_class(name)
@@ -31,7 +33,8 @@ class Op:
     def renamed(self, name):
         """The same op under another of PyTorch's names (`x.sum()` is SumBackward0,
         `x.sum(0)` SumBackward1): one forward and set of rules, two node types."""
-        return Op(name, self.forward, *self.grads, saves_inputs=self.saves_inputs,
+        grads = (self.grads,) if isinstance(self.grads, IndexedRule) else self.grads
+        return Op(name, self.forward, *grads, saves_inputs=self.saves_inputs,
                   uses_out=self.uses_out)
 
     def __repr__(self):

@@ -74,9 +74,8 @@ def _grad(k, g, o, *args):
     return r.expand(shape)
 
 
-EINSUM = Op("EinsumBackward0", _forward)
-EINSUM.grads = IndexedRule(lambda k, g, o, *args: tensor_rule(
-    lambda g_, o_, *a: _grad(k, g_, o_, *a))(g, o, *args))
+EINSUM = Op("EinsumBackward0", _forward, IndexedRule(lambda k, g, o, *args: tensor_rule(
+    lambda g_, o_, *a: _grad(k, g_, o_, *a))(g, o, *args)))
 
 
 def einsum(equation, *operands):

@@ -218,11 +218,10 @@ def _tensors(tensors, opname):
 
 
 _CAT = Op("CatBackward0", lambda *a: np.concatenate(a[:-2], axis=a[-2]),
-          saves_inputs=False)
-_CAT.grads = IndexedRule(_cat_grad)
-_STACK = Op("StackBackward0", lambda *a: np.stack(a[:-1], axis=a[-1]), saves_inputs=False)
-_STACK.grads = IndexedRule(
-    lambda i, g, o, *args: g[(slice(None),) * args[-1] + (i,)])
+          IndexedRule(_cat_grad), saves_inputs=False)
+_STACK = Op("StackBackward0", lambda *a: np.stack(a[:-1], axis=a[-1]),
+            IndexedRule(lambda i, g, o, *args: g[(slice(None),) * args[-1] + (i,)]),
+            saves_inputs=False)
 
 
 def cat(tensors, dim=0):
