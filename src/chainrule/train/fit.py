@@ -150,7 +150,7 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",
     (ReduceLROnPlateau gets val_loss, or loss). checkpoint_dir: save the whole training
     state after every epoch; resume=True continues from it, bit for bit. Keras habits:
     loss and optimizer by name ("cross_entropy", "adam", see train.names) and
-    lr / learning_rate for an optimizer given by name or class. distributed: train on
+    lr / learning_rate for an optimizer given by name, class or factory. distributed: train on
     the ranks of an MPI job (see train.distributed); None: when a process group exists."""
     _check_model(model)
     loss = resolve_loss(loss)
