@@ -125,6 +125,25 @@ def test_predict_before_fit_and_wrong_width_are_refused():
         clf.predict(X[:, :5])
 
 
+def test_values_beyond_float32_range_are_refused_not_turned_into_inf():
+    X, y = _blobs()
+    X = X.copy()
+    X[3, 2] = 1e39  # finite in float64, inf in float32
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        _clf(max_epochs=1).fit(X, y)
+    clf = _clf(max_epochs=1).fit(np.delete(X, 3, axis=0), np.delete(y, 3))
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        clf.predict(X)
+
+
+def test_float16_and_integer_inputs_are_accepted():
+    X, y = _blobs()
+    a = _clf(max_epochs=2).fit(X.astype(np.float16), y)
+    assert a.module_.net[0].weight.dtype == cr.float32
+    b = _clf(max_epochs=2).fit(np.round(X * 10).astype(np.int32), y)
+    assert b.predict(np.round(X * 10).astype(np.int64)).shape == (len(X),)
+
+
 def test_routed_parameters_reach_module_optimizer_and_criterion():
     X, y = _blobs()
     w = np.array([1.0, 2.0, 3.0])

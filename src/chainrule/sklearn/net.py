@@ -135,10 +135,21 @@ class NeuralNet(BaseEstimator):
     def _validate(self, X, y=None, reset=True):
         kw = dict(dtype=[np.float32, np.float64], reset=reset)
         if y is None:
-            X = validate_data(self, X, **kw)
-            return np.ascontiguousarray(X, dtype=np.float32), None
+            return self._float32(validate_data(self, X, **kw)), None
         X, y = validate_data(self, X, y, multi_output=self.multi_output, **kw)
-        return np.ascontiguousarray(X, dtype=np.float32), y
+        return self._float32(X), y
+
+    @staticmethod
+    def _float32(X):
+        """X in the parameters' dtype; finite values beyond float32's range are refused
+        rather than turned into inf."""
+        with np.errstate(over="ignore"):
+            X32 = np.ascontiguousarray(X, dtype=np.float32)
+        if not np.isfinite(X32).all():
+            raise ValueError(f"X has values beyond float32's range (|x| > "
+                             f"{np.finfo(np.float32).max:.3g}); the module computes in "
+                             "float32: rescale X (e.g. StandardScaler)")
+        return X32
 
     def _split(self, X, y):
         """(train, val) pairs: train_split None (all rows train), a fraction held out at
