@@ -46,7 +46,9 @@ def _worker_death_types():
         pass
     try:
         from distributed import KilledWorker
-        types.append(KilledWorker)
+        from distributed.client import FutureCancelledError
+        # a task whose shipped data went down with a worker is cancelled by the scheduler
+        types += [KilledWorker, FutureCancelledError]
     except ImportError:
         pass
     from concurrent.futures.process import BrokenProcessPool as StdBroken
@@ -74,8 +76,26 @@ def _submit_dask(fn, tasks):
         raise RuntimeError("backend='dask' runs on a dask.distributed Client: start one "
                            "first, e.g. Client(LocalCluster()) or Client('scheduler:8786')"
                            ) from None
-    # pure=False: two tasks with equal arguments are still two fits
-    return [client.submit(fn, *task, pure=False) for task in tasks]
+    # an argument shared by several tasks (the data, the folds) goes to the cluster once
+    counts = {}
+    for task in tasks:
+        for a in task:
+            counts[id(a)] = counts.get(id(a), 0) + 1
+    shipped = {}
+    for task in tasks:
+        for a in task:
+            if counts[id(a)] > 1 and id(a) not in shipped and _array(a):
+                shipped[id(a)] = client.scatter(a, hash=False, broadcast=True)
+    # pure=False: two tasks with equal arguments are still two fits. The shipped data is
+    # returned too: it must outlive the tasks, or a task rerun after a worker died finds
+    # its inputs forgotten
+    return [client.submit(fn, *[shipped.get(id(a), a) for a in task], pure=False)
+            for task in tasks], list(shipped.values())
+
+
+def _array(a):
+    # arrays and tensors only: scatter() would split a dict or a list into its items
+    return hasattr(a, "shape") and hasattr(a, "dtype")
 
 
 def run_tasks(fn, tasks, labels, n_jobs=None, backend="sequential"):
@@ -84,8 +104,8 @@ def run_tasks(fn, tasks, labels, n_jobs=None, backend="sequential"):
     check_backend(backend, n_jobs)
     if backend == "sequential":
         return [fn(*task) for task in tasks]
-    futures = (_submit_processes(fn, tasks, n_jobs) if backend == "processes"
-               else _submit_dask(fn, tasks))
+    futures, shipped = ((_submit_processes(fn, tasks, n_jobs), None)
+                        if backend == "processes" else _submit_dask(fn, tasks))
     deaths = _worker_death_types()
     results, lost = [], []
     try:
@@ -99,6 +119,7 @@ def run_tasks(fn, tasks, labels, n_jobs=None, backend="sequential"):
         for future in futures:
             future.cancel()
         raise
+    del shipped  # held until every task has finished
     if lost:
         names = "; ".join(str(label) for label, _ in lost)
         raise WorkerLostError(
