@@ -286,6 +286,7 @@ def _search(build_model, settings, X, y, k, fit_kwargs, monitor, mode, seed, mod
     mode = resolve_mode(monitor, mode)
     check_backend(backend, n_jobs)
     seed = _task_seed(seed, backend)
+    X, y = _rows(X, y)  # one copy of the data for all candidates (shipped to workers once)
     tasks, labels, folds = [], [], None
     for c, params in enumerate(settings):
         mine, folds = _fold_tasks(build_model, X, y, k, fit_kwargs, seed, params, model_params)
