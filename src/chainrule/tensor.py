@@ -65,6 +65,8 @@ def _known_dtype(arr):
     """No tensor holds a NumPy dtype chainrule does not know (`.dtype` would fail): other
     unsigned integers become int64 (PyTorch's result for their sums and products), a long
     double float64; anything else is refused by name."""
+    if not isinstance(arr, (np.ndarray, np.generic)):
+        return arr  # an internal placeholder (e.g. an undefined gradient), not data
     kind = arr.dtype.kind
     if kind in "ui":
         return np.asarray(arr).astype(np.int64)
