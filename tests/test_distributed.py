@@ -24,14 +24,16 @@ needs_mpi = pytest.mark.skipif(
     reason="mpi4py and mpiexec (the chainrule[mpi] extra) are needed to start MPI jobs")
 
 
-def mpirun(n, script, *args, timeout=60):
-    """Run tests/mpi/<script> on n ranks; mpich's launcher forks locally and Open MPI
-    is allowed to run as root and oversubscribe the CPUs, as in CI containers."""
+def mpirun(n, script, *args, timeout=60, cwd=None):
+    """Run tests/mpi/<script> (or `-m module`) on n ranks; mpich's launcher forks locally
+    and Open MPI may run as root and oversubscribe the CPUs, as in CI containers."""
     env = dict(os.environ, HYDRA_LAUNCHER="fork", OMPI_ALLOW_RUN_AS_ROOT="1",
                OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1",
                PYTHONUNBUFFERED="1")
-    cmd = [_MPIEXEC, "-n", str(n), sys.executable, str(MPI_DIR / script), *map(str, args)]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    target = [script] if script == "-m" else [str(MPI_DIR / script)]
+    cmd = [_MPIEXEC, "-n", str(n), sys.executable, *target, *map(str, args)]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
+                          cwd=cwd)
 
 
 @needs_mpi
@@ -201,6 +203,22 @@ def test_fit_on_two_ranks_resumes_from_rank_0s_checkpoint_as_if_never_stopped(tm
     for k in straight:
         if k != "h_seconds":
             np.testing.assert_array_equal(resumed[k], straight[k], err_msg=k)
+
+
+@needs_mpi
+def test_cli_train_under_mpiexec_says_so_and_only_rank_0_writes(tmp_path):
+    r = mpirun(2, "-m", "chainrule", "train", "--epochs", "2", "--out", tmp_path / "runs",
+               "--name", "r", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("running on 2 ranks") == 1
+    assert r.stdout.count("saved to") == 1 and r.stdout.count("Epoch 2/2") == 1
+    assert os.listdir(tmp_path / "runs") == ["r"]
+    assert (tmp_path / "runs" / "r" / "model.safetensors").exists()
+    r = mpirun(2, "-m", "chainrule", "train", "--resume", tmp_path / "runs" / "r",
+               "--epochs", "3", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "resuming from the checkpoint after epoch 2" in r.stdout
+    assert r.stdout.count("Epoch 3/3") == 1
 
 
 def test_fit_distributed_argument_is_checked():

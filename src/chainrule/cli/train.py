@@ -1,11 +1,12 @@
 """`chainrule train`: train a model on a data set, show the progress, diagnose the
 learning curves, score the test rows and leave everything in a run folder."""
 import os
+import sys
 
 import numpy as np
 
 from . import config as config_mod
-from . import data_sources, models, runs
+from . import data_sources, models, mpi, runs
 from ._common import CLIError, HelpFormatter, fmt_int, say, wrap
 
 EPILOG = """examples:
@@ -219,6 +220,12 @@ def _fit_kwargs(cfg, data, quiet):
 
 
 def run(args):
+    rank, world = mpi.join(args, _resume_folder(args) if args.resume else None)
+    if rank == 0 and world > 1:
+        say(f"MPI:    running on {world} ranks (data-parallel; rank 0 prints and writes "
+            "the run folder)", args.quiet)
+    elif rank > 0:  # the private folder replaces the run folder: nothing to print
+        sys.stdout = open(os.devnull, "w")
     cfg, resume_run = settings(args)
     data = data_sources.load(cfg)
     cfg = config_mod.resolve(cfg, cfg["dataset"] == "synthetic-linear")

@@ -86,6 +86,5 @@ class DistributedTrainer(Trainer):
         return dict(zip(keys, values.tolist()))
 
     def checkpoint(self, epoch):
-        if self.rank == 0:
+        if self.rank == 0:  # the ranks hold equal states: one copy is the checkpoint
             super().checkpoint(epoch)
-        _dist().barrier()  # no rank runs ahead of a checkpoint a restart would read
