@@ -104,6 +104,24 @@ def test_without_a_seed_the_parallel_run_follows_manual_seed(dask_client):
 
 
 @needs_dask
+def test_sklearn_grid_search_runs_on_the_dask_joblib_backend(dask_client):
+    pytest.importorskip("sklearn")
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    from chainrule.sklearn import NeuralNetRegressor
+    net = NeuralNetRegressor(cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.Tanh(),
+                                              cr.nn.Linear(8, 1)),
+                             lr=0.05, max_epochs=3, batch_size=10, random_state=0, verbose=0)
+    grid = {"lr": [0.02, 0.05]}
+    local = GridSearchCV(net, grid, cv=2).fit(X, Y)
+    with joblib.parallel_backend("dask"):
+        remote = GridSearchCV(net, grid, cv=2, n_jobs=2).fit(X, Y)
+    np.testing.assert_array_equal(remote.cv_results_["mean_test_score"],
+                                  local.cv_results_["mean_test_score"])
+
+
+@needs_dask
 def test_dead_dask_worker_is_reported_with_the_lost_candidate_and_fold(dask_client):
     _, build_or_die = _builders()
     grid = {"hidden": [4, 5]}
@@ -126,3 +144,4 @@ def test_unknown_backend_and_missing_client_are_named(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "distributed", None)
     with pytest.raises(ImportError, match=r"chainrule\[dask\]"):
         k_fold(build, X, Y, k=2, fit_kwargs=FIT, backend="dask", seed=0)
+
