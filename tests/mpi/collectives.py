@@ -78,6 +78,21 @@ ddp(x_all[mine]).sum().backward()
 for p, q in zip(model.parameters(), reference.parameters()):
     np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-6)
 
+# a parameter the forward does not use is not waited for: the others are still averaged
+class TwoHeads(cr.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.used, self.unused = cr.nn.Linear(4, 1), cr.nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.used(x)
+
+
+heads = DistributedDataParallel(TwoHeads())
+heads(cr.full((1, 4), float(rank + 1))).sum().backward()
+check(heads.module.used.weight.grad, [[1.5, 1.5, 1.5, 1.5]])  # (1 + 2) / 2
+assert heads.module.unused.weight.grad is None
+
 stats = dist.communication_stats()
 assert stats["bytes"] > 0 and stats["seconds"] >= 0, stats
 dist.destroy_process_group()
