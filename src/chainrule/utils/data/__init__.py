@@ -9,4 +9,5 @@ from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
 
 __all__ = ["DataLoader", "Dataset", "IterableDataset", "TensorDataset", "Subset",
            "ConcatDataset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "BatchSampler", "DistributedSampler", "default_collate", "default_convert"]
+           "SubsetRandomSampler", "BatchSampler", "DistributedSampler", "default_collate",
+           "default_convert"]
