@@ -112,12 +112,15 @@ def grid_part(rows, epochs):
 
 def scaling_model(step_compute_1, bytes_per_step):
     """Ring allreduce: each rank sends and receives 2 (N-1)/N of the gradient bytes in
-    2 (N-1) messages. Step time = compute / N (global batch fixed) + that transfer."""
+    2 (N-1) messages, after the backward (no overlap). Global batch fixed: step time =
+    compute / N + transfer. Batch per rank fixed (256 each): N x the rows per step in
+    compute + transfer."""
     lines = []
     for n in (2, 8, 64):
         wire = 2 * (n - 1) / n * bytes_per_step / LINK_BYTES_PER_S + 2 * (n - 1) * LATENCY_S
         compute = step_compute_1 / n
-        lines.append((n, compute, wire, step_compute_1 / (compute + wire)))
+        weak = n * step_compute_1 / (step_compute_1 + wire)
+        lines.append((n, compute, wire, step_compute_1 / (compute + wire), weak))
     return lines
 
 
@@ -148,9 +151,10 @@ def main():
           "(0 when both use as many BLAS threads per fit)")
     print(f"model at 10 Gb/s ({LATENCY_S * 1e6:.0f} us per message), global batch "
           f"{GLOBAL_BATCH}, compute {step1 * 1e3:.2f} ms/step on 1 rank:")
-    for n, compute, wire, speedup in scaling_model(step1, two["bytes_per_step"]):
+    for n, compute, wire, speedup, weak in scaling_model(step1, two["bytes_per_step"]):
         print(f"  {n:3d} ranks: compute {compute * 1e3:.3f} ms + allreduce {wire * 1e3:.2f} ms"
-              f" per step -> speed-up {speedup:.2f}x")
+              f" per step -> speed-up {speedup:.2f}x; with batch 256 per rank "
+              f"{weak:.1f}x the rows/s")
 
 
 if __name__ == "__main__":
