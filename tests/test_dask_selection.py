@@ -135,6 +135,23 @@ def test_dead_dask_worker_is_reported_with_the_lost_candidate_and_fold(dask_clie
     assert results[2] is None and results[3] is None
 
 
+@needs_dask
+def test_dead_process_worker_is_reported_and_finished_folds_are_kept():
+    parent = os.getpid()
+
+    def build(hidden=8):
+        if hidden == 5 and os.getpid() != parent:
+            time.sleep(0.5)  # the first candidate's fits finish meanwhile
+            os._exit(1)
+        return cr.nn.Sequential(cr.nn.Linear(4, hidden), cr.nn.Linear(hidden, 1))
+    with pytest.raises(WorkerLostError, match=r"candidate 2 \{'hidden': 5\}, fold 1") as e:
+        grid_search(build, {"hidden": [4, 5]}, X, Y, k=2, fit_kwargs=dict(FIT, lr=0.1),
+                    seed=0, backend="processes", n_jobs=2, model_params=("hidden",))
+    assert e.value.results[0] is not None and e.value.results[1] is not None
+    assert set(e.value.lost) == {"candidate 2 {'hidden': 5}, fold 1",
+                                 "candidate 2 {'hidden': 5}, fold 2"}
+
+
 def test_unknown_backend_and_missing_client_are_named(monkeypatch):
     build, _ = _builders()
     with pytest.raises(ValueError, match="backend must be one of 'sequential', 'processes'"):
