@@ -58,7 +58,9 @@ class DistributedTrainer(Trainer):
         self.sampler = DistributedSampler(train_ds, shuffle=True)
         self.train_loader = DataLoader(train_ds, batch_size=batch_size // self.world,
                                        sampler=self.sampler)
-        if val_ds is not None:
+        # validation rows are shared out too (padded as the training rows, so with rows
+        # not divisible by the ranks a few count twice); a DataLoader is read whole
+        if val_ds is not None and not _data.is_loader(val_ds):
             self.val_loader = DataLoader(val_ds, batch_size=max(batch_size, 256),
                                          sampler=DistributedSampler(val_ds, shuffle=False))
         self.params["steps"] = self.history.params["steps"] = len(self.train_loader)
