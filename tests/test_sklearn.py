@@ -1,6 +1,8 @@
 """chainrule.sklearn against scikit-learn itself: its estimator checks, GridSearchCV,
 cross_val_score, Pipeline, clone and process-parallel jobs; skorch's routed parameters."""
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -280,3 +282,12 @@ def test_cross_val_score_in_two_processes_matches_one():
     parallel = cross_val_score(_clf(max_epochs=5), X, y, cv=3, n_jobs=2)
     np.testing.assert_array_equal(serial, parallel)
     assert serial.mean() > 0.8
+
+
+def test_missing_scikit_learn_names_the_extra():
+    code = ("import sys; sys.modules['sklearn'] = None\n"
+            "try:\n    import chainrule.sklearn\n"
+            "except ImportError as e:\n    print(e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "pip install 'chainrule[sklearn]'" in out
