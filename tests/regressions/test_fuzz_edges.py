@@ -132,3 +132,14 @@ def test_relu_of_nan_passes_the_gradient_like_torch():
 def test_float16_python_float_base_of_pow_rounds_to_float16_like_torch():
     check_recipe([("leaf", (4, 1, 1, 2), "float16", 182, "edge"), ("scalar", "rpow", 0, 1e30),
                   ("leaf", (4, 1), "float16", 65015), ("scalar", "rpow", 2, 1e-40)])
+
+
+def test_int32_plus_float32_casts_the_int_to_float32_first():
+    check_recipe([("leaf", (3, 1), "int32", 62195, "edge"), ("scalar", "rsub", 0, 1e-40),
+                  ("binary", "add", 1, 0)])
+
+
+def test_float16_gelu_gradient_is_computed_in_float32():
+    check_recipe([("leaf", (1,), "float16", 20400, "edge"), ("scalar", "rsub", 0, -0.75),
+                  ("unary", "gelu", 1), ("leaf", (2, 1), "uint8", 11524, "edge"),
+                  ("binary", "mul", 3, 2)])

@@ -103,6 +103,8 @@ def gelu(x, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     check_float(x, "gelu")
+    if x._data.dtype == np.float16:  # computed in float32, as PyTorch does
+        return gelu(x.float(), approximate).half()
     return apply1(GELU, x, approximate)
 
 

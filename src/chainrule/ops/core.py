@@ -88,10 +88,8 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
             want = promote(a, b)
             if float_result and want.kind != "f":
                 want = dtypes.get_default_dtype().np
-            if od != want and want.kind in "iu" and not float_result:
-                out = _in_dtype(op, want, a, b, ad, bd)  # cast first: maximum(uint8, -2) is 254
-            elif od != want:
-                out = out.astype(want)
+            if od != want:  # cast first: maximum(uint8, -2) is 254, int32 + float32 in float32
+                out = _in_dtype(op, want, a, b, ad, bd)
     out = Tensor._wrap(out)
     if ((ta and a.requires_grad) or (tb and b.requires_grad)) and grad_mode._state[0]:
         return record(op, (a, b), (ad, bd), (), out)
@@ -99,7 +97,7 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
 
 
 def _in_dtype(op, want, a, b, ad, bd):
-    """Integer results: PyTorch casts both operands to the result dtype, then computes."""
+    """PyTorch casts both operands to the result dtype, then computes."""
     probe = np.empty(0, dtype=want)
     ad = ad.astype(want) if isinstance(a, Tensor) else _int_scalar(ad, probe)
     bd = bd.astype(want) if isinstance(b, Tensor) else _int_scalar(bd, probe)
