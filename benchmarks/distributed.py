@@ -43,13 +43,13 @@ def rank_epochs(rows, epochs):
     model = DistributedDataParallel(net)
     opt = cr.optim.SGD(model.parameters(), lr=0.1)
     loss_fn = cr.nn.CrossEntropyLoss()
-    share = GLOBAL_BATCH // world
     times, comm = [], []
     for e in range(epochs + 1):
         dist.barrier()
         before = dist.communication_stats()
         t0 = time.perf_counter()
         for i in range(0, rows, GLOBAL_BATCH):  # this rank's slice of each global batch
+            share = (min(i + GLOBAL_BATCH, rows) - i) // world  # the last batch is short
             lo = i + rank * share
             out = model(X[lo:lo + share])
             loss = loss_fn(out, y[lo:lo + share])
