@@ -71,11 +71,12 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
 
 
 def is_available():
+    # without importing mpi4py, which would start MPI in this process
+    import importlib.util
     try:
-        _mpi()
-    except ImportError:
+        return importlib.util.find_spec("mpi4py") is not None
+    except ValueError:  # a module set to None in sys.modules
         return False
-    return True
 
 
 def is_initialized():
