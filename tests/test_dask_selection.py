@@ -162,3 +162,16 @@ def test_unknown_backend_and_missing_client_are_named(monkeypatch):
     with pytest.raises(ImportError, match=r"chainrule\[dask\]"):
         k_fold(build, X, Y, k=2, fit_kwargs=FIT, backend="dask", seed=0)
 
+
+
+@needs_dask
+def test_process_backend_leaves_joblib_parallel_usable_afterwards():
+    # the search runs on a pool of its own: joblib's shared loky pool, created outside
+    # joblib, broke every later joblib.Parallel (scikit-learn's n_jobs) in the process
+    import joblib
+
+    def build(hidden=8):
+        return cr.nn.Sequential(cr.nn.Linear(4, hidden), cr.nn.Linear(hidden, 1))
+    grid_search(build, {"hidden": [4]}, X, Y, k=2, fit_kwargs=dict(FIT, lr=0.1), seed=0,
+                backend="processes", n_jobs=2, model_params=("hidden",))
+    assert joblib.Parallel(n_jobs=2)(joblib.delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]

@@ -57,12 +57,14 @@ def _worker_death_types():
 
 def _submit_processes(fn, tasks, n_jobs):
     try:
-        from joblib.externals.loky import get_reusable_executor
+        from joblib.externals.loky import ProcessPoolExecutor
     except ImportError:
         _needs("joblib", "dask")
     workers = (os.cpu_count() or 1) if n_jobs in (None, -1) else n_jobs
-    executor = get_reusable_executor(max_workers=min(workers, max(len(tasks), 1)))
-    return [executor.submit(fn, *task) for task in tasks]
+    # a pool of our own: loky's reusable executor is joblib's shared pool, and creating it
+    # outside joblib leaves it unusable for every later joblib.Parallel (scikit-learn's)
+    executor = ProcessPoolExecutor(max_workers=min(workers, max(len(tasks), 1)))
+    return [executor.submit(fn, *task) for task in tasks], executor
 
 
 def _submit_dask(fn, tasks):
@@ -104,8 +106,17 @@ def run_tasks(fn, tasks, labels, n_jobs=None, backend="sequential"):
     check_backend(backend, n_jobs)
     if backend == "sequential":
         return [fn(*task) for task in tasks]
-    futures, shipped = ((_submit_processes(fn, tasks, n_jobs), None)
-                        if backend == "processes" else _submit_dask(fn, tasks))
+    futures, held = (_submit_processes(fn, tasks, n_jobs) if backend == "processes"
+                     else _submit_dask(fn, tasks))
+    try:
+        return _collect(tasks, labels, futures)
+    finally:
+        if backend == "processes":
+            held.shutdown(wait=True)
+        del held  # Dask: the shipped data is held until every task has finished
+
+
+def _collect(tasks, labels, futures):
     deaths = _worker_death_types()
     results, lost = [], []
     try:
@@ -119,7 +130,6 @@ def run_tasks(fn, tasks, labels, n_jobs=None, backend="sequential"):
         for future in futures:
             future.cancel()
         raise
-    del shipped  # held until every task has finished
     if lost:
         names = "; ".join(str(label) for label, _ in lost)
         raise WorkerLostError(
