@@ -1,12 +1,13 @@
 """Loss functions. Cross-entropy is one fused node: forward through a stable log-softmax,
-backward `(softmax - target) * g / N` from the probabilities kept by the forward pass."""
+backward `(softmax · Σq − q) · g / N` with q the target mass (a one-hot row for class
+indices), softmax recomputed from the saved logits."""
 import warnings
 
 import numpy as np
 
-from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..ops.core import apply, check_float
+from ..ops.softmax import _log_softmax, _softmax, log_softmax, softmax
 from ..tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -24,81 +25,18 @@ def _reduce(loss, reduction):
     return loss.sum() if reduction == "sum" else loss
 
 
-def _no_grad_rule(g, out, *args):
-    raise RuntimeError("cross_entropy: class-index targets are not differentiable")
-
-
-# ---- fast cross-entropy: 2-D logits, int targets all in range, no weight/smoothing --------
-def _ce_forward(x, t, reduction, cache):
-    n = x.shape[0]
-    rows = np.arange(n)
-    z = x - x.max(axis=1, keepdims=True)          # the only N×C temporary
-    picked = z[rows, t]
-    np.exp(z, out=z)
-    total = z.sum(axis=1)
-    loss = np.log(total)
-    loss -= picked                                # per-sample -log softmax[target]
-    if cache is not None:                         # backward will need the probabilities
-        z /= total[:, None]
-        cache[0] = z
-    if reduction == "none":
-        return loss
-    return np.asarray(loss.sum() / n if reduction == "mean" else loss.sum())
-
-
-def _ce_grad(g, out, x, t, reduction, cache):
-    if isinstance(g, Tensor):                     # create_graph: build the gradient's graph
-        return _graph_grad(g, x, _one_hot(t, x.shape[1], x._data.dtype), None, reduction,
-                           x.shape[0], False)
-    p = cache[0] if cache is not None and cache[0] is not None else _probs(x)
-    n = p.shape[0]
-    rows = np.arange(n)
-    if reduction == "none":
-        scale = g[:, None]
-        grad = p * scale
-        grad[rows, t] -= g
-    else:
-        scale = g / n if reduction == "mean" else g
-        grad = p * scale
-        grad[rows, t] -= scale
-    return grad
-
-
-CROSS_ENTROPY = Op("NllLossBackward0", _ce_forward, _ce_grad, _no_grad_rule)
-
-
-def _probs(x):
-    z = np.exp(x - x.max(axis=1, keepdims=True))
-    z /= z.sum(axis=1, keepdims=True)
-    return z
-
-
-def _log_softmax(x):
-    z = x - x.max(axis=1, keepdims=True)
-    z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return z
-
-
-def _one_hot(t, c, dtype):
-    q = np.zeros((t.shape[0], c), dtype=dtype)
-    q[np.arange(t.shape[0]), t] = 1
-    return q
-
-
-def _graph_grad(g, x, q, s, reduction, denom, nll):
-    """Gradient rule on tensors (create_graph=True), so double backward works too."""
-    from ..ops.softmax import softmax
-    q = Tensor._wrap(q) if isinstance(q, np.ndarray) else q
-    scale = g.reshape(-1, 1) if reduction == "none" else (g / denom if reduction == "mean" else g)
+# ---- cross-entropy / nll on (M, C): one op -----------------------------------------------
+# q[i, c] is the target mass (one-hot, weighted, smoothed or given probabilities), so that
+# loss_i = -sum_c q[i, c] log p[i, c]. `dense`: class indices all in range with no weight,
+# smoothing or ignored class, the common case, where q is never built.
+def _logp(x, nll):
     if nll:
-        return -q * scale
-    p = softmax(x, 1)
-    return ((p * Tensor._wrap(s[:, None]) if s is not None else p) - q) * scale
+        return x
+    return log_softmax(x, 1) if isinstance(x, Tensor) else _log_softmax(x, 1)
 
 
-# ---- general cross-entropy / nll on (M, C): q is the (weighted, smoothed) target mass ------
 def _target_mass(y, c, weight, eps, ignore_index, dtype):
-    """q[i, c] so that loss_i = -sum_c q[i, c] log p[i, c], and the `mean` denominator."""
+    """q and the `mean` denominator (the summed weight of the counted targets)."""
     if y.dtype.kind == "f":  # class probabilities
         q = y * (1 - eps) + eps / c if eps else y.copy()
         if weight is not None:
@@ -115,12 +53,29 @@ def _target_mass(y, c, weight, eps, ignore_index, dtype):
     return q, w_t.sum()
 
 
-def _general_forward(x, y, weight, eps, ignore_index, reduction, nll, cache):
-    logp = x if nll else _log_softmax(x)
-    q, denom = _target_mass(y, x.shape[1], weight, eps, ignore_index, x.dtype)
-    # no target mass on a class: no term, even where its log-probability is -inf
-    loss = -np.where(q != 0, q * logp, 0).sum(axis=1)
-    cache[:] = [q, logp, denom]
+def _mass(x, y, weight, eps, ignore_index, dense):
+    y = y._data if isinstance(y, Tensor) else y
+    if dense:
+        n = x.shape[0]
+        q = np.zeros((n, x.shape[1]), dtype=x.dtype)
+        q[np.arange(n), y] = 1
+        return q, n
+    return _target_mass(y, x.shape[1], weight, eps, ignore_index, x.dtype)
+
+
+def _ce_forward(x, y, weight, eps, ignore_index, reduction, nll, dense):
+    if dense:
+        rows = np.arange(x.shape[0])
+        z = x - x.max(axis=1, keepdims=True)          # the only M×C temporary
+        picked = z[rows, y]
+        np.exp(z, out=z)
+        loss = np.log(z.sum(axis=1))
+        loss -= picked
+        denom = x.shape[0]
+    else:
+        q, denom = _target_mass(y, x.shape[1], weight, eps, ignore_index, x.dtype)
+        # no target mass on a class: no term, even where its log-probability is -inf
+        loss = -np.where(q != 0, q * _logp(x, nll), 0).sum(axis=1)
     if reduction == "none":
         return loss
     if reduction == "sum":
@@ -131,36 +86,42 @@ def _general_forward(x, y, weight, eps, ignore_index, reduction, nll, cache):
 
 def _scale(g, reduction, denom, dtype):
     if reduction == "none":
-        return g[:, None]
+        return g.reshape(-1, 1)
     if reduction != "mean":
         return g
     # every target ignored: the loss is nan (0/0) but the gradient is 0, as in PyTorch
     return g / np.asarray(denom, dtype=dtype) if denom else g * 0
 
 
-def _general_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, cache):
-    q, logp, denom = cache
-    if isinstance(g, Tensor):
-        s = None if nll else q.sum(axis=1)
-        return _graph_grad(g, x, q, s, reduction, float(denom) or np.inf, nll)
-    scale = _scale(g, reduction, denom, logp.dtype)
+def _ce_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):
+    graph = isinstance(g, Tensor)                   # create_graph: tensors all through
+    xa = x._data if graph else x
+    if dense and not graph:                         # (softmax - one_hot) * scale, in place
+        grad = _softmax(xa, 1)
+        grad[np.arange(xa.shape[0]), y] -= 1
+        grad *= _scale(g, reduction, xa.shape[0], xa.dtype)
+        return grad
+    q, denom = _mass(xa, y, weight, eps, ignore_index, dense)
+    total = q.sum(axis=1, keepdims=True)
+    if graph:
+        q, total = Tensor._wrap(q), Tensor._wrap(total)
+    scale = _scale(g, reduction, denom, xa.dtype)
     if nll:
         return -q * scale
-    grad = np.exp(logp)
-    grad *= q.sum(axis=1, keepdims=True)
-    grad -= q
-    grad *= scale
-    return grad
+    p = softmax(x, 1) if graph else _softmax(x, 1)
+    return (p * total - q) * scale
 
 
-def _general_grad_y(g, out, x, y, weight, eps, ignore_index, reduction, nll, cache):
-    q, logp, denom = cache   # only class-probability targets get here
-    scale = _scale(g, reduction, denom, logp.dtype)
+def _ce_grad_y(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):
+    # only class-probability targets get here: class indices never require grad
+    xa = x._data if isinstance(x, Tensor) else x
+    _, denom = _mass(xa, y, weight, eps, ignore_index, dense)
+    scale = _scale(g, reduction, denom, xa.dtype)
     w = (1 - eps) * (weight if weight is not None else 1)
-    return -(logp * w) * scale
+    return -(_logp(x, nll) * w) * scale
 
 
-GENERAL_CE = Op("NllLossBackward0", _general_forward, _general_grad_x, _general_grad_y)
+CROSS_ENTROPY = Op("NllLossBackward0", _ce_forward, _ce_grad_x, _ce_grad_y)
 
 
 def _check_targets(input, target, name, allow_probs=True):
@@ -236,14 +197,11 @@ def _loss_nd(input, target, weight, ignore_index, reduction, eps, nll, name):
     in_range = probs or _check_range(target._data, c, ignore_index, name)
     if in_range and not probs and 0 <= ignore_index < c:
         in_range = not (target._data == ignore_index).any()  # an in-range class is ignored
-    if (not nll and not probs and in_range and input.ndim == 2 and weight is None
-            and not eps):
-        cache = [None] if input.requires_grad and grad_mode.is_grad_enabled() else None
-        return apply(CROSS_ENTROPY, (input, target), (reduction, cache))
+    dense = (not nll and not probs and in_range and input.ndim == 2 and weight is None
+             and not eps)
     x2, t2, rest = _as_2d(input, target, probs)
-    y = t2._data if not probs else t2
-    out = apply(GENERAL_CE, (x2, y if probs else t2),
-                (weight, float(eps), ignore_index, reduction, nll, [None] * 3))
+    out = apply(CROSS_ENTROPY, (x2, t2),
+                (weight, float(eps), ignore_index, reduction, nll, dense))
     if rest is not None and reduction == "none":
         return out.reshape(rest)
     if input.ndim == 1 and reduction == "none":

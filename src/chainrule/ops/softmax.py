@@ -8,15 +8,16 @@ from .core import apply1, to_float
 from .reduction import numpy_names
 
 
+# forwards get arrays: ndarray methods skip NumPy's function dispatch
 def _softmax(x, d):
-    e = np.exp(x - np.max(x, axis=d, keepdims=True))
-    e /= np.sum(e, axis=d, keepdims=True)
+    e = np.exp(x - x.max(axis=d, keepdims=True))
+    e /= e.sum(axis=d, keepdims=True)
     return e
 
 
 def _log_softmax(x, d):
-    shifted = x - np.max(x, axis=d, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
+    shifted = x - x.max(axis=d, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=d, keepdims=True))
 
 
 def _logsumexp(x, d, keep):

@@ -1,0 +1,49 @@
+"""Cross-entropy is one op for every target form (class indices, weights, smoothing,
+ignore_index, probabilities, nll), and its rules are differentiable in every input."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.nn._losses import CROSS_ENTROPY
+from helpers import assert_close, requires_torch, torch
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((5, 4))
+T = np.array([0, 3, 1, 1, 2])
+P = rng.dirichlet(np.ones(4), 5)
+
+
+@pytest.mark.parametrize("kwargs,target", [
+    ({}, T), ({"weight": np.arange(1.0, 5.0)}, T), ({"label_smoothing": 0.2}, T),
+    ({"ignore_index": 1}, T), ({}, P)], ids=["indices", "weight", "smoothing", "ignore", "probs"])
+def test_every_target_form_records_the_one_cross_entropy_op(kwargs, target):
+    x = cr.tensor(X, requires_grad=True)
+    kw = {k: cr.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    loss = cr.nn.functional.cross_entropy(x, cr.tensor(target), **kw)
+    assert loss.grad_fn.op is CROSS_ENTROPY
+
+
+@requires_torch
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_gradient_wrt_probability_targets_is_differentiable_in_the_logits(smoothing):
+    grads = []
+    for lib in (cr, torch):
+        x, p = lib.tensor(X, requires_grad=True), lib.tensor(P, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, p, label_smoothing=smoothing)
+        gp, = lib.autograd.grad(loss, p, create_graph=True)
+        (gp ** 2).sum().backward()
+        grads.append(x.grad.detach().numpy())
+    assert_close(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+
+
+@requires_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_class_index_second_order_matches_torch(reduction):
+    results = []
+    for lib in (cr, torch):
+        x = lib.tensor(X, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor(T), reduction=reduction)
+        gx, = lib.autograd.grad(loss.sum(), x, create_graph=True)
+        (gx * lib.tensor(X)).sum().backward()
+        results.append(x.grad.detach().numpy())
+    assert_close(results[0], results[1], rtol=1e-10, atol=1e-12)
