@@ -158,7 +158,16 @@ def _view_step(g, i):
         else:
             size = ch.int(1, max(n, 1))
             args = (size, d, ch.int(0, max(-(-n // size) - 1, 0)))
+    # whether reshape/flatten copies hangs on memory layout (elementwise ops' output strides),
+    # which PyTorch leaves unspecified: only steps that are views in PyTorch are kept
+    if kind in ("reshape", "flatten") and not _aliases(g.vals[i],
+                                                       VIEWS[kind](g.vals[i].detach(), *args)):
+        return None
     return ("view_of", i, kind, args)
+
+
+def _aliases(x, y):
+    return y.numel() == 0 or y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
 
 
 def _inplace_step(g, i, last):
