@@ -143,3 +143,43 @@ def test_float16_gelu_gradient_is_computed_in_float32():
     check_recipe([("leaf", (1,), "float16", 20400, "edge"), ("scalar", "rsub", 0, -0.75),
                   ("unary", "gelu", 1), ("leaf", (2, 1), "uint8", 11524, "edge"),
                   ("binary", "mul", 3, 2)])
+
+
+def test_std_of_rounded_equal_values_takes_torchs_centred_gradient():
+    # 0.7 three times: the mean rounds off 0.7, so the centred values are a tiny nonzero
+    # constant; PyTorch's rule 2(x - mean)/dof keeps them (differentiating the centring
+    # would cancel them to 0)
+    import torch
+    import chainrule as cr
+    grads = []
+    for lib in (torch, cr):
+        x = lib.tensor([0.7], dtype=lib.float64, requires_grad=True)
+        lib.cat([x, x, x]).std(0).backward()
+        grads.append(float(x.grad[0]))
+    assert grads[0] != 0.0 and abs(grads[1] - grads[0]) <= 1e-9 * abs(grads[0])
+
+
+def test_var_gradient_and_its_second_order_match_torch():
+    import numpy as np
+    import torch
+    import chainrule as cr
+    data = np.array([[1.0, 2.0, 4.0], [3.0, -1.0, 7.0]])
+    out = []
+    for lib in (torch, cr):
+        x = lib.tensor(data, requires_grad=True)
+        v = x.var(1)
+        g, = lib.autograd.grad((v * v).sum(), x, create_graph=True)
+        h, = lib.autograd.grad((g * g).sum(), x)
+        out.append((np.array(g.tolist()), np.array(h.tolist())))
+    for got, want in zip(out[1], out[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+
+
+def test_masked_gather_std_chain_gradient_matches_torch():
+    check_recipe([("leaf", (1,), "float64", 51487), ("leaf", (1,), "bool", 35807),
+                  ("masked_fill", 0, 1, 0.0), ("scalar", "rmul", 2, -1),
+                  ("reduce", "softmax", 3, -1, True), ("leaf", (1, 3), "float64", 9782),
+                  ("matmul", 3, 5), ("gather", 0, -1, [0, 0, 0]),
+                  ("masked_fill", 3, 1, 0.0), ("leaf", (), "bool", 60015),
+                  ("where", 9, 2, 3), ("masked_fill", 7, 1, 0.0),
+                  ("reduce", "std", 7, (0,), False)])

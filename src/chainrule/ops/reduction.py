@@ -130,8 +130,25 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
         return var(x.to(dtypes.float64), dim, None, keepdim, correction).to(x.dtype)
     ax = _axes(x, dim)
     n = _count(x._data.shape, ax)
-    centred = x - mean(x, dim=ax, keepdim=True)
-    return sum(centred * centred, dim=ax, keepdim=keepdim) / builtins.max(n - correction, 0)
+    return apply1(VAR, x, ax, keepdim, _kept_shape(x._data.shape, ax), n,
+                  builtins.max(n - correction, 0))
+
+
+def _var(x, ax, keep, ksh, n, dof):
+    with np.errstate(divide="ignore", invalid="ignore"):  # empty or dof 0: nan, as PyTorch
+        centred = x - _mean(x, ax, True, n)
+        total = np.asarray(np.add.reduce(centred * centred, axis=ax, keepdims=keep))
+        return np.asarray(total / dof)
+
+
+# PyTorch's rule 2(x - mean)/dof: the centred values' own mean (0 but for rounding) is not
+# subtracted again, as differentiating the centring would do
+def _var_grad(g, o, x, ax, keep, ksh, n, dof):
+    centred = x - x.mean(axis=ax, keepdims=True)
+    return g.reshape(ksh) * (centred * (2.0 / dof if dof else math.inf))
+
+
+VAR = Op("VarBackward0", _var, _var_grad)
 
 
 @numpy_names
