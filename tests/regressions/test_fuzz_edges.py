@@ -183,3 +183,8 @@ def test_masked_gather_std_chain_gradient_matches_torch():
                   ("masked_fill", 3, 1, 0.0), ("leaf", (), "bool", 60015),
                   ("where", 9, 2, 3), ("masked_fill", 7, 1, 0.0),
                   ("reduce", "std", 7, (0,), False)])
+
+
+def test_zero_base_pow_gradient_is_minus_inf_for_negative_exponents():
+    check_recipe([("leaf", (4, 1), "float16", 48475, "edge"), ("scalar", "rpow", 0, 0)])
+    check_recipe([("leaf", (4, 1), "float64", 48475, "edge"), ("scalar", "rpow", 0, 0)])

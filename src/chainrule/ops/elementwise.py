@@ -25,6 +25,11 @@ RSUB = SUB.renamed("RsubBackward1")  # `1 - x`
 MUL = Op("MulBackward0", np.multiply, lambda g, o, a, b: g * b, lambda g, o, a, b: g * a)
 DIV = Op("DivBackward0", _quiet(np.true_divide),
          lambda g, o, a, b: g / b, lambda g, o, a, b: -g * a / (b * b))
+def _pow_exponent_grad(o, a, flat):
+    # 0 ** b is flat in b only for b >= 0 (PyTorch's mask); for b < 0 it is inf * log 0 = -inf
+    return np.where(flat, 0.0, o * np.log(np.where(flat, 1.0, a)))
+
+
 def _zero_grad(g, o, *args):
     # PyTorch's zeros, not g * 0: a NaN or inf incoming gradient does not leak through
     return np.zeros_like(g) if type(g) is np.ndarray else np.where(True, 0.0, g)
@@ -35,7 +40,7 @@ REMAINDER = Op("RemainderBackward0", _quiet(np.remainder),
                lambda g, o, a, b: g, lambda g, o, a, b: -g * np.floor_divide(a, b))
 POW = Op("PowBackward1", _quiet(np.power),  # x ** 0 has gradient 0, even at x = 0
          _quiet(lambda g, o, a, b: np.where(b == 0, 0.0, g * b * a ** (b - 1))),
-         lambda g, o, a, b: g * np.where(a == 0, 0.0, o * np.log(np.where(a == 0, 1.0, a))),
+         _quiet(lambda g, o, a, b: g * _pow_exponent_grad(o, a, (a == 0) & (b >= 0))),
          uses_out=True)
 POW_SCALAR = POW.renamed("PowBackward0")   # x ** 2
 POW_RSCALAR = POW.renamed("PowBackward2")  # 2 ** x
