@@ -188,3 +188,10 @@ def test_masked_gather_std_chain_gradient_matches_torch():
 def test_zero_base_pow_gradient_is_minus_inf_for_negative_exponents():
     check_recipe([("leaf", (4, 1), "float16", 48475, "edge"), ("scalar", "rpow", 0, 0)])
     check_recipe([("leaf", (4, 1), "float64", 48475, "edge"), ("scalar", "rpow", 0, 0)])
+
+
+def test_float16_times_huge_python_float_backward_keeps_the_scalar_in_float32():
+    # g * -1e30 with g = 0 is 0 in float32 (PyTorch), 0 * inf = nan had the scalar been rounded
+    check_recipe([("leaf", (2, 1), "float16", 65436, "edge"), ("leaf", (), "bool", 53958),
+                  ("masked_fill", 0, 1, 2), ("scalar", "rmul", 2, -1e30),
+                  ("unary", "logsigmoid", 3), ("unary", "log2", 4)])

@@ -68,7 +68,9 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
             and op.name.startswith(("Mul", "Div")))
     if half:  # PyTorch's mul/div keep a Python float in float32 (1e-40 * inf is inf);
         # add/sub/pow round it to float16 first (-inf + 1e30 is nan), as NumPy does
-        ad, bd = (ad.astype(np.float32), bd) if ta else (ad, bd.astype(np.float32))
+        # the scalar is recorded in float32 too: the gradient g * 1e30 is 0 where g is 0
+        wide = np.float32
+        ad, bd = (ad.astype(wide), wide(bd)) if ta else (wide(ad), bd.astype(wide))
     try:
         out = op.forward(ad, bd)
         if half and out.dtype == np.float32:
