@@ -195,3 +195,12 @@ def test_float16_times_huge_python_float_backward_keeps_the_scalar_in_float32():
     check_recipe([("leaf", (2, 1), "float16", 65436, "edge"), ("leaf", (), "bool", 53958),
                   ("masked_fill", 0, 1, 2), ("scalar", "rmul", 2, -1e30),
                   ("unary", "logsigmoid", 3), ("unary", "log2", 4)])
+
+
+def test_float16_division_gradient_does_not_square_the_divisor():
+    # -g * a / (b * b) overflows for |b| past 256 in float16; PyTorch divides twice
+    check_recipe([("leaf", (2, 1, 3), "float16", 11421), ("scalar", "sub", 0, 300),
+                  ("scalar", "add", 1, 3), ("leaf", (1,), "bool", 55859),
+                  ("masked_fill", 2, 3, 2), ("reduce", "max_values", 2, -2, True),
+                  ("leaf", (3,), "bool", 43312, "edge"), ("where", 6, 4, 5),
+                  ("binary", "div", 1, 7)])

@@ -23,8 +23,9 @@ ADD = Op("AddBackward0", np.add, lambda g, o, a, b: g, lambda g, o, a, b: g, sav
 SUB = Op("SubBackward0", np.subtract, lambda g, o, a, b: g, lambda g, o, a, b: -g, saves_inputs=False)
 RSUB = SUB.renamed("RsubBackward1")  # `1 - x`
 MUL = Op("MulBackward0", np.multiply, lambda g, o, a, b: g * b, lambda g, o, a, b: g * a)
+# (a / b) / b, as PyTorch: b * b overflows float16 past 256
 DIV = Op("DivBackward0", _quiet(np.true_divide),
-         lambda g, o, a, b: g / b, lambda g, o, a, b: -g * a / (b * b))
+         lambda g, o, a, b: g / b, lambda g, o, a, b: -g * ((a / b) / b))
 def _pow_exponent_grad(o, a, flat):
     # 0 ** b is flat in b only for b >= 0 (PyTorch's mask); for b < 0 it is inf * log 0 = -inf
     return np.where(flat, 0.0, o * np.log(np.where(flat, 1.0, a)))
