@@ -9,7 +9,6 @@ one thread.
 """
 import argparse
 import contextlib
-import statistics
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import mlp_epoch  # noqa: E402
+from run import interleaved  # noqa: E402  (one timing loop for every benchmark)
 
 _BUSY = "import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass\n"
 
@@ -55,20 +55,6 @@ def main_job_epoch(m, net, opt, loss_fn, X, y, batch=32):
         opt.zero_grad()
         loss.backward()
         opt.step()
-
-
-def interleaved(fns, pairs):
-    """Median seconds of each function over `pairs` interleaved rounds after a warm-up,
-    and the median of the per-round ratios fns[0] / fns[1]."""
-    times = [[] for _ in fns]
-    for k in range(pairs + 1):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            fn()
-            if k:
-                times[i].append(time.perf_counter() - t0)
-    ratio = statistics.median(a / b for a, b in zip(times[0], times[1]))
-    return [statistics.median(t) for t in times], ratio
 
 
 def main_job_fns(torch, chainrule, through_fit=False):
