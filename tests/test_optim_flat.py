@@ -112,3 +112,14 @@ def test_mixed_dtypes_in_one_group_take_the_per_parameter_path():
     opt.step()
     assert not opt._flat_groups
     assert w.dtype == cr.float32 and b.dtype == cr.float64
+
+
+def test_large_group_steps_per_parameter_where_copies_would_cost_more():
+    from chainrule.optim import flat
+    w = cr.zeros(flat.MAX_ELEMENTS, requires_grad=True)
+    b = cr.zeros(3, requires_grad=True)
+    opt = cr.optim.SGD([w, b], lr=0.1)
+    (w.sum() + b.sum()).backward()
+    opt.step()
+    assert not opt._flat_groups
+    assert float(w[0]) == float(b[0]) == -0.1
