@@ -122,4 +122,4 @@ def test_large_group_steps_per_parameter_where_copies_would_cost_more():
     (w.sum() + b.sum()).backward()
     opt.step()
     assert not opt._flat_groups
-    assert float(w[0]) == float(b[0]) == -0.1
+    assert float(w[0]) == float(b[0]) == float(np.float32(-0.1))
