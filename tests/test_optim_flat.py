@@ -123,3 +123,20 @@ def test_large_group_steps_per_parameter_where_copies_would_cost_more():
     opt.step()
     assert not opt._flat_groups
     assert float(w[0]) == float(b[0]) == float(np.float32(-0.1))
+
+
+@requires_torch
+@pytest.mark.parametrize("name,kwargs", [("Adam", dict(lr=0.1)), ("SGD", dict(lr=0.5, momentum=0.9))])
+def test_group_with_an_empty_parameter_and_float16_steps_like_torch(name, kwargs):
+    results = []
+    for lib in (cr, torch):
+        empty = lib.zeros(0, 3, dtype=lib.float16, requires_grad=True)
+        h = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float16, requires_grad=True)
+        opt = getattr(lib.optim, name)([empty, h], **kwargs)
+        for _ in range(3):
+            opt.zero_grad()
+            (empty.sum() + (h * h).sum()).backward()
+            opt.step()
+        results.append((tuple(empty.shape), h.detach().numpy().astype(np.float64)))
+    assert results[0][0] == results[1][0] == (0, 3)
+    assert_close(results[0][1], results[1][1], rtol=2e-3, atol=2e-3)

@@ -75,3 +75,13 @@ def test_a_core_held_by_another_process_is_not_counted_free():
     finally:
         busy.kill()
         busy.wait()
+
+
+@pytest.mark.parametrize("shape_a,shape_b", [((0, 5), (5, 7)), ((5, 0), (0, 7)), ((2, 0, 3), (3, 4)),
+                                             ((5,), (5,)), ((4, 5), (5,)), ((2, 3, 4), (4, 5))])
+def test_empty_vector_and_batched_products_under_the_policy_match_numpy(shape_a, shape_b):
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    got = chainrule.from_numpy(a) @ chainrule.from_numpy(b)
+    assert got.shape == np.matmul(a, b).shape
+    assert np.allclose(got.numpy(), np.matmul(a, b), rtol=1e-12, atol=1e-12 * max(1, a.shape[-1]))
