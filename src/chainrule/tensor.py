@@ -76,7 +76,7 @@ def _known_dtype(arr):
                     + ", ".join(d.name for d in dtypes.ALL))
 
 
-class Tensor:
+class Tensor(function.TensorBase):
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "_view", "_views",
                  "__weakref__")
     __array_priority__ = 1000
@@ -371,5 +371,4 @@ for _name, _dtype in (("float", dtypes.float32), ("double", dtypes.float64),
                       ("bool", dtypes.bool_)):
     setattr(Tensor, _name, _cast_method(_name, _dtype))
 
-function.Tensor = Tensor
 views.install(Tensor)

@@ -17,7 +17,7 @@ def _as_list(x):
 
 
 def _root_grads(outputs, grad_outputs, create_graph):
-    Tensor = function.Tensor
+    from ..tensor import Tensor  # deferred: tensor.py imports autograd
     grads = []
     for i, t in enumerate(outputs):
         g = grad_outputs[i] if i < len(grad_outputs) else None

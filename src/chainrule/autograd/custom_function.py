@@ -23,8 +23,8 @@ incoming gradient (`_OutputGrads`), so `backward` receives all of them at once.
 """
 import numpy as np
 
-from . import function, grad_mode
-from .function import Op, record
+from . import grad_mode
+from .function import IndexedRule, Op, record
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
           "tensors after they have already been freed). Saved intermediate values of the "
@@ -89,7 +89,7 @@ class FunctionCtx:
         return cache[1][i]
 
     def _run_backward(self, g):
-        Tensor = function.Tensor
+        from ..tensor import Tensor  # deferred: tensor.py imports autograd
         create = type(g) is Tensor  # the engine passes tensors under create_graph
         raw = g._data if create and isinstance(g._data, _OutputGrads) else g
         slots = raw.slots if isinstance(raw, _OutputGrads) else [raw]
@@ -105,7 +105,7 @@ class FunctionCtx:
     def _check_grads(self, result, create):
         """torch's checks on what backward returned, then arrays (or tensors under
         create_graph) for the engine."""
-        Tensor = function.Tensor
+        from ..tensor import Tensor  # deferred: tensor.py imports autograd
         result = result if isinstance(result, tuple) else (result,)
         n = len(self._inputs)
         if len(result) > n and all(r is None for r in result[n:]):
@@ -160,8 +160,9 @@ def _call_rule(i):
     return rule
 
 
-class _CallRules:
-    """op.grads for a custom Function: the rule for input i (any number of inputs)."""
+class _CallRules(IndexedRule):
+    """op.grads for a custom Function: the rule for input i (any number of inputs),
+    built on first use and kept."""
     __slots__ = ("rules",)
 
     def __init__(self):
@@ -185,9 +186,8 @@ def _ops(cls):
     ops = cls.__dict__.get("_chainrule_ops")
     if ops is None:
         name = cls.__name__ + "Backward"
-        ops = (Op(name, None, saves_inputs=False),
+        ops = (Op(name, None, _CallRules(), saves_inputs=False),
                Op(name, None, _select_rule, saves_inputs=False))
-        ops[0].grads = _CallRules()  # one rule per input, however many inputs a call has
         setattr(cls, "_chainrule_ops", ops)
     return ops
 
@@ -227,7 +227,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        Tensor = function.Tensor
+        from ..tensor import Tensor  # deferred: tensor.py imports autograd
         track = grad_mode.is_grad_enabled()
         needs = tuple(track and isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
@@ -293,7 +293,7 @@ def once_differentiable(backward):
     """Decorate a backward that is not itself differentiable: it runs without recording,
     and differentiating its result (create_graph) raises torch's error."""
     def wrapper(ctx, *grads):
-        Tensor = function.Tensor
+        from ..tensor import Tensor  # deferred: tensor.py imports autograd
         with grad_mode.no_grad():
             result = backward(ctx, *grads)
         sources = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]

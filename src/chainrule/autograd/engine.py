@@ -7,7 +7,7 @@ import numpy as np
 
 from . import grad_mode
 from .anomaly import _enabled as _anomaly, check_backward
-from . import function, tensor_hooks
+from . import tensor_hooks
 from .function import GraphLostError, Node
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
@@ -75,7 +75,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
     gradients are returned instead of accumulated into `.grad` (autograd.grad).
     Nodes run in decreasing creation order (a max-heap on `seq`): every consumer of a
     node was created after it, so its gradient is complete when it is popped."""
-    Tensor = function.Tensor
+    from ..tensor import Tensor  # deferred: tensor.py imports autograd
     grads = {}
     leaf_grads = {}
     heap = []

@@ -71,7 +71,14 @@ def node_class(name):
     return cls
 
 
-Tensor = None  # set by tensor.py once the class exists (the modules import each other)
+class TensorBase:
+    """What every chainrule Tensor is to autograd's core. tensor.py imports this module
+    and derives Tensor from this class, so `record` can tell tensors from constants
+    without importing tensor.py: imports flow one way, tensor -> autograd.function.
+    (The engine, which must build tensors, imports `..tensor` inside its functions.)"""
+    __slots__ = ()
+
+
 _next_seq = itertools.count().__next__
 _NONES = [(None,) * n for n in range(64)]
 _new_node = Node.__new__
@@ -87,14 +94,14 @@ def record(op, inputs, arrays, params, out_tensor):
     saves = op.saves_inputs
     i = 0
     for t in inputs:
-        if isinstance(t, Tensor) and t.requires_grad:
+        if isinstance(t, TensorBase) and t.requires_grad:
             edges.append(t.grad_fn or t)
             if saves:
                 counter = t._version
                 saved.append((counter, counter[0], i))
         else:
             edges.append(None)
-            if saves and isinstance(t, Tensor):
+            if saves and isinstance(t, TensorBase):
                 # saved for another input's rule (x in w * x): checked like PyTorch does
                 counter = t._version
                 saved.append((counter, counter[0], i))

@@ -1,0 +1,72 @@
+"""The direction of imports: tensor.py builds on autograd's core, never the reverse at
+import time, and no module patches names into another after the fact."""
+import ast
+import importlib
+import inspect
+import pathlib
+
+import chainrule
+from chainrule.autograd.function import TensorBase
+
+SRC = pathlib.Path(chainrule.__file__).parent
+
+
+def _module_level_imports(path):
+    tree = ast.parse(path.read_text())
+    for node in tree.body:  # only statements that run at import time
+        if isinstance(node, ast.ImportFrom):
+            yield "." * node.level + (node.module or ""), [a.name for a in node.names]
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                yield a.name, []
+
+
+def test_autograd_modules_do_not_import_tensor_module_at_import_time():
+    offenders = []
+    for path in sorted((SRC / "autograd").glob("*.py")):
+        for module, names in _module_level_imports(path):
+            if module in ("..tensor", "chainrule.tensor") or (module == ".." and "tensor" in names):
+                offenders.append(f"{path.name}: from {module} import {names}")
+    assert offenders == []
+
+
+def _imported_modules(path, tree):
+    """Names a module binds at import time to other modules (not classes or functions)."""
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    package = ".".join(parts[:-1] if parts[-1] != "__init__" else parts[:-1])
+    names = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                names[a.asname or a.name.split(".")[0]] = importlib.import_module(a.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            base = importlib.import_module("." * node.level + (node.module or ""), package) \
+                if node.level else importlib.import_module(node.module)
+            for a in node.names:
+                obj = getattr(base, a.name, None)
+                if inspect.ismodule(obj):
+                    names[a.asname or a.name] = obj
+    return names
+
+
+def test_no_module_assigns_into_another_module_at_import_time():
+    """`function.Tensor = Tensor` style late binding hides a dependency; refuse it.
+    (Binding methods onto the Tensor class, as tensor_methods.py does, is not this.)"""
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        modules = _imported_modules(path, tree)
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                            and target.value.id in modules):
+                        offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_every_tensor_is_the_type_autograd_records():
+    x = chainrule.ones(2, requires_grad=True)
+    p = chainrule.nn.Parameter(chainrule.ones(2))
+    assert isinstance(x, TensorBase) and isinstance(p, TensorBase)
+    assert (x * p).sum().grad_fn is not None
