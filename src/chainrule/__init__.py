@@ -89,6 +89,7 @@ def numel(x):
 _SUBMODULES = ("accelerator", "cuda", "nn", "optim", "utils", "vision", "d2l", "train",
                "serialization", "cli", "distributions", "viz")
 _LAZY = {"save": "serialization", "load": "serialization", "summary": "model_summary",
+         "compile": "compiler",
          "save_safetensors": "serialization", "load_safetensors": "serialization"}
 
 

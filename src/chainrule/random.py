@@ -2,7 +2,7 @@
 gives the same numbers. `Generator` objects can be passed where PyTorch takes one."""
 import numpy as np
 
-from . import dtypes
+from . import _capture, dtypes
 from .creation import _finish, _np_dtype, _shape, like_input
 from .devices import CPU, place
 from .tensor import Tensor
@@ -64,7 +64,10 @@ def set_rng_state(state):
 
 
 def _rng(generator):
-    return (generator or default_generator)._rng
+    gen = generator or default_generator
+    if _capture.ACTIVE[0] is None:
+        return gen._rng
+    return _capture.generator(gen, gen._rng)
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):

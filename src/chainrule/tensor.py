@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from . import devices, dtypes
+from . import _capture, devices, dtypes
 from . import autograd
 from . import views
 from .autograd import function, grad_mode
@@ -102,6 +102,8 @@ class Tensor(function.TensorBase):
     def _wrap(cls, arr, base=None):
         if arr.dtype not in dtypes._BY_NP:
             arr = _known_dtype(arr)
+        if _capture.ACTIVE[0] is not None:  # a compile recording follows every array
+            arr = _capture.ACTIVE[0].adopt(arr)
         t = object.__new__(cls)
         t._data = arr
         t.requires_grad = False

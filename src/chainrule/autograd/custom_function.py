@@ -23,6 +23,7 @@ incoming gradient (`_OutputGrads`), so `backward` receives all of them at once.
 """
 import numpy as np
 
+from .. import _capture
 from . import grad_mode
 from .function import IndexedRule, Op, record
 
@@ -228,6 +229,8 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         from ..tensor import Tensor  # deferred: tensor.py imports autograd
+        _capture.unsupported(f"custom autograd.Function {cls.__name__}: its Python runs "
+                             "on every call")
         track = grad_mode.is_grad_enabled()
         needs = tuple(track and isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)

@@ -5,7 +5,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import devices, dtypes
+from .. import _capture, devices, dtypes
 from ..autograd import grad_mode
 from ..tensor import Tensor
 from . import hooks
@@ -234,6 +234,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @_capture.replayed
     def zero_grad(self, set_to_none=True):
         for p in self.parameters():
             if p.grad is None:

@@ -1,0 +1,39 @@
+"""What a `chainrule.compile` recording needs to see beyond NumPy calls on traced arrays.
+
+Most of a step is NumPy kernels on tensors' arrays, which the recorder sees through its
+traced array type. A few things are not: random draws (a NumPy Generator call with no
+array argument), `.grad` being set by backward, and calls whose effects live in Python
+objects (an optimizer's step counter, `zero_grad` setting `.grad = None`). Those places
+ask this module whether a recording is running. It imports nothing from chainrule, so
+any module may use it."""
+import functools
+
+ACTIVE = [None]   # the recorder of the call being recorded, or None
+
+
+def replayed(fn):
+    """Mark a call whose effects are Python state: a recording keeps the call itself and
+    every replay runs it again, eagerly (optimizer.step, zero_grad, scheduler.step)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        recorder = ACTIVE[0]
+        if recorder is None:
+            return fn(*args, **kwargs)
+        return recorder.opaque(fn, args, kwargs)
+    return wrapper
+
+
+def unsupported(reason):
+    """Tell a running recording that this call cannot be replayed (it falls back)."""
+    recorder = ACTIVE[0]
+    if recorder is not None:
+        recorder.unsupported(reason)
+
+
+def generator(chainrule_generator, numpy_generator):
+    """The NumPy generator to draw from: while recording, one whose draws are replayed
+    as draws, so a replay consumes the generator exactly as eager code does."""
+    recorder = ACTIVE[0]
+    if recorder is None:
+        return numpy_generator
+    return recorder.draws(chainrule_generator)

@@ -1,0 +1,244 @@
+"""A compiled function: per call signature, record twice, compare, then replay.
+
+The first call with a signature runs eagerly and is recorded. The second runs eagerly and
+is recorded again; the two recordings must agree kernel for kernel (the same NumPy calls
+on the same buffers, constants of equal value, the same branches). A value computed
+outside the trace, a Python number taken from a tensor and fed back into the arithmetic,
+or a step counter folded into a constant would differ between the two, so it is caught
+here instead of replaying a stale number: the function then runs eagerly, with one
+warning that names the kernel. From the third call on, the recording is replayed."""
+import warnings
+
+import numpy as np
+
+from .. import _capture
+from ..autograd import grad_mode, tensor_hooks
+from ..nn.module import Module
+from ..tensor import Tensor
+from . import discover
+from .trace import GuardFailed, Recorder, Traced
+
+_CACHE_SIZE = 8          # signatures kept per function, as JAX keeps a few
+_DYNAMIC_CACHE_SIZE = 64
+
+
+class _Recording:
+    __slots__ = ("recorder", "inputs", "output", "verified")
+
+    def __init__(self, recorder, inputs, output):
+        self.recorder, self.inputs, self.output = recorder, inputs, output
+        self.verified = False
+
+
+def _first_difference(a, b):
+    for i, (da, db) in enumerate(zip(a.descs, b.descs)):
+        if da != db:
+            return f"kernel {i} ({da[0]}) differs between two recordings"
+    if len(a.descs) != len(b.descs):
+        i = min(len(a.descs), len(b.descs))
+        longer = a if len(a.descs) > i else b
+        return f"kernel {i} ({longer.descs[i][0]}) ran in one recording and not the other"
+    return None
+
+
+class CompiledFunction:
+    def __init__(self, fn, check=False, dynamic=False):
+        self.fn = fn
+        self.check = check
+        self.cache_size = _DYNAMIC_CACHE_SIZE if dynamic else _CACHE_SIZE
+        self._cache = {}
+        self._eager = None       # why the function runs eagerly from now on
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__wrapped__ = fn
+
+    def __repr__(self):
+        return f"chainrule.compile({self.__name__})"
+
+    def __call__(self, *args, **kwargs):
+        if _capture.ACTIVE[0] is not None or self._eager is not None:
+            return self.fn(*args, **kwargs)  # nested in another recording, or given up
+        roots, modules, optimizers, tensors = discover.reachable(self.fn, args, kwargs)
+        given = {id(a) for a in (*args, *kwargs.values())}
+        tensors = [t for t in tensors if id(t) not in given]  # arguments are copied in
+        key = self._signature(args, kwargs, roots, modules, tensors)
+        entry = self._cache.get(key)
+        if entry is not None and entry.verified:
+            return self._replay(entry, args, kwargs)
+        reason = self._unsupported(args, kwargs, modules)
+        if reason:
+            return self._give_up(reason, args, kwargs)
+        result, recording = self._record(args, kwargs, tensors)
+        if recording.recorder.reasons:
+            self._give_up(recording.recorder.reasons[0])
+            return result
+        if entry is None:
+            if len(self._cache) >= self.cache_size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = recording
+            return result
+        difference = _first_difference(entry.recorder, recording.recorder)
+        if difference:
+            if self.check:
+                raise RuntimeError(f"chainrule.compile(check=True): {self.__name__}: "
+                                   f"{difference}: the function's kernels depend on tensor "
+                                   "values, so a replay would not match eager execution")
+            self._give_up(difference + " (a value the recording cannot follow)")
+            return result
+        recording.verified = True
+        self._cache[key] = recording
+        return result
+
+    # ---- deciding --------------------------------------------------------------------
+    @staticmethod
+    def _signature(args, kwargs, roots, modules, tensors):
+        def arg_key(a):
+            if isinstance(a, Tensor):
+                return ("T", a._data.shape, a._data.dtype.str, a.requires_grad)
+            if a is None or isinstance(a, (bool, int, float, str)):
+                return (type(a).__name__, a)
+            return ("id", id(a))
+        return (grad_mode.is_grad_enabled(), tuple(arg_key(a) for a in args),
+                tuple((k, arg_key(v)) for k, v in kwargs.items()),
+                tuple(id(r) for r in roots), tuple(m.training for m in modules),
+                tuple((id(t._data), t.requires_grad, t.grad is None) for t in tensors))
+
+    @staticmethod
+    def _unsupported(args, kwargs, modules):
+        if tensor_hooks._on[0]:
+            return "tensor hooks are registered (they run Python during backward)"
+        m = discover.hooked(modules)
+        if m is not None:
+            return f"module {type(m).__name__} has hooks registered"
+        if any(isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values())):
+            return "an argument requires grad (its .grad would be set by replays)"
+        return None
+
+    def _give_up(self, reason, args=None, kwargs=None):
+        self._eager = reason
+        self._cache.clear()
+        warnings.warn(f"chainrule.compile: {self.__name__} runs eagerly: {reason}",
+                      RuntimeWarning, stacklevel=3)
+        if args is not None:
+            return self.fn(*args, **kwargs)
+        return None
+
+    # ---- recording -------------------------------------------------------------------
+    def _record(self, args, kwargs, tensors):
+        recorder = Recorder()
+        swapped = [(t, t._data) for t in tensors if type(t._data) is np.ndarray]
+        inputs = {}
+        call_args = list(args)
+        call_kwargs = dict(kwargs)
+        for where, value in [*enumerate(args), *kwargs.items()]:
+            if isinstance(value, Tensor):
+                buf = np.array(value._data, copy=True)
+                inputs[where] = buf
+                traced = Tensor._wrap(recorder.trace(buf))
+                if isinstance(where, int):
+                    call_args[where] = traced
+                else:
+                    call_kwargs[where] = traced
+        for t, data in swapped:
+            t._data = recorder.trace(data)
+        _capture.ACTIVE[0] = recorder
+        try:
+            result = self.fn(*call_args, **call_kwargs)
+            output = self._output_plan(result, recorder)
+        finally:
+            _capture.ACTIVE[0] = None
+            for t, data in swapped:
+                t._data = data
+            for t, _ in swapped:
+                if t.grad is not None and type(t.grad._data) is Traced:
+                    t.grad._data = np.ndarray.view(t.grad._data, np.ndarray)
+        return self._give_back(result), _Recording(recorder, inputs, output)
+
+    @staticmethod
+    def _output_plan(result, recorder):
+        """How a replay rebuilds the return value: fresh tensors from buffers, escaped
+        Python numbers read again, anything else as it was."""
+        if isinstance(result, Tensor) and type(result._data) is Traced:
+            plain = np.ndarray.view(result._data, np.ndarray)
+            return lambda: Tensor._wrap(plain.copy())
+        if isinstance(result, (float, int)) and id(result) in recorder.escapes:
+            plain = recorder.escapes[id(result)][1]
+            return plain.item
+        if type(result) in (tuple, list):
+            parts = [CompiledFunction._output_plan(r, recorder) for r in result]
+            kind = type(result)
+            return lambda: kind(p() for p in parts)
+        if isinstance(result, dict):
+            parts = {k: CompiledFunction._output_plan(v, recorder) for k, v in result.items()}
+            return lambda: {k: p() for k, p in parts.items()}
+        return lambda: result
+
+    @staticmethod
+    def _give_back(result):
+        """The recording call's own return value, with plain arrays (eager speed later)."""
+        if isinstance(result, Tensor) and type(result._data) is Traced:
+            result._data = np.ndarray.view(result._data, np.ndarray)
+        elif type(result) in (tuple, list):
+            for r in result:
+                CompiledFunction._give_back(r)
+        elif isinstance(result, dict):
+            for r in result.values():
+                CompiledFunction._give_back(r)
+        return result
+
+    # ---- replaying -------------------------------------------------------------------
+    def _replay(self, entry, args, kwargs):
+        for where, buf in entry.inputs.items():
+            value = args[where] if isinstance(where, int) else kwargs[where]
+            np.copyto(buf, value._data)
+        try:
+            for step in entry.recorder.steps:
+                step()
+        except GuardFailed as err:
+            raise RuntimeError(f"chainrule.compile: {self.__name__}: {err}; the function "
+                               "branches on tensor values, which a replay cannot follow: "
+                               "do not compile it, or move the branch outside") from None
+        return entry.output()
+
+
+def compile_module(module, check=False, dynamic=False):
+    """`compile(model)`: the module's call is compiled where it can be replayed (no grad
+    needed: evaluation and inference); a forward whose backward comes later runs eagerly,
+    as the graph must exist for it. Compile the whole training step to replay training."""
+    compiled = CompiledFunction(module.__call__, check=check, dynamic=dynamic)
+
+    def forward(*args, **kwargs):
+        if grad_mode.is_grad_enabled() and (
+                any(p.requires_grad for p in module.parameters())
+                or any(isinstance(a, Tensor) and a.requires_grad for a in args)):
+            return module(*args, **kwargs)
+        return compiled(*args, **kwargs)
+    return _CompiledModule(module, forward)
+
+
+class _CompiledModule(Module):
+    """What compile(model) returns: the same parameters and state (keys unchanged), the
+    call routed through the compiled function. `_orig_mod` is the module, as in PyTorch."""
+
+    def __init__(self, module, forward):
+        super().__init__()
+        self._orig_mod = module
+        object.__setattr__(self, "_compiled_forward", forward)
+
+    def forward(self, *args, **kwargs):
+        return self._compiled_forward(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        return self._compiled_forward(*args, **kwargs)
+
+    def state_dict(self, *args, **kwargs):
+        return self._orig_mod.state_dict(*args, **kwargs)
+
+    def load_state_dict(self, *args, **kwargs):
+        return self._orig_mod.load_state_dict(*args, **kwargs)
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self._modules["_orig_mod"], name)

@@ -1,0 +1,86 @@
+"""What a compiled function reads besides its arguments: the modules, optimizers and
+tensors it reaches through its closure, the globals its code names, and `self`.
+
+Their arrays must be traced while recording (a kernel that reads only a parameter, like
+`(w ** 2).sum()`, would otherwise be missed), and their identity is part of the call's
+signature (a new model bound to the same global name records again)."""
+import types
+
+from ..nn.hooks import _METHODS as _HOOK_KINDS
+from ..nn.module import Module
+from ..optim.optimizer import Optimizer
+from ..tensor import Tensor
+
+_DEPTH = 3  # how far to follow plain functions called by the compiled one
+
+
+def _code_objects(fn, depth, seen):
+    code = getattr(fn, "__code__", None)
+    if code is None or id(fn) in seen or depth > _DEPTH:
+        return
+    seen.add(id(fn))
+    globals_ = getattr(fn, "__globals__", {})
+    for name in code.co_names:
+        if name in globals_:
+            yield globals_[name], depth
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            yield cell.cell_contents, depth
+        except ValueError:  # an empty cell
+            continue
+
+
+def reachable(fn, args, kwargs):
+    """The objects a call of `fn` may read: (named roots, modules, optimizers, tensors)."""
+    modules, optimizers, tensors = {}, {}, {}
+    todo = [(a, 0) for a in (*args, *kwargs.values())]
+    target = getattr(fn, "__func__", fn)
+    owner = getattr(fn, "__self__", None)
+    if owner is not None:
+        todo.append((owner, 0))
+        todo.extend((v, 1) for v in getattr(owner, "__dict__", {}).values())
+    seen = set()
+    named = list(_code_objects(target, 0, seen))
+    roots = [owner] + [obj for obj, _ in named]  # what the code names, not the arguments
+    todo.extend(named)
+    visited = set()
+    while todo:
+        obj, depth = todo.pop()
+        if id(obj) in visited:
+            continue
+        visited.add(id(obj))
+        if isinstance(obj, Module):
+            for m in obj.modules():
+                modules[id(m)] = m
+        elif isinstance(obj, Optimizer):
+            optimizers[id(obj)] = obj
+        elif isinstance(obj, Tensor):
+            tensors[id(obj)] = obj
+        elif isinstance(obj, (list, tuple)) and depth < _DEPTH:
+            todo.extend((v, depth + 1) for v in obj)
+        elif isinstance(obj, dict) and depth < _DEPTH:
+            todo.extend((v, depth + 1) for v in obj.values())
+        elif isinstance(obj, (types.FunctionType, types.MethodType)):
+            todo.extend(_code_objects(getattr(obj, "__func__", obj), depth + 1, seen))
+            if isinstance(obj, types.MethodType) and depth < _DEPTH:
+                todo.append((obj.__self__, depth + 1))
+        elif depth == 0 and hasattr(obj, "__dict__") and not isinstance(
+                obj, (type, types.ModuleType)):  # an argument's own attributes
+            todo.extend((v, 1) for v in vars(obj).values())
+    for m in modules.values():
+        for t in (*m.parameters(recurse=False), *m.buffers(recurse=False)):
+            tensors[id(t)] = t
+    for opt in optimizers.values():
+        for group in opt.param_groups:
+            for p in group["params"]:
+                tensors[id(p)] = p
+    return roots, list(modules.values()), list(optimizers.values()), list(tensors.values())
+
+
+def hooked(modules):
+    """The first module with hooks registered, or None (hooks run Python on every call)."""
+    for m in modules:
+        for kind in _HOOK_KINDS:
+            if getattr(m, kind, None):
+                return m
+    return None

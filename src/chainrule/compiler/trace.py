@@ -1,0 +1,329 @@
+"""Recording one eager call as a list of NumPy kernels, and replaying that list.
+
+During the recording call every tensor's array is a `Traced` array: a NumPy subclass
+whose ufuncs, array functions and methods run as usual and are also appended to the
+recorder's list, their arguments resolved to plain arrays sharing the recording's memory.
+A kernel that makes a new array gets a step that recomputes it into the same memory; one
+that makes a view needs no step (the view points at memory every replay refills); one
+that writes in place is replayed as written. A replay is then a flat loop of NumPy calls
+over buffers allocated once, with no Tensor, Node or promotion logic left in it."""
+import functools
+
+import numpy as np
+
+from .. import _capture
+
+# ndarray methods that NumPy does not route through __array_function__/__array_ufunc__
+_METHODS = ("astype", "copy", "reshape", "ravel", "flatten", "repeat", "take", "dot",
+            "argmax", "argmin", "cumsum", "cumprod", "round", "nonzero", "argsort", "sort",
+            "fill", "put", "squeeze", "transpose", "swapaxes", "diagonal", "searchsorted",
+            "__getitem__", "__setitem__")
+_ESCAPES = ("item", "tolist", "__float__", "__int__", "__index__", "__complex__")
+
+
+class GuardFailed(RuntimeError):
+    """A replay reached a branch on a tensor's value that went the other way when recorded."""
+
+
+_view = np.ndarray.view
+
+
+def _plain(x):
+    t = type(x)
+    if t is Traced:
+        return _view(x, np.ndarray)
+    if t is tuple or t is list:
+        return t(_plain(v) for v in x)
+    return x
+
+
+class Traced(np.ndarray):
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _dispatch(ufunc if method == "__call__" else getattr(ufunc, method), inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return _dispatch(func, args, kwargs)
+
+    def __bool__(self):
+        value = bool(_view(self, np.ndarray))
+        recorder = _capture.ACTIVE[0]
+        if recorder is not None and not recorder.suspended:
+            recorder.guard(self, value)
+        return value
+
+
+def _method(name):
+    unbound = getattr(np.ndarray, name)
+
+    def method(self, *args, **kwargs):
+        return _dispatch(unbound, (self, *args), kwargs)
+    method.__name__ = name
+    return method
+
+
+def _escape(name):
+    unbound = getattr(np.ndarray, name)
+
+    def method(self, *args):
+        value = unbound(_view(self, np.ndarray), *args)
+        recorder = _capture.ACTIVE[0]
+        if recorder is not None and not recorder.suspended:
+            recorder.escape(self, value)
+        return value
+    method.__name__ = name
+    return method
+
+
+for _name in _METHODS:
+    setattr(Traced, _name, _method(_name))
+for _name in _ESCAPES:
+    setattr(Traced, _name, _escape(_name))
+
+
+def _dispatch(fn, args, kwargs):
+    recorder = _capture.ACTIVE[0]
+    pargs = [_plain(a) for a in args]
+    pkw = {k: _plain(v) for k, v in kwargs.items()} if kwargs else kwargs
+    result = fn(*pargs, **pkw)
+    if recorder is None or recorder.suspended:
+        return result
+    return recorder.kernel(fn, args, kwargs, pargs, pkw, result)
+
+
+def _owner(arr):
+    while isinstance(arr.base, np.ndarray):
+        arr = arr.base
+    return arr
+
+
+def _arrays(values):
+    for v in values:
+        if isinstance(v, np.ndarray):
+            yield v
+        elif type(v) is tuple or type(v) is list:
+            yield from _arrays(v)
+
+
+def _name(fn):
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, np.ufunc):
+        return f"{owner.__name__}.{fn.__name__}"
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _takes_out(fn):
+    if isinstance(fn, np.ufunc):
+        return True
+    owner = getattr(fn, "__self__", None)
+    return isinstance(owner, np.ufunc) and fn.__name__ in ("reduce", "accumulate")
+
+
+def _recompute(fn, pargs, pkw, fresh):
+    """Step for a kernel without out=: run it, copy each new result into its buffer."""
+    def step():
+        result = fn(*pargs, **pkw)
+        if len(fresh) == 1 and fresh[0][0] is None:
+            np.copyto(fresh[0][1], result)
+            return
+        for index, buf in fresh:
+            np.copyto(buf, result[index])
+    return step
+
+
+def _assign_grad(leaf, buf, Tensor):
+    def step():
+        leaf.grad = Tensor._wrap(buf)
+    return step
+
+
+def _accumulate_grad(leaf, g):
+    def step():
+        np.add(leaf.grad._data, g, out=leaf.grad._data, casting="unsafe")
+    return step
+
+
+def _guard(plain, value, where):
+    def step():
+        if bool(plain) != value:
+            raise GuardFailed(f"a branch on a tensor's value (kernel {where}) went the other "
+                              f"way than when it was recorded ({value} then {not value})")
+    return step
+
+
+class Recorder:
+    """Collects the steps of one call and a description of each, to compare recordings."""
+
+    def __init__(self):
+        self.steps = []
+        self.descs = []
+        self.suspended = 0
+        self.reasons = []
+        self.escapes = {}        # id(Python value) -> (value, plain array it came from)
+        self._numbers = {}       # id(traced array) -> its number, in order of appearance
+        self._keep = []          # keeps numbered arrays alive so ids stay unique
+        self._owners = {}        # id -> array owning memory that traced arrays live in
+
+    def trace(self, arr):
+        """`arr` as a traced array; its memory is remembered, so a plain view of it made
+        later (np.asarray of a traced array) is recognised as traced too."""
+        self._owners.setdefault(id(_owner(arr)), _owner(arr))
+        traced = _view(arr, Traced)
+        self.number(traced)
+        return traced
+
+    # ---- describing arguments (two recordings of the same code must match) ------------
+    def number(self, traced):
+        key = id(traced)
+        n = self._numbers.get(key)
+        if n is None:
+            n = self._numbers[key] = len(self._numbers)
+            self._keep.append(traced)
+        return n
+
+    def describe(self, x):
+        if type(x) is Traced:
+            return ("t", self.number(x), x.shape, x.dtype.str, x.strides)
+        if isinstance(x, np.ndarray):
+            return ("c", x.shape, x.dtype.str, x.tobytes())
+        if type(x) is tuple or type(x) is list:
+            return tuple(self.describe(v) for v in x)
+        if isinstance(x, float) and id(x) in self.escapes:
+            return ("escaped", repr(x))
+        if isinstance(x, (bool, int, float, complex, str, np.generic)):
+            return ("s", type(x).__name__, repr(x))
+        if isinstance(x, slice):
+            return ("slice", self.describe(x.start), self.describe(x.stop), self.describe(x.step))
+        if x is None or x is Ellipsis or isinstance(x, (np.dtype, type)):
+            return ("o", repr(x))
+        return ("object", type(x).__name__, id(x))
+
+    def _note(self, *desc):
+        self.descs.append(desc)
+
+    # ---- what the traced array type reports ------------------------------------------
+    def kernel(self, fn, args, kwargs, pargs, pkw, result):
+        self._note(_name(fn), self.describe(tuple(args)),
+                   tuple((k, self.describe(v)) for k, v in kwargs.items()))
+        if "out" in kwargs or result is None:  # writes into memory the replay reuses
+            self.steps.append(functools.partial(fn, *pargs, **pkw))
+            if "out" in kwargs:
+                out = kwargs["out"]
+                return out[0] if type(out) is tuple and len(out) == 1 else out
+            return None
+        single = not isinstance(result, (tuple, list))
+        outs = [result] if single else list(result)
+        inputs = list(_arrays(pargs)) + list(_arrays(pkw.values()))
+        fresh, wrapped = [], []
+        for i, r in enumerate(outs):
+            if isinstance(r, np.generic):
+                r = np.asarray(r)
+            if isinstance(r, np.ndarray):
+                if not (r.base is not None and any(np.may_share_memory(r, a) for a in inputs)):
+                    fresh.append((None if single else i, r))
+                r = self.trace(r)
+            wrapped.append(r)
+        if fresh:
+            if single and _takes_out(fn):
+                self.steps.append(functools.partial(fn, *pargs, out=fresh[0][1], **pkw))
+            else:
+                self.steps.append(_recompute(fn, pargs, pkw, fresh))
+        return wrapped[0] if single else type(result)(wrapped)
+
+    def guard(self, traced, value):
+        self._note("branch", self.describe(traced), value)
+        self.steps.append(_guard(_view(traced, np.ndarray), value, len(self.descs) - 1))
+
+    def escape(self, traced, value):
+        self._note("value", self.describe(traced))
+        self.escapes[id(value)] = (value, _view(traced, np.ndarray))
+
+    def adopt(self, arr):
+        """An array about to become a tensor's data: traced memory stays traced; an array
+        made outside the trace (np.zeros in a rule, a copy) is a constant of this call,
+        restored to its recorded value at this point of every replay."""
+        if self.suspended or type(arr) is not np.ndarray:
+            return arr
+        if id(_owner(arr)) in self._owners:
+            return _view(arr, Traced)
+        self._note("constant", arr.shape, arr.dtype.str, arr.tobytes())
+        snapshot = arr.copy()
+        self.steps.append(functools.partial(np.copyto, arr, snapshot))
+        return self.trace(arr)
+
+    def draws(self, generator):
+        return _Draws(self, generator)
+
+    def set_grad(self, leaf, g, create_graph):
+        """backward's `.grad` assignment, as a step (see engine._set_grad)."""
+        if create_graph:
+            self.unsupported("backward(create_graph=True)")
+            return False
+        from ..tensor import Tensor
+        g = g._data if isinstance(g, Tensor) else g
+        if leaf.grad is None:
+            buf = np.empty(leaf._data.shape, leaf._data.dtype)
+            traced = self.trace(buf)
+            np.copyto(buf, _plain(g), casting="unsafe")
+            self.kernel(np.copyto, (traced, g), {"casting": "unsafe"}, (buf, _plain(g)),
+                        {"casting": "unsafe"}, None)
+            leaf.grad = Tensor._wrap(traced)
+            self._note("grad", id(leaf))
+            self.steps.append(_assign_grad(leaf, buf, Tensor))
+        else:  # accumulate into whatever .grad holds when the replay gets here
+            self._note("accumulate grad", id(leaf), self.describe(g))
+            np.add(leaf.grad._data, _plain(g), out=leaf.grad._data, casting="unsafe")
+            leaf.grad._version[0] += 1
+            self.steps.append(_accumulate_grad(leaf, _plain(g)))
+        return True
+
+    def opaque(self, fn, args, kwargs):
+        self._note("call", getattr(fn, "__qualname__", repr(fn)))
+        self.suspended += 1
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            self.suspended -= 1
+        self.steps.append(self._opaque_step(fn, args, kwargs))
+        return result
+
+    def _opaque_step(self, fn, args, kwargs):
+        """Replay `fn(*args)` with escaped values and traced tensors read fresh."""
+        from ..tensor import Tensor
+        fixed = []
+        for a in args:
+            if isinstance(a, float) and id(a) in self.escapes:
+                plain = self.escapes[id(a)][1]
+                fixed.append(plain.item)
+            elif isinstance(a, Tensor) and type(a._data) is Traced:
+                t = Tensor._wrap(_view(a._data, np.ndarray))
+                fixed.append(lambda t=t: t)
+            else:
+                fixed.append(lambda a=a: a)
+        return lambda: fn(*[get() for get in fixed], **kwargs)
+
+    def unsupported(self, reason):
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+
+class _Draws:
+    """A NumPy Generator stand-in: each draw runs for real and becomes a replay step that
+    draws again from the chainrule generator's current NumPy generator."""
+
+    def __init__(self, recorder, generator):
+        self._recorder, self._generator = recorder, generator
+
+    def __getattr__(self, name):
+        recorder, generator = self._recorder, self._generator
+
+        def draw(*args, **kwargs):
+            pargs, pkw = [_plain(a) for a in args], {k: _plain(v) for k, v in kwargs.items()}
+            result = np.asarray(getattr(generator._rng, name)(*pargs, **pkw))
+            recorder._note("draw", name, recorder.describe(tuple(args)),
+                           tuple((k, recorder.describe(v)) for k, v in kwargs.items()))
+
+            def step():
+                np.copyto(result, getattr(generator._rng, name)(*pargs, **pkw))
+            recorder.steps.append(step)
+            return recorder.trace(result)
+        return draw
