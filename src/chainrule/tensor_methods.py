@@ -87,7 +87,7 @@ for _name in ("add sub mul div pow clamp clip abs neg exp log sqrt sigmoid tanh 
 def _fill(self, value, opname="fill_"):
     scalar = not isinstance(value, (Tensor, np.ndarray))  # one value may land twice
     if grad_mode.is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
-        v = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, self._data.dtype))
+        v = value if isinstance(value, Tensor) else Tensor._wrap(np.asanyarray(value, self._data.dtype))
         return self._inplace(_overwrite, v.to(self.dtype), opname=opname, overlap_ok=scalar)
     self._check_inplace(opname)
     writable(self._data, overlap_ok=scalar)[...] = value._data if isinstance(value, Tensor) else value
@@ -108,7 +108,7 @@ def zero_(self):
 def copy_(self, src):
     if src is self:
         return self  # as PyTorch: copying a tensor onto itself changes nothing
-    src = src if isinstance(src, Tensor) else Tensor._wrap(np.asarray(src))
+    src = src if isinstance(src, Tensor) else Tensor._wrap(np.asanyarray(src))
     if src._data.dtype != self._data.dtype:
         src = src.to(self.dtype)  # copy_ casts to the destination's dtype, as in PyTorch
     return self._inplace(_overwrite, src, opname="copy_")
@@ -216,7 +216,7 @@ _FUNCS = {
     np.transpose: lambda a, axes=None: S.permute(a, axes if axes is not None else tuple(reversed(range(a.ndim)))),
     np.broadcast_to: lambda a, shape, **kw: S.expand(a, shape),
     np.expand_dims: lambda a, axis: S.unsqueeze(a, axis),
-    np.where: lambda c, x, y: E.where(c.bool() if isinstance(c, Tensor) else np.asarray(c, bool), x, y),
+    np.where: lambda c, x, y: E.where(c.bool() if isinstance(c, Tensor) else np.asanyarray(c, bool), x, y),
     np.concatenate: lambda arrays, axis=0, **kw: S.cat(arrays, axis),
     np.stack: lambda arrays, axis=0, **kw: S.stack(arrays, axis),
     np.flip: lambda a, axis: S.flip(a, axis),

@@ -90,7 +90,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
                            f"equal, got shape {tuple(self.shape)}")
     mask = np.zeros(self._data.shape, dtype=bool)
     np.fill_diagonal(mask, True, wrap=wrap)
-    value = Tensor._wrap(np.asarray(fill_value).astype(self._data.dtype))
+    value = Tensor._wrap(np.asanyarray(fill_value).astype(self._data.dtype))
     return self._inplace(lambda x: _where(Tensor._wrap(mask), value, x), opname="fill_diagonal_")
 
 

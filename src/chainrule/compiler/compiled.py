@@ -23,11 +23,16 @@ _DYNAMIC_CACHE_SIZE = 64
 
 
 class _Recording:
-    __slots__ = ("recorder", "inputs", "output", "verified")
+    __slots__ = ("recorder", "inputs", "output", "verified", "grads")
 
-    def __init__(self, recorder, inputs, output):
+    def __init__(self, recorder, inputs, output, grads):
         self.recorder, self.inputs, self.output = recorder, inputs, output
+        self.grads = grads       # (tensor, the .grad array the kernels read and write)
         self.verified = False
+
+    def current(self):
+        """False when a `.grad` the kernels use was replaced since (outside the replay)."""
+        return all(t.grad is not None and t.grad._data is a for t, a in self.grads)
 
 
 def _first_difference(a, b):
@@ -63,6 +68,8 @@ class CompiledFunction:
         tensors = [t for t in tensors if id(t) not in given]  # arguments are copied in
         key = self._signature(args, kwargs, roots, modules, tensors)
         entry = self._cache.get(key)
+        if entry is not None and not entry.current():
+            entry = None
         if entry is not None and entry.verified:
             return self._replay(entry, args, kwargs)
         reason = self._unsupported(args, kwargs, modules)
@@ -127,6 +134,8 @@ class CompiledFunction:
     def _record(self, args, kwargs, tensors):
         recorder = Recorder()
         swapped = [(t, t._data) for t in tensors if type(t._data) is np.ndarray]
+        grads = [(t, t.grad, t.grad._data) for t in tensors
+                 if t.grad is not None and type(t.grad._data) is np.ndarray]
         inputs = {}
         call_args = list(args)
         call_kwargs = dict(kwargs)
@@ -140,19 +149,25 @@ class CompiledFunction:
                 else:
                     call_kwargs[where] = traced
         for t, data in swapped:
-            t._data = recorder.trace(data)
+            t._data = recorder.trace(data, private=False)
+        for _, grad, data in grads:  # numbered only if a kernel uses it
+            grad._data = recorder.trace(data, private=False, numbered=False)
         _capture.ACTIVE[0] = recorder
         try:
             result = self.fn(*call_args, **call_kwargs)
             output = self._output_plan(result, recorder)
+            recorder.checkpoint()
         finally:
             _capture.ACTIVE[0] = None
             for t, data in swapped:
                 t._data = data
-            for t, _ in swapped:
+            used = [(t, data) for t, grad, data in grads if recorder.used(grad._data)]
+            for _, grad, data in grads:
+                grad._data = data
+            for t in tensors:  # a .grad backward made: its buffer itself, as replays set it
                 if t.grad is not None and type(t.grad._data) is Traced:
-                    t.grad._data = np.ndarray.view(t.grad._data, np.ndarray)
-        return self._give_back(result), _Recording(recorder, inputs, output)
+                    t.grad._data = t.grad._data.base
+        return self._give_back(result), _Recording(recorder, inputs, output, used)
 
     @staticmethod
     def _output_plan(result, recorder):
@@ -175,9 +190,10 @@ class CompiledFunction:
 
     @staticmethod
     def _give_back(result):
-        """The recording call's own return value, with plain arrays (eager speed later)."""
+        """The recording call's own return value, in arrays of its own: the recording's
+        buffers are refilled by later replays."""
         if isinstance(result, Tensor) and type(result._data) is Traced:
-            result._data = np.ndarray.view(result._data, np.ndarray)
+            result._data = np.array(result._data, copy=True, subok=False)
         elif type(result) in (tuple, list):
             for r in result:
                 CompiledFunction._give_back(r)

@@ -1,5 +1,6 @@
 """What a compiled function reads besides its arguments: the modules, optimizers and
-tensors it reaches through its closure, the globals its code names, and `self`.
+tensors it reaches through its closure, default values, the globals its code names, and
+`self`.
 
 Their arrays must be traced while recording (a kernel that reads only a parameter, like
 `(w ** 2).sum()`, would otherwise be missed), and their identity is part of the call's
@@ -23,6 +24,9 @@ def _code_objects(fn, depth, seen):
     for name in code.co_names:
         if name in globals_:
             yield globals_[name], depth
+    for value in (*(getattr(fn, "__defaults__", None) or ()),
+                  *(getattr(fn, "__kwdefaults__", None) or {}).values()):
+        yield value, depth
     for cell in getattr(fn, "__closure__", None) or ():
         try:
             yield cell.cell_contents, depth

@@ -84,10 +84,19 @@ def _dispatch(fn, args, kwargs):
     recorder = _capture.ACTIVE[0]
     pargs = [_plain(a) for a in args]
     pkw = {k: _plain(v) for k, v in kwargs.items()} if kwargs else kwargs
-    result = fn(*pargs, **pkw)
     if recorder is None or recorder.suspended:
-        return result
-    return recorder.kernel(fn, args, kwargs, pargs, pkw, result)
+        return fn(*pargs, **pkw)
+    effect = recorder.writes_outside(fn, pargs, pkw)
+    if effect:
+        recorder.checkpoint()
+    result = recorder.kernel(fn, args, kwargs, pargs, pkw, fn(*pargs, **pkw), not effect)
+    if effect:
+        recorder.effect_done()
+    return result
+
+
+_WRITERS = {np.ndarray.__setitem__, np.ndarray.fill, np.ndarray.put, np.ndarray.sort,
+            np.copyto, np.put, np.place, np.putmask, np.put_along_axis}
 
 
 def _owner(arr):
@@ -162,14 +171,67 @@ class Recorder:
         self._numbers = {}       # id(traced array) -> its number, in order of appearance
         self._keep = []          # keeps numbered arrays alive so ids stay unique
         self._owners = {}        # id -> array owning memory that traced arrays live in
+        self._private = {}       # the owners this call made (results, draws, copies)
+        self._verify = []        # per step: how to rerun it when checking, None: never
+        self._segment = (0, {})  # first step since the last effect, private state then
 
-    def trace(self, arr):
+    def trace(self, arr, private=True, numbered=True):
         """`arr` as a traced array; its memory is remembered, so a plain view of it made
         later (np.asarray of a traced array) is recognised as traced too."""
-        self._owners.setdefault(id(_owner(arr)), _owner(arr))
+        owner = _owner(arr)
+        self._owners.setdefault(id(owner), owner)
+        if private:
+            self._private.setdefault(id(owner), owner)
         traced = _view(arr, Traced)
-        self.number(traced)
+        if numbered:
+            self.number(traced)
         return traced
+
+    def used(self, traced):
+        """Whether a kernel read or wrote `traced` (it was numbered when described)."""
+        return id(traced) in self._numbers
+
+    def _add(self, step, verify=True):
+        self.steps.append(step)
+        self._verify.append(step if verify is True else verify)
+
+    # ---- checking that the steps reproduce what eager computed -----------------------
+    # Steps between two effects (an optimizer call, a write into a parameter) write only
+    # memory this call made, so they can run again: from the private state at the start
+    # of the segment, they must leave every private buffer bit for bit as eager left it.
+    # A NumPy call on a plain alias of a traced array (np.asarray(a) *= 2) is invisible
+    # to the trace; this is where its absence shows.
+    def checkpoint(self):
+        start, state = self._segment
+        reruns = self._verify[start:]
+        if reruns and not self.reasons:
+            eager = {k: o.copy() for k, o in self._private.items()}
+            for k, saved in state.items():
+                np.copyto(self._private[k], saved)
+            try:
+                for rerun in reruns:
+                    rerun()
+            except Exception as err:  # noqa: BLE001 (any failure means: do not replay)
+                self.unsupported(f"rerunning kernels {start}-{len(self.steps) - 1} failed: {err}")
+            for k, owner in self._private.items():
+                if not self.reasons and owner.tobytes() != eager[k].tobytes():
+                    self.unsupported(
+                        f"kernels {start}-{len(self.steps) - 1} do not reproduce an array "
+                        f"of shape {owner.shape}: a NumPy call ran outside the trace")
+                np.copyto(owner, eager[k])
+
+    def effect_done(self):
+        self._segment = (len(self.steps), {k: o.copy() for k, o in self._private.items()})
+
+    def writes_outside(self, fn, args, kwargs):
+        """Whether this call writes into memory the call did not make (a parameter)."""
+        out = kwargs.get("out") if kwargs else None
+        if out is None and args and (fn in _WRITERS or getattr(fn, "__name__", "") == "at"):
+            out = args[0]
+        for target in _arrays(out if type(out) is tuple else (out,)):
+            if id(_owner(target)) not in self._private:
+                return True
+        return False
 
     # ---- describing arguments (two recordings of the same code must match) ------------
     def number(self, traced):
@@ -201,11 +263,11 @@ class Recorder:
         self.descs.append(desc)
 
     # ---- what the traced array type reports ------------------------------------------
-    def kernel(self, fn, args, kwargs, pargs, pkw, result):
+    def kernel(self, fn, args, kwargs, pargs, pkw, result, rerun=True):
         self._note(_name(fn), self.describe(tuple(args)),
                    tuple((k, self.describe(v)) for k, v in kwargs.items()))
         if "out" in kwargs or result is None:  # writes into memory the replay reuses
-            self.steps.append(functools.partial(fn, *pargs, **pkw))
+            self._add(functools.partial(fn, *pargs, **pkw), rerun or None)
             if "out" in kwargs:
                 out = kwargs["out"]
                 return out[0] if type(out) is tuple and len(out) == 1 else out
@@ -224,14 +286,14 @@ class Recorder:
             wrapped.append(r)
         if fresh:
             if single and _takes_out(fn):
-                self.steps.append(functools.partial(fn, *pargs, out=fresh[0][1], **pkw))
+                self._add(functools.partial(fn, *pargs, out=fresh[0][1], **pkw))
             else:
-                self.steps.append(_recompute(fn, pargs, pkw, fresh))
+                self._add(_recompute(fn, pargs, pkw, fresh))
         return wrapped[0] if single else type(result)(wrapped)
 
     def guard(self, traced, value):
         self._note("branch", self.describe(traced), value)
-        self.steps.append(_guard(_view(traced, np.ndarray), value, len(self.descs) - 1))
+        self._add(_guard(_view(traced, np.ndarray), value, len(self.descs) - 1))
 
     def escape(self, traced, value):
         self._note("value", self.describe(traced))
@@ -247,7 +309,7 @@ class Recorder:
             return _view(arr, Traced)
         self._note("constant", arr.shape, arr.dtype.str, arr.tobytes())
         snapshot = arr.copy()
-        self.steps.append(functools.partial(np.copyto, arr, snapshot))
+        self._add(functools.partial(np.copyto, arr, snapshot))
         return self.trace(arr)
 
     def draws(self, generator):
@@ -268,22 +330,27 @@ class Recorder:
                         {"casting": "unsafe"}, None)
             leaf.grad = Tensor._wrap(traced)
             self._note("grad", id(leaf))
-            self.steps.append(_assign_grad(leaf, buf, Tensor))
+            self._add(_assign_grad(leaf, buf, Tensor))
         else:  # accumulate into whatever .grad holds when the replay gets here
-            self._note("accumulate grad", id(leaf), self.describe(g))
-            np.add(leaf.grad._data, _plain(g), out=leaf.grad._data, casting="unsafe")
+            self._note("accumulate grad", self.describe(leaf.grad._data), self.describe(g))
+            self.checkpoint()
+            target = _plain(leaf.grad._data)
+            np.add(target, _plain(g), out=target, casting="unsafe")
             leaf.grad._version[0] += 1
-            self.steps.append(_accumulate_grad(leaf, _plain(g)))
+            self._add(_accumulate_grad(leaf, _plain(g)), None)
+            self.effect_done()
         return True
 
     def opaque(self, fn, args, kwargs):
         self._note("call", getattr(fn, "__qualname__", repr(fn)))
+        self.checkpoint()
         self.suspended += 1
         try:
             result = fn(*args, **kwargs)
         finally:
             self.suspended -= 1
-        self.steps.append(self._opaque_step(fn, args, kwargs))
+        self._add(self._opaque_step(fn, args, kwargs), None)
+        self.effect_done()
         return result
 
     def _opaque_step(self, fn, args, kwargs):
@@ -324,6 +391,6 @@ class _Draws:
 
             def step():
                 np.copyto(result, getattr(generator._rng, name)(*pargs, **pkw))
-            recorder.steps.append(step)
+            recorder._add(step, functools.partial(np.copyto, result, result.copy()))
             return recorder.trace(result)
         return draw

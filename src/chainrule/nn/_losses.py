@@ -79,9 +79,9 @@ def _ce_forward(x, y, weight, eps, ignore_index, reduction, nll, dense):
     if reduction == "none":
         return loss
     if reduction == "sum":
-        return np.asarray(loss.sum())
+        return np.asanyarray(loss.sum())
     with np.errstate(invalid="ignore", divide="ignore"):  # nothing counted: nan, as PyTorch
-        return np.asarray(loss.sum() / np.asarray(denom, dtype=x.dtype))
+        return np.asanyarray(loss.sum() / np.asanyarray(denom, dtype=x.dtype))
 
 
 def _scale(g, reduction, denom, dtype):
@@ -90,7 +90,7 @@ def _scale(g, reduction, denom, dtype):
     if reduction != "mean":
         return g
     # every target ignored: the loss is nan (0/0) but the gradient is 0, as in PyTorch
-    return g / np.asarray(denom, dtype=dtype) if denom else g * 0
+    return g / np.asanyarray(denom, dtype=dtype) if denom else g * 0
 
 
 def _ce_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):

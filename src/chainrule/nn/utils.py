@@ -22,14 +22,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = [p.grad for p in _params(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     if not grads:
-        return Tensor._wrap(np.asarray(0.0, dtype=np.float32))
+        return Tensor._wrap(np.asanyarray(0.0, dtype=np.float32))
     dtype = grads[0]._data.dtype
     if math.isinf(norm_type):
         total = max(float(np.max(np.abs(g._data))) if g._data.size else 0.0 for g in grads)
     else:
         # each gradient's norm in its own dtype, then the norm of the norms (as PyTorch)
         norms = [np.linalg.norm(g._data.reshape(-1), ord=norm_type) for g in grads]
-        total = float(np.linalg.norm(np.asarray(norms, dtype=dtype), ord=norm_type))
+        total = float(np.linalg.norm(np.asanyarray(norms, dtype=dtype), ord=norm_type))
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
                            "`parameters` is non-finite, so it cannot be clipped. To disable "
@@ -41,7 +41,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             for g in grads:
                 g._data *= g._data.dtype.type(coef)
                 g._version[0] += 1
-    return Tensor._wrap(np.asarray(total, dtype=dtype))
+    return Tensor._wrap(np.asanyarray(total, dtype=dtype))
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):

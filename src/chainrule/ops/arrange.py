@@ -36,7 +36,7 @@ def repeat_interleave(x, repeats=None, dim=None, output_size=None):
     d = x._dim(dim) if x.ndim else 0
     x = x.reshape(1) if x.ndim == 0 else x
     n = x._data.shape[d]
-    r = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    r = repeats._data if isinstance(repeats, Tensor) else np.asanyarray(repeats)
     if r.ndim > 1 or (r.ndim == 1 and r.size not in (1, n)):
         raise RuntimeError(f"repeat_interleave: repeats must have the same size as input "
                            f"along dim ({n}), got shape {tuple(r.shape)}")

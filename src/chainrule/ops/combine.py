@@ -122,7 +122,7 @@ def combinations(x, r=2, with_replacement=False):
     rows = list(pick(range(x.shape[0]), r))
     if not rows:
         return Tensor._wrap(np.zeros((0, r) if r else (0,), dtype=x._data.dtype))
-    return x[Tensor._wrap(np.asarray(rows, dtype=np.int64))]
+    return x[Tensor._wrap(np.asanyarray(rows, dtype=np.int64))]
 
 
 def tensordot(a, b, dims=2, out=None):

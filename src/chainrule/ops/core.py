@@ -103,7 +103,7 @@ def _in_dtype(op, want, a, b, ad, bd):
     probe = np.empty(0, dtype=want)
     ad = ad.astype(want) if isinstance(a, Tensor) else _int_scalar(ad, probe)
     bd = bd.astype(want) if isinstance(b, Tensor) else _int_scalar(bd, probe)
-    return np.asarray(op.forward(ad, bd)).astype(want, copy=False)
+    return np.asanyarray(op.forward(ad, bd)).astype(want, copy=False)
 
 
 def _int_scalar(v, arr):

@@ -58,7 +58,7 @@ def _untie(subs, shapes, free):
 
 def _forward(*arrays):
     *ops, subs, out = arrays
-    return np.asarray(np.einsum(",".join(subs) + "->" + out, *ops))
+    return np.asanyarray(np.einsum(",".join(subs) + "->" + out, *ops))
 
 
 def _grad(k, g, o, *args):

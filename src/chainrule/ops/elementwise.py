@@ -87,7 +87,7 @@ def _check_int_divisor(name, a, b):
     # NumPy quietly returns 0 for integer x // 0; PyTorch raises, and so do we
     a, b = _operand(a, name), _operand(b, name)
     if np.dtype(promote(a, b)).kind in "iub":
-        divisor = b._data if isinstance(b, Tensor) else np.asarray(b)
+        divisor = b._data if isinstance(b, Tensor) else np.asanyarray(b)
         if np.any(divisor == 0):
             raise IntegerDivisionByZero(f"ZeroDivisionError: {name}: integer division by zero "
                                         "(the divisor holds zeros); use floating-point tensors "
@@ -187,7 +187,7 @@ def _unary(op, floating=True):
         if not isinstance(x, Tensor):
             x = _operand(x, op.name)
             if not isinstance(x, Tensor):
-                x = Tensor._wrap(np.asarray(x))
+                x = Tensor._wrap(np.asanyarray(x))
         if floating and x._data.dtype.kind != "f":
             x = to_float(x)
         return apply1(op, x)
@@ -249,7 +249,7 @@ clip = clamp
 
 
 def where(condition, input=None, other=None):
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asanyarray(condition)
     if input is None and other is None:
         return tuple(Tensor._wrap(i) for i in np.nonzero(cond))
     if cond.dtype != np.bool_:
@@ -286,7 +286,7 @@ def _compare(npfn):
             want = promote(a, b)  # compare in PyTorch's common dtype, not NumPy's
             ad, bd = ad.astype(want, copy=False), bd.astype(want, copy=False)
         try:
-            return Tensor._wrap(np.asarray(npfn(ad, bd)))
+            return Tensor._wrap(np.asanyarray(npfn(ad, bd)))
         except ValueError:
             raise RuntimeError(f"{npfn.__name__}: shapes {tuple(getattr(a, 'shape', ()))} and "
                                f"{tuple(getattr(b, 'shape', ()))} cannot be broadcast together") from None

@@ -25,7 +25,7 @@ def convert_index(index):
                                  f"got {i.dtype}")
             basic = False
         elif isinstance(i, (list, np.ndarray, range)):
-            i = np.asarray(i)
+            i = np.asanyarray(i)
             if i.dtype.kind == "f":
                 raise IndexError(f"indices must be integers or bools, got {i.dtype}")
             basic = False
@@ -223,12 +223,12 @@ def setitem(x, index, value):
 
 # the value is cast to x's dtype before filling (an int64 x must not pass through float64)
 MASKED_FILL = Op("MaskedFillBackward0", lambda x, mask, value: np.where(
-                     mask, np.asarray(value).astype(x.dtype), x),
+                     mask, np.asanyarray(value).astype(x.dtype), x),
                  lambda g, o, x, mask, value: np.where(mask, 0.0, g), saves_inputs=False)
 
 
 def masked_fill(x, mask, value):
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asanyarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill: expected a bool mask, got {m.dtype}")
     try:
@@ -242,7 +242,7 @@ def masked_fill(x, mask, value):
 
 
 def gather(x, dim, index):
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else np.asanyarray(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"gather: expected an int64 index, got {idx.dtype}")
     d = x._dim(dim)
@@ -259,7 +259,7 @@ def gather(x, dim, index):
 
 
 def index_select(x, dim, index):
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else np.asanyarray(index)
     d = x._dim(dim)
     if idx.ndim > 1 or idx.dtype.kind not in "iu":
         raise RuntimeError(f"index_select(): expected a 1-D integer index, got dtype "

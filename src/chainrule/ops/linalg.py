@@ -19,7 +19,7 @@ BMM = MATMUL.renamed("BmmBackward0")
 MV = Op("MvBackward0", gemm,
         lambda g, o, a, v: np.reshape(g, (-1, 1)) * np.reshape(v, (1, -1)),
         lambda g, o, a, v: gemm(_mT(a), g))
-DOT = Op("DotBackward0", lambda a, b: np.asarray(np.dot(a, b)),
+DOT = Op("DotBackward0", lambda a, b: np.asanyarray(np.dot(a, b)),
          lambda g, o, a, b: g * b, lambda g, o, a, b: g * a)
 
 

@@ -109,7 +109,7 @@ def det(A):
 
 def slogdet(A):
     check_matrix(A, "linalg.slogdet")
-    sign = Tensor._wrap(np.asarray(np.linalg.slogdet(A._data)[0]))
+    sign = Tensor._wrap(np.asanyarray(np.linalg.slogdet(A._data)[0]))
     return sign, apply1(LOGABSDET, A)
 
 

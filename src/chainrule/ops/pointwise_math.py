@@ -133,7 +133,7 @@ def fix(x):
 
 def _predicate(npfn, name):
     def fn(x):
-        return Tensor._wrap(np.asarray(npfn(x._data)))
+        return Tensor._wrap(np.asanyarray(npfn(x._data)))
     fn.__name__ = name
     return fn
 

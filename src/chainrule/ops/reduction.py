@@ -59,8 +59,8 @@ def _acc_sum(x, ax, keep, dt=None):
     stalling once the running total dwarfs each element."""
     if dt is None and x.dtype == np.float16:
         out = np.add.reduce(x, axis=ax, keepdims=keep, dtype=np.float32)
-        return np.asarray(out).astype(np.float16)
-    return np.asarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=dt))
+        return np.asanyarray(out).astype(np.float16)
+    return np.asanyarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=dt))
 
 
 SUM = Op("SumBackward1", lambda x, ax, keep, ksh, sh, dt: _acc_sum(x, ax, keep, dt),
@@ -83,9 +83,9 @@ SUM_ALL, MEAN_ALL = SUM.renamed("SumBackward0"), MEAN.renamed("MeanBackward0")
 
 def _mean(x, ax, keep, n):
     if x.dtype == np.float16:  # the float32 total divided before rounding to float16
-        out = np.asarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=np.float32))
-        return np.asarray(out / n).astype(np.float16)
-    out = np.asarray(np.add.reduce(x, axis=ax, keepdims=keep))
+        out = np.asanyarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=np.float32))
+        return np.asanyarray(out / n).astype(np.float16)
+    out = np.asanyarray(np.add.reduce(x, axis=ax, keepdims=keep))
     return np.true_divide(out, n, out=out)
 
 
@@ -137,8 +137,8 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
 def _var(x, ax, keep, ksh, n, dof):
     with np.errstate(divide="ignore", invalid="ignore"):  # empty or dof 0: nan, as PyTorch
         centred = x - _mean(x, ax, True, n)
-        total = np.asarray(np.add.reduce(centred * centred, axis=ax, keepdims=keep))
-        return np.asarray(total / dof)
+        total = np.asanyarray(np.add.reduce(centred * centred, axis=ax, keepdims=keep))
+        return np.asanyarray(total / dof)
 
 
 # PyTorch's rule 2(x - mean)/dof: the centred values' own mean (0 but for rounding) is not
@@ -173,12 +173,12 @@ def _pnorm(x, ax, keep, ksh, p):
     # in float32 (past 1e19 the squares overflow to inf there too), and a reduction over
     # one element is just |x|
     if _count(x.shape, ax) == 1:
-        return np.asarray(np.sum(np.abs(x), axis=ax, keepdims=keep))
+        return np.asanyarray(np.sum(np.abs(x), axis=ax, keepdims=keep))
     wide = x.astype(np.float32) if x.dtype == np.float16 else x
     with np.errstate(over="ignore"):
         out = np.sum(wide * wide if p == 2 else np.abs(wide) ** p, axis=ax, keepdims=keep)
         out = np.sqrt(out) if p == 2 else out ** (1.0 / p)
-    return np.asarray(out).astype(x.dtype)
+    return np.asanyarray(out).astype(x.dtype)
 
 
 def _pnorm_grad(g, o, x, ax, keep, ksh, p):
@@ -222,7 +222,7 @@ def _prod_grad(g, o, x, ax, keep, ksh, sh):
     return _unreduce(g, ksh) * np.moveaxis(left * right, -1, a)
 
 
-PROD = Op("ProdBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.prod(x, axis=ax, keepdims=keep)),
+PROD = Op("ProdBackward0", lambda x, ax, keep, ksh, sh: np.asanyarray(np.prod(x, axis=ax, keepdims=keep)),
           _prod_grad, uses_out=True)
 
 
@@ -256,9 +256,9 @@ def _amax_grad(g, o, x, ax, keep, ksh, sh):
         return _unreduce(g, ksh) / np.sum(mask, axis=ax, keepdims=True) * mask
 
 
-AMAX = Op("AmaxBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.max(x, axis=ax, keepdims=keep)),
+AMAX = Op("AmaxBackward0", lambda x, ax, keep, ksh, sh: np.asanyarray(np.max(x, axis=ax, keepdims=keep)),
           _amax_grad, uses_out=True)
-AMIN = Op("AminBackward0", lambda x, ax, keep, ksh, sh: np.asarray(np.min(x, axis=ax, keepdims=keep)),
+AMIN = Op("AminBackward0", lambda x, ax, keep, ksh, sh: np.asanyarray(np.min(x, axis=ax, keepdims=keep)),
           _amax_grad, uses_out=True)
 _DIM_EXTREME = Op("MaxBackward0",
                   lambda x, ax, keep, idx, ksh, sh: np.take_along_axis(
@@ -288,12 +288,12 @@ def _extreme(x, dim, keepdim, pick, op_all, name):
     ax = x._dim(dim)
     if x._data.ndim == 0:
         vals = x.clone() if x.requires_grad else x
-        return (max_return if name == "max" else min_return)(vals, Tensor._wrap(np.asarray(0)))
+        return (max_return if name == "max" else min_return)(vals, Tensor._wrap(np.asanyarray(0)))
     idx = pick(x._data, axis=ax)
     shape = x._data.shape
     ksh = _kept_shape(shape, (ax,))
     values = apply1(_DIM_EXTREME, x, ax, keepdim, idx, ksh, shape)
-    indices = Tensor._wrap(np.reshape(idx, ksh) if keepdim else np.asarray(idx))
+    indices = Tensor._wrap(np.reshape(idx, ksh) if keepdim else np.asanyarray(idx))
     return (max_return if name == "max" else min_return)(values, indices)
 
 
@@ -325,15 +325,15 @@ def amin(x, dim=(), keepdim=False):
 @numpy_names
 def argmax(x, dim=None, keepdim=False):
     if dim is None:
-        return Tensor._wrap(np.asarray(np.argmax(x._data)))
-    return Tensor._wrap(np.asarray(np.argmax(x._data, axis=x._dim(dim), keepdims=keepdim)))
+        return Tensor._wrap(np.asanyarray(np.argmax(x._data)))
+    return Tensor._wrap(np.asanyarray(np.argmax(x._data, axis=x._dim(dim), keepdims=keepdim)))
 
 
 @numpy_names
 def argmin(x, dim=None, keepdim=False):
     if dim is None:
-        return Tensor._wrap(np.asarray(np.argmin(x._data)))
-    return Tensor._wrap(np.asarray(np.argmin(x._data, axis=x._dim(dim), keepdims=keepdim)))
+        return Tensor._wrap(np.asanyarray(np.argmin(x._data)))
+    return Tensor._wrap(np.asanyarray(np.argmin(x._data, axis=x._dim(dim), keepdims=keepdim)))
 
 
 def _norm2(x, ax, keep):
@@ -347,6 +347,22 @@ NORM2 = Op("LinalgVectorNormBackward0",
                np.reshape(o, ksh) == 0, np.inf, np.reshape(o, ksh))), uses_out=True)
 
 
+def _norm_inf_grad(g, o, x, ax, keep, ksh):
+    # PyTorch's rule: ties share the gradient, and in a slice whose norm is NaN the NaNs
+    # take it; times sign(x), which is 0 at a NaN, so such a slice gets zeros (amax's
+    # rule would spread NaN over it)
+    a = np.abs(x)
+    mask = np.logical_or(a == np.reshape(o, ksh), np.isnan(a))
+    share = np.reshape(g, ksh) / np.sum(mask, axis=ax, keepdims=True)
+    sgn = elementwise.sign(x) if isinstance(x, Tensor) else elementwise._sign(x)
+    return sgn * (share * mask)
+
+
+NORM_INF = Op("LinalgVectorNormBackward0",
+              lambda x, ax, keep, ksh: np.asanyarray(np.max(np.abs(x), axis=ax, keepdims=keep)),
+              _norm_inf_grad, uses_out=True)
+
+
 @numpy_names
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
@@ -358,8 +374,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     if p in (1, 1.0):
         return sum(abs_(x), dim=ax, keepdim=keepdim)
     if p in (float("inf"), "inf"):
-        a = abs_(x)
-        return amax(a, ax, keepdim)
+        return apply1(NORM_INF, x, ax, keepdim, _kept_shape(x._data.shape, ax))
     if isinstance(p, (int, float)) and p > 0:
         return apply1(PNORM, x, ax, keepdim, _kept_shape(x._data.shape, ax), float(p))
     raise ValueError(f"norm: unsupported p={p!r}; use 1, 2, 'fro', inf or a positive number")
@@ -367,17 +382,17 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
 
 @numpy_names
 def all(x, dim=None, keepdim=False):
-    return Tensor._wrap(np.asarray(np.all(x._data, axis=_axes(x, dim), keepdims=keepdim)))
+    return Tensor._wrap(np.asanyarray(np.all(x._data, axis=_axes(x, dim), keepdims=keepdim)))
 
 
 @numpy_names
 def any(x, dim=None, keepdim=False):
-    return Tensor._wrap(np.asarray(np.any(x._data, axis=_axes(x, dim), keepdims=keepdim)))
+    return Tensor._wrap(np.asanyarray(np.any(x._data, axis=_axes(x, dim), keepdims=keepdim)))
 
 
 @numpy_names
 def count_nonzero(x, dim=None):
-    return Tensor._wrap(np.asarray(np.count_nonzero(x._data, axis=_axes(x, dim)), dtype=np.int64))
+    return Tensor._wrap(np.asanyarray(np.count_nonzero(x._data, axis=_axes(x, dim)), dtype=np.int64))
 
 
 @numpy_names

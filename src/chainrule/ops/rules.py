@@ -13,7 +13,7 @@ def tensor_rule(fn, n_inputs=None):
         if isinstance(g, Tensor):
             return fn(g, out, *args)
         n = len(args) if n_inputs is None else n_inputs
-        wrap = [Tensor._wrap(np.asarray(a)) if isinstance(a, (np.ndarray, np.generic)) else a
+        wrap = [Tensor._wrap(np.asanyarray(a)) if isinstance(a, (np.ndarray, np.generic)) else a
                 for a in (g, out, *args[:n])]
         result = fn(*wrap, *args[n:])
         return result._data if isinstance(result, Tensor) else result
@@ -22,7 +22,7 @@ def tensor_rule(fn, n_inputs=None):
 
 def index_array(index, opname):
     """An integer index given as a tensor, array or list, as an int64 array."""
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else np.asanyarray(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"{opname}: expected an int64 index, got {idx.dtype}")
     return idx.astype(np.int64, copy=False)

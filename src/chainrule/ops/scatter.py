@@ -179,9 +179,9 @@ def index_fill(x, dim, index, value):
     check_bounds(idx, x._data.shape[d] if x.ndim else 1, d, "index_fill", allow_negative=True)
     # the fill value takes self's dtype, as in PyTorch (an int tensor filled with 1.5 gets 1)
     value = value.to(x.dtype) if isinstance(value, Tensor) else Tensor._wrap(
-        np.asarray(value).astype(x._data.dtype))
+        np.asanyarray(value).astype(x._data.dtype))
     if x.ndim == 0:
-        return where(Tensor._wrap(np.asarray(idx.size > 0)), value, x)
+        return where(Tensor._wrap(np.asanyarray(idx.size > 0)), value, x)
     return where(_along(x, d, idx), value, x)
 
 
@@ -196,7 +196,7 @@ def index_copy(x, dim, index, source):
 
 
 def masked_scatter(x, mask, source):
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asanyarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_scatter: expected a bool mask, got {m.dtype}")
     m = np.broadcast_to(m, x._data.shape)

@@ -8,7 +8,7 @@ from ..tensor import Tensor
 
 
 def _array(v):
-    return v._data if isinstance(v, Tensor) else np.asarray(v)
+    return v._data if isinstance(v, Tensor) else np.asanyarray(v)
 
 
 def searchsorted(sorted_sequence, values, out_int32=False, right=False, side=None, sorter=None):
@@ -27,7 +27,7 @@ def searchsorted(sorted_sequence, values, out_int32=False, right=False, side=Non
         rows = [np.searchsorted(s, v, side=side) for s, v in
                 zip(seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1]))]
         out = np.stack(rows).reshape(vals.shape) if rows else np.zeros(vals.shape, np.int64)
-    return Tensor._wrap(np.asarray(out, dtype=np.int32 if out_int32 else np.int64))
+    return Tensor._wrap(np.asanyarray(out, dtype=np.int32 if out_int32 else np.int64))
 
 
 def bucketize(input, boundaries, out_int32=False, right=False):
@@ -37,7 +37,7 @@ def bucketize(input, boundaries, out_int32=False, right=False):
 
 
 def isin(elements, test_elements, assume_unique=False, invert=False):
-    return Tensor._wrap(np.asarray(np.isin(_array(elements), _array(test_elements), invert=invert)))
+    return Tensor._wrap(np.asanyarray(np.isin(_array(elements), _array(test_elements), invert=invert)))
 
 
 def _tri_indices(np_fn, row, col, offset, dtype):
@@ -61,4 +61,4 @@ def unravel_index(indices, shape):
     if idx.size and (idx.min() < -size or idx.max() >= size):
         raise RuntimeError(f"unravel_index: index out of bounds for shape {tuple(shape)}")
     coords = np.unravel_index(np.where(idx < 0, idx + size, idx), tuple(shape))
-    return tuple(Tensor._wrap(np.asarray(c, dtype=np.int64)) for c in coords)
+    return tuple(Tensor._wrap(np.asanyarray(c, dtype=np.int64)) for c in coords)

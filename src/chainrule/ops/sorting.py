@@ -106,7 +106,7 @@ def _median_all(x):
     if not a.size:
         if a.dtype.kind != "f":
             raise RuntimeError("median(): cannot take the median of an empty integer tensor")
-        return Tensor._wrap(np.asarray(np.nan, dtype=a.dtype))
+        return Tensor._wrap(np.asanyarray(np.nan, dtype=a.dtype))
     if a.dtype.kind == "f" and np.isnan(a).any():
         chosen = np.isnan(a)
     else:
@@ -181,7 +181,7 @@ def bincount(x, weights=None, minlength=0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is None:
         return Tensor._wrap(np.bincount(a, minlength=minlength).astype(np.int64))
-    w = weights._data if isinstance(weights, Tensor) else np.asarray(weights)
+    w = weights._data if isinstance(weights, Tensor) else np.asanyarray(weights)
     if w.shape != a.shape:
         raise RuntimeError(f"bincount: weights of shape {tuple(w.shape)} must match the input's "
                            f"shape {tuple(a.shape)}")
@@ -209,7 +209,7 @@ def quantile(x, q, dim=None, keepdim=False, interpolation="linear"):
     if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
         raise ValueError(f"quantile() interpolation must be one of linear, lower, higher, "
                          f"midpoint or nearest. Got {interpolation}")
-    qs = q._data if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64)
+    qs = q._data if isinstance(q, Tensor) else np.asanyarray(q, dtype=np.float64)
     if qs.ndim > 1 or np.any((qs < 0) | (qs > 1)):
         raise RuntimeError("quantile() q values must be in the range [0, 1] (a scalar or 1-D)")
     if x._data.dtype.kind != "f":

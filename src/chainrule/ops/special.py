@@ -25,7 +25,7 @@ _lgamma_scalar = np.vectorize(_lgamma_safe, otypes=[np.float64])
 
 def _lgamma(x):
     out = _lgamma_scalar(x.astype(np.float64)) if x.size else x.astype(np.float64)
-    return np.asarray(out, dtype=x.dtype)
+    return np.asanyarray(out, dtype=x.dtype)
 
 
 def _series(x, n):
@@ -69,7 +69,7 @@ def _polygamma(x, n):
             out = np.where(a == 0, -np.inf, out)  # PyTorch: digamma(0) = -inf
         out = np.where(np.isposinf(a), np.inf if n == 0 else 0.0, out)
         out = np.where(np.isnan(base) | np.isneginf(a), np.nan, out)
-    return np.asarray(out, dtype=x.dtype)
+    return np.asanyarray(out, dtype=x.dtype)
 
 
 POLYGAMMA = Op("PolygammaBackward0", _polygamma,
@@ -107,7 +107,7 @@ def _erfinv(x):
             y = np.where(inside & np.isfinite(step), y - step, y)
         y = np.where(np.abs(a) == 1, np.sign(a) * np.inf, y)
         y = np.where((np.abs(a) > 1) | np.isnan(a), np.nan, y)
-    return np.asarray(y, dtype=x.dtype)
+    return np.asanyarray(y, dtype=x.dtype)
 
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])

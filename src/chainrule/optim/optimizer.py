@@ -195,7 +195,7 @@ def _copy_state_value(value, param, key):
     """Copies saved state, casting buffers to the parameter's dtype; the step counter
     keeps its own dtype, as PyTorch's does."""
     if hasattr(value, "shape") and not isinstance(value, Tensor):
-        value = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)
+        value = np.asanyarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)
         value = Tensor._wrap(value)
     if isinstance(value, Tensor):
         dtype = value._data.dtype if key == "step" else param._data.dtype

@@ -1,0 +1,309 @@
+"""chainrule.compile: a replayed step leaves exactly the weights, gradients, optimizer
+state and generator state that eager execution leaves, bit for bit."""
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule import nn
+
+
+def _batches(n, rows, cols, classes=None, seed=0, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        X = chainrule.tensor(rng.standard_normal((rows, cols)).astype(dtype))
+        if classes is None:
+            y = chainrule.tensor(rng.standard_normal((rows, 1)).astype(dtype))
+        else:
+            y = chainrule.tensor(rng.integers(0, classes, rows))
+        out.append((X, y))
+    return out
+
+
+def _replaying(compiled):
+    return compiled._eager is None and any(e.verified for e in compiled._cache.values())
+
+
+def _twins(build, make_opt):
+    chainrule.manual_seed(0)
+    a = build()
+    b = copy.deepcopy(a)
+    return a, make_opt(a), b, make_opt(b)
+
+
+def _assert_same(a, b):
+    for (name, p), q in zip(a.named_parameters(), b.parameters()):
+        assert np.array_equal(p._data, q._data), name
+        assert (p.grad is None) == (q.grad is None), name
+        if p.grad is not None:
+            assert np.array_equal(p.grad._data, q.grad._data), name
+
+
+def _run_pair(build, make_opt, loss_fn, data, epochs=3, seed_each_epoch=True):
+    a, opt_a, b, opt_b = _twins(build, make_opt)
+
+    def step(model, opt):
+        def train_step(X, y):
+            opt.zero_grad()
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return train_step
+
+    compiled = chainrule.compile(step(a, opt_a))
+    eager = step(b, opt_b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a fallback would fail the test
+        for epoch in range(epochs):
+            for fn in (compiled, eager):
+                if seed_each_epoch:
+                    chainrule.manual_seed(100 + epoch)  # the same draws for both runs
+                losses = [fn(X, y).item() for X, y in data]
+                losses.append(chainrule.rand(1).item())  # the generator state after it
+                if fn is compiled:
+                    compiled_losses = losses
+            assert compiled_losses == losses
+    assert _replaying(compiled)
+    _assert_same(a, b)
+    return a, opt_a, b, opt_b
+
+
+def test_compiled_linear_regression_matches_eager_bit_for_bit():
+    _run_pair(lambda: nn.Linear(3, 1), lambda m: chainrule.optim.SGD(m.parameters(), lr=0.03),
+              nn.MSELoss(), _batches(6, 10, 3))
+
+
+def test_compiled_softmax_regression_matches_eager_bit_for_bit():
+    _run_pair(lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 4)),
+              lambda m: chainrule.optim.SGD(m.parameters(), lr=0.1),
+              nn.CrossEntropyLoss(), _batches(6, 16, 12, classes=4))
+
+
+def test_compiled_mlp_with_dropout_and_weight_decay_consumes_the_generator_like_eager():
+    build = lambda: nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Dropout(0.5),  # noqa: E731
+                                  nn.Linear(32, 5))
+    _run_pair(build, lambda m: chainrule.optim.SGD(m.parameters(), lr=0.1, weight_decay=1e-3),
+              nn.CrossEntropyLoss(), _batches(5, 16, 20, classes=5))
+
+
+def test_compiled_dropout_masks_differ_between_replays_and_follow_the_seed():
+    model = nn.Sequential(nn.Dropout(0.5))
+    fn = chainrule.compile(lambda x: model(x) * 1)
+    x = chainrule.ones(64)
+    masks = [fn(x)._data.copy() for _ in range(4)]  # two recordings, then replays
+    assert not np.array_equal(masks[2], masks[3])   # a replay draws again
+    chainrule.manual_seed(7)
+    replayed = fn(x)._data.copy()
+    chainrule.manual_seed(7)
+    eager = model(x)._data
+    assert np.array_equal(replayed, eager)
+
+
+def test_compiled_main_job_model_under_adam_matches_eager_bit_for_bit():
+    build = lambda: nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 128),  # noqa: E731
+                                  nn.ReLU(), nn.Linear(128, 10))
+    a, opt_a, b, opt_b = _run_pair(build, lambda m: chainrule.optim.Adam(m.parameters(), lr=1e-3),
+                                   nn.CrossEntropyLoss(), _batches(5, 32, 64, classes=10))
+    for p, q in zip(a.parameters(), b.parameters()):
+        sa, sb = opt_a.state[p], opt_b.state[q]
+        assert np.array_equal(sa["exp_avg"]._data, sb["exp_avg"]._data)
+        assert np.array_equal(sa["exp_avg_sq"]._data, sb["exp_avg_sq"]._data)
+        assert float(sa["step"]._data) == float(sb["step"]._data) == 15
+
+
+def test_compiled_sgd_with_momentum_matches_eager_bit_for_bit():
+    build = lambda: nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 1))  # noqa: E731
+    _run_pair(build, lambda m: chainrule.optim.SGD(m.parameters(), lr=0.05, momentum=0.9),
+              nn.MSELoss(), _batches(5, 12, 8))
+
+
+def test_compiled_scratch_linear_regression_with_d2l_sgd_and_global_parameters():
+    """d2l 3.2: parameters are global tensors, the update is in-place arithmetic."""
+    from chainrule import d2l
+    rng = np.random.default_rng(1)
+    data = _batches(5, 10, 2, seed=3)
+    runs = []
+    for compiled in (True, False):
+        w = chainrule.tensor(rng.standard_normal((2, 1)).astype(np.float32) * 0 + 0.01,
+                             requires_grad=True)
+        b = chainrule.zeros(1, requires_grad=True)
+
+        def step(X, y, w=w, b=b):
+            loss = d2l.squared_loss(d2l.linreg(X, w, b), y)
+            loss.sum().backward()
+            d2l.sgd([w, b], 0.03, 10)
+            return loss.sum()
+        fn = chainrule.compile(step) if compiled else step
+        for _ in range(4):
+            for X, y in data:
+                fn(X, y)
+        runs.append((w._data.copy(), b._data.copy()))
+        if compiled:
+            assert _replaying(fn)
+    assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
+
+
+def test_compiled_function_records_again_for_a_new_shape():
+    fn = chainrule.compile(lambda x: (x * 2).sum())
+    for n in (3, 3, 3, 5, 5, 5):
+        out = fn(chainrule.arange(float(n)))
+        assert out.item() == 2 * sum(range(n))
+    assert len(fn._cache) == 2 and all(e.verified for e in fn._cache.values())
+
+
+def test_compiled_module_switch_between_train_and_eval_records_separately():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+    fn = chainrule.compile(lambda x: model(x))
+    x = chainrule.ones(2, 4)
+    with chainrule.no_grad():
+        model.eval()
+        evals = [fn(x)._data.copy() for _ in range(3)]
+        model.train()
+        trains = [fn(x)._data.copy() for _ in range(3)]
+        model.eval()
+        again = fn(x)._data
+    assert all(np.array_equal(e, evals[0]) for e in evals + [again])
+    assert not np.array_equal(trains[0], evals[0])
+    assert len(fn._cache) == 2
+
+
+def test_check_true_raises_naming_the_kernel_of_a_value_dependent_branch():
+    def branchy(x):
+        if x.sum().item() > 0:   # a value taken out and branched on
+            return x * 2
+        return x - 1
+    fn = chainrule.compile(branchy, check=True)
+    fn(chainrule.ones(3))
+    with pytest.raises(RuntimeError, match=r"check=True.*kernel \d+"):
+        fn(-chainrule.ones(3))
+
+
+def test_value_dependent_branch_without_check_warns_once_and_stays_correct():
+    def branchy(x):
+        return x * 2 if x.sum().item() > 0 else x - 1
+    fn = chainrule.compile(branchy)
+    fn(chainrule.ones(3))
+    with pytest.warns(RuntimeWarning, match="runs eagerly"):
+        out = fn(-chainrule.ones(3))
+    assert out.tolist() == [-2.0, -2.0, -2.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fn(chainrule.ones(3)).tolist() == [2.0, 2.0, 2.0]   # eager from now on
+        assert fn(-chainrule.ones(3)).tolist() == [-2.0, -2.0, -2.0]
+
+
+def test_branch_on_a_tensor_truth_value_is_guarded_on_replay():
+    def branchy(x):
+        return x * 2 if (x > 0).all() else x - 1
+    fn = chainrule.compile(branchy)
+    for _ in range(3):
+        fn(chainrule.ones(3))
+    with pytest.raises(RuntimeError, match="branches on tensor values"):
+        fn(-chainrule.ones(3))
+
+
+def test_a_python_number_from_a_tensor_fed_back_into_arithmetic_is_not_frozen():
+    def scaled(x):
+        return x * x.max().item()
+    fn = chainrule.compile(scaled)
+    with pytest.warns(RuntimeWarning, match="runs eagerly"):
+        results = [fn(chainrule.tensor([float(k), 1.0])).tolist() for k in (2, 3, 4)]
+    assert results == [[4.0, 2.0], [9.0, 3.0], [16.0, 4.0]]
+
+
+def test_custom_function_falls_back_with_one_warning_and_correct_numbers():
+    class Double(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    fn = chainrule.compile(lambda x: Double.apply(x) + 1)
+    with pytest.warns(RuntimeWarning, match="custom autograd.Function Double") as record:
+        first = fn(chainrule.ones(2))
+    assert len(record) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outs = [fn(chainrule.full((2,), float(k))).tolist() for k in (1, 2, 3)]
+    assert first.tolist() == [3.0, 3.0] and outs == [[3.0, 3.0], [5.0, 5.0], [7.0, 7.0]]
+
+
+def test_module_with_a_printing_hook_runs_eagerly_with_a_warning(capsys):
+    model = nn.Linear(2, 2)
+    model.register_forward_hook(lambda m, i, o: print("hook ran"))
+    fn = chainrule.compile(lambda x: model(x))
+    with pytest.warns(RuntimeWarning, match="hooks"):
+        fn(chainrule.ones(1, 2))
+    for _ in range(3):
+        fn(chainrule.ones(1, 2))
+    assert capsys.readouterr().out.count("hook ran") == 4
+
+
+def test_loss_item_inside_the_step_returns_the_fresh_value():
+    model = nn.Linear(3, 1)
+    opt = chainrule.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(X, y):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(X), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    fn = chainrule.compile(step)
+    data = _batches(6, 4, 3)
+    chainrule.manual_seed(0)
+    twin = copy.deepcopy(model)
+    values = [fn(X, y) for X, y in data]
+    opt2 = chainrule.optim.SGD(twin.parameters(), lr=0.1)
+    expected = []
+    for X, y in data:
+        opt2.zero_grad()
+        loss = nn.functional.mse_loss(twin(X), y)
+        loss.backward()
+        opt2.step()
+        expected.append(loss.item())
+    assert values == expected and isinstance(values[-1], float)
+
+
+def test_returned_tensors_are_fresh_between_replays():
+    fn = chainrule.compile(lambda x: x + 1)
+    outs = [fn(chainrule.full((2,), float(k))) for k in range(5)]
+    assert [o.tolist() for o in outs] == [[float(k + 1)] * 2 for k in range(5)]
+
+
+def test_torch_compile_alias_accepts_and_ignores_mode_backend_fullgraph():
+    import chainrule as torch
+    fn = torch.compile(lambda x: x * 3, mode="max-autotune", backend="inductor",
+                       fullgraph=True, dynamic=False)
+    assert [fn(torch.ones(1)).item() for _ in range(4)] == [3.0] * 4
+
+    @torch.compile(check=True)
+    def twice(x):
+        return x * 2
+    assert twice(torch.ones(1)).item() == 2.0
+
+
+def test_compile_of_something_not_callable_names_what_it_got():
+    with pytest.raises(TypeError, match="expected a function or an nn.Module, got int"):
+        chainrule.compile(3)
+
+
+def test_compiled_module_replays_inference_and_keeps_state_dict_keys():
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    compiled = chainrule.compile(model)
+    assert list(compiled.state_dict()) == list(model.state_dict())
+    x = chainrule.randn(2, 4)
+    with chainrule.no_grad():
+        outs = [compiled(x)._data.copy() for _ in range(4)]
+        expected = model(x)._data
+    assert all(np.array_equal(o, expected) for o in outs)
+    # with grad needed, the forward runs eagerly so backward has its graph
+    out = compiled(x).sum()
+    out.backward()
+    assert model[0].weight.grad is not None
