@@ -307,3 +307,70 @@ def test_compiled_module_replays_inference_and_keeps_state_dict_keys():
     out = compiled(x).sum()
     out.backward()
     assert model[0].weight.grad is not None
+
+
+def test_numpy_call_outside_the_trace_is_caught_instead_of_replayed_wrong():
+    def sneaky(x):
+        y = x * 2
+        alias = np.asarray(y._data)            # a plain view: NumPy calls on it are unseen
+        np.multiply(alias, 3, out=alias)
+        return y + 1
+    fn = chainrule.compile(sneaky)
+    with pytest.warns(RuntimeWarning, match="outside the trace"):
+        first = fn(chainrule.ones(2))
+    outs = [fn(chainrule.full((2,), float(k))).tolist() for k in (1, 2, 3)]
+    assert first.tolist() == [7.0, 7.0] and outs == [[7.0, 7.0], [13.0, 13.0], [19.0, 19.0]]
+
+
+def test_check_true_raises_for_a_numpy_call_outside_the_trace():
+    def sneaky(x):
+        y = x * 2
+        np.asarray(y._data)[0] = 5.0
+        return y
+    with pytest.raises(RuntimeError, match="outside the trace"):
+        chainrule.compile(sneaky, check=True)(chainrule.ones(2))
+
+
+def test_grad_accumulated_across_calls_without_zero_grad_matches_eager():
+    model, twin = nn.Linear(2, 1), None
+    twin = copy.deepcopy(model)
+
+    def accumulate(m):
+        def step(X):
+            m(X).sum().backward()
+        return step
+    fn, eager = chainrule.compile(accumulate(model)), accumulate(twin)
+    for k in range(5):
+        X = chainrule.full((3, 2), float(k))
+        fn(X)
+        eager(X)
+    assert np.array_equal(model.weight.grad._data, twin.weight.grad._data)
+    assert model.weight.grad.tolist() == [[30.0, 30.0]]
+    assert _replaying(fn)
+
+
+def test_step_with_gradient_clipping_and_a_scheduler_matches_eager():
+    build = lambda: nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))  # noqa: E731
+    chainrule.manual_seed(0)
+    a = build()
+    b = copy.deepcopy(a)
+    runs = []
+    for model, compiled in ((a, True), (b, False)):
+        opt = chainrule.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+        sched = chainrule.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+        def step(X, y, model=model, opt=opt, sched=sched):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(X), y)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+            opt.step()
+            sched.step()
+            return loss
+        fn = chainrule.compile(step) if compiled else step
+        runs.append([fn(X, y).item() for X, y in _batches(6, 5, 6, classes=3)])
+        runs.append(opt.param_groups[0]["lr"])
+        if compiled:
+            assert _replaying(fn)
+    assert runs[0] == runs[2] and runs[1] == runs[3] == 0.5 * 0.5 ** 3
+    _assert_same(a, b)

@@ -149,3 +149,20 @@ def test_clip_grad_value_and_vector():
                                torch.nn.utils.parameters_to_vector(tp).detach().numpy())
     nn.utils.vector_to_parameters(vec.detach() * 2, cp)
     np.testing.assert_allclose(cp[1].detach().numpy(), 2 * tp[1].detach().numpy())
+
+
+@pytest.mark.parametrize("norm_type", [2.0, float("inf")])
+def test_clip_grad_norm_in_float32_scales_like_torch_and_keeps_dtype(norm_type):
+    rng = np.random.default_rng(5)
+    shapes = ((4, 3), (3,)) + (((0,),) if norm_type == 2.0 else ())  # torch: no empty inf-norm
+    grads = [rng.standard_normal(s).astype(np.float32) * 30 for s in shapes]
+    cp = [cr.zeros(g.shape, requires_grad=True) for g in grads]
+    tp = [torch.zeros(g.shape, requires_grad=True) for g in grads]
+    for c, t, g in zip(cp, tp, grads):
+        c.grad, t.grad = cr.tensor(g), torch.tensor(g)
+    cn = nn.utils.clip_grad_norm_(cp, 1.0, norm_type=norm_type)
+    tn = torch.nn.utils.clip_grad_norm_(tp, 1.0, norm_type=norm_type)
+    assert cn.dtype == cr.float32 and cp[0].grad.dtype == cr.float32
+    np.testing.assert_allclose(cn.item(), tn.item(), rtol=1e-6)
+    for c, t in zip(cp, tp):
+        np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-6, atol=1e-7)

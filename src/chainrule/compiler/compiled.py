@@ -77,6 +77,9 @@ class CompiledFunction:
             return self._give_up(reason, args, kwargs)
         result, recording = self._record(args, kwargs, tensors)
         if recording.recorder.reasons:
+            if self.check and recording.recorder.differs:
+                raise RuntimeError(f"chainrule.compile(check=True): {self.__name__}: "
+                                   f"{recording.recorder.reasons[0]}")
             self._give_up(recording.recorder.reasons[0])
             return result
         if entry is None:

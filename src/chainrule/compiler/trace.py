@@ -167,6 +167,7 @@ class Recorder:
         self.descs = []
         self.suspended = 0
         self.reasons = []
+        self.differs = False     # a rerun of the steps did not reproduce eager's values
         self.escapes = {}        # id(Python value) -> (value, plain array it came from)
         self._numbers = {}       # id(traced array) -> its number, in order of appearance
         self._keep = []          # keeps numbered arrays alive so ids stay unique
@@ -212,9 +213,11 @@ class Recorder:
                 for rerun in reruns:
                     rerun()
             except Exception as err:  # noqa: BLE001 (any failure means: do not replay)
+                self.differs = True
                 self.unsupported(f"rerunning kernels {start}-{len(self.steps) - 1} failed: {err}")
             for k, owner in self._private.items():
                 if not self.reasons and owner.tobytes() != eager[k].tobytes():
+                    self.differs = True
                     self.unsupported(
                         f"kernels {start}-{len(self.steps) - 1} do not reproduce an array "
                         f"of shape {owner.shape}: a NumPy call ran outside the trace")

@@ -24,23 +24,24 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not grads:
         return Tensor._wrap(np.asanyarray(0.0, dtype=np.float32))
     dtype = grads[0]._data.dtype
+    # all in arrays of the gradients' dtype, as PyTorch computes it (and so a compiled
+    # step can follow it): per-gradient norms, their norm, then one scale for all
     if math.isinf(norm_type):
-        total = max(float(np.max(np.abs(g._data))) if g._data.size else 0.0 for g in grads)
+        norms = [np.max(np.abs(g._data), initial=0) for g in grads]
+        total = np.max(np.stack(norms).astype(dtype))
     else:
-        # each gradient's norm in its own dtype, then the norm of the norms (as PyTorch)
         norms = [np.linalg.norm(g._data.reshape(-1), ord=norm_type) for g in grads]
-        total = float(np.linalg.norm(np.asanyarray(norms, dtype=dtype), ord=norm_type))
-    if error_if_nonfinite and not math.isfinite(total):
+        total = np.linalg.norm(np.stack(norms).astype(dtype), ord=norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
                            "`parameters` is non-finite, so it cannot be clipped. To disable "
                            "this error and scale the gradients by the non-finite norm anyway, "
                            "set `error_if_nonfinite=False`")
-    coef = min(float(max_norm) / (total + 1e-6), 1.0)
-    if coef < 1.0 or not math.isfinite(total):
-        with np.errstate(invalid="ignore"):  # inf * 0 -> nan, as PyTorch gives
-            for g in grads:
-                g._data *= g._data.dtype.type(coef)
-                g._version[0] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):  # inf * 0 -> nan, as PyTorch gives
+        coef = np.minimum(dtype.type(max_norm) / (total + dtype.type(1e-6)), dtype.type(1.0))
+        for g in grads:
+            np.multiply(g._data, coef, out=g._data)
+            g._version[0] += 1
     return Tensor._wrap(np.asanyarray(total, dtype=dtype))
 
 
