@@ -1,0 +1,310 @@
+"""`chainrule.compile` against PyTorch eager and chainrule eager, interleaved in one
+process, one thread each, medians of several rounds:
+
+1. the main job's epoch (digits, 64-256-128-10, batch 32, Adam; 45 steps), with the whole
+   training step compiled; on an idle machine and, with --busy, also beside one busy-loop;
+2. the tiny graph (11 ops on 8×8, forward + backward) as a compiled function;
+3. the d2l MLP epoch (784-256-10, batch 256, SGD), compiled against chainrule eager;
+4. the arithmetic alone: the replayed steps' own matrix products (shapes, strides and
+   dtypes read from the recordings), as bare np.matmul calls, in the same rounds.
+
+Before anything is timed, each compiled function must be replaying (not running eagerly,
+every batch shape verified, no new recording during an epoch) and the compiled model's
+weights must equal the eager model's bit for bit; they are compared again after timing.
+
+    python benchmarks/compiled.py                # idle machine (about a minute)
+    python benchmarks/compiled.py --busy         # also beside one busy-loop process
+    python benchmarks/compiled.py --profile      # also: where a replayed main-job step goes
+"""
+import argparse
+import contextlib
+import cProfile
+import pstats
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import mlp_epoch  # noqa: E402
+import tiny_graph  # noqa: E402
+from main_job import (build_main_job, busy_machine, digits_arrays,  # noqa: E402
+                      main_job_epoch, threads_setting)
+from run import interleaved  # noqa: E402  (one timing loop for every benchmark)
+
+WARMUP_EPOCHS = 3  # the first two calls of each batch shape record; the third replays
+
+
+def train_step(net, opt, loss_fn):
+    """One training step as a function of the batch: what a learner compiles. The same
+    calls in the same order as main_job_epoch / mlp_epoch.epoch, so weights can match."""
+    def step(xb, yb):
+        loss = loss_fn(net(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def batches(n, batch):
+    return [(i, min(i + batch, n)) for i in range(0, n, batch)]
+
+
+def compiled_epoch(step, X, y, batch):
+    for i, j in batches(len(X), batch):
+        step(X[i:j], y[i:j])
+
+
+# ---- is it really replaying, and replaying the right numbers? -----------------------------
+def verified_entries(compiled):
+    """{shape of the first argument: its verified recording}."""
+    out = {}
+    for key, entry in compiled._cache.items():
+        if entry.verified:
+            out[key[1][0][1] if key[1] else None] = entry
+    return out
+
+
+def check_replaying(compiled, shapes, run_once):
+    """Stop unless `compiled` replays every shape in `shapes` from a verified recording and
+    `run_once()` (one more epoch) neither records again nor falls back to eager."""
+    if compiled._eager is not None:
+        raise SystemExit(f"{compiled!r} runs eagerly: {compiled._eager}")
+    missing = set(shapes) - set(verified_entries(compiled))
+    if missing:
+        raise SystemExit(f"{compiled!r}: no verified recording for inputs of shape {missing}")
+    before = {k: id(v) for k, v in compiled._cache.items()}
+    run_once()
+    if compiled._eager is not None or {k: id(v) for k, v in compiled._cache.items()} != before:
+        raise SystemExit(f"{compiled!r} recorded again or gave up during a warm epoch "
+                         f"({compiled._eager})")
+
+
+def assert_same_weights(a, b, what):
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys(), what
+    for k in sa:
+        x, y = sa[k].numpy(), sb[k].numpy()
+        assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), \
+            f"{what}: compiled and eager weights differ in {k} (max |diff| " \
+            f"{np.abs(x.astype(np.float64) - y).max():.3g})"
+
+
+# ---- the arithmetic alone -----------------------------------------------------------------
+def _operand(desc, rng):
+    """An array laid out as a recorded operand: the same shape, dtype and strides."""
+    kind, _, shape, dtype, strides = desc
+    assert kind == "t", desc
+    item = np.dtype(dtype).itemsize
+    span = sum((n - 1) * s for n, s in zip(shape, strides)) // item + 1
+    base = rng.standard_normal(span).astype(dtype)
+    return np.lib.stride_tricks.as_strided(base, shape, strides)
+
+
+def recorded_products(entry, rng):
+    """The recording's np.matmul calls as (a, b, out) on fresh arrays of the same layout,
+    and their floating-point operations."""
+    calls, flops = [], 0
+    for desc in entry.recorder.descs:  # (kernel name, its arguments described, ...)
+        if desc[0] != "matmul":
+            continue
+        a, b = (_operand(d, rng) for d in desc[1])
+        out = np.matmul(a, b)
+        calls.append((a, b, out))
+        flops += 2 * out.size * a.shape[-1]
+    return calls, flops
+
+
+def gemm_epoch_fns(torch, compiled, X, batch):
+    """Two functions doing one epoch's matrix products alone, with NumPy (what a replay
+    calls) and with PyTorch (on the same memory), and the epoch's flops."""
+    rng = np.random.default_rng(0)
+    per_shape = {s: recorded_products(e, rng) for s, e in verified_entries(compiled).items()}
+    plan, flops = [], 0
+    for i, j in batches(len(X), batch):
+        calls, f = per_shape[X[i:j].shape]
+        plan.extend(calls)
+        flops += f
+
+    tplan = [tuple(torch.from_numpy(v) for v in call) for call in plan]
+
+    def run():
+        for a, b, out in plan:
+            np.matmul(a, b, out=out)
+
+    def run_torch():
+        for a, b, out in tplan:
+            torch.matmul(a, b, out=out)
+    return run, run_torch, flops
+
+
+# ---- workloads ----------------------------------------------------------------------------
+def epoch_workload(torch, chainrule, build, epoch, X, y, batch):
+    """[compiled epoch, PyTorch eager epoch, chainrule eager epoch, its products alone],
+    the epoch's flops and the compiled step; checked to replay the eager numbers."""
+    fns, nets = [], {}
+    for kind, m in (("compiled", chainrule), ("torch", torch), ("eager", chainrule)):
+        net, opt = build(m)
+        tX, ty = m.from_numpy(X), m.from_numpy(y)
+        loss_fn = m.nn.CrossEntropyLoss()
+        nets[kind] = net
+        if kind == "compiled":
+            step = chainrule.compile(train_step(net, opt, loss_fn))
+            fns.append(lambda s=step, a=tX, b=ty: compiled_epoch(s, a, b, batch))
+        else:
+            fns.append(lambda m=m, n=net, o=opt, lf=loss_fn, a=tX, b=ty:
+                       epoch(m, n, o, lf, a, b, batch))
+    for _ in range(WARMUP_EPOCHS):
+        fns[0]()
+        fns[2]()
+    shapes = {(j - i, X.shape[1]) for i, j in batches(len(X), batch)}
+
+    def one_more():
+        fns[0]()
+        fns[2]()
+    check_replaying(step, shapes, one_more)
+    assert_same_weights(nets["compiled"], nets["eager"], "after the warm-up epochs")
+    gemm, torch_gemm, flops = gemm_epoch_fns(torch, step, X, batch)
+    return fns + [gemm, torch_gemm], flops, step, nets
+
+
+def timed_epochs(torch, chainrule, build, epoch, X, y, batch, pairs):
+    fns, flops, step, nets = epoch_workload(torch, chainrule, build, epoch, X, y, batch)
+    (comp, theirs, eager, gemm, torch_gemm), ratio = interleaved(fns, pairs)
+    # every round ran both chainrule epochs once, so the weights must still agree
+    assert_same_weights(nets["compiled"], nets["eager"], "after the timed epochs")
+    return dict(compiled=comp, torch=theirs, eager=eager, gemm=gemm, torch_gemm=torch_gemm, ratio=ratio,
+                flops=flops, step=step)
+
+
+def _closure(fn):
+    return dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__)))
+
+
+def timed_tiny_graph(torch, chainrule, pairs, n):
+    """Per-step times: compiled tiny graph, PyTorch eager, chainrule eager."""
+    compiled = chainrule.compile(tiny_graph.step_fn(chainrule))
+    eager, theirs = tiny_graph.step_fn(chainrule), tiny_graph.step_fn(torch)
+    for _ in range(WARMUP_EPOCHS):
+        compiled()
+        eager()
+    check_replaying(compiled, {None}, lambda: (compiled(), eager()))
+    mine, other = _closure(compiled.fn), _closure(eager)
+    for name in ("w", "b"):
+        assert mine[name].grad.numpy().tobytes() == other[name].grad.numpy().tobytes(), \
+            f"tiny graph: compiled and eager gradients of {name} differ"
+    fns = [lambda s=s: tiny_graph.time_per_step(s, n) for s in (compiled, theirs, eager)]
+    (comp, torch_t, eager_t), ratio = interleaved(fns, pairs)
+    return dict(compiled=comp / n, torch=torch_t / n, eager=eager_t / n, ratio=ratio)
+
+
+# ---- where a replayed step goes -----------------------------------------------------------
+def breakdown(compiled, args, extras, pairs, n=200):
+    """Seconds per call, interleaved: the whole compiled call, its recorded kernel list run
+    alone (what a replay runs after finding the model's tensors, building the signature and
+    copying the inputs in), and each extra (name -> function) alone."""
+    shape = args[0].shape if args else None
+    steps = verified_entries(compiled)[shape].recorder.steps
+
+    def kernels():
+        for step in steps:
+            step()
+    fns = {"call": lambda: compiled(*args), "kernels": kernels, **extras}
+    times, _ = interleaved([lambda f=f: [f() for _ in range(n)] for f in fns.values()], pairs)
+    out = {k: t / n for k, t in zip(fns, times)}
+    out["steps"] = len(steps)
+    return out
+
+
+def main_job_breakdown(chainrule, X, y, pairs):
+    """Where a replayed main-job step (batch 32) goes, on a model of its own (running its
+    kernels or its optimizer alone moves its weights, so not the compared models)."""
+    net, opt = build_main_job(chainrule)
+    step = chainrule.compile(train_step(net, opt, chainrule.nn.CrossEntropyLoss()))
+    xb, yb = chainrule.from_numpy(X[:32]), chainrule.from_numpy(y[:32])
+    for _ in range(WARMUP_EPOCHS):
+        step(xb, yb)
+    check_replaying(step, {xb.shape}, lambda: step(xb, yb))
+    products, _ = recorded_products(verified_entries(step)[xb.shape], np.random.default_rng(0))
+
+    def gemm():
+        for a, b, out in products:
+            np.matmul(a, b, out=out)
+    t = breakdown(step, (xb, yb), {"adam": opt.step, "gemm": gemm}, pairs)
+    t["products"] = len(products)
+    return t, step, (xb, yb)
+
+
+def tiny_graph_breakdown(chainrule, pairs):
+    compiled = chainrule.compile(tiny_graph.step_fn(chainrule))
+    for _ in range(WARMUP_EPOCHS):
+        compiled()
+    check_replaying(compiled, {None}, compiled)
+    return breakdown(compiled, (), {}, pairs, n=1000)
+
+
+def profile_step(step, args, n=300):
+    prof = cProfile.Profile()
+    prof.runcall(lambda: [step(*args) for _ in range(n)])
+    print(f"\ncProfile of {n} replayed main-job steps (by own time):")
+    pstats.Stats(prof).sort_stats("tottime").print_stats(12)
+
+
+# ---- the table ----------------------------------------------------------------------------
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--pairs", type=int, default=9, help="timed rounds per workload")
+    p.add_argument("--rows", type=int, default=20000, help="rows of the d2l epoch")
+    p.add_argument("--busy", action="store_true", help="also time the main job beside a busy loop")
+    p.add_argument("--profile", action="store_true", help="cProfile replayed main-job steps")
+    args = p.parse_args()
+    import torch
+    import chainrule
+    import chainrule.threads  # noqa: F401
+    threads_setting(torch, chainrule, True, None)  # one thread each, as PyTorch pinned
+    X, y = digits_arrays()
+    DX, Dy = mlp_epoch.make_data(args.rows)
+    ms = lambda t: f"{t * 1e3:.1f} ms"  # noqa: E731
+    print("| workload | machine | compiled | PyTorch eager | chainrule eager | compiled / "
+          "PyTorch | compiled / chainrule eager | goal |\n|---|---|---|---|---|---|---|---|")
+    main_rows = {}
+    for busy in ((False, True) if args.busy else (False,)):
+        with busy_machine() if busy else contextlib.nullcontext():
+            r = timed_epochs(torch, chainrule, build_main_job, main_job_epoch, X, y, 32, args.pairs)
+        main_rows[busy] = r
+        print(f"| main job epoch (45 steps, batch 32, Adam) | {'busy' if busy else 'idle'} | "
+              f"{ms(r['compiled'])} | {ms(r['torch'])} | {ms(r['eager'])} | {r['ratio']:.2f} | "
+              f"{r['compiled'] / r['eager']:.2f} | ≤ 0.20 vs PyTorch |", flush=True)
+    t = timed_tiny_graph(torch, chainrule, args.pairs, 400)
+    us = lambda s: f"{s * 1e6:.1f} µs"  # noqa: E731
+    print(f"| tiny graph, 11 ops fwd+bwd on 8×8, per step | idle | {us(t['compiled'])} | "
+          f"{us(t['torch'])} | {us(t['eager'])} | {t['ratio']:.2f} | "
+          f"{t['compiled'] / t['eager']:.2f} | ≤ 0.25 vs PyTorch |", flush=True)
+    d = timed_epochs(torch, chainrule, mlp_epoch.build, mlp_epoch.epoch, DX, Dy, 256, args.pairs)
+    print(f"| d2l MLP epoch ({args.rows} rows, batch 256, SGD) | idle | {ms(d['compiled'])} | "
+          f"{ms(d['torch'])} | {ms(d['eager'])} | {d['ratio']:.2f} | "
+          f"{d['compiled'] / d['eager']:.2f} | ≤ 0.90 vs chainrule eager |", flush=True)
+    print("\n| an epoch's matrix products alone (float32, 1 thread) | np.matmul | GFLOPS | "
+          "compiled epoch / products alone | torch.matmul | PyTorch epoch / its products "
+          "|\n|---|---|---|---|---|---|")
+    for name, r in [(f"main job ({'busy' if b else 'idle'})", v) for b, v in main_rows.items()] \
+            + [("d2l MLP", d)]:
+        print(f"| {name}: {r['flops'] / 1e6:.0f} MFLOP | {ms(r['gemm'])} | "
+              f"{r['flops'] / r['gemm'] / 1e9:.0f} | {r['compiled'] / r['gemm']:.2f} | "
+              f"{ms(r['torch_gemm'])} | {r['torch'] / r['torch_gemm']:.2f} |")
+    t, step, batch = main_job_breakdown(chainrule, X, y, args.pairs)
+    us = lambda s: f"{s * 1e6:.0f} µs ({100 * s / t['call']:.0f} %)"  # noqa: E731
+    print(f"\nA replayed main-job step (batch 32, idle, alone): {t['call'] * 1e6:.0f} µs = "
+          f"finding tensors, signature, copying the batch in {us(t['call'] - t['kernels'])} "
+          f"+ {t['products']} matrix products {us(t['gemm'])} + Adam step {us(t['adam'])} "
+          f"+ the other {t['steps'] - t['products'] - 1} replayed steps "
+          f"{us(t['kernels'] - t['gemm'] - t['adam'])}")
+    t = tiny_graph_breakdown(chainrule, args.pairs)
+    print(f"A replayed tiny-graph step: {t['call'] * 1e6:.1f} µs = finding tensors, signature "
+          f"{us(t['call'] - t['kernels'])} + its {t['steps']} replayed steps {us(t['kernels'])}")
+    if args.profile:
+        profile_step(step, batch)
+
+if __name__ == "__main__":
+    main()
