@@ -146,6 +146,7 @@ OPTIONS = [
     ("kfold", kfold_count, None, "K",
      "K-fold cross-validation on the training rows; reports mean ± std"),
     ("seed", seed_value, 0, "N", "random seed (same seed, same run)"),
+    ("compile", None, False, None, None),  # switched on with --compile
 ]
 OPTION_NAMES = [o[0] for o in OPTIONS]
 CONVERTERS = {o[0]: o[1] for o in OPTIONS}

@@ -22,6 +22,10 @@ _CACHE_SIZE = 8          # signatures kept per function, as JAX keeps a few
 _DYNAMIC_CACHE_SIZE = 64
 
 
+class BranchChanged(RuntimeError):
+    """A replay met a branch on a tensor's value that went the other way when recorded."""
+
+
 class _Recording:
     __slots__ = ("recorder", "inputs", "output", "verified", "grads")
 
@@ -214,7 +218,7 @@ class CompiledFunction:
             for step in entry.recorder.steps:
                 step()
         except GuardFailed as err:
-            raise RuntimeError(f"chainrule.compile: {self.__name__}: {err}; the function "
+            raise BranchChanged(f"chainrule.compile: {self.__name__}: {err}; the function "
                                "branches on tensor values, which a replay cannot follow: "
                                "do not compile it, or move the branch outside") from None
         return entry.output()

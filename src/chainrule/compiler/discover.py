@@ -68,9 +68,9 @@ def reachable(fn, args, kwargs):
             todo.extend(_code_objects(getattr(obj, "__func__", obj), depth + 1, seen))
             if isinstance(obj, types.MethodType) and depth < _DEPTH:
                 todo.append((obj.__self__, depth + 1))
-        elif depth == 0 and hasattr(obj, "__dict__") and not isinstance(
-                obj, (type, types.ModuleType)):  # an argument's own attributes
-            todo.extend((v, 1) for v in vars(obj).values())
+        elif depth < 2 and hasattr(obj, "__dict__") and not isinstance(
+                obj, (type, types.ModuleType)):  # an object's attributes (self.model)
+            todo.extend((v, depth + 1) for v in vars(obj).values())
     for m in modules.values():
         for t in (*m.parameters(recurse=False), *m.buffers(recurse=False)):
             tensors[id(t)] = t

@@ -141,7 +141,7 @@ def _fit_data(train, val, batch_size, validation_split):
 def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",),
         callbacks=(), batch_size=None, validation_split=None, seed=None, progress=True,
         checkpoint_dir=None, resume=False, clip_grad_norm=None, scheduler=None, lr=None,
-        learning_rate=None, distributed=None):
+        learning_rate=None, distributed=None, compile=False):
     """Train `model` on `train` for `epochs` epochs and return a History.
 
     train / val: DataLoader, Dataset or (X, y). validation_split: use the LAST fraction
@@ -151,7 +151,9 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",
     state after every epoch; resume=True continues from it, bit for bit. Keras habits:
     loss and optimizer by name ("cross_entropy", "adam", see train.names) and
     lr / learning_rate for an optimizer given by name, class or factory. distributed: train on
-    the ranks of an MPI job (see train.distributed); None: when a process group exists."""
+    the ranks of an MPI job (see train.distributed); None: when a process group exists.
+    compile=True: each training step runs as one `chainrule.compile`d function (the same
+    numbers, faster for small models; see chainrule.compiler)."""
     _check_model(model)
     loss = resolve_loss(loss)
     _check_loss(loss)
@@ -173,6 +175,6 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",
     trainer_class = DistributedTrainer if use_distributed(distributed) else Trainer
     trainer = trainer_class(model, optimizer, params, loss=loss, metrics=mets, callbacks=cbs,
                       clip_grad_norm=clip_grad_norm, checkpoint_dir=checkpoint_dir,
-                      progress=progress)
+                      progress=progress, compile=bool(compile))
     trainer.prepare_data(train_ds, val_ds, bs, seed)
     return trainer.run(epochs, resume)

@@ -4,6 +4,7 @@ train_batch per batch), validate, checkpoint, finish. A caller that trains diffe
 import math
 import os
 import time
+import warnings
 
 import numpy as np
 
@@ -99,8 +100,9 @@ class Trainer:
     """The state of one `fit` call and its steps; callbacks see it as `self.trainer`."""
 
     def __init__(self, model, optimizer, params, *, loss=None, metrics=(), callbacks=(),
-                 clip_grad_norm=None, checkpoint_dir=None, progress=False):
+                 clip_grad_norm=None, checkpoint_dir=None, progress=False, compile=False):
         self.model, self.optimizer, self.params = model, optimizer, params
+        self.compile, self.compiled_step = compile, None
         self.stop_training, self.stop_reason, self.messages = False, None, []
         self.epoch = 0  # the current epoch, from 0
         self.loss, self.metrics, self.clip_grad_norm = loss, list(metrics), clip_grad_norm
@@ -167,6 +169,11 @@ class Trainer:
         cbs = self.callbacks
         cbs.call("on_batch_begin", b, {})
         xb, yb = split_batch(batch)
+        if self.compiled_step is not None:
+            done = self.compiled_step(xb, yb)
+            if done is not None:
+                return self._compiled_batch_end(epoch, b, xb, yb, *done)
+            self.compiled_step = None  # a branch changed: this batch and the rest eagerly
         out = self.forward(xb)
         lval = scalar_loss(self.loss(out, yb))
         lv = float(lval.item())
@@ -183,6 +190,25 @@ class Trainer:
             _cr().nn.utils.clip_grad_norm_(self.model_params, self.clip_grad_norm)
         self.optimizer.step()
         return lv, len(xb), out, yb, None
+
+    def _compiled_batch_end(self, epoch, b, xb, yb, lval, out, problem):
+        lv = float(lval.item())
+        if self.history.initial_loss is None and epoch == 0 and b == 0:
+            self.history.initial_loss = lv
+        if problem == "loss":
+            return lv, len(xb), out, yb, f"loss is {lv}"
+        self.callbacks.call("on_backward_end", b, {"loss": lv})
+        return lv, len(xb), out, yb, problem
+
+    def use_compiled_step(self):
+        """fit(compile=True): the step as one compiled function, where it can be."""
+        from .compiled_step import CompiledStep
+        reason = CompiledStep.reason_not(self)
+        if reason is not None:
+            warnings.warn(f"fit(compile=True): the step runs eagerly: {reason}",
+                          RuntimeWarning, stacklevel=3)
+            return
+        self.compiled_step = CompiledStep(self, scalar_loss)
 
     def run_epoch(self, epoch):
         """Train one epoch; returns its logs and whether it ended on a bad batch."""
@@ -275,6 +301,8 @@ class Trainer:
                               if start >= epochs else
                               f"resuming from the checkpoint after epoch {start}")
         self.model_params = list(self.model.parameters())
+        if self.compile:
+            self.use_compiled_step()
         for epoch in range(start, epochs):
             self.one_epoch(epoch)
             if self.should_stop():
