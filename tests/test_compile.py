@@ -374,3 +374,63 @@ def test_step_with_gradient_clipping_and_a_scheduler_matches_eager():
             assert _replaying(fn)
     assert runs[0] == runs[2] and runs[1] == runs[3] == 0.5 * 0.5 ** 3
     _assert_same(a, b)
+
+
+def _fit_run(compile, seen):
+    from chainrule.train import Callback, fit
+
+    class Watch(Callback):
+        def on_train_end(self, logs=None):
+            seen.append(self.trainer.compiled_step)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 10)).astype(np.float32)
+    y = rng.integers(0, 3, 200)
+    chainrule.manual_seed(0)
+    model = nn.Sequential(nn.Linear(10, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3))
+    history = fit(model, (X, y), loss="cross_entropy", optimizer="adam", lr=1e-2, epochs=3,
+                  batch_size=32, seed=1, progress=False, compile=compile,
+                  validation_split=0.2, callbacks=[Watch()])
+    return history, model
+
+
+def test_fit_compile_true_gives_the_eager_history_and_weights():
+    seen = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        compiled, model_c = _fit_run(True, seen)
+        eager, model_e = _fit_run(False, seen)
+    assert seen[0] is not None and _replaying(seen[0].fn) and seen[1] is None
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert compiled.history[key] == eager.history[key], key
+    _assert_same(model_c, model_e)
+
+
+def test_fit_compile_true_reports_a_nan_loss_like_eager():
+    from chainrule.train import fit
+    X = np.ones((64, 2), np.float32)
+    y = np.ones((64, 1), np.float32)
+    results = []
+    for compile in (True, False):
+        chainrule.manual_seed(0)
+        model = nn.Linear(2, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            h = fit(model, (X, y), loss="mse", optimizer="sgd", lr=1e3, epochs=6,
+                    batch_size=8, progress=False, compile=compile)
+        results.append((h.stop_reason, h.history["loss"]))
+    assert results[0][0] == results[1][0] == "nan"
+    assert len(results[0][1]) == len(results[1][1])
+
+
+def test_cli_train_compile_writes_the_same_run_as_eager(tmp_path):
+    import json
+    from cli_helpers import ok, run_cli
+    for name, extra in (("compiled", ["--compile"]), ("eager", [])):
+        ok(run_cli(tmp_path, "train", "--epochs", "3", "--patience", "0", "--quiet",
+                   "--name", name, *extra))
+    histories = [json.loads((tmp_path / "runs" / n / "history.json").read_text())["history"]
+                 for n in ("compiled", "eager")]
+    assert histories[0]["loss"] == histories[1]["loss"]
+    assert histories[0]["val_loss"] == histories[1]["val_loss"]
+    config = json.loads((tmp_path / "runs" / "compiled" / "config.json").read_text())
+    assert config["compile"] is True
