@@ -6,15 +6,17 @@ process, one thread each, medians of several rounds:
 2. the tiny graph (11 ops on 8×8, forward + backward) as a compiled function;
 3. the d2l MLP epoch (784-256-10, batch 256, SGD), compiled against chainrule eager;
 4. the arithmetic alone: the replayed steps' own matrix products (shapes, strides and
-   dtypes read from the recordings), as bare np.matmul calls, in the same rounds.
+   dtypes read from the recordings), as bare np.matmul calls (and as torch.matmul calls
+   on the same memory), in the same rounds;
+then where a replayed main-job step and a replayed tiny-graph step spend their time.
 
 Before anything is timed, each compiled function must be replaying (not running eagerly,
 every batch shape verified, no new recording during an epoch) and the compiled model's
 weights must equal the eager model's bit for bit; they are compared again after timing.
 
-    python benchmarks/compiled.py                # idle machine (about a minute)
+    python benchmarks/compiled.py                # idle machine (under a minute)
     python benchmarks/compiled.py --busy         # also beside one busy-loop process
-    python benchmarks/compiled.py --profile      # also: where a replayed main-job step goes
+    python benchmarks/compiled.py --profile      # also a cProfile of replayed steps
 """
 import argparse
 import contextlib
@@ -82,20 +84,24 @@ def check_replaying(compiled, shapes, run_once):
 
 
 def assert_same_weights(a, b, what):
+    """Stop unless the two models' weights are equal bit for bit (a checked `raise`, not
+    an `assert`, so `python -O` cannot skip it)."""
     sa, sb = a.state_dict(), b.state_dict()
-    assert sa.keys() == sb.keys(), what
+    if sa.keys() != sb.keys():
+        raise AssertionError(f"{what}: the models' state keys differ")
     for k in sa:
         x, y = sa[k].numpy(), sb[k].numpy()
-        assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), \
-            f"{what}: compiled and eager weights differ in {k} (max |diff| " \
-            f"{np.abs(x.astype(np.float64) - y).max():.3g})"
+        if x.dtype != y.dtype or x.tobytes() != y.tobytes():
+            raise AssertionError(f"{what}: compiled and eager weights differ in {k} (max "
+                                 f"|diff| {np.abs(x.astype(np.float64) - y).max():.3g})")
 
 
 # ---- the arithmetic alone -----------------------------------------------------------------
 def _operand(desc, rng):
     """An array laid out as a recorded operand: the same shape, dtype and strides."""
     kind, _, shape, dtype, strides = desc
-    assert kind == "t", desc
+    if kind != "t":
+        raise ValueError(f"a matrix product of a constant operand: {desc[:2]}")
     item = np.dtype(dtype).itemsize
     span = sum((n - 1) * s for n, s in zip(shape, strides)) // item + 1
     base = rng.standard_normal(span).astype(dtype)
@@ -141,8 +147,9 @@ def gemm_epoch_fns(torch, compiled, X, batch):
 
 # ---- workloads ----------------------------------------------------------------------------
 def epoch_workload(torch, chainrule, build, epoch, X, y, batch):
-    """[compiled epoch, PyTorch eager epoch, chainrule eager epoch, its products alone],
-    the epoch's flops and the compiled step; checked to replay the eager numbers."""
+    """[compiled epoch, PyTorch eager epoch, chainrule eager epoch, its products alone
+    through NumPy and through PyTorch], the epoch's flops, the compiled step and the
+    models; checked to replay the eager numbers."""
     fns, nets = [], {}
     for kind, m in (("compiled", chainrule), ("torch", torch), ("eager", chainrule)):
         net, opt = build(m)
@@ -174,8 +181,8 @@ def timed_epochs(torch, chainrule, build, epoch, X, y, batch, pairs):
     (comp, theirs, eager, gemm, torch_gemm), ratio = interleaved(fns, pairs)
     # every round ran both chainrule epochs once, so the weights must still agree
     assert_same_weights(nets["compiled"], nets["eager"], "after the timed epochs")
-    return dict(compiled=comp, torch=theirs, eager=eager, gemm=gemm, torch_gemm=torch_gemm, ratio=ratio,
-                flops=flops, step=step)
+    return dict(compiled=comp, torch=theirs, eager=eager, gemm=gemm, torch_gemm=torch_gemm,
+                ratio=ratio, flops=flops, step=step)
 
 
 def _closure(fn):
@@ -192,8 +199,8 @@ def timed_tiny_graph(torch, chainrule, pairs, n):
     check_replaying(compiled, {None}, lambda: (compiled(), eager()))
     mine, other = _closure(compiled.fn), _closure(eager)
     for name in ("w", "b"):
-        assert mine[name].grad.numpy().tobytes() == other[name].grad.numpy().tobytes(), \
-            f"tiny graph: compiled and eager gradients of {name} differ"
+        if mine[name].grad.numpy().tobytes() != other[name].grad.numpy().tobytes():
+            raise AssertionError(f"tiny graph: compiled and eager gradients of {name} differ")
     fns = [lambda s=s: tiny_graph.time_per_step(s, n) for s in (compiled, theirs, eager)]
     (comp, torch_t, eager_t), ratio = interleaved(fns, pairs)
     return dict(compiled=comp / n, torch=torch_t / n, eager=eager_t / n, ratio=ratio)
@@ -251,9 +258,73 @@ def profile_step(step, args, n=300):
     pstats.Stats(prof).sort_stats("tottime").print_stats(12)
 
 
-# ---- the table ----------------------------------------------------------------------------
+# ---- the tables ---------------------------------------------------------------------------
+def _ms(t):
+    return f"{t * 1e3:.1f} ms"
+
+
+def _us(t):
+    return f"{t * 1e6:.1f} µs"
+
+
+def _row(name, machine, r, fmt, goal):
+    print(f"| {name} | {machine} | {fmt(r['compiled'])} | {fmt(r['torch'])} | "
+          f"{fmt(r['eager'])} | {r['ratio']:.2f} | {r['compiled'] / r['eager']:.2f} | {goal} |",
+          flush=True)
+
+
+def speed_table(torch, chainrule, args, X, y):
+    print("| workload | machine | compiled | PyTorch eager | chainrule eager | compiled / "
+          "PyTorch | compiled / chainrule eager | goal |\n|---|---|---|---|---|---|---|---|")
+    epochs = {}
+    name = f"main job epoch ({len(batches(len(X), 32))} steps, batch 32, Adam)"
+    for busy in ((False, True) if args.busy else (False,)):
+        with busy_machine() if busy else contextlib.nullcontext():
+            r = timed_epochs(torch, chainrule, build_main_job, main_job_epoch, X, y, 32,
+                             args.pairs)
+        epochs[f"main job ({'busy' if busy else 'idle'})"] = r
+        _row(name, "busy" if busy else "idle", r, _ms, "≤ 0.20 vs PyTorch")
+    r = timed_tiny_graph(torch, chainrule, args.pairs, 400)
+    _row("tiny graph, 11 ops fwd+bwd on 8×8, per step", "idle", r, _us, "≤ 0.25 vs PyTorch")
+    DX, Dy = mlp_epoch.make_data(args.rows)
+    r = timed_epochs(torch, chainrule, mlp_epoch.build, mlp_epoch.epoch, DX, Dy, 256, args.pairs)
+    epochs["d2l MLP"] = r
+    _row(f"d2l MLP epoch ({args.rows} rows, batch 256, SGD)", "idle", r, _ms,
+         "≤ 0.90 vs chainrule eager")
+    return epochs
+
+
+def products_table(epochs):
+    print("\n| an epoch's matrix products alone (float32, 1 thread) | np.matmul | GFLOPS | "
+          "compiled epoch / products alone | torch.matmul | PyTorch epoch / its products "
+          "|\n|---|---|---|---|---|---|")
+    for name, r in epochs.items():
+        print(f"| {name}: {r['flops'] / 1e6:.0f} MFLOP | {_ms(r['gemm'])} | "
+              f"{r['flops'] / r['gemm'] / 1e9:.0f} | {r['compiled'] / r['gemm']:.2f} | "
+              f"{_ms(r['torch_gemm'])} | {r['torch'] / r['torch_gemm']:.2f} |")
+
+
+def where_time_goes(chainrule, args, X, y):
+    t, step, batch = main_job_breakdown(chainrule, X, y, args.pairs)
+
+    def part(s, whole=t):
+        return f"{s * 1e6:.0f} µs ({100 * s / whole['call']:.0f} %)"
+    print(f"\nA replayed main-job step (batch 32, idle, alone): {t['call'] * 1e6:.0f} µs = "
+          f"finding tensors, signature, copying the batch in {part(t['call'] - t['kernels'])} "
+          f"+ {t['products']} matrix products {part(t['gemm'])} + Adam step {part(t['adam'])} "
+          f"+ the other {t['steps'] - t['products'] - 1} replayed steps "
+          f"{part(t['kernels'] - t['gemm'] - t['adam'])}")
+    tiny = tiny_graph_breakdown(chainrule, args.pairs)
+    print(f"A replayed tiny-graph step: {_us(tiny['call'])} = finding tensors, signature "
+          f"{part(tiny['call'] - tiny['kernels'], tiny)} + its {tiny['steps']} replayed steps "
+          f"{part(tiny['kernels'], tiny)}")
+    if args.profile:
+        profile_step(step, batch)
+
+
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pairs", type=int, default=9, help="timed rounds per workload")
     p.add_argument("--rows", type=int, default=20000, help="rows of the d2l epoch")
     p.add_argument("--busy", action="store_true", help="also time the main job beside a busy loop")
@@ -262,49 +333,11 @@ def main():
     import torch
     import chainrule
     import chainrule.threads  # noqa: F401
-    threads_setting(torch, chainrule, True, None)  # one thread each, as PyTorch pinned
+    threads_setting(torch, chainrule, True, None)  # one thread each (main_job.py's pinned rows)
     X, y = digits_arrays()
-    DX, Dy = mlp_epoch.make_data(args.rows)
-    ms = lambda t: f"{t * 1e3:.1f} ms"  # noqa: E731
-    print("| workload | machine | compiled | PyTorch eager | chainrule eager | compiled / "
-          "PyTorch | compiled / chainrule eager | goal |\n|---|---|---|---|---|---|---|---|")
-    main_rows = {}
-    for busy in ((False, True) if args.busy else (False,)):
-        with busy_machine() if busy else contextlib.nullcontext():
-            r = timed_epochs(torch, chainrule, build_main_job, main_job_epoch, X, y, 32, args.pairs)
-        main_rows[busy] = r
-        print(f"| main job epoch (45 steps, batch 32, Adam) | {'busy' if busy else 'idle'} | "
-              f"{ms(r['compiled'])} | {ms(r['torch'])} | {ms(r['eager'])} | {r['ratio']:.2f} | "
-              f"{r['compiled'] / r['eager']:.2f} | ≤ 0.20 vs PyTorch |", flush=True)
-    t = timed_tiny_graph(torch, chainrule, args.pairs, 400)
-    us = lambda s: f"{s * 1e6:.1f} µs"  # noqa: E731
-    print(f"| tiny graph, 11 ops fwd+bwd on 8×8, per step | idle | {us(t['compiled'])} | "
-          f"{us(t['torch'])} | {us(t['eager'])} | {t['ratio']:.2f} | "
-          f"{t['compiled'] / t['eager']:.2f} | ≤ 0.25 vs PyTorch |", flush=True)
-    d = timed_epochs(torch, chainrule, mlp_epoch.build, mlp_epoch.epoch, DX, Dy, 256, args.pairs)
-    print(f"| d2l MLP epoch ({args.rows} rows, batch 256, SGD) | idle | {ms(d['compiled'])} | "
-          f"{ms(d['torch'])} | {ms(d['eager'])} | {d['ratio']:.2f} | "
-          f"{d['compiled'] / d['eager']:.2f} | ≤ 0.90 vs chainrule eager |", flush=True)
-    print("\n| an epoch's matrix products alone (float32, 1 thread) | np.matmul | GFLOPS | "
-          "compiled epoch / products alone | torch.matmul | PyTorch epoch / its products "
-          "|\n|---|---|---|---|---|---|")
-    for name, r in [(f"main job ({'busy' if b else 'idle'})", v) for b, v in main_rows.items()] \
-            + [("d2l MLP", d)]:
-        print(f"| {name}: {r['flops'] / 1e6:.0f} MFLOP | {ms(r['gemm'])} | "
-              f"{r['flops'] / r['gemm'] / 1e9:.0f} | {r['compiled'] / r['gemm']:.2f} | "
-              f"{ms(r['torch_gemm'])} | {r['torch'] / r['torch_gemm']:.2f} |")
-    t, step, batch = main_job_breakdown(chainrule, X, y, args.pairs)
-    us = lambda s: f"{s * 1e6:.0f} µs ({100 * s / t['call']:.0f} %)"  # noqa: E731
-    print(f"\nA replayed main-job step (batch 32, idle, alone): {t['call'] * 1e6:.0f} µs = "
-          f"finding tensors, signature, copying the batch in {us(t['call'] - t['kernels'])} "
-          f"+ {t['products']} matrix products {us(t['gemm'])} + Adam step {us(t['adam'])} "
-          f"+ the other {t['steps'] - t['products'] - 1} replayed steps "
-          f"{us(t['kernels'] - t['gemm'] - t['adam'])}")
-    t = tiny_graph_breakdown(chainrule, args.pairs)
-    print(f"A replayed tiny-graph step: {t['call'] * 1e6:.1f} µs = finding tensors, signature "
-          f"{us(t['call'] - t['kernels'])} + its {t['steps']} replayed steps {us(t['kernels'])}")
-    if args.profile:
-        profile_step(step, batch)
+    products_table(speed_table(torch, chainrule, args, X, y))
+    where_time_goes(chainrule, args, X, y)
+
 
 if __name__ == "__main__":
     main()
