@@ -3,11 +3,13 @@
 matplotlib is imported on first use, so `from chainrule import d2l` works without it.
 On a machine without a display (and outside Jupyter) the Agg backend is chosen, so
 scripts and tests draw into files instead of failing to open a window."""
+import importlib.util
 import os
 
 import numpy as np
 
 from .._display import in_notebook, pyplot
+from .._figures import LiveDisplay, figure_format, new_figure, write_figure
 from ..tensor import Tensor
 
 __all__ = ["use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "Animator",
@@ -121,27 +123,35 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
 class Animator:
     """Plot data in animation: each `add(x, y)` appends one point per curve.
 
-    In Jupyter the figure is redrawn and shown after every point, as in d2l. Elsewhere
-    the points are only recorded (`X`, `Y`); `save(path)` draws and writes the figure."""
+    In Jupyter the figure is redrawn after every point, as in d2l, into ONE output that is
+    updated in place (a display handle, so no flicker and no pile of figures). Elsewhere
+    the points are only recorded (`X`, `Y`); `save(path)` draws and writes the figure, and
+    `finish()` (which `train_ch3` calls when training ends) writes it to `path` and says
+    where. Writes are atomic: a file is complete or absent, never half-written."""
 
     def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
                  xscale="linear", yscale="linear", fmts=("-", "m--", "g-.", "r:"), nrows=1,
-                 ncols=1, figsize=(3.5, 2.5)):
+                 ncols=1, figsize=(3.5, 2.5), path=None):
         self.legend = list(legend) if legend else []
         self.fmts = fmts
         self._axes_args = (xlabel, ylabel, xlim, ylim, xscale, yscale)
         self.X, self.Y = None, None
         self._figsize, self._grid = figsize, (nrows, ncols)
-        self._fig = self._axes = None
+        self.path = None if path is None else os.fspath(path)
+        if self.path is not None:
+            figure_format(self.path, "Animator")  # a bad name fails before training
+        self._fig = self._axes = self._view = None
         self._live = in_notebook()
         if self._live:
             self._make_figure()
 
     def _make_figure(self):
         use_svg_display()
-        plt = get_plt()
-        self._fig, axes = plt.subplots(*self._grid, figsize=self._figsize, squeeze=False)
-        self._axes = axes.flatten()
+        # outside pyplot: the inline backend would show a pyplot figure again at the
+        # end of the cell, next to the output updated in place
+        self._fig = new_figure(self._figsize, "d2l.Animator")
+        self._axes = self._fig.subplots(*self._grid, squeeze=False).flatten()
+        self._view = LiveDisplay(self._fig, "svg")  # d2l shows its figures as SVG
 
     @property
     def fig(self):
@@ -169,10 +179,10 @@ class Animator:
                 self.X[i].append(float(a))
                 self.Y[i].append(float(b))
         if self._live:
-            from IPython import display
+            if self._fig is None:  # closed, then used again
+                self._make_figure()
             self._draw()
-            display.display(self._fig)
-            display.clear_output(wait=True)
+            self._view.show()
 
     def _draw(self):
         ax = self._axes[0]
@@ -181,19 +191,27 @@ class Animator:
             ax.plot(x, y, self.fmts[i % len(self.fmts)])
         xlabel, ylabel, xlim, ylim, xscale, yscale = self._axes_args
         set_axes(ax, xlabel, ylabel, xlim, ylim, xscale, yscale, self.legend)
+        self._fig.tight_layout()
 
     def save(self, path, **savefig_kwargs):
         """Draw the recorded curves and write the figure (format from the extension)."""
         fig = self.fig
         self._draw()
-        folder = os.path.dirname(os.fspath(path))
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        fig.tight_layout()
-        fig.savefig(path, **savefig_kwargs)
+        write_figure(fig, path, **savefig_kwargs)
         return path
 
+    def finish(self):
+        """Training is over: write the figure to `path` (when set) and print where;
+        returns the path or None. In Jupyter the figure is already on screen."""
+        if self.path is None:
+            return None
+        if importlib.util.find_spec("matplotlib") is None:  # recording needed none
+            print("Animator: no figure written (matplotlib is not installed: pip install "
+                  "matplotlib)", flush=True)
+            return None
+        self.save(self.path)
+        print(f"Animator: figure written to {self.path}", flush=True)
+        return self.path
+
     def close(self):
-        if self._fig is not None:
-            get_plt().close(self._fig)
-            self._fig = self._axes = None
+        self._fig = self._axes = self._view = None

@@ -10,6 +10,8 @@ from .. import autograd, cuda, nn, optim
 from ..devices import device
 from ..ops.linalg import matmul
 from .data import get_fashion_mnist_labels
+from .._display import in_notebook
+from .._figures import default_figure_path
 from .plotting import Animator, show_images
 
 __all__ = ["linreg", "squared_loss", "sgd", "accuracy", "evaluate_accuracy", "evaluate_loss",
@@ -137,13 +139,16 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, animator=No
     """Train for num_epochs, plotting train loss, train and test accuracy per epoch.
 
     As in d2l, ends by asserting train loss < 0.5 and both accuracies > 0.7 (`check=False`
-    skips that, for short demo runs). Pass your own `Animator` to keep or save the figure.
+    skips that, for short demo runs). Outside Jupyter the curves are written to
+train_ch3.png (in $CHAINRULE_FIGURE_DIR or the current folder) and the path is printed;
+pass your own `Animator` (with `path=` for a file) to keep or save the figure.
     Returns None, as d2l's does (a notebook cell shows no extra output); the last epoch's
     (train_loss, train_acc, test_acc) with the per-epoch curves in `.history` are kept for
     `last_history()`, so `chainrule.train.diagnose(d2l.last_history())` reads them."""
-    if animator is None:
+    if animator is None:  # outside Jupyter its figure goes to a file when training ends
         animator = Animator(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
-                            legend=["train loss", "train acc", "test acc"])
+                            legend=["train loss", "train acc", "test acc"],
+                            path=None if in_notebook() else default_figure_path("train_ch3.png"))
     train_loss = train_acc = test_acc = float("nan")
     curves = {"loss": [], "accuracy": [], "test_accuracy": []}
     for epoch in range(num_epochs):
@@ -153,6 +158,8 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, animator=No
         for key, v in zip(curves, (train_loss, train_acc, test_acc)):
             curves[key].append(float(v))
     _last[0] = TrainResult(train_loss, train_acc, test_acc, curves)  # kept when a check fails
+    if hasattr(animator, "finish"):  # any object with add(x, y) may stand in
+        animator.finish()
     if check:
         assert train_loss < 0.5, f"train loss {train_loss:.4f} is not below 0.5"
         assert 0.7 < train_acc <= 1, f"train accuracy {train_acc:.4f} is not above 0.7"

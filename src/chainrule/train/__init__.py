@@ -7,6 +7,7 @@ from .diagnosis import Diagnosis, diagnose
 from .tensorboard import TensorBoard
 from .fit import evaluate, fit, predict
 from .history import History
+from .live_plot import LivePlot
 from .metrics import (accuracy, confusion_matrix, log_rmse, mae, mse, register_metric, rmse,
                       top_k_accuracy)
 from .monitor import GradientMonitor
@@ -18,7 +19,7 @@ from .plots import (plot_activations, plot_confusion_matrix, plot_gradient_flow,
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "LambdaCallback",
            "EarlyStopping", "ModelCheckpoint", "CSVLogger", "LearningRateScheduler",
-           "TerminateOnNaN", "GradientMonitor", "k_fold", "k_fold_indices",
+           "TerminateOnNaN", "LivePlot", "GradientMonitor", "k_fold", "k_fold_indices",
            "train_val_test_split", "grid_search", "random_search", "KFoldResult",
            "SearchResult", "diagnose", "Diagnosis", "accuracy", "top_k_accuracy", "mse",
            "mae", "rmse", "log_rmse", "confusion_matrix", "register_metric",

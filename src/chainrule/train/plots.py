@@ -2,11 +2,10 @@
 sample predictions (d2l's predict_ch3) and activation functions with their derivatives.
 Each function returns the matplotlib Figure and, given `path`, writes it (PNG, SVG, PDF
 by extension). Headless machines get the Agg backend automatically."""
-import os
-
 import numpy as np
 
 from .._display import pyplot
+from .._figures import write_figure
 
 __all__ = ["plot_history", "plot_k_fold", "plot_gradient_flow", "plot_confusion_matrix",
            "plot_predictions", "plot_activations"]
@@ -24,11 +23,7 @@ def _int_epochs(ax):
 def _finish(fig, path):
     fig.tight_layout()
     if path is not None:
-        path = os.fspath(path)
-        d = os.path.dirname(path)
-        if d:
-            os.makedirs(d, exist_ok=True)
-        fig.savefig(path, dpi=110)
+        write_figure(fig, path, dpi=110)
     return fig
 
 
@@ -36,21 +31,36 @@ def _hist(history):
     return history.history if hasattr(history, "history") else dict(history)
 
 
+def history_panels(history, metrics=None):
+    """The quantities `plot_history` draws, one panel each: loss first, then metrics."""
+    h = _hist(history)
+    if "loss" not in h:
+        raise ValueError("plot_history needs a history with 'loss'")
+    if metrics is not None:
+        return ["loss"] + [m for m in metrics if m != "loss"]
+    return [k for k in h if not k.startswith("val_") and k not in ("lr", "seconds")]
+
+
 def plot_history(history, path=None, metrics=None, monitor="val_loss", logy="auto"):
     """Loss and each metric, training vs validation, one panel each; the best epoch of
     `monitor` (when logged) is marked with a dotted line."""
-    plt = _plt()
+    keys = history_panels(history, metrics)
+    fig = _plt().figure(figsize=(4.2 * len(keys), 3.4))
+    draw_history(fig, history, metrics, monitor, logy)
+    return _finish(fig, path)
+
+
+def draw_history(fig, history, metrics=None, monitor="val_loss", logy="auto"):
+    """plot_history's panels drawn into `fig`, which is cleared first (LivePlot redraws
+    the same figure after every epoch)."""
     h = _hist(history)
-    keys = [k for k in h if not k.startswith("val_") and k not in ("lr", "seconds")]
-    if metrics is not None:
-        keys = ["loss"] + [m for m in metrics if m != "loss"]
-    if "loss" not in h:
-        raise ValueError("plot_history needs a history with 'loss'")
+    keys = history_panels(h, metrics)
     epochs = np.arange(1, len(h["loss"]) + 1)
     best = None
     if monitor in h and hasattr(history, "best_epoch"):
         best = history.best_epoch(monitor)
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4), squeeze=False)
+    fig.clear()
+    axes = fig.subplots(1, len(keys), squeeze=False)
     for ax, key in zip(axes[0], keys):
         tr = np.array(h[key], dtype=float)
         ax.plot(epochs, tr, "o-", ms=3, label=f"train {key}")
@@ -70,7 +80,7 @@ def plot_history(history, path=None, metrics=None, monitor="val_loss", logy="aut
         ax.set_title(key)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    return _finish(fig, path)
+    return fig
 
 
 def plot_k_fold(result, path=None, key="loss"):
