@@ -95,7 +95,7 @@ def executed(tmp_path_factory):
     patch.delenv("MPLBACKEND", raising=False)  # the kernel picks its inline backend
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in (SETUP, FIT, ANIMATOR, TRAIN_CH3)]
-    client = RecordingClient(nb, kernel_name=KERNEL, timeout=120,
+    client = RecordingClient(nb, kernel_name=KERNEL, timeout=120, startup_timeout=120,
                              resources={"metadata": {"path": str(root)}})
     try:
         client.execute()
