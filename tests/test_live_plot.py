@@ -166,6 +166,20 @@ def test_liveplot_refuses_a_path_that_names_no_image_format(tmp_path, name):
         LivePlot(tmp_path / name)
 
 
+def test_liveplot_names_a_metric_that_is_not_logged(tmp_path):
+    with pytest.raises(ValueError, match=r"no curve for \['top3_accuracy'\]: the history "
+                                         r"records \[.*'val_loss'"):
+        _fit([LivePlot(tmp_path / "c.png", metrics="top3_accuracy")], epochs=1,
+             progress=False)
+    assert not (tmp_path / "c.png").exists()
+
+
+def test_liveplot_metrics_as_one_name_draws_loss_and_that_metric(tmp_path):
+    live = LivePlot(tmp_path / "c.png", metrics="accuracy", min_interval=0)
+    _fit([live], epochs=2, metrics=["accuracy", "top3_accuracy"], progress=False)
+    assert [ax.get_title() for ax in live.fig.axes] == ["loss", "accuracy"]
+
+
 @pytest.mark.parametrize("bad", [-1, float("nan"), "1", True])
 def test_liveplot_refuses_a_bad_min_interval(bad):
     with pytest.raises(ValueError, match="LivePlot: min_interval"):

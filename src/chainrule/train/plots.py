@@ -36,9 +36,14 @@ def history_panels(history, metrics=None):
     h = _hist(history)
     if "loss" not in h:
         raise ValueError("plot_history needs a history with 'loss'")
-    if metrics is not None:
-        return ["loss"] + [m for m in metrics if m != "loss"]
-    return [k for k in h if not k.startswith("val_") and k not in ("lr", "seconds")]
+    if metrics is None:
+        return [k for k in h if not k.startswith("val_") and k not in ("lr", "seconds")]
+    keys = ["loss"] + [m for m in ([metrics] if isinstance(metrics, str) else metrics)
+                       if m != "loss"]
+    missing = [k for k in keys if k not in h]
+    if missing:
+        raise ValueError(f"no curve for {missing}: the history records {sorted(h)}")
+    return keys
 
 
 def plot_history(history, path=None, metrics=None, monitor="val_loss", logy="auto"):
