@@ -434,3 +434,101 @@ def test_cli_train_compile_writes_the_same_run_as_eager(tmp_path):
     assert histories[0]["val_loss"] == histories[1]["val_loss"]
     config = json.loads((tmp_path / "runs" / "compiled" / "config.json").read_text())
     assert config["compile"] is True
+
+
+def test_function_that_modifies_its_argument_in_place_runs_eagerly_and_keeps_the_write():
+    def bump(x):
+        x.add_(1)
+        return x * 2
+    fn = chainrule.compile(bump)
+    x = chainrule.zeros(2)
+    with pytest.warns(RuntimeWarning, match="modifies an argument in place"):
+        out = fn(x)
+    assert x.tolist() == [1.0, 1.0] and out.tolist() == [2.0, 2.0]
+    fn(x)
+    assert x.tolist() == [2.0, 2.0]
+
+
+def test_returning_a_small_int_from_a_tensor_is_not_frozen():
+    fn = chainrule.compile(lambda x: int((x > 0).sum().item()))
+    with pytest.warns(RuntimeWarning, match="small int"):
+        fn(chainrule.tensor([1.0, -1.0]))
+    assert [fn(chainrule.tensor(v)) for v in ([1.0, 1.0], [-1.0, -1.0], [1.0, -1.0])] == [2, 0, 1]
+
+
+def test_inplace_on_a_view_inside_a_compiled_training_step_matches_eager():
+    def make():
+        w = chainrule.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+
+        def step(x):
+            h = w * x
+            h[:, 0:2].mul_(3)           # in place on a view of a non-leaf
+            h.select(1, 2).add_(h[:, 0])
+            loss = (h ** 2).sum()
+            loss.backward()
+            with chainrule.no_grad():
+                w.sub_(0.001 * w.grad)
+                w.grad.zero_()
+            return loss
+        return w, step
+    (w1, s1), (w2, s2) = make(), make()
+    fn = chainrule.compile(s1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for k in range(5):
+            x = chainrule.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3) * (k + 1))
+            assert fn(x).item() == s2(x).item()
+    assert np.array_equal(w1._data, w2._data) and _replaying(fn)
+
+
+def test_float16_and_integer_steps_replay_like_eager():
+    lin = nn.Linear(4, 2).half()
+    twin = copy.deepcopy(lin)
+    fn = chainrule.compile(lambda x: lin(x).sum() * 0.5)
+    ints = chainrule.compile(lambda n: (n * 3 + 1) // 2 - n % 3)
+    for k in range(5):
+        x = chainrule.full((3, 4), 0.25 * (k + 1), dtype=chainrule.float16)
+        with chainrule.no_grad():
+            got, want = fn(x), twin(x).sum() * 0.5
+        assert got.dtype == chainrule.float16 and got._data.tobytes() == want._data.tobytes()
+        n = chainrule.arange(-4, 5) * (k + 1)
+        assert ints(n).tolist() == ((n * 3 + 1) // 2 - n % 3).tolist()
+
+
+def test_nan_and_inf_inputs_replay_with_their_own_positions():
+    fn = chainrule.compile(lambda x: chainrule.where(chainrule.isnan(x), 0.0, x).clamp(-1e30, 1e30) * 2)
+    for bad in (0, 1, 2, 0):
+        x = chainrule.tensor([1.0, 2.0, 3.0])
+        x[bad] = float("nan")
+        x[(bad + 1) % 3] = float("inf")
+        expected = chainrule.where(chainrule.isnan(x), 0.0, x).clamp(-1e30, 1e30) * 2
+        assert fn(x)._data.tobytes() == expected._data.tobytes()
+
+
+def test_empty_and_zero_dim_inputs_replay():
+    fn = chainrule.compile(lambda x: (x * 2).sum())
+    for _ in range(3):
+        assert fn(chainrule.zeros(0, 3)).item() == 0.0
+        assert fn(chainrule.tensor(2.5)).item() == 5.0
+
+
+def test_second_order_gradient_inside_a_compiled_step_matches_eager():
+    def make():
+        w = chainrule.tensor([1.0, -2.0, 0.5], requires_grad=True)
+
+        def step(x):
+            w.grad = None
+            (g,) = chainrule.autograd.grad((w ** 3 * x).sum(), w, create_graph=True)
+            (g * g).sum().backward()       # d/dw of |3 w^2 x|^2
+            with chainrule.no_grad():
+                w.sub_(1e-3 * w.grad)
+            return w.grad.clone()
+        return w, step
+    (w1, s1), (w2, s2) = make(), make()
+    fn = chainrule.compile(s1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for k in range(5):
+            x = chainrule.tensor([0.5, 1.0, -1.5]) * (k + 1)
+            assert fn(x).tolist() == s2(x).tolist()
+    assert np.array_equal(w1._data, w2._data) and _replaying(fn)

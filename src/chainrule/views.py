@@ -252,7 +252,7 @@ def base_of(self):
     return self._view[BASE] if self._view is not None else None
 
 
-CONTIGUOUS = Op("CloneBackward0", lambda x: np.array(x, order="C"), lambda g, o, x: g,
+CONTIGUOUS = Op("CloneBackward0", lambda x: np.copy(x, order="C"), lambda g, o, x: g,
                 saves_inputs=False)
 
 

@@ -63,8 +63,8 @@ def _fit(g, shape):
     if g.ndim > len(shape) or any(a != b and b == 1 for a, b in zip(g.shape[::-1], shape[::-1])):
         g = sum_to_shape(g, shape)
     if g.shape != shape:
-        if type(g) is np.ndarray:
-            out = np.empty(shape, dtype=g.dtype)
+        if isinstance(g, np.ndarray):
+            out = np.empty_like(g, shape=shape, order="C")
             out[...] = g
             return out
         g = np.broadcast_to(g, shape)

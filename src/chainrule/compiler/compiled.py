@@ -143,14 +143,14 @@ class CompiledFunction:
         swapped = [(t, t._data) for t in tensors if type(t._data) is np.ndarray]
         grads = [(t, t.grad, t.grad._data) for t in tensors
                  if t.grad is not None and type(t.grad._data) is np.ndarray]
-        inputs = {}
+        inputs, wrappers = {}, {}
         call_args = list(args)
         call_kwargs = dict(kwargs)
         for where, value in [*enumerate(args), *kwargs.items()]:
             if isinstance(value, Tensor):
                 buf = np.array(value._data, copy=True)
                 inputs[where] = buf
-                traced = Tensor._wrap(recorder.trace(buf))
+                traced = wrappers[where] = Tensor._wrap(recorder.trace(buf))
                 if isinstance(where, int):
                     call_args[where] = traced
                 else:
@@ -159,6 +159,7 @@ class CompiledFunction:
             t._data = recorder.trace(data, private=False)
         for _, grad, data in grads:  # numbered only if a kernel uses it
             grad._data = recorder.trace(data, private=False, numbered=False)
+        recorder.effect_done()  # the first stretch of kernels starts from these arrays
         _capture.ACTIVE[0] = recorder
         try:
             result = self.fn(*call_args, **call_kwargs)
@@ -174,7 +175,19 @@ class CompiledFunction:
             for t in tensors:  # a .grad backward made: its buffer itself, as replays set it
                 if t.grad is not None and type(t.grad._data) is Traced:
                     t.grad._data = t.grad._data.base
+            self._write_back(args, kwargs, inputs, wrappers, recorder)
         return self._give_back(result), _Recording(recorder, inputs, output, used)
+
+    @staticmethod
+    def _write_back(args, kwargs, inputs, wrappers, recorder):
+        """The call wrote into an argument (x.add_(1)): give the caller's tensor the
+        values eager execution leaves, and do not replay (the caller's memory changes)."""
+        for where, wrapper in wrappers.items():
+            if wrapper._version[0]:
+                original = args[where] if isinstance(where, int) else kwargs[where]
+                np.copyto(original._data, inputs[where])
+                original._version[0] += 1
+                recorder.unsupported("it modifies an argument in place")
 
     @staticmethod
     def _output_plan(result, recorder):
@@ -183,6 +196,11 @@ class CompiledFunction:
         if isinstance(result, Tensor) and type(result._data) is Traced:
             plain = np.ndarray.view(result._data, np.ndarray)
             return lambda: Tensor._wrap(plain.copy())
+        if isinstance(result, (bool, int)) and -5 <= result <= 256 and id(result) in recorder.escapes:
+            # a small int or a bool is one shared object: a literal or a tensor's value?
+            recorder.unsupported("it returns a small int or bool taken from a tensor "
+                                 "(return the tensor instead)")
+            return lambda: result
         if isinstance(result, (float, int)) and id(result) in recorder.escapes:
             plain = recorder.escapes[id(result)][1]
             return plain.item

@@ -34,6 +34,15 @@ def _code_objects(fn, depth, seen):
             continue
 
 
+def _submodules(module, found):
+    todo = [module]
+    while todo:
+        m = todo.pop()
+        if id(m) not in found:
+            found[id(m)] = m
+            todo.extend(c for c in m._modules.values() if c is not None)
+
+
 def reachable(fn, args, kwargs):
     """The objects a call of `fn` may read: (named roots, modules, optimizers, tensors)."""
     modules, optimizers, tensors = {}, {}, {}
@@ -54,8 +63,7 @@ def reachable(fn, args, kwargs):
             continue
         visited.add(id(obj))
         if isinstance(obj, Module):
-            for m in obj.modules():
-                modules[id(m)] = m
+            _submodules(obj, modules)
         elif isinstance(obj, Optimizer):
             optimizers[id(obj)] = obj
         elif isinstance(obj, Tensor):
@@ -71,9 +79,13 @@ def reachable(fn, args, kwargs):
         elif depth < 2 and hasattr(obj, "__dict__") and not isinstance(
                 obj, (type, types.ModuleType)):  # an object's attributes (self.model)
             todo.extend((v, depth + 1) for v in vars(obj).values())
-    for m in modules.values():
-        for t in (*m.parameters(recurse=False), *m.buffers(recurse=False)):
-            tensors[id(t)] = t
+    for m in modules.values():  # the dicts directly: this runs on every call
+        for t in m._parameters.values():
+            if t is not None:
+                tensors[id(t)] = t
+        for t in m._buffers.values():
+            if t is not None:
+                tensors[id(t)] = t
     for opt in optimizers.values():
         for group in opt.param_groups:
             for p in group["params"]:

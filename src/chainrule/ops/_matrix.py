@@ -36,7 +36,7 @@ def batch_prefix(shape, flat_index):
 def first_zero_pivot(a):
     """1-based index of the first exactly-zero pivot of LU with partial pivoting (what
     LAPACK's getrf reports for a singular matrix), or 0 when there is none."""
-    a = np.array(a, dtype=np.float64)
+    a = a.astype(np.float64)
     n = a.shape[0]
     for j in range(n):
         p = j + int(np.argmax(np.abs(a[j:, j])))

@@ -83,7 +83,7 @@ def _scatter_back(g, index, shape, dtype):
     """Gradient of x[index]: g added into zeros of x's shape (repeats accumulate)."""
     if type(g) is Tensor:
         return apply(_SCATTER, (g,), (index, shape))
-    z = np.zeros(shape, dtype=g.dtype)
+    z = np.zeros_like(g, shape=shape)  # like g: a compile recording sees it
     np.add.at(z, index, g)
     return z
 
@@ -91,13 +91,13 @@ def _scatter_back(g, index, shape, dtype):
 def _basic_back(g, index, shape):
     if type(g) is Tensor:
         return apply(_SCATTER, (g,), (index, shape))
-    z = np.zeros(shape, dtype=g.dtype)
+    z = np.zeros_like(g, shape=shape)  # like g: a compile recording sees it
     z[index] = g
     return z
 
 
 def _scatter_fw(g, index, shape):
-    z = np.zeros(shape, dtype=g.dtype)
+    z = np.zeros_like(g, shape=shape)  # like g: a compile recording sees it
     np.add.at(z, index, g)
     return z
 

@@ -17,7 +17,7 @@ def _clone_array(x):
     input's memory order, and where it repeats memory (expand) PyTorch's ordering of the
     dims by stride, in which a stride-0 dim is left where it is."""
     if 0 not in x.strides:
-        return np.array(x, order="K")
+        return np.copy(x, order="K")  # np.copy: a compile recording sees it
     strides = x.strides
     perm = list(range(x.ndim - 1, -1, -1))  # perm[0]: the fastest-moving dim
     for i in range(1, x.ndim):
@@ -32,7 +32,7 @@ def _clone_array(x):
                 perm[d0], perm[d1] = perm[d1], perm[d0]
                 d1 = d0
     slow_first = perm[::-1]
-    out = np.empty([x.shape[d] for d in slow_first], dtype=x.dtype)
+    out = np.empty_like(x, shape=[x.shape[d] for d in slow_first], order="C")
     out = out.transpose(np.argsort(slow_first))
     out[...] = x
     return out
