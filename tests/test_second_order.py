@@ -113,6 +113,7 @@ CASES = {
     "norm2": (lambda M, F, L, x: x.norm() * x, [_any(2, 3)]),
     "norm2_dim": (lambda M, F, L, x: x.norm(dim=1), [_any(2, 3)]),
     "norm_p3": (lambda M, F, L, x: x.norm(p=3), [_any(4)]),
+    "norm_inf": (lambda M, F, L, x: x.norm(p=float("inf"), dim=0) * x, [_any(2, 3)]),
     "cumsum": (lambda M, F, L, x: M.cumsum(x * x, 1), [_any(2, 3)]),
     "softmax": (lambda M, F, L, x: M.softmax(x, 1), [_any(2, 3)]),
     "log_softmax": (lambda M, F, L, x: M.log_softmax(x, 0), [_any(3, 2)]),

@@ -7,7 +7,7 @@ import numpy as np
 from .. import random as _random
 from ..autograd import grad_mode
 from ..autograd.function import Op
-from ..ops.core import apply1, check_float
+from ..ops.core import apply1, check_float, float16_in_float32
 from ..ops.elementwise import erf_any, relu as _relu, sigmoid, tanh
 from ..ops.linalg import linear
 from ..ops.softmax import log_softmax, softmax
@@ -47,10 +47,11 @@ def _sigmoid_neg(x):
     return np.where(x < 0, 1 / (1 + z), z / (1 + z))
 
 
-# logsigmoid: min(x, 0) - log1p(exp(-|x|)); finite where log(sigmoid(x)) would give -inf
+# logsigmoid: min(x, 0) - log1p(exp(-|x|)); finite where log(sigmoid(x)) would give -inf.
+# Here and below, float16 is computed in float32 and rounded once, as PyTorch's kernels do
 LOGSIGMOID = Op("LogSigmoidBackward0",
-                lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))),
-                lambda g, o, x: g * _sigmoid_neg(x))
+                float16_in_float32(lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))),
+                float16_in_float32(lambda g, o, x: g * _sigmoid_neg(x)))
 
 
 def logsigmoid(x):
@@ -68,7 +69,8 @@ def _softplus_grad(g, o, x, beta, threshold):
     return np.where(x * beta > threshold, g, g * (z / (z + 1)))
 
 
-SOFTPLUS = Op("SoftplusBackward0", _softplus, _softplus_grad)
+SOFTPLUS = Op("SoftplusBackward0", float16_in_float32(_softplus),
+              float16_in_float32(_softplus_grad))
 
 
 def softplus(x, beta=1.0, threshold=20.0):
@@ -96,15 +98,13 @@ def _gelu_grad(g, o, x, approximate):
     return g * (cdf + x * pdf).astype(x.dtype, copy=False)
 
 
-GELU = Op("GeluBackward0", _gelu, _gelu_grad)
+GELU = Op("GeluBackward0", float16_in_float32(_gelu), float16_in_float32(_gelu_grad))
 
 
 def gelu(x, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     check_float(x, "gelu")
-    if x._data.dtype == np.float16:  # computed in float32, as PyTorch does
-        return gelu(x.float(), approximate).half()
     return apply1(GELU, x, approximate)
 
 

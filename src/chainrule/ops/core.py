@@ -91,7 +91,9 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
             if float_result and want.kind != "f":
                 want = dtypes.get_default_dtype().np
             if od != want:  # cast first: maximum(uint8, -2) is 254, int32 + float32 in float32
-                out = _in_dtype(op, want, a, b, ad, bd)
+                # the gradient rules see the cast operands too: minimum(int64 max, float16
+                # inf) is a tie in float16, as in PyTorch
+                ad, bd, out = _in_dtype(op, want, a, b, ad, bd)
     out = Tensor._wrap(out)
     if ((ta and a.requires_grad) or (tb and b.requires_grad)) and grad_mode._state[0]:
         return record(op, (a, b), (ad, bd), (), out)
@@ -101,9 +103,10 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
 def _in_dtype(op, want, a, b, ad, bd):
     """PyTorch casts both operands to the result dtype, then computes."""
     probe = np.empty(0, dtype=want)
-    ad = ad.astype(want) if isinstance(a, Tensor) else _int_scalar(ad, probe)
-    bd = bd.astype(want) if isinstance(b, Tensor) else _int_scalar(bd, probe)
-    return np.asanyarray(op.forward(ad, bd)).astype(want, copy=False)
+    with np.errstate(over="ignore"):  # int64 past 65,504 is inf in float16, as in PyTorch
+        ad = ad.astype(want) if isinstance(a, Tensor) else _int_scalar(ad, probe)
+        bd = bd.astype(want) if isinstance(b, Tensor) else _int_scalar(bd, probe)
+    return ad, bd, np.asanyarray(op.forward(ad, bd)).astype(want, copy=False)
 
 
 def _int_scalar(v, arr):
@@ -134,3 +137,30 @@ def to_float(x):
     if x._data.dtype.kind != "f":
         return Tensor._wrap(x._data.astype(dtypes.get_default_dtype().np))
     return x
+
+
+def _is_half(v):
+    data = v._data if isinstance(v, Tensor) else v
+    return isinstance(data, (np.ndarray, np.generic)) and data.dtype == np.float16
+
+
+def _widen(v):
+    if isinstance(v, Tensor):
+        return v.float() if v._data.dtype == np.float16 else v
+    return v.astype(np.float32) if _is_half(v) else v
+
+
+def float16_in_float32(fn):
+    """A forward or gradient rule computed as PyTorch's CPU kernels compute float16: in
+    float32, rounded once at the end. Written with several NumPy calls, it would round
+    after each (sigmoid(6.4) 0.998, not 0.9985; exp(15) overflowing inside sigmoid(-15)).
+    Arrays in plain backward, tensors under create_graph (the casts are differentiable)."""
+    def wrapped(*args):
+        if not any(_is_half(a) for a in args):
+            return fn(*args)
+        out = fn(*[_widen(a) for a in args])
+        if isinstance(out, Tensor):
+            return out.half() if out._data.dtype.kind == "f" else out
+        return out.astype(np.float16) if out.dtype.kind == "f" else out
+    wrapped.__name__ = getattr(fn, "__name__", "rule")
+    return wrapped

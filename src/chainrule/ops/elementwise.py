@@ -7,7 +7,8 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..tensor import Tensor
-from .core import apply, apply1, binary, promote, _int_scalar, _operand, to_float
+from .core import (apply, apply1, binary, float16_in_float32, promote, _int_scalar, _operand,
+                   to_float)
 
 
 def _quiet(fn):
@@ -140,7 +141,9 @@ LOG1P = Op("Log1PBackward0", _quiet(np.log1p), lambda g, o, x: g / (x + 1))
 SQRT = Op("SqrtBackward0", _quiet(np.sqrt), lambda g, o, x: g / (2 * o), saves_inputs=False, uses_out=True)
 SIN = Op("SinBackward0", np.sin, lambda g, o, x: g * np.cos(x))
 COS = Op("CosBackward0", np.cos, lambda g, o, x: -g * np.sin(x))
-TANH = Op("TanhBackward0", np.tanh, lambda g, o, x: g * (1 - o * o), saves_inputs=False, uses_out=True)
+# PyTorch's tanh_backward and sigmoid_backward are single kernels (float16 in float32)
+TANH = Op("TanhBackward0", np.tanh, float16_in_float32(lambda g, o, x: g * (1 - o * o)),
+          saves_inputs=False, uses_out=True)
 SIGN = Op("SignBackward0", _sign, _zero_grad, saves_inputs=False)
 RSQRT = Op("RsqrtBackward0", _quiet(lambda x: np.reciprocal(np.sqrt(x))),
            lambda g, o, x: -0.5 * g * o * o * o, saves_inputs=False, uses_out=True)
@@ -169,8 +172,9 @@ def _sigmoid(x):
         return np.reciprocal(1 + np.exp(np.negative(x)))
 
 
-SIGMOID = Op("SigmoidBackward0", _sigmoid, lambda g, o, x: g * o * (1 - o),
-             saves_inputs=False, uses_out=True)
+SIGMOID = Op("SigmoidBackward0", float16_in_float32(_sigmoid),
+             float16_in_float32(lambda g, o, x: g * o * (1 - o)), saves_inputs=False,
+             uses_out=True)
 # ReLU multiplies by its mask: branch-free, ~15× faster than np.where on random signs (a
 # NaN gradient then stays NaN where PyTorch would zero it). clamp masks with where, as
 # PyTorch does.

@@ -123,49 +123,63 @@ def mean(x, dim=None, keepdim=False, dtype=None):
 
 @numpy_names
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    return _var_or_std(VAR, x, dim, unbiased, keepdim, correction)
+
+
+def _var_or_std(op, x, dim, unbiased, keepdim, correction):
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{'var' if op is VAR else 'std'}: expected a floating-point "
+                           f"tensor, got {x.dtype} (std and var of integers are undefined in "
+                           "PyTorch too); convert with .float()")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    if x._data.dtype in (np.float16, np.float32):  # squares summed in float64 (PyTorch's
-        # accumulator on the CPU): no overflow of float16 past 65,504 or float32 past 1e19
-        return var(x.to(dtypes.float64), dim, None, keepdim, correction).to(x.dtype)
     ax = _axes(x, dim)
     n = _count(x._data.shape, ax)
-    return apply1(VAR, x, ax, keepdim, _kept_shape(x._data.shape, ax), n,
+    return apply1(op, x, ax, keepdim, _kept_shape(x._data.shape, ax), n,
                   builtins.max(n - correction, 0))
 
 
 def _var(x, ax, keep, ksh, n, dof):
+    # float16/float32 squares summed in float64 (PyTorch's accumulator on the CPU): no
+    # overflow of float16 past 65,504 or float32 past 1e19; rounded once at the end
+    wide = x.astype(np.float64) if x.dtype in (np.float16, np.float32) else x
     with np.errstate(divide="ignore", invalid="ignore"):  # empty or dof 0: nan, as PyTorch
-        centred = x - _mean(x, ax, True, n)
+        centred = wide - _mean(wide, ax, True, n)
         total = np.asanyarray(np.add.reduce(centred * centred, axis=ax, keepdims=keep))
         return np.asanyarray(total / dof)
 
 
 # PyTorch's rule 2(x - mean)/dof: the centred values' own mean (0 but for rounding) is not
-# subtracted again, as differentiating the centring would do
+# subtracted again, as differentiating the centring would do. Computed in x's dtype as
+# PyTorch's formula is: a float16 x - mean rounds to float16's spacing
 def _var_grad(g, o, x, ax, keep, ksh, n, dof):
     centred = x - x.mean(axis=ax, keepdims=True)
-    return g.reshape(ksh) * (centred * (2.0 / dof if dof else math.inf))
+    if not dof and ax is None:  # 2 / 0 over everything: PyTorch's constant factor, NaN
+        # where x is its mean and inf elsewhere (so the second derivative is 0, not NaN)
+        c = centred._data if isinstance(centred, Tensor) else centred
+        return g.reshape(ksh) * np.where(c == 0, np.nan, np.inf).astype(c.dtype)
+    return ((2.0 / dof if dof else math.inf) * g.reshape(ksh)) * centred
 
 
-VAR = Op("VarBackward0", _var, _var_grad)
+VAR = Op("VarBackward0", lambda *a: _var(*a).astype(a[0].dtype, copy=False), _var_grad)
 
 
 @numpy_names
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    if x._data.dtype in (np.float16, np.float32):  # the variance may not fit, its root does
-        return std(x.to(dtypes.float64), dim, unbiased, keepdim, correction).to(x.dtype)
-    return apply1(STD_SQRT, var(x, dim, unbiased, keepdim, correction))
+    return _var_or_std(STD, x, dim, unbiased, keepdim, correction)
 
 
 # PyTorch's gradients of std and p-norms are 0 where the result is 0 (a constant input),
-# not inf·0 = nan
-def _std_grad(g, o, v):
+# not inf·0 = nan; then var's rule
+def _std_grad(g, o, x, ax, keep, ksh, n, dof):
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(o == 0, 0.0, g / (2 * o))
+        g_var = np.where(o == 0, 0.0, g / (o * 2))
+    return _var_grad(g_var, None, x, ax, keep, ksh, n, dof)
 
 
-STD_SQRT = Op("StdBackward0", np.sqrt, _std_grad, saves_inputs=False, uses_out=True)
+# the root of the float64 variance, rounded once: the variance may not fit, its root does
+STD = Op("StdBackward0", lambda *a: np.sqrt(_var(*a)).astype(a[0].dtype, copy=False),
+         _std_grad, uses_out=True)
 
 
 def _pnorm(x, ax, keep, ksh, p):
