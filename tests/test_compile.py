@@ -532,3 +532,27 @@ def test_second_order_gradient_inside_a_compiled_step_matches_eager():
             x = chainrule.tensor([0.5, 1.0, -1.5]) * (k + 1)
             assert fn(x).tolist() == s2(x).tolist()
     assert np.array_equal(w1._data, w2._data) and _replaying(fn)
+
+
+def test_thread_choices_of_large_products_are_replayed_without_falling_back():
+    """A large product gets more BLAS threads than a small one; the recording keeps the
+    choice, so its check reruns each product under the count eager code used."""
+    rng = np.random.default_rng(0)
+    a, b, c = (chainrule.tensor(rng.standard_normal(s).astype(np.float32))
+               for s in ((256, 784), (784, 256), (256, 10)))
+    fn = chainrule.compile(lambda a, b, c: (a @ b) @ c)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        outs = [fn(a, b, c) for _ in range(4)]
+    assert _replaying(fn)
+    from chainrule import threads
+    before = threads._user[0]
+    chainrule.set_num_threads(1)   # pinned: eager and replay must agree bit for bit
+    try:
+        pinned = chainrule.compile(lambda a, b, c: (a @ b) @ c)
+        got = [pinned(a, b, c)._data for _ in range(3)]
+        want = ((a @ b) @ c)._data
+        assert all(np.array_equal(g, want) for g in got)
+    finally:
+        threads._user[0] = before  # back to the automatic policy
+    assert outs[-1].shape == (256, 10)

@@ -102,6 +102,11 @@ class Tensor(function.TensorBase):
     def _wrap(cls, arr, base=None):
         if arr.dtype not in dtypes._BY_NP:
             arr = _known_dtype(arr)
+        if type(arr) is not np.ndarray and isinstance(arr, np.generic):
+            # a 0-d result arrives as a NumPy scalar; keep an array, so that the next op
+            # runs NumPy's array loops (scalar math can round pow differently), as it
+            # does under chainrule.compile, and in-place ops have memory to write
+            arr = np.asarray(arr)
         if _capture.ACTIVE[0] is not None:  # a compile recording follows every array
             arr = _capture.ACTIVE[0].adopt(arr)
         t = object.__new__(cls)

@@ -14,6 +14,8 @@ from math import prod
 
 import numpy as np
 
+from . import _capture
+
 SMALL_GEMM = 1 << 20       # multiply-adds below which one thread is as fast as two
 _SAMPLE_EVERY = 0.25       # seconds between load samples
 
@@ -97,6 +99,7 @@ def free_cores():
     return _free[0]
 
 
+@_capture.replayed  # a compiled replay sets the thread count where eager code would
 def for_gemm(macs):
     """Give BLAS the thread count for a product of `macs` multiply-adds (cheap when it
     does not change)."""
@@ -114,8 +117,9 @@ def matmul(a, b):
         macs = max(prod(sa[:-2]), prod(sb[:-2])) * sa[-2] * sa[-1] * sb[-1]
     else:
         return np.matmul(a, b)
-    # the common case inline: a small product while BLAS already has one thread
-    if macs >= SMALL_GEMM or _current[0] != 1 or _user[0]:
+    # the common case inline: a small product while BLAS already has one thread (a
+    # compile recording keeps every choice: the count at replay time may differ)
+    if macs >= SMALL_GEMM or _current[0] != 1 or _user[0] or _capture.ACTIVE[0] is not None:
         for_gemm(macs)
     return np.matmul(a, b)
 

@@ -67,3 +67,18 @@ def test_second_order_graphs(data):
 @given(st.data())
 def test_long_reduction_graphs(data):
     _run(data, "long", max_steps=3)
+
+
+def _run_compiled(data, profile, max_steps=8):
+    from fuzz_compile import check_compiled
+    recipe = generate(HypothesisChooser(data), profile, max_steps)
+    note = "\n".join(f"    {s!r}," for s in recipe)
+    data.draw(st.just(None), label=f"recipe:\n{note}")
+    check_compiled(recipe)
+
+
+@pytest.mark.parametrize("profile", ["mixed", "view_inplace", "edge", "second_order"])
+@settings(FUZZ, max_examples=120)
+@given(data=st.data())
+def test_compiled_replay_equals_eager_bit_for_bit(profile, data):
+    _run_compiled(data, profile)

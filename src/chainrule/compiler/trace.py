@@ -131,11 +131,12 @@ def _recompute(fn, pargs, pkw, fresh):
     """Step for a kernel without out=: run it, copy each new result into its buffer."""
     def step():
         result = fn(*pargs, **pkw)
-        if len(fresh) == 1 and fresh[0][0] is None:
-            np.copyto(fresh[0][1], result)
-            return
         for index, buf in fresh:
-            np.copyto(buf, result[index])
+            part = np.asanyarray(result if index is None else result[index])
+            if part.shape != buf.shape:  # nonzero, a boolean mask: the shape follows values
+                raise GuardFailed(f"the shape of {_name(fn)}'s result depends on the values "
+                                  f"({buf.shape} when recorded, {part.shape} now)")
+            np.copyto(buf, part)
     return step
 
 
@@ -247,6 +248,11 @@ class Recorder:
 
     def describe(self, x):
         if type(x) is Traced:
+            if id(x) not in self._numbers and id(_owner(x)) not in self._owners:
+                # made by an ndarray method the trace does not follow (its memory is
+                # nobody's buffer): a replay could not recompute it
+                self.unsupported(f"an array of shape {x.shape} was made by a NumPy "
+                                 "method the recording does not follow")
             return ("t", self.number(x), x.shape, x.dtype.str, x.strides)
         if isinstance(x, np.ndarray):
             return ("c", x.shape, x.dtype.str, x.tobytes())

@@ -34,7 +34,7 @@ def _pow_exponent_grad(o, a, flat):
 
 def _zero_grad(g, o, *args):
     # PyTorch's zeros, not g * 0: a NaN or inf incoming gradient does not leak through
-    return np.zeros_like(g) if type(g) is np.ndarray else np.where(True, 0.0, g)
+    return np.zeros_like(g) if isinstance(g, np.ndarray) else np.where(True, 0.0, g)
 
 
 FLOORDIV = Op("FloorDivideBackward0", _quiet(np.floor_divide), _zero_grad, _zero_grad)
@@ -175,12 +175,20 @@ def _sigmoid(x):
 SIGMOID = Op("SigmoidBackward0", float16_in_float32(_sigmoid),
              float16_in_float32(lambda g, o, x: g * o * (1 - o)), saves_inputs=False,
              uses_out=True)
-# ReLU multiplies by its mask: branch-free, ~15× faster than np.where on random signs (a
-# NaN gradient then stays NaN where PyTorch would zero it). clamp masks with where, as
-# PyTorch does.
-RELU = Op("ReluBackward0", lambda x: np.maximum(x, 0, dtype=x.dtype),
-          # not (o <= 0), not o > 0: a NaN output passes the gradient, as PyTorch's does
-          lambda g, o, x: g * np.logical_not(o <= 0), saves_inputs=False, uses_out=True)
+def _relu_grad(g, o, x):
+    # not (o <= 0), not o > 0: a NaN output passes the gradient, as PyTorch's does
+    keep = np.logical_not(o <= 0)
+    if not isinstance(g, np.ndarray):  # a Tensor under create_graph
+        return np.where(keep, g, 0.0)
+    # multiplying by the mask is branch-free, ~10× faster than np.where on random signs;
+    # but a NaN or inf gradient times 0 is NaN where PyTorch's where gives 0: redo those
+    out = g * keep
+    return np.where(keep, g, 0.0).astype(g.dtype, copy=False) if np.isnan(out).any() else out
+
+
+# clamp masks with where, as PyTorch does
+RELU = Op("ReluBackward0", lambda x: np.maximum(x, 0, dtype=x.dtype), _relu_grad,
+          saves_inputs=False, uses_out=True)
 CLAMP = Op("ClampBackward1", lambda x, lo, hi: np.clip(x, lo, hi).astype(x.dtype, copy=False),
            lambda g, o, x, lo, hi: np.where((x >= (-np.inf if lo is None else lo)) &
                                             (x <= (np.inf if hi is None else hi)), g, 0.0))

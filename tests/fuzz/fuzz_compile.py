@@ -1,0 +1,82 @@
+"""Compiled against eager: a recipe's graph, forward and backward, as one function of its
+leaves, run through `chainrule.compile` and eagerly with the same fresh leaf values on
+every call. Every value and every leaf gradient must be the same bits. Falling back to
+eager (with its warning) is allowed: it is never wrong, only slower; it is counted."""
+import warnings
+
+import numpy as np
+
+from fuzz_check import Mismatch, _weights
+from fuzz_ops import build, leaf_tensor
+
+CALLS = 4  # two recordings, then replays
+COUNTER = {"graphs": 0, "replayed": 0, "eager": 0}
+
+
+def _step_function(chainrule, recipe, leaves):
+    loss_at = [k for k, s in enumerate(recipe) if s[0] != "leaf"]
+
+    def run():
+        for t in leaves:
+            t.grad = None
+        vals, it = [], iter(leaves)
+        for step in recipe:
+            vals.append(next(it) if step[0] == "leaf" else build(chainrule, vals, step))
+        grad_at = [k for k in loss_at if vals[k].requires_grad]
+        if grad_at:
+            out = vals[grad_at[-1]]
+            w = chainrule.tensor(_weights(tuple(out.shape), str(out.dtype).split(".")[-1], 7))
+            (out * w).sum().backward()
+        return ([v.detach().clone() for v in vals],
+                [None if t.grad is None else t.grad.clone() for t in leaves])
+    return run
+
+
+def _fresh_leaves(chainrule, recipe, call):
+    return [leaf_tensor(chainrule, s[1], s[2], s[3] + 7919 * call, *s[4:])
+            for s in recipe if s[0] == "leaf"]
+
+
+def _same(got, want, what):
+    if (got is None) != (want is None):
+        raise Mismatch(f"{what}: compiled {'has' if got is not None else 'lacks'} a value")
+    if got is None:
+        return
+    if got.dtype != want.dtype or tuple(got.shape) != tuple(want.shape):
+        raise Mismatch(f"{what}: {got.dtype}{tuple(got.shape)} != eager "
+                       f"{want.dtype}{tuple(want.shape)}")
+    if got._data.tobytes() != want._data.tobytes():
+        raise Mismatch(f"{what}: compiled and eager differ\n got {got._data}\nwant {want._data}")
+
+
+def check_compiled(recipe):
+    """Raise Mismatch when a compiled replay of the recipe differs from eager."""
+    import chainrule
+    from chainrule.compiler.compiled import BranchChanged
+    first = _fresh_leaves(chainrule, recipe, 0)
+    twins = [leaf_tensor(chainrule, s[1], s[2], s[3], *s[4:]) for s in recipe if s[0] == "leaf"]
+    try:
+        _step_function(chainrule, recipe, twins)()
+    except Exception:  # noqa: BLE001 - a recipe eager refuses is compared elsewhere
+        return
+    COUNTER["graphs"] += 1
+    compiled = chainrule.compile(_step_function(chainrule, recipe, first))
+    eager = _step_function(chainrule, recipe, twins)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for call in range(CALLS):
+            fresh = _fresh_leaves(chainrule, recipe, call)
+            with chainrule.no_grad():
+                for mine, twin, new in zip(first, twins, fresh):
+                    mine.copy_(new)
+                    twin.copy_(new)
+            try:
+                got = compiled()
+            except BranchChanged:
+                return  # a guarded branch went the other way: raised, never replayed wrong
+            want = eager()
+            for k, (g, w) in enumerate(zip(got[0], want[0])):
+                _same(g, w, f"call {call}, value {k} {recipe[k]!r}")
+            for j, (g, w) in enumerate(zip(got[1], want[1])):
+                _same(g, w, f"call {call}, grad of leaf {j}")
+    COUNTER["eager" if compiled._eager else "replayed"] += 1
