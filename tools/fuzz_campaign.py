@@ -6,6 +6,7 @@ fails) and written as a plain pytest file under tests/regressions/.
 """
 import argparse
 import os
+import re
 import sys
 import time
 import warnings
@@ -27,10 +28,18 @@ def _fails(recipe):
     return None
 
 
+_WHERE = re.compile(r"^(value|grad of leaf|second-order grad of leaf|only \w+ raised at step) "
+                    r"\d+ \('(\w+)', (?:'(\w+)'|\(.*?\), '(\w+)')")
+
+
 def _signature(err):
-    """Group failures by their first line with the numbers stripped."""
+    """Group failures by what differs (a value: its op; a gradient: its leaf's dtype) and
+    how, numbers stripped: 'values differ' in a float16 gradient and in a var are two."""
     line = str(err).splitlines()[0] if str(err) else type(err).__name__
-    return "".join(ch for ch in line.split(":")[-1] if not ch.isdigit())[:120] + type(err).__name__
+    where = _WHERE.match(line)
+    head = " ".join(p for p in where.groups() if p) if where else ""
+    how = "".join(ch for ch in line.split(":")[-1] if not ch.isdigit())
+    return f"{head}:{how}"[:160] + type(err).__name__
 
 
 def _drop(recipe, k):

@@ -15,11 +15,13 @@ def _reduced_axes(x, dim):
 
 
 def _var_of_equal_values(recipe, step, cvals, tvals, got, want):
-    """var/std of a slice of equal values: exactly 0 in chainrule. PyTorch's float32 (and
-    float16) kernel divides a float64 total of huge values by the count, so the mean is off
-    by rounding and the 'centred' values are not 0: var of three 1e30s is inf, std 9e22."""
+    """var/std of equal float32 values reduced to one result: exactly 0 in chainrule.
+    PyTorch's two-pass kernel for a single result takes the mean in float32, rounded off
+    the values, and squares the 'centred' values in float64: var of three 1e30s is inf,
+    std 9e22. (Its float64 mean rounds too, and chainrule follows it there; with several
+    results or float16 its Welford pass gives 0, as chainrule does.)"""
     name, i, dim, keep = step[1], step[2], step[3], step[4]
-    if name not in ("var", "std") or want.dtype == np.float64:
+    if name not in ("var", "std") or want.dtype != np.float32 or want.size != 1:
         return None
     x = tvals[i].detach().numpy()
     axes = _reduced_axes(x, dim)

@@ -404,3 +404,74 @@ def test_fuzz_comparison_excuses_gelu_of_inf_only_for_float32_nan():
         [True, False]  # the second NaN is not excused: the comparison still fails on it
     assert excused(recipe, 3, None, tvals, got.astype(np.float64),
                    np.array([nan, 0.84])) is None
+
+
+def test_float16_divided_by_a_one_element_int_tensor_takes_it_in_float32():
+    # PyTorch's float16 div/mul read a one-element right operand as a float32 scalar:
+    # inf / int32 min is -inf (not inf / -inf = nan), 60000 / int32 min is -2.8e-05
+    check_recipe([("leaf", (1,), "int32", 37625, "edge"),
+                  ("leaf", (1, 2), "float16", 33809, "edge"), ("binary", "div", 1, 0)])
+    import torch
+    import chainrule as cr
+    got = []
+    for lib in (torch, cr):
+        a = lib.tensor([0.5, inf, 60000.0, 1e-7], dtype=lib.float16)
+        small, big = lib.tensor(70000), lib.tensor([-2147483648], dtype=lib.int32)
+        got.append([str(v.tolist()) for v in (a / big, a * big, big * a, big / a, a * small,
+                                              small * a, a / small, a + small)])
+    assert got[1] == got[0]
+
+
+def test_relu_zeroes_a_nan_incoming_gradient_where_its_output_is_zero():
+    check_recipe([("leaf", (1, 1, 1), "float32", 46987), ("unary", "relu", 0),
+                  ("scalar", "div", 1, nan)])
+    check_recipe([("leaf", (4, 3, 4, 1), "float64", 29438, "edge"), ("unary", "relu", 0),
+                  ("reduce", "softmax", 1, 2, False)])
+
+
+def test_norm_of_a_0d_tensor_over_dim_0_squares_like_torch():
+    # PyTorch takes |x| for a one-element reduction, but not for a 0-d tensor over a dim
+    check_recipe([("leaf", (), "int64", 12171), ("scalar", "rmul", 0, -1e30),
+                  ("reduce", "norm", 1, -1, False)])
+
+
+def test_second_derivative_of_a_zero_2_norm_is_nan_like_torch():
+    check_recipe([("leaf", (4,), "float32", 62630), ("binary", "sub", 0, 0), ("clone", 1),
+                  ("reduce", "norm", 2, -1, False), ("second_order",)])
+
+
+def test_reciprocal_gradient_squares_the_result_first_like_torch():
+    # -g * (o * o): the square of 5.9e-31 underflows float32, so the gradient is 0
+    check_recipe([("leaf", (), "float32", 53720), ("scalar", "mul", 0, 1e30),
+                  ("scalar", "rdiv", 1, -1e30)])
+
+
+def test_std_over_a_dim_of_equal_float64_values_is_exactly_zero_like_torch():
+    # several results: PyTorch's Welford pass gives 0; one result: its two-pass mean
+    # rounds (three 0.7s have variance 1.8e-32 there), and chainrule follows both
+    check_recipe([("leaf", (2, 3, 3), "float64", 35323, "edge"), ("unary", "rsqrt", 0),
+                  ("reduce", "std", 1, -1, False), ("scalar", "mul", 2, inf)])
+    import torch
+    import chainrule as cr
+    for shape, dim in (((3,), None), ((2, 3), 1), ((2, 7), 1), ((7,), 0), ((3, 2), 0)):
+        want = torch.full(shape, 0.7, dtype=torch.float64).var(dim).tolist()
+        assert cr.full(shape, 0.7, dtype=cr.float64).var(dim).tolist() == want
+
+
+def test_float16_prod_rounds_each_partial_product_like_torch():
+    # 0.5 * 0.5 * 6e-8 underflows to 0 in float16 before meeting inf: nan, not inf
+    check_recipe([("leaf", (4,), "float16", 15014, "edge"), ("leaf", (4,), "bool", 31968),
+                  ("where", 1, 0, 0), ("unary", "relu", 2), ("reduce", "prod", 3, 0, False)])
+    import torch
+    import chainrule as cr
+    got = []
+    for lib in (torch, cr):
+        x = lib.tensor([[300.0, 300.0, 1 / 300], [2.0, 0.5, 3.0]], dtype=lib.float16)
+        got.append([str(v.tolist()) for v in (x.prod(1), x.prod(), x.t().prod(0, keepdim=True))])
+    assert got[1] == got[0]
+
+
+def test_float16_pow_gradient_overflows_where_torchs_does():
+    # PyTorch's g * (b * a ** (b - 1)): 30 * 0.78 ** -31 is past float16's range already
+    check_recipe([("leaf", (2, 4, 2, 3), "float16", 20384), ("unary", "tanh", 0),
+                  ("scalar", "pow", 1, -30.0)])

@@ -63,14 +63,15 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
         raise TypeError(f"{op.name}: expected at least one tensor")
     ad = a._data if ta else (_int_scalar(a, b._data) if wrap_int else a)
     bd = b._data if tb else (_int_scalar(b, ad) if wrap_int else b)
-    arr = ad if ta else bd
-    half = (not (ta and tb) and arr.dtype == np.float16 and type(b if ta else a) is float
-            and op.name.startswith(("Mul", "Div")))
+    half = op.name.startswith(("Mul", "Div")) and _scalar_in_float32(a, b, ad, bd, ta, tb)
     if half:  # PyTorch's mul/div keep a Python float in float32 (1e-40 * inf is inf);
         # add/sub/pow round it to float16 first (-inf + 1e30 is nan), as NumPy does
         # the scalar is recorded in float32 too: the gradient g * 1e30 is 0 where g is 0
         wide = np.float32
-        ad, bd = (ad.astype(wide), wide(bd)) if ta else (wide(ad), bd.astype(wide))
+        if ta and tb:  # the left operand in float16 first, then exactly in float32
+            ad, bd = ad.astype(np.float16).astype(wide), bd.astype(wide)
+        else:
+            ad, bd = (ad.astype(wide), wide(bd)) if ta else (wide(ad), bd.astype(wide))
     try:
         out = op.forward(ad, bd)
         if half and out.dtype == np.float32:
@@ -98,6 +99,16 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
     if ((ta and a.requires_grad) or (tb and b.requires_grad)) and grad_mode._state[0]:
         return record(op, (a, b), (ad, bd), (), out)
     return out
+
+
+def _scalar_in_float32(a, b, ad, bd, ta, tb):
+    """Whether a float16 mul/div takes its scalar at its own value in float32: a Python
+    float on either side, or a one-element tensor of another dtype on the right (PyTorch's
+    kernel reads it as a scalar: x / int32 min is x * -4.7e-10, not x / -inf)."""
+    if not (ta and tb):
+        return (ad if ta else bd).dtype == np.float16 and type(b if ta else a) is float
+    return (bd.size == 1 and bd.dtype != np.float16 and ad.dtype.kind != "c"
+            and promote(a, b) == np.float16)
 
 
 def _in_dtype(op, want, a, b, ad, bd):

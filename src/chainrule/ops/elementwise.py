@@ -40,8 +40,10 @@ def _zero_grad(g, o, *args):
 FLOORDIV = Op("FloorDivideBackward0", _quiet(np.floor_divide), _zero_grad, _zero_grad)
 REMAINDER = Op("RemainderBackward0", _quiet(np.remainder),
                lambda g, o, a, b: g, lambda g, o, a, b: -g * np.floor_divide(a, b))
-POW = Op("PowBackward1", _quiet(np.power),  # x ** 0 has gradient 0, even at x = 0
-         _quiet(lambda g, o, a, b: np.where(b == 0, 0.0, g * b * a ** (b - 1))),
+# x ** 0 has gradient 0, even at x = 0; g * (b * a ** (b - 1)) in PyTorch's order: in
+# float16, b * a ** (b - 1) may overflow to inf before g scales it
+POW = Op("PowBackward1", _quiet(np.power),
+         _quiet(lambda g, o, a, b: np.where(b == 0, 0.0, g * (b * a ** (b - 1)))),
          _quiet(lambda g, o, a, b: g * _pow_exponent_grad(o, a, (a == 0) & (b >= 0))),
          uses_out=True)
 POW_SCALAR = POW.renamed("PowBackward0")   # x ** 2

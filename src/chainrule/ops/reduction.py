@@ -145,6 +145,11 @@ def _var(x, ax, keep, ksh, n, dof):
     wide = x.astype(np.float64) if x.dtype in (np.float16, np.float32) else x
     with np.errstate(divide="ignore", invalid="ignore"):  # empty or dof 0: nan, as PyTorch
         centred = wide - _mean(wide, ax, True, n)
+        if x.dtype == np.float16 or x.size > n:
+            # PyTorch's Welford pass (float16, or more than one result): equal values give
+            # exactly 0, and so does the corrected two-pass form, which takes off what the
+            # rounded mean missed; one float32/float64 result is a plain two-pass there
+            centred -= _mean(centred, ax, True, n)
         total = np.asanyarray(np.add.reduce(centred * centred, axis=ax, keepdims=keep))
         return np.asanyarray(total / dof)
 
@@ -185,8 +190,8 @@ STD = Op("StdBackward0", lambda *a: np.sqrt(_var(*a)).astype(a[0].dtype, copy=Fa
 def _pnorm(x, ax, keep, ksh, p):
     # as PyTorch: float16 powers summed in float32 (no overflow when the norm fits), float32
     # in float32 (past 1e19 the squares overflow to inf there too), and a reduction over
-    # one element is just |x|
-    if _count(x.shape, ax) == 1:
+    # one element is just |x| (but for a 0-d tensor over a named dim: ax is () then)
+    if ax != () and _count(x.shape, ax) == 1:
         return np.asanyarray(np.sum(np.abs(x), axis=ax, keepdims=keep))
     wide = x.astype(np.float32) if x.dtype == np.float16 else x
     with np.errstate(over="ignore"):
@@ -236,8 +241,17 @@ def _prod_grad(g, o, x, ax, keep, ksh, sh):
     return _unreduce(g, ksh) * np.moveaxis(left * right, -1, a)
 
 
-PROD = Op("ProdBackward0", lambda x, ax, keep, ksh, sh: np.asanyarray(np.prod(x, axis=ax, keepdims=keep)),
-          _prod_grad, uses_out=True)
+def _prod(x, ax, keep, ksh, sh):
+    if x.dtype != np.float16 or x.size == 0:
+        return np.asanyarray(np.prod(x, axis=ax, keepdims=keep))
+    # PyTorch multiplies float16 in order, rounding each partial product to float16 (NumPy's
+    # reduction keeps a float32 one): 2 ** 20 * 2 ** -20 overflows to inf on the way there
+    a = 0 if ax is None else ax[0]
+    out = np.take(np.multiply.accumulate(x.reshape(-1) if ax is None else x, axis=a), -1, axis=a)
+    return np.asanyarray(np.reshape(out, ksh) if keep else out)
+
+
+PROD = Op("ProdBackward0", _prod, _prod_grad, uses_out=True)
 
 
 @numpy_names
@@ -354,11 +368,17 @@ def _norm2(x, ax, keep):
     return _pnorm(x, ax, keep, None, 2)
 
 
-NORM2 = Op("LinalgVectorNormBackward0",
-           lambda x, ax, keep, ksh: _norm2(x, ax, keep),
-           # x / norm first: with subnormal x, g * x would round before the division
-           lambda g, o, x, ax, keep, ksh: np.reshape(g, ksh) * (x / np.where(
-               np.reshape(o, ksh) == 0, np.inf, np.reshape(o, ksh))), uses_out=True)
+def _norm2_grad(g, o, x, ax, keep, ksh):
+    # PyTorch's form g * (x / norm), 0 where the norm is 0: x / norm first (with subnormal
+    # x, g * x would round before the division), and its second derivative at a zero norm
+    # is NaN as PyTorch's (0 * d(x / norm)/d norm = 0 * 0/0)
+    ko = np.reshape(o, ksh)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.reshape(g, ksh) * np.where(ko == 0, 0.0, x / ko)
+
+
+NORM2 = Op("LinalgVectorNormBackward0", lambda x, ax, keep, ksh: _norm2(x, ax, keep),
+           _norm2_grad, uses_out=True)
 
 
 def _norm_inf_grad(g, o, x, ax, keep, ksh):
@@ -383,6 +403,8 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
         x = x.to(dtype)
     x = to_float(x)
     ax = _axes(x, dim)
+    if ax is None and dim is not None and not x._data.ndim:
+        ax = ()  # PyTorch squares a 0-d tensor normed over dim 0 (2e30 is inf in float32)
     if p in ("fro", 2, 2.0):
         return apply1(NORM2, x, ax, keepdim, _kept_shape(x._data.shape, ax))
     if p in (1, 1.0):
