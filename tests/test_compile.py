@@ -303,10 +303,63 @@ def test_compiled_module_replays_inference_and_keeps_state_dict_keys():
         outs = [compiled(x)._data.copy() for _ in range(4)]
         expected = model(x)._data
     assert all(np.array_equal(o, expected) for o in outs)
-    # with grad needed, the forward runs eagerly so backward has its graph
-    out = compiled(x).sum()
+    out = compiled(x).sum()   # a training call: its backward is replayed too
     out.backward()
     assert model[0].weight.grad is not None
+
+
+def _module_training_pair(steps, build, data):
+    chainrule.manual_seed(0)
+    net = build()
+    twin = copy.deepcopy(net)
+    compiled = chainrule.compile(net)
+    opts = [chainrule.optim.Adam(m.parameters(), lr=1e-2) for m in (net, twin)]
+    losses = []
+    for i, (X, y) in enumerate(data[:steps]):
+        for model, opt in ((compiled, opts[0]), (twin, opts[1])):
+            chainrule.manual_seed(i)
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(X), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    return net, twin, compiled, losses
+
+
+def test_compiled_model_replays_forward_and_backward_of_training_calls_like_eager():
+    build = lambda: nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.2),  # noqa: E731
+                                  nn.Linear(16, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        net, twin, compiled, losses = _module_training_pair(6, build, _batches(6, 5, 8, classes=3))
+    assert losses[0::2] == losses[1::2]
+    _assert_same(net, twin)
+    net.zero_grad()   # the loop's signature: no .grad yet
+    out = compiled(chainrule.randn(5, 8))
+    assert type(out.grad_fn).__name__ == "CompiledBackward"
+
+
+def test_backward_of_a_compiled_model_call_after_a_later_call_raises():
+    chainrule.manual_seed(0)
+    net = nn.Linear(3, 2)
+    compiled = chainrule.compile(net)
+    x = chainrule.ones(4, 3)
+    for _ in range(4):   # grads None, then set: two signatures, each recorded twice
+        compiled(x).sum().backward()
+    first = compiled(x).sum()
+    second = compiled(x * 2).sum()
+    second.backward()
+    with pytest.raises(RuntimeError, match="after a later call of the model"):
+        first.backward()
+
+
+def test_compiled_model_with_an_input_that_requires_grad_runs_eagerly():
+    net = nn.Linear(3, 1)
+    compiled = chainrule.compile(net)
+    x = chainrule.ones(2, 3, requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="argument requires grad"):
+        compiled(x).sum().backward()
+    assert x.grad.tolist() == [net.weight[0].tolist()] * 2
 
 
 def test_numpy_call_outside_the_trace_is_caught_instead_of_replayed_wrong():

@@ -90,7 +90,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 out.append(None)
                 continue
         if type(g) is not Tensor:
-            g = Tensor._wrap(np.array(g, copy=True))
+            g = Tensor._wrap(np.copy(g))  # np.copy: a compile recording sees it
         out.append(g)
     return tuple(out)
 

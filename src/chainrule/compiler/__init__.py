@@ -7,7 +7,8 @@
 `mode=`, `backend=`, `fullgraph=` and `options=` are accepted and ignored (their meaning
 does not carry over). See compiled.py for how a call is recorded, checked and replayed."""
 from ..nn.module import Module
-from .compiled import CompiledFunction, compile_module
+from .compiled import CompiledFunction
+from .module import compile_module
 
 __all__ = ["compile", "CompiledFunction"]
 

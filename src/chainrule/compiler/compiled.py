@@ -13,7 +13,6 @@ import numpy as np
 
 from .. import _capture
 from ..autograd import grad_mode, tensor_hooks
-from ..nn.module import Module
 from ..tensor import Tensor
 from . import discover
 from .trace import GuardFailed, Recorder, Traced
@@ -27,7 +26,7 @@ class BranchChanged(RuntimeError):
 
 
 class _Recording:
-    __slots__ = ("recorder", "inputs", "output", "verified", "grads")
+    __slots__ = ("recorder", "inputs", "output", "verified", "grads", "generation")
 
     def __init__(self, recorder, inputs, output, grads):
         self.recorder, self.inputs, self.output = recorder, inputs, output
@@ -53,6 +52,7 @@ def _first_difference(a, b):
 class CompiledFunction:
     def __init__(self, fn, check=False, dynamic=False):
         self.fn = fn
+        self.run_eagerly = fn    # what a call that is not replayed runs
         self.check = check
         self.cache_size = _DYNAMIC_CACHE_SIZE if dynamic else _CACHE_SIZE
         self._cache = {}
@@ -66,7 +66,7 @@ class CompiledFunction:
 
     def __call__(self, *args, **kwargs):
         if _capture.ACTIVE[0] is not None or self._eager is not None:
-            return self.fn(*args, **kwargs)  # nested in another recording, or given up
+            return self.run_eagerly(*args, **kwargs)  # nested in a recording, or given up
         roots, modules, optimizers, tensors = discover.reachable(self.fn, args, kwargs)
         given = {id(a) for a in (*args, *kwargs.values())}
         tensors = [t for t in tensors if id(t) not in given]  # arguments are copied in
@@ -134,7 +134,7 @@ class CompiledFunction:
         warnings.warn(f"chainrule.compile: {self.__name__} runs eagerly: {reason}",
                       RuntimeWarning, stacklevel=3)
         if args is not None:
-            return self.fn(*args, **kwargs)
+            return self.run_eagerly(*args, **kwargs)
         return None
 
     # ---- recording -------------------------------------------------------------------
@@ -240,46 +240,3 @@ class CompiledFunction:
                                "branches on tensor values, which a replay cannot follow: "
                                "do not compile it, or move the branch outside") from None
         return entry.output()
-
-
-def compile_module(module, check=False, dynamic=False):
-    """`compile(model)`: the module's call is compiled where it can be replayed (no grad
-    needed: evaluation and inference); a forward whose backward comes later runs eagerly,
-    as the graph must exist for it. Compile the whole training step to replay training."""
-    compiled = CompiledFunction(module.__call__, check=check, dynamic=dynamic)
-
-    def forward(*args, **kwargs):
-        if grad_mode.is_grad_enabled() and (
-                any(p.requires_grad for p in module.parameters())
-                or any(isinstance(a, Tensor) and a.requires_grad for a in args)):
-            return module(*args, **kwargs)
-        return compiled(*args, **kwargs)
-    return _CompiledModule(module, forward)
-
-
-class _CompiledModule(Module):
-    """What compile(model) returns: the same parameters and state (keys unchanged), the
-    call routed through the compiled function. `_orig_mod` is the module, as in PyTorch."""
-
-    def __init__(self, module, forward):
-        super().__init__()
-        self._orig_mod = module
-        object.__setattr__(self, "_compiled_forward", forward)
-
-    def forward(self, *args, **kwargs):
-        return self._compiled_forward(*args, **kwargs)
-
-    def __call__(self, *args, **kwargs):
-        return self._compiled_forward(*args, **kwargs)
-
-    def state_dict(self, *args, **kwargs):
-        return self._orig_mod.state_dict(*args, **kwargs)
-
-    def load_state_dict(self, *args, **kwargs):
-        return self._orig_mod.load_state_dict(*args, **kwargs)
-
-    def __getattr__(self, name):
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            return getattr(self._modules["_orig_mod"], name)

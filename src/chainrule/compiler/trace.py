@@ -12,6 +12,7 @@ import functools
 import numpy as np
 
 from .. import _capture
+from .steps import GuardFailed, accumulate_grad, assign_grad, guard, recompute
 
 # ndarray methods that NumPy does not route through __array_function__/__array_ufunc__
 _METHODS = ("astype", "copy", "reshape", "ravel", "flatten", "repeat", "take", "dot",
@@ -19,10 +20,6 @@ _METHODS = ("astype", "copy", "reshape", "ravel", "flatten", "repeat", "take", "
             "fill", "put", "squeeze", "transpose", "swapaxes", "diagonal", "searchsorted",
             "__getitem__", "__setitem__")
 _ESCAPES = ("item", "tolist", "__float__", "__int__", "__index__", "__complex__")
-
-
-class GuardFailed(RuntimeError):
-    """A replay reached a branch on a tensor's value that went the other way when recorded."""
 
 
 _view = np.ndarray.view
@@ -125,39 +122,6 @@ def _takes_out(fn):
         return True
     owner = getattr(fn, "__self__", None)
     return isinstance(owner, np.ufunc) and fn.__name__ in ("reduce", "accumulate")
-
-
-def _recompute(fn, pargs, pkw, fresh):
-    """Step for a kernel without out=: run it, copy each new result into its buffer."""
-    def step():
-        result = fn(*pargs, **pkw)
-        for index, buf in fresh:
-            part = np.asanyarray(result if index is None else result[index])
-            if part.shape != buf.shape:  # nonzero, a boolean mask: the shape follows values
-                raise GuardFailed(f"the shape of {_name(fn)}'s result depends on the values "
-                                  f"({buf.shape} when recorded, {part.shape} now)")
-            np.copyto(buf, part)
-    return step
-
-
-def _assign_grad(leaf, buf, Tensor):
-    def step():
-        leaf.grad = Tensor._wrap(buf)
-    return step
-
-
-def _accumulate_grad(leaf, g):
-    def step():
-        np.add(leaf.grad._data, g, out=leaf.grad._data, casting="unsafe")
-    return step
-
-
-def _guard(plain, value, where):
-    def step():
-        if bool(plain) != value:
-            raise GuardFailed(f"a branch on a tensor's value (kernel {where}) went the other "
-                              f"way than when it was recorded ({value} then {not value})")
-    return step
 
 
 class Recorder:
@@ -297,12 +261,12 @@ class Recorder:
             if single and _takes_out(fn):
                 self._add(functools.partial(fn, *pargs, out=fresh[0][1], **pkw))
             else:
-                self._add(_recompute(fn, pargs, pkw, fresh))
+                self._add(recompute(fn, pargs, pkw, fresh))
         return wrapped[0] if single else type(result)(wrapped)
 
     def guard(self, traced, value):
         self._note("branch", self.describe(traced), value)
-        self._add(_guard(_view(traced, np.ndarray), value, len(self.descs) - 1))
+        self._add(guard(_view(traced, np.ndarray), value, len(self.descs) - 1))
 
     def escape(self, traced, value):
         self._note("value", self.describe(traced))
@@ -339,14 +303,14 @@ class Recorder:
                         {"casting": "unsafe"}, None)
             leaf.grad = Tensor._wrap(traced)
             self._note("grad", id(leaf))
-            self._add(_assign_grad(leaf, buf, Tensor))
+            self._add(assign_grad(leaf, buf, Tensor))
         else:  # accumulate into whatever .grad holds when the replay gets here
             self._note("accumulate grad", self.describe(leaf.grad._data), self.describe(g))
             self.checkpoint()
             target = _plain(leaf.grad._data)
             np.add(target, _plain(g), out=target, casting="unsafe")
             leaf.grad._version[0] += 1
-            self._add(_accumulate_grad(leaf, _plain(g)), None)
+            self._add(accumulate_grad(leaf, _plain(g)), None)
             self.effect_done()
         return True
 

@@ -1,0 +1,41 @@
+"""The replay steps that are more than one NumPy call: recomputing a kernel into its
+buffers, setting `.grad`, and guarding a branch or a value-dependent shape."""
+import numpy as np
+
+
+class GuardFailed(RuntimeError):
+    """A replay reached a branch on a tensor's value that went the other way when recorded."""
+
+
+def recompute(fn, pargs, pkw, fresh):
+    """Step for a kernel without out=: run it, copy each new result into its buffer."""
+    def step():
+        result = fn(*pargs, **pkw)
+        for index, buf in fresh:
+            part = np.asanyarray(result if index is None else result[index])
+            if part.shape != buf.shape:  # nonzero, a boolean mask: the shape follows values
+                name = getattr(fn, "__name__", type(fn).__name__)
+                raise GuardFailed(f"the shape of {name}'s result depends on the values "
+                                  f"({buf.shape} when recorded, {part.shape} now)")
+            np.copyto(buf, part)
+    return step
+
+
+def assign_grad(leaf, buf, Tensor):
+    def step():
+        leaf.grad = Tensor._wrap(buf)
+    return step
+
+
+def accumulate_grad(leaf, g):
+    def step():
+        np.add(leaf.grad._data, g, out=leaf.grad._data, casting="unsafe")
+    return step
+
+
+def guard(plain, value, where):
+    def step():
+        if bool(plain) != value:
+            raise GuardFailed(f"a branch on a tensor's value (kernel {where}) went the other "
+                              f"way than when it was recorded ({value} then {not value})")
+    return step
