@@ -3,6 +3,7 @@ import numpy as np
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from . import function, tensor_hooks
+from .function import tensor_class
 from .engine import run_backward
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)
@@ -17,7 +18,7 @@ def _as_list(x):
 
 
 def _root_grads(outputs, grad_outputs, create_graph):
-    from ..tensor import Tensor  # deferred: tensor.py imports autograd
+    Tensor = tensor_class()
     grads = []
     for i, t in enumerate(outputs):
         g = grad_outputs[i] if i < len(grad_outputs) else None
@@ -55,7 +56,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = _as_list(inputs)
         results = run_backward(tensors, grads, retain_graph, create_graph, capture=inputs)
         from .engine import _set_grad
-        from ..tensor import Tensor
+        Tensor = tensor_class()
         for t, g in zip(inputs, results):
             if g is not None:
                 _set_grad(t, g, Tensor, create_graph)
@@ -68,7 +69,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False, materialize_grads=False):
     """The gradients of `outputs` with respect to `inputs`, returned (not accumulated)."""
-    from ..tensor import Tensor
+    Tensor = tensor_class()
     outputs, inputs = _as_list(outputs), _as_list(inputs)
     for t in inputs:
         if not t.requires_grad:

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import _capture
 from . import grad_mode
-from .function import IndexedRule, Op, record
+from .function import IndexedRule, Op, record, tensor_class
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
           "tensors after they have already been freed). Saved intermediate values of the "
@@ -90,7 +90,7 @@ class FunctionCtx:
         return cache[1][i]
 
     def _run_backward(self, g):
-        from ..tensor import Tensor  # deferred: tensor.py imports autograd
+        Tensor = tensor_class()
         create = type(g) is Tensor  # the engine passes tensors under create_graph
         raw = g._data if create and isinstance(g._data, _OutputGrads) else g
         slots = raw.slots if isinstance(raw, _OutputGrads) else [raw]
@@ -106,7 +106,7 @@ class FunctionCtx:
     def _check_grads(self, result, create):
         """torch's checks on what backward returned, then arrays (or tensors under
         create_graph) for the engine."""
-        from ..tensor import Tensor  # deferred: tensor.py imports autograd
+        Tensor = tensor_class()
         result = result if isinstance(result, tuple) else (result,)
         n = len(self._inputs)
         if len(result) > n and all(r is None for r in result[n:]):
@@ -228,7 +228,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor  # deferred: tensor.py imports autograd
+        Tensor = tensor_class()
         _capture.unsupported(f"custom autograd.Function {cls.__name__}: its Python runs "
                              "on every call")
         track = grad_mode.is_grad_enabled()
@@ -296,7 +296,7 @@ def once_differentiable(backward):
     """Decorate a backward that is not itself differentiable: it runs without recording,
     and differentiating its result (create_graph) raises torch's error."""
     def wrapper(ctx, *grads):
-        from ..tensor import Tensor  # deferred: tensor.py imports autograd
+        Tensor = tensor_class()
         with grad_mode.no_grad():
             result = backward(ctx, *grads)
         sources = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]

@@ -9,7 +9,7 @@ from .. import _capture
 from . import grad_mode
 from .anomaly import _enabled as _anomaly, check_backward
 from . import tensor_hooks
-from .function import GraphLostError, Node
+from .function import GraphLostError, Node, tensor_class
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
           "tensors after they have already been freed). Saved intermediate values of the "
@@ -76,7 +76,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
     gradients are returned instead of accumulated into `.grad` (autograd.grad).
     Nodes run in decreasing creation order (a max-heap on `seq`): every consumer of a
     node was created after it, so its gradient is complete when it is popped."""
-    from ..tensor import Tensor  # deferred: tensor.py imports autograd
+    Tensor = tensor_class()
     grads = {}
     leaf_grads = {}
     heap = []

@@ -71,11 +71,24 @@ def node_class(name):
     return cls
 
 
+def tensor_class():
+    """chainrule.Tensor, for the autograd modules that build tensors. tensor.py imports
+    autograd, so autograd cannot import tensor.py while loading; it looks the class up on
+    first use and keeps it (a function-level import costs a microsecond per call)."""
+    if not _TENSOR:
+        from ..tensor import Tensor
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
+
+
+_TENSOR = []
+
+
 class TensorBase:
     """What every chainrule Tensor is to autograd's core. tensor.py imports this module
     and derives Tensor from this class, so `record` can tell tensors from constants
     without importing tensor.py: imports flow one way, tensor -> autograd.function.
-    (The engine, which must build tensors, imports `..tensor` inside its functions.)"""
+    (The engine, which must build tensors, gets the class from `tensor_class()`.)"""
     __slots__ = ()
 
 
