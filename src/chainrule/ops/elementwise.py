@@ -29,6 +29,10 @@ DIV = Op("DivBackward0", _quiet(np.true_divide),
          lambda g, o, a, b: g / b, lambda g, o, a, b: -g * ((a / b) / b))
 def _pow_exponent_grad(o, a, flat):
     # 0 ** b is flat in b only for b >= 0 (PyTorch's mask); for b < 0 it is inf * log 0 = -inf
+    if isinstance(a, numbers.Number):  # a Python base: log(a) a Python float, so o * log(a)
+        # stays in o's dtype as PyTorch's (float16 300 ** 1.67 * log 300 overflows to inf)
+        log_a = math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan)
+        return np.where(flat, 0.0, o * log_a)
     return np.where(flat, 0.0, o * np.log(np.where(flat, 1.0, a)))
 
 
@@ -134,8 +138,10 @@ def _sign(x):
     return out
 
 
+# g * sgn(x); under create_graph sgn(x) is a constant: PyTorch's sgn of a real tensor passes
+# no gradient back at all (so a NaN met on the way does not reach a var of one element)
 ABS = Op("AbsBackward0", np.abs,
-         lambda g, o, x: g * (sign(x) if isinstance(x, Tensor) else _sign(x)))
+         lambda g, o, x: g * (sign(x.detach()) if isinstance(x, Tensor) else _sign(x)))
 EXP = Op("ExpBackward0", np.exp, lambda g, o, x: g * o, saves_inputs=False, uses_out=True)
 LOG = Op("LogBackward0", _quiet(np.log), lambda g, o, x: g / x)
 LOG2 = Op("Log2Backward0", _quiet(np.log2), lambda g, o, x: g / (x * np.log(2.0)))

@@ -9,8 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Op
 from ..tensor import Tensor
-from .core import apply1, to_float
-from .elementwise import abs as abs_, pow, sqrt
+from .core import apply1
 from . import elementwise
 
 max_return = namedtuple("max", ["values", "indices"])
@@ -54,6 +53,16 @@ def _count(shape, axes):
     return math.prod(shape[a] for a in axes) if axes is not None else math.prod(shape)
 
 
+def _contiguous(fn):
+    """PyTorch allocates a reduction's result C-contiguous; NumPy lays it out as the input
+    is (the min over a dim of a transposed tensor comes back transposed, and a later
+    .view() of it fails where PyTorch's works)."""
+    def forward(*args):
+        out = fn(*args)
+        return out if out.flags.c_contiguous else out.copy(order="C")
+    return forward
+
+
 def _acc_sum(x, ax, keep, dt=None):
     """float16 sums accumulate in float32, as PyTorch does: no overflow past 65,504, no
     stalling once the running total dwarfs each element."""
@@ -63,9 +72,9 @@ def _acc_sum(x, ax, keep, dt=None):
     return np.asanyarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=dt))
 
 
-SUM = Op("SumBackward1", lambda x, ax, keep, ksh, sh, dt: _acc_sum(x, ax, keep, dt),
+SUM = Op("SumBackward1", _contiguous(lambda x, ax, keep, ksh, sh, dt: _acc_sum(x, ax, keep, dt)),
          lambda g, o, x, ax, keep, ksh, sh, dt: _unreduce(g, ksh), saves_inputs=False)
-MEAN = Op("MeanBackward1", lambda x, ax, keep, ksh, sh, n: _mean(x, ax, keep, n),
+MEAN = Op("MeanBackward1", _contiguous(lambda x, ax, keep, ksh, sh, n: _mean(x, ax, keep, n)),
           lambda g, o, x, ax, keep, ksh, sh, n: _unreduce(_per_element(g, n), ksh),
           saves_inputs=False)
 
@@ -166,7 +175,8 @@ def _var_grad(g, o, x, ax, keep, ksh, n, dof):
     return ((2.0 / dof if dof else math.inf) * g.reshape(ksh)) * centred
 
 
-VAR = Op("VarBackward0", lambda *a: _var(*a).astype(a[0].dtype, copy=False), _var_grad)
+VAR = Op("VarBackward0", _contiguous(lambda *a: _var(*a).astype(a[0].dtype, copy=False)),
+         _var_grad)
 
 
 @numpy_names
@@ -183,30 +193,8 @@ def _std_grad(g, o, x, ax, keep, ksh, n, dof):
 
 
 # the root of the float64 variance, rounded once: the variance may not fit, its root does
-STD = Op("StdBackward0", lambda *a: np.sqrt(_var(*a)).astype(a[0].dtype, copy=False),
+STD = Op("StdBackward0", _contiguous(lambda *a: np.sqrt(_var(*a)).astype(a[0].dtype, copy=False)),
          _std_grad, uses_out=True)
-
-
-def _pnorm(x, ax, keep, ksh, p):
-    # as PyTorch: float16 powers summed in float32 (no overflow when the norm fits), float32
-    # in float32 (past 1e19 the squares overflow to inf there too), and a reduction over
-    # one element is just |x| (but for a 0-d tensor over a named dim: ax is () then)
-    if ax != () and _count(x.shape, ax) == 1:
-        return np.asanyarray(np.sum(np.abs(x), axis=ax, keepdims=keep))
-    wide = x.astype(np.float32) if x.dtype == np.float16 else x
-    with np.errstate(over="ignore"):
-        out = np.sum(wide * wide if p == 2 else np.abs(wide) ** p, axis=ax, keepdims=keep)
-        out = np.sqrt(out) if p == 2 else out ** (1.0 / p)
-    return np.asanyarray(out).astype(x.dtype)
-
-
-def _pnorm_grad(g, o, x, ax, keep, ksh, p):
-    ko = np.reshape(o, ksh)  # PyTorch's form: x |x|^(p-2) g / norm^(p-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(ko == 0, 0.0, x * np.abs(x) ** (p - 2) * np.reshape(g, ksh) / ko ** (p - 1))
-
-
-PNORM = Op("LinalgVectorNormBackward0", _pnorm, _pnorm_grad, uses_out=True)
 
 
 def _others_product(x, a):
@@ -222,6 +210,8 @@ def _others_product(x, a):
 
 
 def _prod_grad(g, o, x, ax, keep, ksh, sh):
+    if not sh:  # a 0-d input is its own product: PyTorch passes g on (not g * inf / inf)
+        return _unreduce(g, ksh)
     if isinstance(x, Tensor):
         return _unreduce(g, ksh) * _others_product(x, None if ax is None else ax[0])
     if not (x == 0).any():  # PyTorch's form without zeros: result / x (inf / inf is nan)
@@ -251,7 +241,7 @@ def _prod(x, ax, keep, ksh, sh):
     return np.asanyarray(np.reshape(out, ksh) if keep else out)
 
 
-PROD = Op("ProdBackward0", _prod, _prod_grad, uses_out=True)
+PROD = Op("ProdBackward0", _contiguous(_prod), _prod_grad, uses_out=True)
 
 
 @numpy_names
@@ -284,9 +274,11 @@ def _amax_grad(g, o, x, ax, keep, ksh, sh):
         return _unreduce(g, ksh) / np.sum(mask, axis=ax, keepdims=True) * mask
 
 
-AMAX = Op("AmaxBackward0", lambda x, ax, keep, ksh, sh: np.asanyarray(np.max(x, axis=ax, keepdims=keep)),
+AMAX = Op("AmaxBackward0",
+          _contiguous(lambda x, ax, keep, ksh, sh: np.asanyarray(np.max(x, axis=ax, keepdims=keep))),
           _amax_grad, uses_out=True)
-AMIN = Op("AminBackward0", lambda x, ax, keep, ksh, sh: np.asanyarray(np.min(x, axis=ax, keepdims=keep)),
+AMIN = Op("AminBackward0",
+          _contiguous(lambda x, ax, keep, ksh, sh: np.asanyarray(np.min(x, axis=ax, keepdims=keep))),
           _amax_grad, uses_out=True)
 _DIM_EXTREME = Op("MaxBackward0",
                   lambda x, ax, keep, idx, ksh, sh: np.take_along_axis(
@@ -321,7 +313,7 @@ def _extreme(x, dim, keepdim, pick, op_all, name):
     shape = x._data.shape
     ksh = _kept_shape(shape, (ax,))
     values = apply1(_DIM_EXTREME, x, ax, keepdim, idx, ksh, shape)
-    indices = Tensor._wrap(np.reshape(idx, ksh) if keepdim else np.asanyarray(idx))
+    indices = Tensor._wrap(np.asanyarray(np.reshape(idx, ksh) if keepdim else idx).copy(order="C"))
     return (max_return if name == "max" else min_return)(values, indices)
 
 
@@ -364,58 +356,6 @@ def argmin(x, dim=None, keepdim=False):
     return Tensor._wrap(np.asanyarray(np.argmin(x._data, axis=x._dim(dim), keepdims=keepdim)))
 
 
-def _norm2(x, ax, keep):
-    return _pnorm(x, ax, keep, None, 2)
-
-
-def _norm2_grad(g, o, x, ax, keep, ksh):
-    # PyTorch's form g * (x / norm), 0 where the norm is 0: x / norm first (with subnormal
-    # x, g * x would round before the division), and its second derivative at a zero norm
-    # is NaN as PyTorch's (0 * d(x / norm)/d norm = 0 * 0/0)
-    ko = np.reshape(o, ksh)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.reshape(g, ksh) * np.where(ko == 0, 0.0, x / ko)
-
-
-NORM2 = Op("LinalgVectorNormBackward0", lambda x, ax, keep, ksh: _norm2(x, ax, keep),
-           _norm2_grad, uses_out=True)
-
-
-def _norm_inf_grad(g, o, x, ax, keep, ksh):
-    # PyTorch's rule: ties share the gradient, and in a slice whose norm is NaN the NaNs
-    # take it; times sign(x), which is 0 at a NaN, so such a slice gets zeros (amax's
-    # rule would spread NaN over it)
-    a = np.abs(x)
-    mask = np.logical_or(a == np.reshape(o, ksh), np.isnan(a))
-    share = np.reshape(g, ksh) / np.sum(mask, axis=ax, keepdims=True)
-    sgn = elementwise.sign(x) if isinstance(x, Tensor) else elementwise._sign(x)
-    return sgn * (share * mask)
-
-
-NORM_INF = Op("LinalgVectorNormBackward0",
-              lambda x, ax, keep, ksh: np.asanyarray(np.max(np.abs(x), axis=ax, keepdims=keep)),
-              _norm_inf_grad, uses_out=True)
-
-
-@numpy_names
-def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
-    if dtype is not None:
-        x = x.to(dtype)
-    x = to_float(x)
-    ax = _axes(x, dim)
-    if ax is None and dim is not None and not x._data.ndim:
-        ax = ()  # PyTorch squares a 0-d tensor normed over dim 0 (2e30 is inf in float32)
-    if p in ("fro", 2, 2.0):
-        return apply1(NORM2, x, ax, keepdim, _kept_shape(x._data.shape, ax))
-    if p in (1, 1.0):
-        return sum(abs_(x), dim=ax, keepdim=keepdim)
-    if p in (float("inf"), "inf"):
-        return apply1(NORM_INF, x, ax, keepdim, _kept_shape(x._data.shape, ax))
-    if isinstance(p, (int, float)) and p > 0:
-        return apply1(PNORM, x, ax, keepdim, _kept_shape(x._data.shape, ax), float(p))
-    raise ValueError(f"norm: unsupported p={p!r}; use 1, 2, 'fro', inf or a positive number")
-
-
 @numpy_names
 def all(x, dim=None, keepdim=False):
     return Tensor._wrap(np.asanyarray(np.all(x._data, axis=_axes(x, dim), keepdims=keepdim)))
@@ -455,3 +395,6 @@ CUMSUM = Op("CumsumBackward0", _cumsum,
 
 def _cumsum_any(g, d):
     return cumsum(g, d) if isinstance(g, Tensor) else _cumsum(g, d)
+
+
+from .norms import norm  # noqa: E402,F401  (norms builds on the reductions above)
