@@ -607,3 +607,33 @@ def test_thread_choices_of_large_products_are_replayed_without_falling_back():
     finally:
         threads._user[0] = before  # back to the automatic policy
     assert outs[-1].shape == (256, 10)
+
+
+def test_numpy_write_into_a_parameter_outside_the_trace_is_caught():
+    w = chainrule.ones(3, requires_grad=True)
+
+    def sneaky(x):
+        out = (w * x).sum()
+        np.asarray(w._data)[0] += 1.0     # a parameter changed behind the trace's back
+        return out
+    fn = chainrule.compile(sneaky)
+    with pytest.warns(RuntimeWarning, match="did not make changed"):
+        fn(chainrule.ones(3))
+    fn(chainrule.ones(3))
+    assert w._data[0] == 3.0   # every call, eager, did its write
+
+
+def test_tensor_read_through_a_module_attribute_is_followed():
+    import types
+    holder = types.ModuleType("holder")
+    holder.W = chainrule.tensor([1.0, 2.0])
+
+    def scaled(x):
+        return x * (holder.W * 2)
+    fn = chainrule.compile(scaled)
+    outs = []
+    for k in range(5):
+        if k == 3:
+            holder.W.mul_(2)   # changed between replays, in place
+        outs.append(fn(chainrule.ones(2)).tolist())
+    assert outs[2] == [2.0, 4.0] and outs[-1] == [4.0, 8.0] and _replaying(fn)

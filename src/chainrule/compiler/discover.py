@@ -21,17 +21,22 @@ def _code_objects(fn, depth, seen):
         return
     seen.add(id(fn))
     globals_ = getattr(fn, "__globals__", {})
-    for name in code.co_names:
-        if name in globals_:
-            yield globals_[name], depth
-    for value in (*(getattr(fn, "__defaults__", None) or ()),
-                  *(getattr(fn, "__kwdefaults__", None) or {}).values()):
-        yield value, depth
+    values = [globals_[name] for name in code.co_names if name in globals_]
+    values += getattr(fn, "__defaults__", None) or ()
+    values += (getattr(fn, "__kwdefaults__", None) or {}).values()
     for cell in getattr(fn, "__closure__", None) or ():
         try:
-            yield cell.cell_contents, depth
+            values.append(cell.cell_contents)
         except ValueError:  # an empty cell
             continue
+    for value in values:
+        yield value, depth
+        if isinstance(value, types.ModuleType) and not value.__name__.startswith(
+                ("chainrule", "numpy")):  # `mymodule.W`: the attributes the code names
+            for attr in code.co_names:
+                found = getattr(value, attr, None)
+                if isinstance(found, (Tensor, Module, Optimizer)):
+                    yield found, depth
 
 
 def _submodules(module, found):

@@ -140,6 +140,7 @@ class Recorder:
         self._private = {}       # the owners this call made (results, draws, copies)
         self._verify = []        # per step: how to rerun it when checking, None: never
         self._segment = (0, {})  # first step since the last effect, private state then
+        self._outside = {}       # memory the call did not make, as it was then
 
     def trace(self, arr, private=True, numbered=True):
         """`arr` as a traced array; its memory is remembered, so a plain view of it made
@@ -169,6 +170,7 @@ class Recorder:
     # to the trace; this is where its absence shows.
     def checkpoint(self):
         start, state = self._segment
+        self._check_outside(start)
         reruns = self._verify[start:]
         if reruns and not self.reasons:
             eager = {k: o.copy() for k, o in self._private.items()}
@@ -190,6 +192,17 @@ class Recorder:
 
     def effect_done(self):
         self._segment = (len(self.steps), {k: o.copy() for k, o in self._private.items()})
+        self._outside = {k: o.copy() for k, o in self._owners.items() if k not in self._private}
+
+    def _check_outside(self, start):
+        """Between two effects, parameters and other memory the call did not make cannot
+        change: if one did, a NumPy call the trace does not see wrote into it."""
+        for k, before in self._outside.items():
+            if not self.reasons and self._owners[k].tobytes() != before.tobytes():
+                self.differs = True
+                self.unsupported(f"an array of shape {before.shape} that the call did not "
+                                 f"make changed during kernels {start}-{len(self.steps) - 1}: "
+                                 "a NumPy call ran outside the trace")
 
     def writes_outside(self, fn, args, kwargs):
         """Whether this call writes into memory the call did not make (a parameter)."""
