@@ -637,3 +637,36 @@ def test_tensor_read_through_a_module_attribute_is_followed():
             holder.W.mul_(2)   # changed between replays, in place
         outs.append(fn(chainrule.ones(2)).tolist())
     assert outs[2] == [2.0, 4.0] and outs[-1] == [4.0, 8.0] and _replaying(fn)
+
+
+def test_fit_compile_true_resumed_run_equals_an_uninterrupted_eager_run(tmp_path):
+    from chainrule.train import Callback, fit
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((96, 6)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+
+    class StopAfter(Callback):
+        def __init__(self, epochs):
+            super().__init__()
+            self.epochs = epochs
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 == self.epochs:
+                self.trainer.request_stop("test")
+
+    def run(compile, epochs_now, resume, folder):
+        chainrule.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Dropout(0.2), nn.Linear(12, 2))
+        history = fit(model, (X, y), loss="cross_entropy", optimizer="adam", lr=1e-2,
+                      epochs=4, batch_size=16, seed=3, progress=False, compile=compile,
+                      checkpoint_dir=folder, resume=resume,
+                      callbacks=[StopAfter(epochs_now)] if epochs_now else [])
+        return history, model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        run(True, 2, False, tmp_path / "compiled")           # stops after 2 of 4 epochs
+        resumed, model_c = run(True, None, True, tmp_path / "compiled")
+        eager, model_e = run(False, None, False, tmp_path / "eager")
+    assert resumed.history["loss"] == eager.history["loss"]
+    _assert_same(model_c, model_e)
