@@ -670,3 +670,28 @@ def test_fit_compile_true_resumed_run_equals_an_uninterrupted_eager_run(tmp_path
         eager, model_e = run(False, None, False, tmp_path / "eager")
     assert resumed.history["loss"] == eager.history["loss"]
     _assert_same(model_c, model_e)
+
+
+def test_a_hook_registered_after_replays_began_is_honoured():
+    model = nn.Linear(2, 2)
+    fn = chainrule.compile(lambda x: model(x))
+    for _ in range(3):
+        fn(chainrule.ones(1, 2))
+    calls = []
+    model.register_forward_hook(lambda m, i, o: calls.append(1))
+    with pytest.warns(RuntimeWarning, match="hooks"):
+        fn(chainrule.ones(1, 2))
+    fn(chainrule.ones(1, 2))
+    assert len(calls) == 2
+
+
+def test_changing_the_default_dtype_records_again():
+    fn = chainrule.compile(lambda x: x + chainrule.ones(2))
+    for _ in range(3):
+        assert fn(chainrule.ones(2, dtype=chainrule.float64)).dtype == chainrule.float64
+    chainrule.set_default_dtype(chainrule.float64)
+    try:
+        out = fn(chainrule.ones(2, dtype=chainrule.float64))
+        assert out.dtype == chainrule.float64 and len(fn._cache) == 2
+    finally:
+        chainrule.set_default_dtype(chainrule.float32)

@@ -11,8 +11,9 @@ import warnings
 
 import numpy as np
 
-from .. import _capture
+from .. import _capture, dtypes
 from ..autograd import grad_mode, tensor_hooks
+from ..autograd.anomaly import _enabled as anomaly_enabled
 from ..tensor import Tensor
 from . import discover
 from .trace import GuardFailed, Recorder, Traced
@@ -70,15 +71,15 @@ class CompiledFunction:
         roots, modules, optimizers, tensors = discover.reachable(self.fn, args, kwargs)
         given = {id(a) for a in (*args, *kwargs.values())}
         tensors = [t for t in tensors if id(t) not in given]  # arguments are copied in
+        reason = self._unsupported(args, kwargs, modules)  # checked before replays too:
+        if reason:                                          # a hook may come later
+            return self._give_up(reason, args, kwargs)
         key = self._signature(args, kwargs, roots, modules, tensors)
         entry = self._cache.get(key)
         if entry is not None and not entry.current():
             entry = None
         if entry is not None and entry.verified:
             return self._replay(entry, args, kwargs)
-        reason = self._unsupported(args, kwargs, modules)
-        if reason:
-            return self._give_up(reason, args, kwargs)
         result, recording = self._record(args, kwargs, tensors)
         if recording.recorder.reasons:
             if self.check and recording.recorder.differs:
@@ -112,7 +113,8 @@ class CompiledFunction:
             if a is None or isinstance(a, (bool, int, float, str)):
                 return (type(a).__name__, a)
             return ("id", id(a))
-        return (grad_mode.is_grad_enabled(), tuple(arg_key(a) for a in args),
+        return (grad_mode.is_grad_enabled(), dtypes.get_default_dtype(),
+                tuple(arg_key(a) for a in args),
                 tuple((k, arg_key(v)) for k, v in kwargs.items()),
                 tuple(id(r) for r in roots), tuple(m.training for m in modules),
                 tuple((id(t._data), t.requires_grad, t.grad is None) for t in tensors))
@@ -121,6 +123,8 @@ class CompiledFunction:
     def _unsupported(args, kwargs, modules):
         if tensor_hooks._on[0]:
             return "tensor hooks are registered (they run Python during backward)"
+        if anomaly_enabled[0]:
+            return "anomaly detection is on (it checks every node's values)"
         m = discover.hooked(modules)
         if m is not None:
             return f"module {type(m).__name__} has hooks registered"
