@@ -63,8 +63,8 @@ def verified_entries(compiled):
     """{shape of the first argument: its verified recording}."""
     out = {}
     for key, entry in compiled._cache.items():
-        if entry.verified:
-            out[key[1][0][1] if key[1] else None] = entry
+        if entry.verified:  # the key: grad mode, default dtype, argument keys, ...
+            out[key[2][0][1] if key[2] else None] = entry
     return out
 
 

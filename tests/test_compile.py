@@ -695,3 +695,18 @@ def test_changing_the_default_dtype_records_again():
         assert out.dtype == chainrule.float64 and len(fn._cache) == 2
     finally:
         chainrule.set_default_dtype(chainrule.float32)
+
+
+def test_a_global_module_hook_keeps_the_function_eager():
+    from chainrule.nn.modules.module import register_module_forward_hook
+    model = nn.Linear(2, 2)
+    fn = chainrule.compile(lambda x: model(x))
+    calls = []
+    handle = register_module_forward_hook(lambda m, i, o: calls.append(1))
+    try:
+        with pytest.warns(RuntimeWarning, match="global module hooks"):
+            for _ in range(3):
+                fn(chainrule.ones(1, 2))
+    finally:
+        handle.remove()
+    assert len(calls) == 3

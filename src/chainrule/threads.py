@@ -117,9 +117,13 @@ def matmul(a, b):
         macs = max(prod(sa[:-2]), prod(sb[:-2])) * sa[-2] * sa[-1] * sb[-1]
     else:
         return np.matmul(a, b)
-    # the common case inline: a small product while BLAS already has one thread (a
-    # compile recording keeps every choice: the count at replay time may differ)
-    if macs >= SMALL_GEMM or _current[0] != 1 or _user[0] or _capture.ACTIVE[0] is not None:
+    # the common cases inline: a count the user fixed, or a small product while BLAS
+    # already has one thread (a compile recording keeps every automatic choice: the
+    # count at replay time may differ)
+    if _user[0]:
+        if _current[0] != _user[0]:
+            for_gemm(macs)
+    elif macs >= SMALL_GEMM or _current[0] != 1 or _capture.ACTIVE[0] is not None:
         for_gemm(macs)
     return np.matmul(a, b)
 

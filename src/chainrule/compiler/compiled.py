@@ -14,6 +14,7 @@ import numpy as np
 from .. import _capture, dtypes
 from ..autograd import grad_mode, tensor_hooks
 from ..autograd.anomaly import _enabled as anomaly_enabled
+from ..nn.module import Module
 from ..tensor import Tensor
 from . import discover
 from .trace import GuardFailed, Recorder, Traced
@@ -127,7 +128,8 @@ class CompiledFunction:
             return "anomaly detection is on (it checks every node's values)"
         m = discover.hooked(modules)
         if m is not None:
-            return f"module {type(m).__name__} has hooks registered"
+            who = f"module {type(m).__name__}'s" if isinstance(m, Module) else "global module"
+            return f"{who} hooks are registered (they run Python on every call)"
         if any(isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values())):
             return "an argument requires grad (its .grad would be set by replays)"
         return None

@@ -7,7 +7,7 @@ Their arrays must be traced while recording (a kernel that reads only a paramete
 signature (a new model bound to the same global name records again)."""
 import types
 
-from ..nn.hooks import _METHODS as _HOOK_KINDS
+from ..nn.hooks import GLOBAL as _GLOBAL_HOOKS, _METHODS as _HOOK_KINDS
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
@@ -99,9 +99,11 @@ def reachable(fn, args, kwargs):
 
 
 def hooked(modules):
-    """The first module with hooks registered, or None (hooks run Python on every call)."""
-    for m in modules:
+    """The first module with hooks registered (the namespace of global module hooks
+    when those exist), or None: hooks run Python on every call."""
+    for m in (_GLOBAL_HOOKS, *modules):  # hooks for every module, then each one's own
+        d = m.__dict__  # not getattr: a missing attribute goes through Module.__getattr__
         for kind in _HOOK_KINDS:
-            if getattr(m, kind, None):
+            if d.get(kind):
                 return m
     return None

@@ -342,6 +342,10 @@ class Recorder:
     def _opaque_step(self, fn, args, kwargs):
         """Replay `fn(*args)` with escaped values and traced tensors read fresh."""
         from ..tensor import Tensor
+        live = [a for a in args if (isinstance(a, float) and id(a) in self.escapes)
+                or (isinstance(a, Tensor) and type(a._data) is Traced)]
+        if not live:  # the common case (for_gemm(macs), opt.step()): one bound call
+            return functools.partial(fn, *args, **kwargs)
         fixed = []
         for a in args:
             if isinstance(a, float) and id(a) in self.escapes:
