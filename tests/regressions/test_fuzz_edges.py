@@ -514,3 +514,56 @@ def test_reduction_results_are_contiguous_so_a_later_view_works_like_torch():
     for r in (x.sum(1), x.mean(1), x.amax(1), x.max(1)[0], x.max(1)[1], x.var(1), x.std(1),
               x.prod(1), x.norm(dim=1), x.norm(p=float("inf"), dim=1), x.norm(p=3, dim=1)):
         assert r.is_contiguous()
+
+
+def test_var_of_one_infinite_element_has_torchs_nan_gradient():
+    # 2 / 0 over everything: PyTorch's factor is NaN where x equals its mean (inf does)
+    check_recipe([("leaf", (), "float64", 49927, "edge"), ("reduce", "var", 0, 0, False)])
+    check_recipe([("leaf", (), "float32", 34031, "edge"), ("reduce", "var", 0, -1, True)])
+    check_recipe([("leaf", (), "float16", 26637), ("unary", "log_sigmoid", 0),
+                  ("scalar", "mul", 1, inf), ("reduce", "var", 2, None, True)])
+
+
+def test_inf_norm_second_derivative_sends_nothing_through_sgn():
+    check_recipe([("leaf", (), "float32", 39201), ("leaf", (), "bool", 60340),
+                  ("reduce", "max_all", 0, None, False), ("where", 1, 2, 2),
+                  ("reduce", "var", 3, None, False), ("reduce", "norm_inf", 4, -1, True),
+                  ("second_order",)])
+
+
+def test_softmax_result_is_contiguous_and_float16_is_one_op_like_torch():
+    check_recipe([("leaf", (4, 3, 1), "float64", 28670), ("clone", 0),
+                  ("view_of", 1, "permute", ((2, 1, 0),)), ("reduce", "softmax", 2, 2, False),
+                  ("clone", 3), ("view_of", 4, "view", ((-1, 1, 6),))])
+    import numpy as np
+    import torch
+    import chainrule as cr
+    data = np.array([[1.0, -2.0, 30.0], [0.5, 11.0, -11.0]], dtype=np.float16)
+    out = []
+    for lib in (torch, cr):
+        x = lib.tensor(data, requires_grad=True)
+        ys = (lib.softmax(x, 1), lib.log_softmax(x, 0), lib.logsumexp(x, 1))
+        g, = lib.autograd.grad(sum((y * y).sum() for y in ys), x)
+        out.append(([type(y.grad_fn).__name__ for y in ys], [y.tolist() for y in ys], g.tolist()))
+    assert out[1][0] == out[0][0]
+    for got, want in zip(out[1][1] + [out[1][2]], out[0][1] + [out[0][2]]):
+        np.testing.assert_allclose(np.array(got, np.float64), np.array(want, np.float64),
+                                   rtol=2e-3, atol=2e-3)
+
+
+def test_fuzz_comparison_scales_a_sum_to_its_terms_only():
+    # float32 ±1.07e9 cancelling to about 100: the summation order decides the result
+    check_recipe([("leaf", (4,), "int16", 2465), ("unary", "sign", 0),
+                  ("leaf", (1,), "uint8", 50830), ("binary", "minimum", 2, 1),
+                  ("leaf", (2, 4), "int32", 51843, "edge"), ("binary", "div", 4, 3),
+                  ("leaf", (2, 4), "bool", 56652, "edge"), ("masked_fill", 5, 6, -1.5),
+                  ("reduce", "sum", 7, None, True)])
+    import numpy as np
+    import torch
+    from fuzz_check import Mismatch, _scale_of_inputs, close
+    big = [torch.tensor([1.07e9, -1.07e9, 128.0])]
+    assert _scale_of_inputs(("reduce", "sum", 0, None, False), big) == np.float32(1.07e9)
+    assert _scale_of_inputs(("reduce", "prod", 0, None, False), big) == 1.0
+    with pytest.raises(Mismatch):  # a well-conditioned sum is still held to its result
+        close(np.float32(48.5), np.float32(128.0), 2e-3, 2e-4, "sum",
+              _scale_of_inputs(("reduce", "sum", 0, None, False), [torch.tensor([64.0, 64.0])]))

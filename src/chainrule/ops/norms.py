@@ -56,7 +56,8 @@ def _norm_inf_grad(g, o, x, ax, keep, ksh):
     a = np.abs(x)
     mask = np.logical_or(a == np.reshape(o, ksh), np.isnan(a))
     share = np.reshape(g, ksh) / np.sum(mask, axis=ax, keepdims=True)
-    sgn = elementwise.sign(x) if isinstance(x, Tensor) else elementwise._sign(x)
+    # sgn passes no gradient back, as PyTorch's: a constant under create_graph
+    sgn = elementwise.sign(x.detach()) if isinstance(x, Tensor) else elementwise._sign(x)
     return sgn * (share * mask)
 
 

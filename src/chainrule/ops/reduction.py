@@ -170,8 +170,9 @@ def _var_grad(g, o, x, ax, keep, ksh, n, dof):
     centred = x - x.mean(axis=ax, keepdims=True)
     if not dof and ax is None:  # 2 / 0 over everything: PyTorch's constant factor, NaN
         # where x is its mean and inf elsewhere (so the second derivative is 0, not NaN)
-        c = centred._data if isinstance(centred, Tensor) else centred
-        return g.reshape(ksh) * np.where(c == 0, np.nan, np.inf).astype(c.dtype)
+        data = x._data if isinstance(x, Tensor) else x  # a constant factor, as PyTorch's
+        same = data == data.mean(axis=ax, keepdims=True)  # inf == its mean inf: NaN
+        return g.reshape(ksh) * np.where(same, np.nan, np.inf).astype(data.dtype)
     return ((2.0 / dof if dof else math.inf) * g.reshape(ksh)) * centred
 
 

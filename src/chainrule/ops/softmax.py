@@ -3,9 +3,8 @@ subtracted first, so huge logits do not overflow)."""
 import numpy as np
 
 from ..autograd.function import Op
-from ..dtypes import float16, float32
-from .core import apply1, to_float
-from .reduction import numpy_names
+from .core import apply1, float16_in_float32, to_float
+from .reduction import _contiguous, numpy_names
 
 
 # forwards get arrays: ndarray methods skip NumPy's function dispatch
@@ -27,15 +26,23 @@ def _logsumexp(x, d, keep):
     return out if keep else np.squeeze(out, axis=d)
 
 
-SOFTMAX = Op("SoftmaxBackward0", _softmax,
-             lambda g, o, x, d: o * (g - np.sum(g * o, axis=d, keepdims=True)),
+# float16 is computed in float32 and rounded once, as PyTorch's kernels do; results are
+# C-contiguous as PyTorch allocates them (a permuted input's softmax views like PyTorch's)
+def _kernel(fn):
+    return float16_in_float32(_contiguous(fn))
+
+
+SOFTMAX = Op("SoftmaxBackward0", _kernel(_softmax),
+             float16_in_float32(lambda g, o, x, d: o * (g - np.sum(g * o, axis=d, keepdims=True))),
              saves_inputs=False, uses_out=True)
-LOG_SOFTMAX = Op("LogSoftmaxBackward0", _log_softmax,
-                 lambda g, o, x, d: g - np.exp(o) * np.sum(g, axis=d, keepdims=True),
+LOG_SOFTMAX = Op("LogSoftmaxBackward0", _kernel(_log_softmax),
+                 float16_in_float32(
+                     lambda g, o, x, d: g - np.exp(o) * np.sum(g, axis=d, keepdims=True)),
                  saves_inputs=False, uses_out=True)
-LOGSUMEXP = Op("LogsumexpBackward0", _logsumexp,
-               lambda g, o, x, d, keep: (g if keep else np.expand_dims(g, d)) * np.exp(
-                   x - (o if keep else np.expand_dims(o, d))), uses_out=True)
+LOGSUMEXP = Op("LogsumexpBackward0", _kernel(_logsumexp),
+               float16_in_float32(lambda g, o, x, d, keep: (g if keep else np.expand_dims(g, d))
+                                  * np.exp(x - (o if keep else np.expand_dims(o, d)))),
+               uses_out=True)
 
 
 def _dim(x, dim, name):
@@ -51,24 +58,18 @@ def _dim(x, dim, name):
 @numpy_names
 def softmax(x, dim=None, dtype=None):
     x = to_float(x.to(dtype) if dtype is not None else x)
-    if x._data.dtype == np.float16:  # computed in float32, as PyTorch does
-        return softmax(x.to(float32), dim).to(float16)
     return apply1(SOFTMAX, x, _dim(x, dim, "softmax"))
 
 
 @numpy_names
 def log_softmax(x, dim=None, dtype=None):
     x = to_float(x.to(dtype) if dtype is not None else x)
-    if x._data.dtype == np.float16:  # computed in float32, as PyTorch does
-        return log_softmax(x.to(float32), dim).to(float16)
     return apply1(LOG_SOFTMAX, x, _dim(x, dim, "log_softmax"))
 
 
 @numpy_names
 def logsumexp(x, dim, keepdim=False):
     x = to_float(x)
-    if x._data.dtype == np.float16:  # computed in float32, as PyTorch does
-        return logsumexp(x.to(float32), dim, keepdim).to(float16)
     d = x._dim(dim)
     if not x._data.ndim:
         return apply1(LOGSUMEXP, x.reshape(1), 0, False)
