@@ -567,3 +567,27 @@ def test_fuzz_comparison_scales_a_sum_to_its_terms_only():
     with pytest.raises(Mismatch):  # a well-conditioned sum is still held to its result
         close(np.float32(48.5), np.float32(128.0), 2e-3, 2e-4, "sum",
               _scale_of_inputs(("reduce", "sum", 0, None, False), [torch.tensor([64.0, 64.0])]))
+
+
+def test_float16_logsigmoid_gradient_reads_exp_rounded_to_float16_like_torch():
+    # PyTorch's backward reads exp(-|x|) from a float16 buffer: exp(-30) is 0 there, so an
+    # inf incoming gradient becomes NaN (inf in float32 and float64)
+    check_recipe([("leaf", (4,), "float16", 22138, "edge"), ("unary", "logsigmoid", 0),
+                  ("leaf", (2, 1), "float16", 1930, "edge"), ("binary", "pow", 2, 1)])
+    import torch
+    import chainrule as cr
+    out = []
+    for lib in (torch, cr):
+        for dt in (lib.float16, lib.float32):
+            x = lib.tensor([30.0, -30.0, 0.5, 17.0], dtype=dt, requires_grad=True)
+            g, = lib.autograd.grad(lib.nn.functional.logsigmoid(x), x,
+                                   lib.tensor([inf, 1.0, 2.0, 3.0], dtype=dt))
+            out.append(str(g.tolist()))
+    assert out[2:] == out[:2]
+
+
+def test_python_number_to_a_tensors_power_is_contiguous_like_torch():
+    # PyTorch allocates 2 ** x contiguous even for a permuted x (x * 2 keeps x's layout)
+    check_recipe([("leaf", (4, 1, 2, 1), "float64", 57510), ("unary", "relu", 0), ("clone", 1),
+                  ("view_of", 2, "permute", ((2, 1, 0, 3),)), ("scalar", "rpow", 3, 2),
+                  ("clone", 4), ("view_of", 5, "view", ((8, -1),))])

@@ -41,17 +41,19 @@ def leaky_relu(x, negative_slope=0.01, inplace=False):
     return apply1(LEAKY_RELU, x, float(negative_slope))
 
 
-def _sigmoid_neg(x):
-    """sigmoid(-x) from exp(-|x|), which never overflows: exact on both tails."""
-    z = np.exp(-np.abs(x))
-    return np.where(x < 0, 1 / (1 + z), z / (1 + z))
+@float16_in_float32
+def _logsigmoid_grad(g, x, z):
+    """g * sigmoid(-x) from z = exp(-|x|), which never overflows: exact on both tails."""
+    return g * np.where(x < 0, 1 / (1 + z), z / (1 + z))
 
 
 # logsigmoid: min(x, 0) - log1p(exp(-|x|)); finite where log(sigmoid(x)) would give -inf.
 # Here and below, float16 is computed in float32 and rounded once, as PyTorch's kernels do
 LOGSIGMOID = Op("LogSigmoidBackward0",
                 float16_in_float32(lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))),
-                float16_in_float32(lambda g, o, x: g * _sigmoid_neg(x)))
+                # z kept in x's dtype, as PyTorch's buffer is: float16 exp(-30) is 0, so an
+                # inf incoming gradient gives NaN there, as in PyTorch
+                lambda g, o, x: _logsigmoid_grad(g, x, np.exp(-np.abs(x))))
 
 
 def logsigmoid(x):

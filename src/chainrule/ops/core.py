@@ -182,3 +182,14 @@ def float16_in_float32(fn):
         return out.astype(np.float16) if out.dtype.kind == "f" else out
     wrapped.__name__ = getattr(fn, "__name__", "rule")
     return wrapped
+
+
+def c_contiguous(fn):
+    """A forward whose result PyTorch allocates C-contiguous (reductions, softmax, a Python
+    number to a tensor's power), where NumPy lays it out as the input is: the min over a
+    dim of a transposed tensor came back transposed, and a later .view() of it failed
+    where PyTorch's works."""
+    def forward(*args):
+        out = fn(*args)
+        return out if out.flags.c_contiguous else out.copy(order="C")
+    return forward

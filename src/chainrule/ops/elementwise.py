@@ -7,8 +7,8 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..tensor import Tensor
-from .core import (apply, apply1, binary, float16_in_float32, promote, _int_scalar, _operand,
-                   to_float)
+from .core import (apply, apply1, binary, c_contiguous, float16_in_float32, promote, _int_scalar,
+                   _operand, to_float)
 
 
 def _quiet(fn):
@@ -51,7 +51,7 @@ POW = Op("PowBackward1", _quiet(np.power),
          _quiet(lambda g, o, a, b: g * _pow_exponent_grad(o, a, (a == 0) & (b >= 0))),
          uses_out=True)
 POW_SCALAR = POW.renamed("PowBackward0")   # x ** 2
-POW_RSCALAR = POW.renamed("PowBackward2")  # 2 ** x
+POW_RSCALAR = Op("PowBackward2", c_contiguous(POW.forward), *POW.grads, uses_out=True)  # 2 ** x
 # ties share the gradient; with a NaN both inputs get it (PyTorch's masks, not NumPy's)
 MAXIMUM = Op("MaximumBackward0", np.maximum,
              lambda g, o, a, b: np.where(a == b, g / 2, np.where(a < b, 0.0, g)),

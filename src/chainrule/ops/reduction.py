@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Op
 from ..tensor import Tensor
-from .core import apply1
+from .core import apply1, c_contiguous as _contiguous  # results laid out as PyTorch's
 from . import elementwise
 
 max_return = namedtuple("max", ["values", "indices"])
@@ -51,16 +51,6 @@ def _unreduce(g, kshape):
 
 def _count(shape, axes):
     return math.prod(shape[a] for a in axes) if axes is not None else math.prod(shape)
-
-
-def _contiguous(fn):
-    """PyTorch allocates a reduction's result C-contiguous; NumPy lays it out as the input
-    is (the min over a dim of a transposed tensor comes back transposed, and a later
-    .view() of it fails where PyTorch's works)."""
-    def forward(*args):
-        out = fn(*args)
-        return out if out.flags.c_contiguous else out.copy(order="C")
-    return forward
 
 
 def _acc_sum(x, ax, keep, dt=None):
