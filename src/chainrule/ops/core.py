@@ -94,7 +94,13 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
             if od != want:  # cast first: maximum(uint8, -2) is 254, int32 + float32 in float32
                 # the gradient rules see the cast operands too: minimum(int64 max, float16
                 # inf) is a tie in float16, as in PyTorch
+                ad0, bd0 = ad, bd
                 ad, bd, out = _in_dtype(op, want, a, b, ad, bd)
+                if want == np.float16 and op.name.startswith("Mul"):
+                    # but mul's rule g * other meets a one-element other as PyTorch's
+                    # kernel does, a float32 scalar: 0 * int64 max is 0, not 0 * inf
+                    ad = ad0.astype(np.float32) if ta and ad0.size == 1 else ad
+                    bd = bd0.astype(np.float32) if tb and bd0.size == 1 else bd
     out = Tensor._wrap(out)
     if ((ta and a.requires_grad) or (tb and b.requires_grad)) and grad_mode._state[0]:
         return record(op, (a, b), (ad, bd), (), out)
