@@ -20,14 +20,18 @@ def _log_softmax(x, d):
 
 
 def _logsumexp(x, d, keep):
+    # op by op in x's dtype, as PyTorch's: float16 rounds after each step, but its sum
+    # accumulates in float32
     m = np.max(x, axis=d, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=d, keepdims=True)) + m
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+    total = np.add.reduce(np.exp(x - m), axis=d, keepdims=True,
+                          dtype=np.float32 if x.dtype == np.float16 else None)
+    out = np.log(total.astype(x.dtype, copy=False)) + m
     return out if keep else np.squeeze(out, axis=d)
 
 
-# float16 is computed in float32 and rounded once, as PyTorch's kernels do; results are
-# C-contiguous as PyTorch allocates them (a permuted input's softmax views like PyTorch's)
+# float16 softmax is computed in float32 and rounded once, as PyTorch's kernels do; results
+# are C-contiguous as PyTorch allocates them (a permuted input's softmax views like PyTorch's)
 def _kernel(fn):
     return float16_in_float32(_contiguous(fn))
 
@@ -39,10 +43,10 @@ LOG_SOFTMAX = Op("LogSoftmaxBackward0", _kernel(_log_softmax),
                  float16_in_float32(
                      lambda g, o, x, d: g - np.exp(o) * np.sum(g, axis=d, keepdims=True)),
                  saves_inputs=False, uses_out=True)
-LOGSUMEXP = Op("LogsumexpBackward0", _kernel(_logsumexp),
-               float16_in_float32(lambda g, o, x, d, keep: (g if keep else np.expand_dims(g, d))
-                                  * np.exp(x - (o if keep else np.expand_dims(o, d)))),
-               uses_out=True)
+# PyTorch's formula g * exp(x - result), op by op (float16 exp(-32) is 0 there)
+LOGSUMEXP = Op("LogsumexpBackward0", _contiguous(_logsumexp),
+               lambda g, o, x, d, keep: (g if keep else np.expand_dims(g, d)) * np.exp(
+                   x - (o if keep else np.expand_dims(o, d))), uses_out=True)
 
 
 def _dim(x, dim, name):
