@@ -16,9 +16,10 @@ _DEPTH = 3  # how far to follow plain functions called by the compiled one
 
 
 def _code_objects(fn, depth, seen):
+    """[(value, depth)] for what `fn`'s code can read: named globals, defaults, closure."""
     code = getattr(fn, "__code__", None)
     if code is None or id(fn) in seen or depth > _DEPTH:
-        return
+        return []
     seen.add(id(fn))
     globals_ = getattr(fn, "__globals__", {})
     values = [globals_[name] for name in code.co_names if name in globals_]
@@ -29,14 +30,15 @@ def _code_objects(fn, depth, seen):
             values.append(cell.cell_contents)
         except ValueError:  # an empty cell
             continue
+    found = [(value, depth) for value in values]
     for value in values:
-        yield value, depth
-        if isinstance(value, types.ModuleType) and not value.__name__.startswith(
+        if type(value) is types.ModuleType and not value.__name__.startswith(
                 ("chainrule", "numpy")):  # `mymodule.W`: the attributes the code names
             for attr in code.co_names:
-                found = getattr(value, attr, None)
-                if isinstance(found, (Tensor, Module, Optimizer)):
-                    yield found, depth
+                item = getattr(value, attr, None)
+                if isinstance(item, (Tensor, Module, Optimizer)):
+                    found.append((item, depth))
+    return found
 
 
 def _submodules(module, found):
@@ -58,7 +60,7 @@ def reachable(fn, args, kwargs):
         todo.append((owner, 0))
         todo.extend((v, 1) for v in getattr(owner, "__dict__", {}).values())
     seen = set()
-    named = list(_code_objects(target, 0, seen))
+    named = _code_objects(target, 0, seen)
     roots = [owner] + [obj for obj, _ in named]  # what the code names, not the arguments
     todo.extend(named)
     visited = set()
