@@ -95,10 +95,11 @@ def _gelu_of_inf(step, tvals, got, want, tol):
 
 
 def _rsqrt_of_float16(step, tvals, got, want, tol):
-    """rsqrt in float16 is correctly rounded (chainrule). PyTorch's float16 kernel is off
-    by one unit in the last place for some inputs, depending on where the element sits in
-    the tensor (its vectorised and scalar loops differ: rsqrt(2.041) is 0.6997 in a tensor
-    of 4, 0.7002 in one of 30,000); a later clamp at 0.7 then masks the other way."""
+    """float16 rsqrt computed in float32 and rounded once (chainrule, and PyTorch's
+    vectorised loop, which serves large tensors). PyTorch's scalar loop, which serves
+    tensors of fewer elements than a vector and a tensor's tail, rounds the square root to
+    float16 first: one unit off for about a quarter of inputs (rsqrt(2.041) is 0.6997 in a
+    tensor of 4, 0.7002 in one of 30,000); a later clamp at 0.7 then masks the other way."""
     if want.dtype != np.float16:
         return None
     x = _input(step, tvals)
