@@ -648,3 +648,11 @@ def test_float16_rsqrt_is_correctly_rounded():
     check_recipe([("leaf", (4, 1, 1), "float16", 25029), ("unary", "rsqrt", 0),
                   ("unary", "clamp_both", 1)])
     assert fuzz_check.COUNTER["excused"] == before + 1
+
+
+def test_relu_second_derivative_sends_zeros_to_its_output_like_torch():
+    # PyTorch's threshold_backward passes zeros back to relu's output under double
+    # backward; through a var of one element (NaN factor) that is NaN, as here
+    check_recipe([("leaf", (), "float64", 36202), ("leaf", (), "bool", 61313),
+                  ("masked_fill", 0, 1, 0.0), ("reduce", "var", 2, None, False),
+                  ("unary", "relu", 3), ("second_order",)])

@@ -188,11 +188,20 @@ def _relu_grad(g, o, x):
     # not (o <= 0), not o > 0: a NaN output passes the gradient, as PyTorch's does
     keep = np.logical_not(o <= 0)
     if not isinstance(g, np.ndarray):  # a Tensor under create_graph
-        return np.where(keep, g, 0.0)
+        return apply(_RELU_BACKWARD, (g, o))
     # multiplying by the mask is branch-free, ~10× faster than np.where on random signs;
     # but a NaN or inf gradient times 0 is NaN where PyTorch's where gives 0: redo those
     out = g * keep
     return np.where(keep, g, 0.0).astype(g.dtype, copy=False) if np.isnan(out).any() else out
+
+
+# relu's gradient as an op of its own under create_graph, as PyTorch's threshold_backward:
+# g where the output is > 0 (or NaN), and a zero gradient towards the output, which PyTorch
+# sends back too (through a var of one element, 0 times its NaN factor is NaN there)
+_RELU_BACKWARD = Op("ThresholdBackwardBackward0",
+                    lambda g, o: np.where(np.logical_not(o <= 0), g, 0.0).astype(g.dtype),
+                    lambda gg, out, g, o: np.where(np.logical_not(o <= 0), gg, 0.0),
+                    _zero_grad)
 
 
 # clamp masks with where, as PyTorch does
