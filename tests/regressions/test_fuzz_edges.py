@@ -231,131 +231,6 @@ def test_inf_norm_ties_share_the_gradient_and_second_order_is_zero():
         np.testing.assert_array_equal(np.array(got), np.array(want))
 
 
-def test_minimum_of_int64_extremes_and_float16_inf_is_a_tie_in_float16():
-    # int64 max is inf in float16: the gradient rule compares the cast operands, as PyTorch
-    check_recipe([("leaf", (4, 3), "int64", 60517, "edge"),
-                  ("leaf", (1, 1, 3), "float16", 7249, "edge"), ("binary", "minimum", 0, 1)])
-
-
-def test_maximum_and_product_of_int64_and_float16_gradients_use_the_cast_int():
-    import numpy as np
-    import torch
-    import chainrule as cr
-    grads = []
-    for lib in (torch, cr):
-        a = lib.tensor([100, 2 ** 63 - 1, -2 ** 63, 70000], dtype=lib.int64)
-        b = lib.tensor([0.5, inf, -inf, 1.0], dtype=lib.float16, requires_grad=True)
-        for y in (lib.maximum(a, b), lib.minimum(b, a), a * b):  # ties at ±inf share g
-            g, = lib.autograd.grad(y.sum(), b)
-            grads.append(g.numpy().astype(np.float64))
-    for got, want in zip(grads[3:], grads[:3]):
-        np.testing.assert_array_equal(got, want)
-
-
-def test_var_and_std_of_equal_huge_float32_values_are_exactly_zero():
-    # intended difference, excused in tests/fuzz/fuzz_known.py: PyTorch's float32 kernel
-    # gives inf (var) and 9e22 (std) for three 1e30s, its mean being off by rounding
-    import chainrule as cr
-    for dim in (None, 0):
-        x = cr.tensor([1e30, 1e30, 1e30], requires_grad=True)
-        assert float(x.var(dim)) == 0.0
-        s = x.std(dim)
-        assert float(s) == 0.0
-        s.backward()
-        assert x.grad.tolist() == [0.0, 0.0, 0.0]  # std's gradient at 0 is 0, as PyTorch
-
-
-def test_fuzz_comparison_excuses_one_float32_var_result_only_as_torchs_float32_mean_explains():
-    import numpy as np
-    import torch
-    import fuzz_check
-    from fuzz_known import excused
-    recipe = [("leaf", (2, 3), "int16", 4453, "edge"), ("scalar", "rsub", 0, 1e30),
-              ("reduce", "std", 1, None, False)]
-    before = fuzz_check.COUNTER["excused"]
-    check_recipe(recipe)
-    assert fuzz_check.COUNTER["excused"] == before + 1
-    check_recipe([("leaf", (4,), "float32", 35033, "edge"), ("unary", "relu", 0),
-                  ("unary", "clamp_both", 1), ("reduce", "std", 2, -1, True)])
-    assert fuzz_check.COUNTER["excused"] == before + 2
-    tvals = [None, torch.full((2, 3), 1e30)]
-    want = tvals[1].std().numpy()  # 9e22: the float32 mean is off by rounding
-    assert excused(recipe, 2, tvals, np.float32(0.0), want) is not None
-    # any other chainrule or torch answer, or another input, is still compared
-    assert excused(recipe, 2, tvals, np.float32(1.0), want) is None
-    assert excused(recipe, 2, tvals, np.float32(0.0), want * 2) is None
-    tvals[1][0, 0] = 0.0
-    assert excused(recipe, 2, tvals, np.float32(0.0), want) is None
-
-
-def test_log1p_of_the_smallest_subnormal_is_that_subnormal():
-    # intended difference, excused in tests/fuzz/fuzz_known.py: log1p(x) = x - x²/2 + ...
-    # rounds to x; PyTorch's CPU kernel returns 0 for the smallest subnormal
-    import numpy as np
-    import chainrule as cr
-    for dt in ("float32", "float64"):
-        tiny = np.finfo(dt).smallest_subnormal
-        x = cr.tensor(np.array([tiny, -3 * tiny], dtype=dt), requires_grad=True)
-        y = cr.log1p(x)
-        assert y.tolist() == [float(tiny), float(-3 * tiny)]
-        cr.nn.functional.relu(y).sum().backward()  # the positive one passes relu's gradient
-        assert x.grad.tolist() == [1.0, 0.0]
-
-
-def test_fuzz_comparison_excuses_log1p_of_a_subnormal_and_stops_there():
-    import numpy as np
-    import fuzz_check
-    from fuzz_known import excused
-    recipe = [("leaf", (3, 2), "float32", 62202, "edge"), ("unary", "log1p", 0),
-              ("unary", "relu", 1)]
-    before = fuzz_check.COUNTER["excused"]
-    check_recipe(recipe)
-    assert fuzz_check.COUNTER["excused"] == before + 1
-    tiny = np.finfo(np.float32).smallest_subnormal
-    got = np.array([tiny, 0.5], dtype=np.float32)
-    assert excused(recipe, 1, None, got, np.array([0.0, 0.5], np.float32)).tolist() == \
-        [True, False]
-    # any other difference in log1p is still a failure
-    assert excused(recipe, 1, None, got, got * 2) is None
-
-
-def test_float16_sigmoid_is_computed_in_float32_and_rounded_once():
-    # 1/(1 + exp(-x)) rounded after each step gave 0.998 for sigmoid(6.387), not 0.9985,
-    # and exp(15) overflowed float16 inside sigmoid(-15)
-    check_recipe([("leaf", (1,), "float16", 56514, "edge"), ("scalar", "pow", 0, 2.5),
-                  ("unary", "sigmoid", 1)])
-    check_recipe([("leaf", (1, 3, 4, 2), "float16", 38920, "edge"), ("scalar", "div", 0, 2),
-                  ("unary", "log_sigmoid", 1)])
-
-
-def test_float16_activations_and_gradients_round_once_like_torch():
-    import numpy as np
-    import torch
-    import chainrule as cr
-    data = np.array([-15.0, -10.0, 6.387, 12.0, 30.0, -30.0, 0.3, -2.0], dtype=np.float16)
-    res = []
-    for lib in (torch, cr):
-        F = lib.nn.functional
-        fns = (lib.sigmoid, F.logsigmoid, F.softplus, lib.tanh, F.gelu)
-        out = []
-        for fn in fns:
-            x = lib.tensor(data, requires_grad=True)
-            y = fn(x)
-            g, = lib.autograd.grad((y * y).sum(), x)
-            out.append((type(y.grad_fn).__name__, y.tolist(), g.tolist()))
-        res.append(out)
-    assert res[1] == res[0]
-
-
-def test_float16_var_gradient_centres_in_float16_like_torch():
-    # PyTorch's rule (2 / dof) * g * (x - x.mean()) runs in float16: the centred values are
-    # multiples of float16's spacing near 104 (0.0625), which a float64 rule did not see
-    check_recipe([("leaf", (1,), "float16", 17509), ("leaf", (2, 2), "uint8", 37636),
-                  ("binary", "mul", 0, 1), ("reduce", "var", 2, None, False)])
-    check_recipe([("leaf", (1,), "float16", 17509), ("leaf", (2, 2), "uint8", 37636),
-                  ("binary", "mul", 0, 1), ("reduce", "std", 2, 1, True)])
-
-
 def test_std_is_one_op_whose_second_order_matches_torch():
     import numpy as np
     import torch
@@ -381,71 +256,11 @@ def test_var_of_integers_names_the_op_and_the_dtype():
             fn(cr.tensor([1, 2, 4]))
 
 
-def test_gelu_of_inf_is_inf():
-    # intended difference, excused in tests/fuzz/fuzz_known.py: PyTorch's float32 kernel
-    # gives NaN for gelu(inf), its float64 and float16 kernels inf
-    import chainrule as cr
-    for dt in (cr.float16, cr.float32, cr.float64):
-        y = cr.nn.functional.gelu(cr.tensor([inf, -1e30, 0.0], dtype=dt))
-        assert y.tolist()[0] == inf and y.tolist()[2] == 0.0
-
-
-def test_fuzz_comparison_excuses_gelu_of_inf_only_for_float32_nan():
-    import numpy as np
-    import fuzz_check
-    import torch
-    from fuzz_known import excused
-    recipe = [("leaf", (1, 3), "int32", 15577, "edge"), ("scalar", "add", 0, 1e-40),
-              ("scalar", "add", 1, inf), ("unary", "gelu", 2)]
-    before = fuzz_check.COUNTER["excused"]
-    check_recipe(recipe)
-    assert fuzz_check.COUNTER["excused"] == before + 1
-    tvals = [None, None, torch.tensor([inf, 1.0])]
-    got = np.array([inf, 0.84], np.float32)
-    assert excused(recipe, 3, tvals, got, np.array([nan, 0.84], np.float32)).tolist() == \
-        [True, False]
-    assert excused(recipe, 3, tvals, got, np.array([nan, nan], np.float32)).tolist() == \
-        [True, False]  # the second NaN is not excused: the comparison still fails on it
-    assert excused(recipe, 3, tvals, got.astype(np.float64),
-                   np.array([nan, 0.84])) is None
-
-
-def test_float16_divided_by_a_one_element_int_tensor_takes_it_in_float32():
-    # PyTorch's float16 div/mul read a one-element right operand as a float32 scalar:
-    # inf / int32 min is -inf (not inf / -inf = nan), 60000 / int32 min is -2.8e-05
-    check_recipe([("leaf", (1,), "int32", 37625, "edge"),
-                  ("leaf", (1, 2), "float16", 33809, "edge"), ("binary", "div", 1, 0)])
-    import torch
-    import chainrule as cr
-    got = []
-    for lib in (torch, cr):
-        a = lib.tensor([0.5, inf, 60000.0, 1e-7], dtype=lib.float16)
-        small, big = lib.tensor(70000), lib.tensor([-2147483648], dtype=lib.int32)
-        got.append([str(v.tolist()) for v in (a / big, a * big, big * a, big / a, a * small,
-                                              small * a, a / small, a + small)])
-    assert got[1] == got[0]
-
-
 def test_relu_zeroes_a_nan_incoming_gradient_where_its_output_is_zero():
     check_recipe([("leaf", (1, 1, 1), "float32", 46987), ("unary", "relu", 0),
                   ("scalar", "div", 1, nan)])
     check_recipe([("leaf", (4, 3, 4, 1), "float64", 29438, "edge"), ("unary", "relu", 0),
                   ("reduce", "softmax", 1, 2, False)])
-
-
-def test_norm_of_one_element_is_its_magnitude():
-    # intended difference, excused in tests/fuzz/fuzz_known.py: PyTorch squares a fresh 0-d
-    # tensor normed over a dim (2e30 is inf in float32, 1e-45 is 0) but not the 0-d result
-    # of a min over a dim; chainrule's is |x| either way
-    import chainrule as cr
-    for v in (2e30, 1e-45, -3.0):
-        for x in (cr.tensor(v), cr.tensor([v]).min(dim=-1)[0], cr.tensor([v])):
-            assert float(x.norm(dim=0)) == abs(float(cr.tensor(v)))
-    check_recipe([("leaf", (), "int64", 12171), ("scalar", "rmul", 0, -1e30),
-                  ("reduce", "norm", 1, -1, False)])
-    check_recipe([("leaf", (1,), "float32", 56999, "edge"),
-                  ("reduce", "min_values", 0, -1, False), ("reduce", "norm", 1, 0, True),
-                  ("scalar", "rmul", 2, 2)])
 
 
 def test_second_derivative_of_a_zero_2_norm_is_nan_like_torch():
@@ -471,25 +286,6 @@ def test_std_over_a_dim_of_equal_float64_values_is_exactly_zero_like_torch():
         assert cr.full(shape, 0.7, dtype=cr.float64).var(dim).tolist() == want
 
 
-def test_float16_prod_rounds_each_partial_product_like_torch():
-    # 0.5 * 0.5 * 6e-8 underflows to 0 in float16 before meeting inf: nan, not inf
-    check_recipe([("leaf", (4,), "float16", 15014, "edge"), ("leaf", (4,), "bool", 31968),
-                  ("where", 1, 0, 0), ("unary", "relu", 2), ("reduce", "prod", 3, 0, False)])
-    import torch
-    import chainrule as cr
-    got = []
-    for lib in (torch, cr):
-        x = lib.tensor([[300.0, 300.0, 1 / 300], [2.0, 0.5, 3.0]], dtype=lib.float16)
-        got.append([str(v.tolist()) for v in (x.prod(1), x.prod(), x.t().prod(0, keepdim=True))])
-    assert got[1] == got[0]
-
-
-def test_float16_pow_gradient_overflows_where_torchs_does():
-    # PyTorch's g * (b * a ** (b - 1)): 30 * 0.78 ** -31 is past float16's range already
-    check_recipe([("leaf", (2, 4, 2, 3), "float16", 20384), ("unary", "tanh", 0),
-                  ("scalar", "pow", 1, -30.0)])
-
-
 def test_prod_of_a_0d_tensor_passes_the_gradient_on_like_torch():
     # PyTorch returns g for a 0-d input; g * (result / x) was inf / inf = nan
     check_recipe([("leaf", (), "float64", 14957, "edge"), ("unary", "log1p", 0),
@@ -499,13 +295,6 @@ def test_prod_of_a_0d_tensor_passes_the_gradient_on_like_torch():
     check_recipe([("leaf", (), "float32", 41791), ("scalar", "rmul", 0, 3), ("unary", "abs", 1),
                   ("reduce", "var", 2, -1, False), ("reduce", "prod", 3, 0, True),
                   ("second_order",)])
-
-
-def test_pow_of_a_python_base_takes_its_log_in_the_exponents_dtype():
-    # float16 300 ** 1.67 * log(300) overflows to inf as in PyTorch; 0 * inf is then nan
-    check_recipe([("leaf", (3, 2), "float16", 29970), ("scalar", "rpow", 0, 300),
-                  ("leaf", (), "bool", 15471, "edge"), ("where", 2, 1, 1),
-                  ("scalar", "rpow", 3, 0)])
 
 
 def test_abs_second_derivative_sends_nothing_through_sgn_like_torch():
@@ -560,94 +349,11 @@ def test_softmax_result_is_contiguous_and_float16_is_one_op_like_torch():
                                    rtol=2e-3, atol=2e-3)
 
 
-def test_fuzz_comparison_excuses_a_sum_only_within_its_terms_scale():
-    # float32 ±1.07e9 cancelling to about 100: the summation order decides the result
-    check_recipe([("leaf", (4,), "int16", 2465), ("unary", "sign", 0),
-                  ("leaf", (1,), "uint8", 50830), ("binary", "minimum", 2, 1),
-                  ("leaf", (2, 4), "int32", 51843, "edge"), ("binary", "div", 4, 3),
-                  ("leaf", (2, 4), "bool", 56652, "edge"), ("masked_fill", 5, 6, -1.5),
-                  ("reduce", "sum", 7, None, True)])
-    # and the comparison stops there: a later step inherits the difference
-    check_recipe([("leaf", (1, 3, 4), "int32", 63591, "edge"), ("scalar", "rsub", 0, 0.5),
-                  ("leaf", (2, 2, 3, 4), "int16", 23127), ("binary", "add", 1, 2),
-                  ("scalar", "sub", 3, -1), ("reduce", "sum", 4, None, False),
-                  ("scalar", "add", 5, 3)])
-    import numpy as np
-    import torch
-    from fuzz_known import excused
-    recipe = [("leaf", (3,), "float32", 0), ("reduce", "sum", 0, None, False)]
-    tol = (2e-3, 2e-4)
-    big = [torch.tensor([1.07e9, -1.07e9, 128.0])]
-    assert excused(recipe, 1, big, np.float32(48.5), np.float32(128.0), tol)
-    # well-conditioned terms, or an error past the terms' scale, are still compared
-    small = [torch.tensor([64.0, 64.0, 0.0])]
-    assert excused(recipe, 1, small, np.float32(48.5), np.float32(128.0), tol) is None
-    assert excused(recipe, 1, big, np.float32(1e6), np.float32(128.0), tol) is None
-
-
-def test_float16_logsigmoid_gradient_reads_exp_rounded_to_float16_like_torch():
-    # PyTorch's backward reads exp(-|x|) from a float16 buffer: exp(-30) is 0 there, so an
-    # inf incoming gradient becomes NaN (inf in float32 and float64)
-    check_recipe([("leaf", (4,), "float16", 22138, "edge"), ("unary", "logsigmoid", 0),
-                  ("leaf", (2, 1), "float16", 1930, "edge"), ("binary", "pow", 2, 1)])
-    import torch
-    import chainrule as cr
-    out = []
-    for lib in (torch, cr):
-        for dt in (lib.float16, lib.float32):
-            x = lib.tensor([30.0, -30.0, 0.5, 17.0], dtype=dt, requires_grad=True)
-            g, = lib.autograd.grad(lib.nn.functional.logsigmoid(x), x,
-                                   lib.tensor([inf, 1.0, 2.0, 3.0], dtype=dt))
-            out.append(str(g.tolist()))
-    assert out[2:] == out[:2]
-
-
 def test_python_number_to_a_tensors_power_is_contiguous_like_torch():
     # PyTorch allocates 2 ** x contiguous even for a permuted x (x * 2 keeps x's layout)
     check_recipe([("leaf", (4, 1, 2, 1), "float64", 57510), ("unary", "relu", 0), ("clone", 1),
                   ("view_of", 2, "permute", ((2, 1, 0, 3),)), ("scalar", "rpow", 3, 2),
                   ("clone", 4), ("view_of", 5, "view", ((8, -1),))])
-
-
-def test_float16_mul_gradient_reads_a_one_element_int_as_a_float32_scalar():
-    # g * int64 max with g = 0: PyTorch's kernel reads the one-element int as a float32
-    # scalar (0 * 9.2e18 = 0); cast to float16 first it would be 0 * inf = nan
-    check_recipe([("leaf", (), "float16", 46576, "edge"), ("scalar", "add", 0, 2),
-                  ("leaf", (1,), "int64", 20219, "edge"), ("binary", "maximum", 2, 0),
-                  ("binary", "mul", 2, 1), ("unary", "sin", 4),
-                  ("reduce", "sum", 3, (0,), True), ("binary", "mul", 6, 5)])
-
-
-def test_float16_rsqrt_and_its_gradient_round_like_torch():
-    check_recipe([("leaf", (3, 3, 4), "float16", 10052), ("leaf", (3, 1), "bool", 7781),
-                  ("where", 1, 0, (0.5,)), ("scalar", "rpow", 2, -1), ("unary", "rsqrt", 0),
-                  ("scalar", "rdiv", 3, -1e30), ("scalar", "rmul", 4, -30.0),
-                  ("scalar", "div", 5, 0.5), ("binary", "eq", 2, 3), ("scalar", "add", 6, -1),
-                  ("reduce", "softmax", 6, -3, True)])
-
-
-def test_float16_logsumexp_rounds_op_by_op_like_torch():
-    # PyTorch's logsumexp runs op by op (float16 rounds after each, its sum accumulates in
-    # float32), and so does its gradient g * exp(x - result): float16 exp(-32) is 0 there
-    check_recipe([("leaf", (1, 3, 1), "float16", 31498), ("reduce", "logsumexp", 0, -2, False),
-                  ("scalar", "pow", 1, 30)])
-    check_recipe([("leaf", (3, 2), "float16", 65120, "edge"),
-                  ("reduce", "logsumexp", 0, -1, True), ("reduce", "var", 1, None, False)])
-
-
-def test_float16_rsqrt_is_correctly_rounded():
-    # intended difference, excused in tests/fuzz/fuzz_known.py: rounded once, as PyTorch's
-    # vectorised loop; its scalar loop (small tensors, tails) rounds the root first
-    import numpy as np
-    import chainrule as cr
-    import fuzz_check
-    x = np.array([2.041015625, 0.25, 3.0], dtype=np.float16)
-    want = (1 / np.sqrt(x.astype(np.float64))).astype(np.float16)
-    assert cr.rsqrt(cr.tensor(x)).tolist() == want.tolist()
-    before = fuzz_check.COUNTER["excused"]
-    check_recipe([("leaf", (4, 1, 1), "float16", 25029), ("unary", "rsqrt", 0),
-                  ("unary", "clamp_both", 1)])
-    assert fuzz_check.COUNTER["excused"] == before + 1
 
 
 def test_relu_second_derivative_sends_zeros_to_its_output_like_torch():

@@ -1,0 +1,161 @@
+"""The intended differences from PyTorch that the differential fuzzer excuses
+(tests/fuzz/fuzz_known.py): chainrule's own answer pinned, and the excuse shown to be
+narrow (any other answer on either side is still a failure)."""
+from math import inf, nan  # noqa: F401  (recipes hold them)
+
+import pytest
+
+pytest.importorskip("torch")
+
+from fuzz_check import check_recipe  # noqa: E402
+
+
+def test_var_and_std_of_equal_huge_float32_values_are_exactly_zero():
+    # intended difference, excused in tests/fuzz/fuzz_known.py: PyTorch's float32 kernel
+    # gives inf (var) and 9e22 (std) for three 1e30s, its mean being off by rounding
+    import chainrule as cr
+    for dim in (None, 0):
+        x = cr.tensor([1e30, 1e30, 1e30], requires_grad=True)
+        assert float(x.var(dim)) == 0.0
+        s = x.std(dim)
+        assert float(s) == 0.0
+        s.backward()
+        assert x.grad.tolist() == [0.0, 0.0, 0.0]  # std's gradient at 0 is 0, as PyTorch
+
+
+def test_fuzz_comparison_excuses_one_float32_var_result_only_as_torchs_float32_mean_explains():
+    import numpy as np
+    import torch
+    import fuzz_check
+    from fuzz_known import excused
+    recipe = [("leaf", (2, 3), "int16", 4453, "edge"), ("scalar", "rsub", 0, 1e30),
+              ("reduce", "std", 1, None, False)]
+    before = fuzz_check.COUNTER["excused"]
+    check_recipe(recipe)
+    assert fuzz_check.COUNTER["excused"] == before + 1
+    check_recipe([("leaf", (4,), "float32", 35033, "edge"), ("unary", "relu", 0),
+                  ("unary", "clamp_both", 1), ("reduce", "std", 2, -1, True)])
+    assert fuzz_check.COUNTER["excused"] == before + 2
+    tvals = [None, torch.full((2, 3), 1e30)]
+    want = tvals[1].std().numpy()  # 9e22: the float32 mean is off by rounding
+    assert excused(recipe, 2, tvals, np.float32(0.0), want) is not None
+    # any other chainrule or torch answer, or another input, is still compared
+    assert excused(recipe, 2, tvals, np.float32(1.0), want) is None
+    assert excused(recipe, 2, tvals, np.float32(0.0), want * 2) is None
+    tvals[1][0, 0] = 0.0
+    assert excused(recipe, 2, tvals, np.float32(0.0), want) is None
+
+
+def test_log1p_of_the_smallest_subnormal_is_that_subnormal():
+    # intended difference, excused in tests/fuzz/fuzz_known.py: log1p(x) = x - x²/2 + ...
+    # rounds to x; PyTorch's CPU kernel returns 0 for the smallest subnormal
+    import numpy as np
+    import chainrule as cr
+    for dt in ("float32", "float64"):
+        tiny = np.finfo(dt).smallest_subnormal
+        x = cr.tensor(np.array([tiny, -3 * tiny], dtype=dt), requires_grad=True)
+        y = cr.log1p(x)
+        assert y.tolist() == [float(tiny), float(-3 * tiny)]
+        cr.nn.functional.relu(y).sum().backward()  # the positive one passes relu's gradient
+        assert x.grad.tolist() == [1.0, 0.0]
+
+
+def test_fuzz_comparison_excuses_log1p_of_a_subnormal_and_stops_there():
+    import numpy as np
+    import fuzz_check
+    from fuzz_known import excused
+    recipe = [("leaf", (3, 2), "float32", 62202, "edge"), ("unary", "log1p", 0),
+              ("unary", "relu", 1)]
+    before = fuzz_check.COUNTER["excused"]
+    check_recipe(recipe)
+    assert fuzz_check.COUNTER["excused"] == before + 1
+    tiny = np.finfo(np.float32).smallest_subnormal
+    got = np.array([tiny, 0.5], dtype=np.float32)
+    assert excused(recipe, 1, None, got, np.array([0.0, 0.5], np.float32)).tolist() == \
+        [True, False]
+    # any other difference in log1p is still a failure
+    assert excused(recipe, 1, None, got, got * 2) is None
+
+
+def test_gelu_of_inf_is_inf():
+    # intended difference, excused in tests/fuzz/fuzz_known.py: PyTorch's float32 kernel
+    # gives NaN for gelu(inf), its float64 and float16 kernels inf
+    import chainrule as cr
+    for dt in (cr.float16, cr.float32, cr.float64):
+        y = cr.nn.functional.gelu(cr.tensor([inf, -1e30, 0.0], dtype=dt))
+        assert y.tolist()[0] == inf and y.tolist()[2] == 0.0
+
+
+def test_fuzz_comparison_excuses_gelu_of_inf_only_for_float32_nan():
+    import numpy as np
+    import fuzz_check
+    import torch
+    from fuzz_known import excused
+    recipe = [("leaf", (1, 3), "int32", 15577, "edge"), ("scalar", "add", 0, 1e-40),
+              ("scalar", "add", 1, inf), ("unary", "gelu", 2)]
+    before = fuzz_check.COUNTER["excused"]
+    check_recipe(recipe)
+    assert fuzz_check.COUNTER["excused"] == before + 1
+    tvals = [None, None, torch.tensor([inf, 1.0])]
+    got = np.array([inf, 0.84], np.float32)
+    assert excused(recipe, 3, tvals, got, np.array([nan, 0.84], np.float32)).tolist() == \
+        [True, False]
+    assert excused(recipe, 3, tvals, got, np.array([nan, nan], np.float32)).tolist() == \
+        [True, False]  # the second NaN is not excused: the comparison still fails on it
+    assert excused(recipe, 3, tvals, got.astype(np.float64),
+                   np.array([nan, 0.84])) is None
+
+
+def test_norm_of_one_element_is_its_magnitude():
+    # intended difference, excused in tests/fuzz/fuzz_known.py: PyTorch squares a fresh 0-d
+    # tensor normed over a dim (2e30 is inf in float32, 1e-45 is 0) but not the 0-d result
+    # of a min over a dim; chainrule's is |x| either way
+    import chainrule as cr
+    for v in (2e30, 1e-45, -3.0):
+        for x in (cr.tensor(v), cr.tensor([v]).min(dim=-1)[0], cr.tensor([v])):
+            assert float(x.norm(dim=0)) == abs(float(cr.tensor(v)))
+    check_recipe([("leaf", (), "int64", 12171), ("scalar", "rmul", 0, -1e30),
+                  ("reduce", "norm", 1, -1, False)])
+    check_recipe([("leaf", (1,), "float32", 56999, "edge"),
+                  ("reduce", "min_values", 0, -1, False), ("reduce", "norm", 1, 0, True),
+                  ("scalar", "rmul", 2, 2)])
+
+
+def test_fuzz_comparison_excuses_a_sum_only_within_its_terms_scale():
+    # float32 ±1.07e9 cancelling to about 100: the summation order decides the result
+    check_recipe([("leaf", (4,), "int16", 2465), ("unary", "sign", 0),
+                  ("leaf", (1,), "uint8", 50830), ("binary", "minimum", 2, 1),
+                  ("leaf", (2, 4), "int32", 51843, "edge"), ("binary", "div", 4, 3),
+                  ("leaf", (2, 4), "bool", 56652, "edge"), ("masked_fill", 5, 6, -1.5),
+                  ("reduce", "sum", 7, None, True)])
+    # and the comparison stops there: a later step inherits the difference
+    check_recipe([("leaf", (1, 3, 4), "int32", 63591, "edge"), ("scalar", "rsub", 0, 0.5),
+                  ("leaf", (2, 2, 3, 4), "int16", 23127), ("binary", "add", 1, 2),
+                  ("scalar", "sub", 3, -1), ("reduce", "sum", 4, None, False),
+                  ("scalar", "add", 5, 3)])
+    import numpy as np
+    import torch
+    from fuzz_known import excused
+    recipe = [("leaf", (3,), "float32", 0), ("reduce", "sum", 0, None, False)]
+    tol = (2e-3, 2e-4)
+    big = [torch.tensor([1.07e9, -1.07e9, 128.0])]
+    assert excused(recipe, 1, big, np.float32(48.5), np.float32(128.0), tol)
+    # well-conditioned terms, or an error past the terms' scale, are still compared
+    small = [torch.tensor([64.0, 64.0, 0.0])]
+    assert excused(recipe, 1, small, np.float32(48.5), np.float32(128.0), tol) is None
+    assert excused(recipe, 1, big, np.float32(1e6), np.float32(128.0), tol) is None
+
+
+def test_float16_rsqrt_is_correctly_rounded():
+    # intended difference, excused in tests/fuzz/fuzz_known.py: rounded once, as PyTorch's
+    # vectorised loop; its scalar loop (small tensors, tails) rounds the root first
+    import numpy as np
+    import chainrule as cr
+    import fuzz_check
+    x = np.array([2.041015625, 0.25, 3.0], dtype=np.float16)
+    want = (1 / np.sqrt(x.astype(np.float64))).astype(np.float16)
+    assert cr.rsqrt(cr.tensor(x)).tolist() == want.tolist()
+    before = fuzz_check.COUNTER["excused"]
+    check_recipe([("leaf", (4, 1, 1), "float16", 25029), ("unary", "rsqrt", 0),
+                  ("unary", "clamp_both", 1)])
+    assert fuzz_check.COUNTER["excused"] == before + 1
