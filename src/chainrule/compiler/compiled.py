@@ -51,6 +51,14 @@ def _first_difference(a, b):
     return None
 
 
+def _arg_key(a):
+    if isinstance(a, Tensor):
+        return ("T", a._data.shape, a._data.dtype.str, a.requires_grad)
+    if a is None or isinstance(a, (bool, int, float, str)):
+        return (type(a).__name__, a)
+    return ("id", id(a))
+
+
 class CompiledFunction:
     def __init__(self, fn, check=False, dynamic=False):
         self.fn = fn
@@ -70,8 +78,6 @@ class CompiledFunction:
         if _capture.ACTIVE[0] is not None or self._eager is not None:
             return self.run_eagerly(*args, **kwargs)  # nested in a recording, or given up
         roots, modules, optimizers, tensors = discover.reachable(self.fn, args, kwargs)
-        given = {id(a) for a in (*args, *kwargs.values())}
-        tensors = [t for t in tensors if id(t) not in given]  # arguments are copied in
         reason = self._unsupported(args, kwargs, modules)  # checked before replays too:
         if reason:                                          # a hook may come later
             return self._give_up(reason, args, kwargs)
@@ -108,15 +114,9 @@ class CompiledFunction:
     # ---- deciding --------------------------------------------------------------------
     @staticmethod
     def _signature(args, kwargs, roots, modules, tensors):
-        def arg_key(a):
-            if isinstance(a, Tensor):
-                return ("T", a._data.shape, a._data.dtype.str, a.requires_grad)
-            if a is None or isinstance(a, (bool, int, float, str)):
-                return (type(a).__name__, a)
-            return ("id", id(a))
         return (grad_mode.is_grad_enabled(), dtypes.get_default_dtype(),
-                tuple(arg_key(a) for a in args),
-                tuple((k, arg_key(v)) for k, v in kwargs.items()),
+                tuple(map(_arg_key, args)),
+                tuple((k, _arg_key(v)) for k, v in kwargs.items()),
                 tuple(id(r) for r in roots), tuple(m.training for m in modules),
                 tuple((id(t._data), t.requires_grad, t.grad is None) for t in tensors))
 

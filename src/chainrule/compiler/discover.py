@@ -51,7 +51,8 @@ def _submodules(module, found):
 
 
 def reachable(fn, args, kwargs):
-    """The objects a call of `fn` may read: (named roots, modules, optimizers, tensors)."""
+    """The objects a call of `fn` may read: (named roots, modules, optimizers, tensors);
+    tensors passed as arguments are not among the tensors (they are copied in)."""
     modules, optimizers, tensors = {}, {}, {}
     todo = [(a, 0) for a in (*args, *kwargs.values())]
     target = getattr(fn, "__func__", fn)
@@ -97,6 +98,8 @@ def reachable(fn, args, kwargs):
         for group in opt.param_groups:
             for p in group["params"]:
                 tensors[id(p)] = p
+    for a in (*args, *kwargs.values()):
+        tensors.pop(id(a), None)
     return roots, list(modules.values()), list(optimizers.values()), list(tensors.values())
 
 
