@@ -151,3 +151,34 @@ def test_pow_of_a_python_base_takes_its_log_in_the_exponents_dtype():
     check_recipe([("leaf", (3, 2), "float16", 29970), ("scalar", "rpow", 0, 300),
                   ("leaf", (), "bool", 15471, "edge"), ("where", 2, 1, 1),
                   ("scalar", "rpow", 3, 0)])
+
+
+def test_float16_gradient_summed_over_broadcast_dims_accumulates_in_float32():
+    # the engine undoes broadcasting with a float32 total, as PyTorch: NumPy's float16 sum
+    # along an outer axis overflowed (30000 + 30000)
+    check_recipe([("leaf", (4, 1, 4, 3), "int16", 3742, "edge"), ("unary", "exp", 0),
+                  ("scalar", "div", 1, -1), ("leaf", (3,), "bool", 4019, "edge"),
+                  ("masked_fill", 0, 3, 2), ("scalar", "add", 0, -30.0),
+                  ("leaf", (4, 1, 4, 1), "bool", 62727, "edge"), ("where", 6, 0, 2),
+                  ("leaf", (4, 1, 1, 1), "float32", 2814),
+                  ("leaf", (1, 3), "float16", 23912, "edge"), ("binary", "mul", 0, 9)])
+
+
+def test_prod_gradient_with_zeros_rounds_its_cumulative_products_like_torch():
+    # PyTorch's cumprod accumulates float16 in float32 (float32 in float64), rounding each
+    # running product once
+    check_recipe([("leaf", (4, 4, 1, 2), "float16", 54056, "edge"),
+                  ("reduce", "prod", 0, -3, True)])
+    import numpy as np
+    import torch
+    import chainrule as cr
+    rng = np.random.default_rng(0)
+    for dt in ("float16", "float32", "float64"):
+        x = rng.uniform(-3, 3, (4, 5)).astype(dt)
+        x[1, 2] = x[3, 0] = 0
+        grads = []
+        for lib in (torch, cr):
+            t = lib.tensor(x, requires_grad=True)
+            (t.prod() + t.prod(0).sum() + t.prod(1).sum()).backward()
+            grads.append(t.grad.numpy().astype(np.float64))
+        np.testing.assert_array_equal(grads[1], grads[0])

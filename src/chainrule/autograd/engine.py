@@ -23,7 +23,11 @@ def sum_to_shape(g, shape):
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
     if axes:
-        g = np.add.reduce(g, axis=axes, keepdims=True)
+        # float16 sums accumulate in float32, as PyTorch's (NumPy adds along an outer axis
+        # in float16: 30000 + 30000 overflowed there)
+        wide = isinstance(g, np.ndarray) and g.dtype == np.float16
+        g = np.add.reduce(g, axis=axes, keepdims=True, dtype=np.float32 if wide else None)
+        g = g.astype(np.float16) if wide else g
     if extra or g.shape != shape:
         g = g.reshape(shape)
     return g

@@ -209,17 +209,19 @@ def _prod_grad(g, o, x, ax, keep, ksh, sh):
         with np.errstate(invalid="ignore", divide="ignore"):
             return _unreduce(g, ksh) * (np.reshape(o, ksh) / x)
     # product of all the other elements, via exclusive cumulative products (safe with zeros)
-    if ax is None:
-        flat = x.reshape(-1)
-        left = np.concatenate([[1], np.cumprod(flat[:-1])])
-        right = np.concatenate([np.cumprod(flat[::-1][:-1])[::-1], [1]])
-        return _unreduce(g, ksh) * (left * right).reshape(sh)
-    a = ax[0]
-    moved = np.moveaxis(x, a, -1)
+    moved = x.reshape(-1) if ax is None else np.moveaxis(x, ax[0], -1)
     ones = np.ones(moved.shape[:-1] + (1,), dtype=x.dtype)
-    left = np.concatenate([ones, np.cumprod(moved[..., :-1], axis=-1)], axis=-1)
-    right = np.concatenate([np.cumprod(moved[..., ::-1][..., :-1], axis=-1)[..., ::-1], ones], axis=-1)
-    return _unreduce(g, ksh) * np.moveaxis(left * right, -1, a)
+    left = np.concatenate([ones, _cumprod(moved[..., :-1])], axis=-1)
+    right = np.concatenate([_cumprod(moved[..., ::-1][..., :-1])[..., ::-1], ones], axis=-1)
+    others = (left * right).reshape(sh) if ax is None else np.moveaxis(left * right, -1, ax[0])
+    return _unreduce(g, ksh) * others
+
+
+def _cumprod(a):
+    # running products accumulated wider, each rounded to a's dtype, as PyTorch's CPU
+    # cumprod (float16 in float32, float32 in float64)
+    acc = {np.dtype(np.float16): np.float32, np.dtype(np.float32): np.float64}.get(a.dtype)
+    return np.cumprod(a, axis=-1, dtype=acc).astype(a.dtype, copy=False)
 
 
 def _prod(x, ax, keep, ksh, sh):
