@@ -702,6 +702,7 @@ def test_a_global_module_hook_keeps_the_function_eager():
     model = nn.Linear(2, 2)
     fn = chainrule.compile(lambda x: model(x))
     calls = []
+    every_module_checks = nn.Module._has_hooks
     handle = register_module_forward_hook(lambda m, i, o: calls.append(1))
     try:
         with pytest.warns(RuntimeWarning, match="global module hooks"):
@@ -709,4 +710,32 @@ def test_a_global_module_hook_keeps_the_function_eager():
                 fn(chainrule.ones(1, 2))
     finally:
         handle.remove()
+        nn.Module._has_hooks = every_module_checks  # global hooks leave it set for good
     assert len(calls) == 3
+
+
+def test_a_removed_tensor_hook_does_not_keep_functions_eager():
+    w = chainrule.ones(2, requires_grad=True)
+    w.register_hook(lambda g: g).remove()
+    fn = chainrule.compile(lambda x: (w * x).sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for _ in range(3):
+            fn(chainrule.ones(2))
+    assert _replaying(fn)
+
+
+def test_a_tensor_hook_registered_inside_the_function_keeps_it_eager():
+    w = chainrule.ones(2, requires_grad=True)
+    seen = []
+
+    def step(x):
+        y = w * x
+        y.register_hook(lambda g: seen.append(1))
+        y.sum().backward()
+        return w.grad
+    fn = chainrule.compile(step)
+    with pytest.warns(RuntimeWarning, match="tensor hook"):
+        fn(chainrule.ones(2))
+    fn(chainrule.ones(2))
+    assert len(seen) == 2

@@ -9,10 +9,20 @@ once per backward, so graphs without hooks pay nothing per node.
 """
 import weakref
 
+from .. import _capture
+
 _on = [False]
 _node_hooks = weakref.WeakKeyDictionary()  # Node -> {handle id: fn}
 _leaf_hooks = {}  # id(leaf) -> (weakref to the leaf, {handle id: fn}); Tensor's == is elementwise
 _post_hooks = {}  # id(leaf) -> (weakref, {handle id: fn})
+
+
+def any_registered():
+    """Whether some tensor hook is registered now (`_on` stays set after handles are
+    removed; their tables are then empty)."""
+    return _on[0] and (any(h for h in _node_hooks.values())
+                       or any(h for _, h in _leaf_hooks.values())
+                       or any(h for _, h in _post_hooks.values()))
 
 
 def _by_id(table, t):
@@ -37,6 +47,7 @@ def register_hook(t, hook):
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     _on[0] = True
+    _capture.unsupported("a tensor hook is registered during the call")
     return handle
 
 
@@ -50,6 +61,7 @@ def register_post_accumulate_grad_hook(t, hook):
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     _on[0] = True
+    _capture.unsupported("a tensor hook is registered during the call")
     return handle
 
 

@@ -122,7 +122,7 @@ class CompiledFunction:
 
     @staticmethod
     def _unsupported(args, kwargs, modules):
-        if tensor_hooks._on[0]:
+        if tensor_hooks.any_registered():
             return "tensor hooks are registered (they run Python during backward)"
         if anomaly_enabled[0]:
             return "anomaly detection is on (it checks every node's values)"
