@@ -76,6 +76,9 @@ def _known_dtype(arr):
                     + ", ".join(d.name for d in dtypes.ALL))
 
 
+_RECORDING = _capture.ACTIVE  # read on every tensor made: one global lookup, not two
+
+
 class Tensor(function.TensorBase):
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "_view", "_views",
                  "__weakref__")
@@ -107,8 +110,8 @@ class Tensor(function.TensorBase):
             # runs NumPy's array loops (scalar math can round pow differently), as it
             # does under chainrule.compile, and in-place ops have memory to write
             arr = np.asarray(arr)
-        if _capture.ACTIVE[0] is not None:  # a compile recording follows every array
-            arr = _capture.ACTIVE[0].adopt(arr)
+        if _RECORDING[0] is not None:  # a compile recording follows every array
+            arr = _RECORDING[0].adopt(arr)
         t = object.__new__(cls)
         t._data = arr
         t.requires_grad = False

@@ -176,11 +176,11 @@ def float16_in_float32(fn):
     after each (sigmoid(6.4) 0.998, not 0.9985; exp(15) overflowing inside sigmoid(-15)).
     Arrays in plain backward, tensors under create_graph (the casts are differentiable)."""
     def wrapped(*args):
-        for a in args:  # a plain loop: this runs in every sigmoid/tanh forward and backward
-            data = a._data if isinstance(a, Tensor) else a
-            if getattr(data, "dtype", None) is _HALF:
-                break
-        else:
+        # the ops wrapped are unary: the first argument (x, or g, of x's dtype) decides;
+        # one test, as this runs in every sigmoid/tanh/softmax forward and backward
+        first = args[0]
+        if getattr(first._data if isinstance(first, Tensor) else first, "dtype", None) \
+                is not _HALF:
             return fn(*args)
         out = fn(*[_widen(a) for a in args])
         if isinstance(out, Tensor):
