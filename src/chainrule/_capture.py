@@ -28,12 +28,3 @@ def unsupported(reason):
     recorder = ACTIVE[0]
     if recorder is not None:
         recorder.unsupported(reason)
-
-
-def generator(chainrule_generator, numpy_generator):
-    """The NumPy generator to draw from: while recording, one whose draws are replayed
-    as draws, so a replay consumes the generator exactly as eager code does."""
-    recorder = ACTIVE[0]
-    if recorder is None:
-        return numpy_generator
-    return recorder.draws(chainrule_generator)

@@ -65,9 +65,8 @@ def set_rng_state(state):
 
 def _rng(generator):
     gen = generator or default_generator
-    if _capture.ACTIVE[0] is None:
-        return gen._rng
-    return _capture.generator(gen, gen._rng)
+    recorder = _capture.ACTIVE[0]  # a compile recording replays each draw as a draw
+    return gen._rng if recorder is None else recorder.draws(gen)
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):

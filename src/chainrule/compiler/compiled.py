@@ -238,11 +238,20 @@ class CompiledFunction:
         for where, buf in entry.inputs.items():
             value = args[where] if isinstance(where, int) else kwargs[where]
             np.copyto(buf, value._data)
-        try:
-            for step in entry.recorder.steps:
-                step()
-        except GuardFailed as err:
-            raise BranchChanged(f"chainrule.compile: {self.__name__}: {err}; the function "
-                               "branches on tensor values, which a replay cannot follow: "
-                               "do not compile it, or move the branch outside") from None
+        run_steps(self._replayed_steps(entry), self.__name__)
         return entry.output()
+
+    @staticmethod
+    def _replayed_steps(entry):
+        return entry.recorder.steps
+
+
+def run_steps(steps, name):
+    """Run replay steps; a guard that fails is the user's BranchChanged."""
+    try:
+        for step in steps:
+            step()
+    except GuardFailed as err:
+        raise BranchChanged(f"chainrule.compile: {name}: {err}; the function branches on "
+                            "tensor values, which a replay cannot follow: do not compile "
+                            "it, or move the branch outside") from None

@@ -15,8 +15,7 @@ from ..autograd import grad, grad_mode
 from ..autograd.custom_function import Function
 from ..nn.module import Module
 from ..tensor import Tensor
-from .compiled import BranchChanged, CompiledFunction
-from .trace import GuardFailed
+from .compiled import CompiledFunction, run_steps
 
 
 class _Training(CompiledFunction):
@@ -50,16 +49,14 @@ class _Training(CompiledFunction):
         return result, recording
 
     def _replay(self, entry, args, kwargs):
-        for where, buf in entry.inputs.items():
-            np.copyto(buf, args[where]._data)
-        try:
-            for step in entry.recorder.steps[:entry.recorder.backward_from]:
-                step()
-        except GuardFailed as err:
-            raise BranchChanged(f"chainrule.compile: {self.__name__}: {err}") from None
+        out = super()._replay(entry, args, kwargs)
         entry.generation += 1
         self.last = entry
-        return entry.output()
+        return out
+
+    @staticmethod
+    def _replayed_steps(entry):  # the forward: the backward runs when backward gets here
+        return entry.recorder.steps[:entry.recorder.backward_from]
 
 
 class _Holder:
@@ -85,11 +82,7 @@ class Compiled(Function):
         recorder = recording.recorder
         params, gbuf, grads = recorder.backward_plan
         np.copyto(gbuf, g._data)
-        try:
-            for step in recorder.steps[recorder.backward_from:]:
-                step()
-        except GuardFailed as err:
-            raise BranchChanged(f"chainrule.compile: backward: {err}") from None
+        run_steps(recorder.steps[recorder.backward_from:], "backward")
         return (None, None, *[None if a is None else Tensor._wrap(a.copy()) for a in grads])
 
 
