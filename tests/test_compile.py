@@ -739,3 +739,56 @@ def test_a_tensor_hook_registered_inside_the_function_keeps_it_eager():
         fn(chainrule.ones(2))
     fn(chainrule.ones(2))
     assert len(seen) == 2
+
+
+def test_an_error_halfway_through_a_recording_leaves_nothing_traced():
+    from chainrule import _capture
+    from chainrule.compiler.trace import Traced
+    model = nn.Linear(3, 2)
+    opt = chainrule.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        if x.shape[0] == 0:
+            raise ValueError("no rows")   # after backward: grads exist, traced during the call
+        opt.step()
+        return loss
+    fn = chainrule.compile(step)
+    with pytest.raises(ValueError, match="no rows"):
+        fn(chainrule.zeros(0, 3))
+    assert _capture.ACTIVE[0] is None
+    for p in model.parameters():
+        assert type(p._data) is np.ndarray and type(p.grad._data) is not Traced
+    twin = copy.deepcopy(model)
+    opt2 = chainrule.optim.SGD(twin.parameters(), lr=0.1)
+    for k in range(4):
+        x = chainrule.full((2, 3), float(k))
+        got = fn(x).item()
+        opt2.zero_grad()
+        want = twin(x).sum()
+        want.backward()
+        opt2.step()
+        assert got == want.item()
+    _assert_same(model, twin)
+
+
+def test_values_at_the_tails_replay_with_eager_bits():
+    w = chainrule.tensor([1.0, -2.0, 0.5], requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        y = chainrule.sigmoid(x * w) + chainrule.nn.functional.softplus(x) - x.clamp(-30, 30).exp()
+        y.sum().backward()
+        return y, w.grad.clone()
+    fn = chainrule.compile(step)
+    rows = ([30.0, -30.0, 1e30], [-1e30, float("inf"), float("nan")], [1e-45, -0.0, 88.0],
+            [float("-inf"), 3e38, -3e38])
+    for row in rows:
+        x = chainrule.tensor(row)
+        got_y, got_g = fn(x)
+        want_y, want_g = step(x)
+        assert got_y._data.tobytes() == want_y._data.tobytes()
+        assert got_g._data.tobytes() == want_g._data.tobytes()
+    assert _replaying(fn)
