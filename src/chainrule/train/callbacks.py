@@ -7,6 +7,7 @@ import os
 import sys
 import warnings
 
+from .._atomic import atomic_write_text
 from .metrics import resolve_mode
 
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
@@ -253,6 +254,8 @@ class CSVLogger(Callback):
 
     def on_train_begin(self, logs=None):
         exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        if exists and self.trainer is not None and self.trainer.initial_epoch:
+            self._drop_rows_from(self.trainer.initial_epoch)
         if exists:
             with open(self.filename, newline="", encoding="utf-8") as f:
                 first = f.readline().strip()
@@ -261,6 +264,16 @@ class CSVLogger(Callback):
             self.keys = None
         self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
         self._has_header = exists
+
+    def _drop_rows_from(self, epoch):
+        # rows of epochs the checkpoint does not hold were written before a failure: the
+        # resumed run writes them again, so they go (one row per epoch, whatever happened)
+        with open(self.filename, newline="", encoding="utf-8") as f:
+            lines = f.read().splitlines(keepends=True)
+        kept = lines[:1] + [line for line in lines[1:]
+                            if not _row_epoch_from(line, self.sep, epoch)]
+        if len(kept) < len(lines):
+            atomic_write_text(self.filename, "".join(kept))
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -277,6 +290,12 @@ class CSVLogger(Callback):
         if self._file is not None:
             self._file.close()
         self._file, self._writer = None, None
+
+
+def _row_epoch_from(line, sep, epoch):
+    """Whether a CSVLogger row belongs to `epoch` or a later one."""
+    first = line.split(sep, 1)[0].strip()
+    return first.isdigit() and int(first) >= epoch
 
 
 def _watches_metric(schedule):

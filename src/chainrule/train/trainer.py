@@ -105,6 +105,9 @@ class Trainer:
         self.compile, self.compiled_step = compile, None
         self.stop_training, self.stop_reason, self.messages = False, None, []
         self.epoch = 0  # the current epoch, from 0
+        # the first epoch this call runs: after a resume, the one after the checkpoint's.
+        # Callbacks that write files drop what they wrote from it on (written, not committed)
+        self.initial_epoch = 0
         self.loss, self.metrics, self.clip_grad_norm = loss, list(metrics), clip_grad_norm
         self.checkpoint_dir = checkpoint_dir
         self.callbacks = CallbackList(list(callbacks) + [NaNRollback()], self)
@@ -153,6 +156,7 @@ class Trainer:
         h = History.from_dict(state["history"])
         history.history, history.epoch, history.notes = h.history, h.epoch, h.notes
         history.initial_loss = h.initial_loss
+        self.stop_reason = h.stop_reason
         cr.set_rng_state(state["rng"])
         if self.generator is not None and state.get("loader_rng") is not None:
             self.generator.set_state(state["loader_rng"])
@@ -292,14 +296,14 @@ class Trainer:
         except (AttributeError, TypeError):
             pass
         if state is not None:
+            self.initial_epoch = int(state["epoch"]) + 1
             self.callbacks.call("on_resume")
         self.callbacks.call("on_train_begin", {})
-        start = 0
+        start = 0 if state is None else self.restore(state)
         if state is not None:
-            start = self.restore(state)
-            self.show.message(f"checkpoint already at epoch {start}/{epochs}: nothing to do"
-                              if start >= epochs else
-                              f"resuming from the checkpoint after epoch {start}")
+            self.show.message(self._resume_message(start, epochs))
+        if self.stop_reason is not None:  # a finished run stays finished
+            start = epochs
         self.model_params = list(self.model.parameters())
         if self.compile:
             self.use_compiled_step()
@@ -308,6 +312,14 @@ class Trainer:
             if self.should_stop():
                 break
         return self.finish()
+
+    def _resume_message(self, start, epochs):
+        if self.stop_reason is not None:
+            return (f"the run stopped after epoch {start} ({self.stop_reason}): nothing to "
+                    "do")
+        if start >= epochs:
+            return f"checkpoint already at epoch {start}/{epochs}: nothing to do"
+        return f"resuming from the checkpoint after epoch {start}"
 
     def one_epoch(self, epoch):
         t0 = time.perf_counter()
@@ -325,5 +337,7 @@ class Trainer:
         self.history.append(epoch, logs)
         self._flush_messages()
         self.show.epoch_end(epoch, logs)
+        if self.should_stop():  # recorded in the checkpoint: a resume does not go on
+            self.stop_reason = self.history.stop_reason = self.stop_reason or "callback"
         if self.checkpoint_dir is not None and not bad:
             self.checkpoint(epoch)
