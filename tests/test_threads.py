@@ -1,5 +1,6 @@
-"""The BLAS thread policy: one thread for small products, the free cores for large ones,
-set_num_threads as a fixed override."""
+"""The product policy: BLAS on one thread, a large product cut into parts by its shape
+alone, the parts run on the free cores (or the count set_num_threads fixed). The bits
+depend on the shapes only, never on the count or the machine's load."""
 import subprocess
 import sys
 import time
@@ -32,23 +33,55 @@ def test_small_minibatch_product_runs_on_one_blas_thread():
     assert _numpy_blas_threads() == {1}
 
 
-def test_large_product_uses_free_cores_and_never_more_than_the_cap():
+def test_large_product_keeps_blas_on_one_thread_and_is_cut_by_shape():
     a = chainrule.randn(512, 512)
     a @ a
-    assert _numpy_blas_threads() == {threads._current[0]}
-    assert 1 <= threads._current[0] <= threads._CAP
+    assert _numpy_blas_threads() == {1}
+    axis, cuts = threads.plan((512, 512), (512, 512))
+    assert axis == -2 and len(cuts) - 1 == threads.MAX_PARTS and cuts[-1] == 512
 
 
-def test_set_num_threads_fixes_the_count_for_every_product():
+def test_set_num_threads_fixes_the_count_and_blas_stays_on_one_thread():
     chainrule.set_num_threads(2)
     assert chainrule.get_num_threads() == 2
     chainrule.randn(4, 4) @ chainrule.randn(4, 4)
-    assert _numpy_blas_threads() == {2}
+    assert _numpy_blas_threads() == {1}
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_set_num_threads_auto_goes_back_to_following_the_free_cores():
+    chainrule.set_num_threads(2)
+    chainrule.set_num_threads("auto")
+    assert threads._user[0] is None and chainrule.get_num_threads() == threads._CAP
+
+
+@pytest.mark.parametrize("shape_a,shape_b", [((512, 300), (300, 200)), ((3, 256, 300), (300, 100)),
+                                             ((20, 3000), (3000, 400)), ((784, 256), (256, 512)),
+                                             ((2, 1, 300, 260), (3, 260, 140))])
+def test_product_bits_are_the_same_for_every_thread_count(shape_a, shape_b):
+    rng = np.random.default_rng(2)
+    a = chainrule.tensor(rng.standard_normal(shape_a).astype(np.float32))
+    b = chainrule.tensor(rng.standard_normal(shape_b).astype(np.float32))
+    results = []
+    for n in (1, 2, 3, "auto"):
+        chainrule.set_num_threads(n)
+        results.append((a @ b).numpy())
+    assert len(threads.plan(shape_a, shape_b)[1]) > 2      # the product is really cut
+    assert all(np.array_equal(r, results[0]) for r in results[1:])
+
+
+def test_parts_made_one_after_another_equal_the_parallel_parts_bit_for_bit():
+    """A compile recording makes the parts in order and joins them: the same bits."""
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((40, 2000)).astype(np.float32), rng.standard_normal((2000, 600)).astype(np.float32)
+    chainrule.set_num_threads(2)
+    axis, cuts = threads.plan(a.shape, b.shape)
+    assert axis == -1 and len(cuts) > 2
+    assert np.array_equal(threads.matmul(a, b), threads._joined_parts(axis, cuts, a, b))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True, "fast"])
 def test_set_num_threads_rejects_what_is_not_a_positive_int(bad):
-    with pytest.raises(ValueError, match="set_num_threads: expected a positive integer"):
+    with pytest.raises(ValueError, match="set_num_threads: expected a positive integer or 'auto'"):
         chainrule.set_num_threads(bad)
 
 

@@ -1,28 +1,36 @@
-"""How many BLAS threads a matrix product gets.
+"""How matrix products use the cores, without letting the machine's load change a bit.
 
-A minibatch GEMM is small: a second thread gains nothing below about a million
-multiply-adds, and on a machine where another process holds a core, OpenBLAS's workers
-spin-wait for it and an epoch becomes several times slower (the "cliff"). So each product
-asks for one thread when it is small, and otherwise for as many threads as there are cores
-that other processes are not using right now (sampled from /proc/stat a few times a
-second). `set_num_threads(n)` fixes the count, as `torch.set_num_threads` does; an
-explicit OMP_NUM_THREADS / OPENBLAS_NUM_THREADS caps it.
+OpenBLAS rounds differently with a different thread count, so a count chosen from the
+load (or changed by the user) would make the same seed give other weights. Here BLAS always
+runs one thread, and a large product is cut into parts by its shape alone (row or column
+blocks of the result, never the summed dimension): each part is one single-threaded BLAS
+call, so the bits depend only on the operands' shapes. How many parts run at once is then
+free to follow the machine: as many as there are cores other processes leave free (sampled
+from /proc/stat a few times a second), so a busy machine never meets OpenBLAS's spin-wait
+cliff. `set_num_threads(n)` fixes that count, as `torch.set_num_threads` does (the bits
+stay the same); an explicit OMP_NUM_THREADS / OPENBLAS_NUM_THREADS caps it.
 """
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from math import prod
 
 import numpy as np
 
 from . import _capture
 
-SMALL_GEMM = 1 << 20       # multiply-adds below which one thread is as fast as two
+SMALL_GEMM = 1 << 20       # multiply-adds below which a product is one part
+MAX_PARTS = 4              # most parts a product is cut into
+PART_ROWS = 128            # fewest rows (or columns) a part gets; a multiple of 16
 _SAMPLE_EVERY = 0.25       # seconds between load samples
 
-_user = [None]             # set_num_threads() override
+_user = [None]             # set_num_threads() override (None: follow the free cores)
 _current = [None]          # the count BLAS has now (None: not set by us yet)
 _free = [1, 0.0, None]     # free cores, time of next sample, last (busy, total, own) ticks
 _blas = []                 # threadpoolctl controllers of NumPy's BLAS, found once
+_pool = []                 # the worker threads, made at the first product that needs them
+_pool_lock = threading.Lock()
 
 
 def _cores():
@@ -66,6 +74,13 @@ def _set_blas(n):
     _current[0] = n
 
 
+def single_threaded_blas():
+    """Give NumPy's BLAS one thread (cheap once done): every product's bits then depend
+    on its shape only."""
+    if _current[0] != 1:
+        _set_blas(1)
+
+
 def _read_ticks():
     """(busy ticks of the whole machine, total ticks, this process's ticks)."""
     with open("/proc/stat", "rb") as f:
@@ -99,43 +114,90 @@ def free_cores():
     return _free[0]
 
 
-@_capture.replayed  # a compiled replay sets the thread count where eager code would
-def for_gemm(macs):
-    """Give BLAS the thread count for a product of `macs` multiply-adds (cheap when it
-    does not change)."""
-    n = _user[0] or (1 if macs < SMALL_GEMM or _CAP == 1 else free_cores())
-    if n != _current[0]:
-        _set_blas(n)
+def _macs(sa, sb):
+    if len(sa) == 2 and len(sb) == 2:
+        return sa[0] * sa[1] * sb[1]
+    return max(prod(sa[:-2]), prod(sb[:-2])) * sa[-2] * sa[-1] * sb[-1]
+
+
+def plan(shape_a, shape_b):
+    """(axis of the result to cut, cut points) for operands of at least two dims: a
+    function of the shapes alone. Axis -2 cuts rows of `a`, -1 columns of `b`; one part
+    (two cut points) means no cut."""
+    rows, cols = shape_a[-2], shape_b[-1]
+    axis, length = (-2, rows) if rows >= cols else (-1, cols)
+    parts = min(MAX_PARTS, _macs(shape_a, shape_b) // SMALL_GEMM, length // PART_ROWS)
+    parts = max(parts, 1)
+    cuts = [(length * i // parts) // 16 * 16 for i in range(parts)] + [length]
+    return axis, tuple(cuts)
+
+
+def _part(axis, lo, hi, a, b, out=None):
+    if axis == -2:
+        return np.matmul(a[..., lo:hi, :], b, out=None if out is None else out[..., lo:hi, :])
+    return np.matmul(a, b[..., lo:hi], out=None if out is None else out[..., lo:hi])
+
+
+def _workers():
+    n = _user[0] or free_cores()
+    if n > 1 and not _pool:
+        with _pool_lock:
+            if not _pool:
+                _pool.append(ThreadPoolExecutor(max(1, _CAP - 1), thread_name_prefix="chainrule-gemm"))
+    return n
+
+
+def _run_parts(axis, cuts, a, b):
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    out = np.empty(shape, np.result_type(a.dtype, b.dtype))
+    spans = list(zip(cuts[:-1], cuts[1:]))
+    n = min(_workers(), len(spans))
+
+    def share(k):  # worker k's parts: k, k + n, ...; the order does not change a bit
+        for lo, hi in spans[k::n]:
+            _part(axis, lo, hi, a, b, out)
+    futures = [_pool[0].submit(share, k) for k in range(1, n)]
+    share(0)
+    for f in futures:
+        f.result()
+    return out
 
 
 def matmul(a, b):
-    """np.matmul under the thread policy (a and b may be tensors under create_graph)."""
-    sa, sb = a.shape, b.shape
-    if len(sa) == 2 and len(sb) == 2:
-        macs = sa[0] * sa[1] * sb[1]
-    elif len(sa) >= 2 and len(sb) >= 2:
-        macs = max(prod(sa[:-2]), prod(sb[:-2])) * sa[-2] * sa[-1] * sb[-1]
-    else:
+    """np.matmul under the deterministic plan (a and b may be tensors under create_graph:
+    their own matmul op comes back here with arrays)."""
+    if _current[0] != 1:
+        single_threaded_blas()
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b)
-    # the common cases inline: a count the user fixed, or a small product while BLAS
-    # already has one thread (a compile recording keeps every automatic choice: the
-    # count at replay time may differ)
-    if _user[0]:
-        if _current[0] != _user[0]:
-            for_gemm(macs)
-    elif macs >= SMALL_GEMM or _current[0] != 1 or _capture.ACTIVE[0] is not None:
-        for_gemm(macs)
-    return np.matmul(a, b)
+    axis, cuts = plan(a.shape, b.shape)
+    if len(cuts) == 2:
+        return np.matmul(a, b)
+    if type(a) is np.ndarray and type(b) is np.ndarray and _capture.ACTIVE[0] is None:
+        return _run_parts(axis, cuts, a, b)
+    return _joined_parts(axis, cuts, a, b)
+
+
+def _joined_parts(axis, cuts, a, b):
+    """The same parts for arrays a compile recording follows: made one after another and
+    joined, so a replay computes exactly what eager code computed."""
+    parts = [_part(axis, lo, hi, a, b) for lo, hi in zip(cuts[:-1], cuts[1:])]
+    return np.concatenate(parts, axis=axis)
 
 
 def set_num_threads(n):
-    """Use `n` BLAS threads for every product from now on (PyTorch's set_num_threads)."""
+    """Run up to `n` parts of a large product at once from now on (PyTorch's
+    set_num_threads); "auto" goes back to following the free cores. Results are the same
+    bits for every count."""
+    if n == "auto":
+        _user[0] = None
+        return
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+        raise ValueError(f"set_num_threads: expected a positive integer or 'auto', got {n!r}")
     _user[0] = n
-    _set_blas(n)
+    single_threaded_blas()
 
 
 def get_num_threads():
-    """The fixed count from set_num_threads, else the most threads a product may get."""
+    """The fixed count from set_num_threads, else the most parts a product may run at once."""
     return _user[0] or _CAP

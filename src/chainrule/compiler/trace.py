@@ -344,7 +344,7 @@ class Recorder:
         from ..tensor import Tensor
         live = [a for a in args if (isinstance(a, float) and id(a) in self.escapes)
                 or (isinstance(a, Tensor) and type(a._data) is Traced)]
-        if not live:  # the common case (for_gemm(macs), opt.step()): one bound call
+        if not live:  # the common case (opt.step(), zero_grad()): one bound call
             return functools.partial(fn, *args, **kwargs)
         fixed = []
         for a in args:
