@@ -13,7 +13,7 @@ import os
 import sys
 
 from ._common import (EXIT_USAGE, ArgumentParser, CLIError, HelpFormatter,
-                      one_line)
+                      one_line, resume_hint)
 
 __all__ = ["main", "build_parser", "CLIError"]
 
@@ -62,11 +62,10 @@ def main(argv=None):
             return 0
         return int(args.run(args) or 0)
     except CLIError as err:
-        sys.stderr.write(f"chainrule: error: {one_line(err)}\n")
+        sys.stderr.write(f"chainrule: error: {one_line(err)}{resume_hint(err)}\n")
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        sys.stderr.write("chainrule: interrupted (a run folder can be continued with "
-                         "`chainrule train --resume RUN`)\n")
+    except KeyboardInterrupt as err:
+        sys.stderr.write(f"chainrule: interrupted{resume_hint(err)}\n")
         return 130
     except BrokenPipeError:  # `chainrule predict ... | head`
         return 0
@@ -74,5 +73,5 @@ def main(argv=None):
         if os.environ.get("CHAINRULE_TRACEBACK"):
             raise
         sys.stderr.write(f"chainrule: internal error: {type(err).__name__}: {one_line(err)} "
-                         "(set CHAINRULE_TRACEBACK=1 to see where)\n")
+                         f"(set CHAINRULE_TRACEBACK=1 to see where){resume_hint(err)}\n")
         return 1

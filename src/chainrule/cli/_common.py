@@ -31,6 +31,19 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Keeps the examples in the epilog as written (defaults are in each help text)."""
 
 
+def mark_resumable(err, run_path):
+    """Note on an error that stopped `chainrule train` which run folder it left to resume."""
+    err.resumable_run = run_path
+    return err
+
+
+def resume_hint(err):
+    """'; ...continue it with ...' for an error marked by mark_resumable, else ''."""
+    path = getattr(err, "resumable_run", None)
+    return (f"; the run so far is kept: continue it with `chainrule train --resume {path}`"
+            if path else "")
+
+
 def say(text="", quiet=False):
     if not quiet:
         print(text, flush=True)

@@ -161,12 +161,13 @@ def _set_aside(path):
 
 
 def finish_new(run, succeeded):
-    """After a new run: on success drop the files of the run it replaced; on failure
-    remove what it wrote and put the replaced run back, so the folder is as before."""
-    if succeeded:
+    """After a new run: on success, or a failure after its first checkpoint (it can be
+    resumed), drop the files of the run it replaced and return True; on a failure before
+    that remove what it wrote and put the replaced run back, so the folder is as before."""
+    if succeeded or run.has_checkpoint():
         if run.replaced:
             shutil.rmtree(run.replaced, ignore_errors=True)
-        return
+        return True
     for entry in RUN_FILES + (CHECKPOINT_DIR,):
         target = run.file(entry)
         if os.path.isdir(target) and not os.path.islink(target):
@@ -179,3 +180,4 @@ def finish_new(run, succeeded):
         os.rmdir(run.replaced)
     elif run.created and not os.listdir(run.path):
         os.rmdir(run.path)
+    return False

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import config as config_mod
 from . import data_sources, models, mpi, runs
-from ._common import CLIError, HelpFormatter, fmt_int, say, wrap
+from ._common import CLIError, HelpFormatter, fmt_int, mark_resumable, say, wrap
 
 EPILOG = """examples:
   chainrule train                                   MLP on the built-in digits
@@ -235,15 +235,16 @@ def run(args):
     model = models.build(cfg, data.input_dim, data.output_dim, data.task)  # settings check
     if resume_run is not None:
         check_epochs_on_resume(cfg, resume_run, check_checkpoint(resume_run, model))
-        return train_into(resume_run, cfg, data, args, resume=True)
+        try:
+            return train_into(resume_run, cfg, data, args, resume=True)
+        except BaseException as err:
+            raise mark_resumable(err, resume_run.path)
     run_dir = runs.prepare_new(args.out, args.name, args.overwrite)
     try:
         status = train_into(run_dir, cfg, data, args, resume=False)
-    except KeyboardInterrupt:  # what it trained so far is kept, to be resumed
-        runs.finish_new(run_dir, succeeded=True)
-        raise
-    except BaseException:
-        runs.finish_new(run_dir, succeeded=False)
+    except BaseException as err:  # what it trained up to its last checkpoint is kept
+        if runs.finish_new(run_dir, succeeded=False):
+            mark_resumable(err, run_dir.path)
         raise
     runs.finish_new(run_dir, succeeded=True)
     return status

@@ -307,10 +307,14 @@ class Trainer:
         self.model_params = list(self.model.parameters())
         if self.compile:
             self.use_compiled_step()
-        for epoch in range(start, epochs):
-            self.one_epoch(epoch)
-            if self.should_stop():
-                break
+        try:
+            for epoch in range(start, epochs):
+                self.one_epoch(epoch)
+                if self.should_stop():
+                    break
+        except BaseException:  # a bar left open would print itself after the error
+            self.show.close()
+            raise
         return self.finish()
 
     def _resume_message(self, start, epochs):
