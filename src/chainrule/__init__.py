@@ -72,7 +72,10 @@ from .threads import get_num_threads, set_num_threads
 
 multiply, subtract, divide, negative, absolute = mul, sub, div, neg, abs
 greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
-FloatTensor = DoubleTensor = LongTensor = Tensor
+from .legacy_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
+                           HalfTensor, IntTensor, LongTensor, ShortTensor)
+from .ops.bitwise import (bitwise_and, bitwise_left_shift, bitwise_or, bitwise_right_shift,
+                          bitwise_xor)
 from .out_arg import install as _install_out
 _install_out(globals())  # out= on the functions that take it in PyTorch
 __version__ = "0.1.0"

@@ -66,6 +66,13 @@ def to_numpy_dtype(d):
         raise TypeError(f"expected a chainrule dtype such as chainrule.float32, got {d!r}") from None
 
 
+def can_cast_inplace(src, dst):
+    """PyTorch's canCast for an op's result written into a tensor: any cast but a float
+    into an integer or bool, or a number into a bool."""
+    src, dst = np.dtype(src).kind, np.dtype(dst).kind
+    return not ((src == "f" and dst != "f") or (src != "b" and dst == "b"))
+
+
 def get_default_dtype():
     return _default_float[0]
 

@@ -7,10 +7,11 @@ import warnings
 
 import numpy as np
 
+from . import dtypes
 from .autograd import grad_mode
 from .tensor import Tensor
 from .type_info import SCALAR_NAMES
-from .views import writable
+from .views import check_partial_overlap, writable
 
 # how the result's dtype must relate to out's: "cast" (PyTorch's can-cast rule),
 # "exact" (matmul family and argmax/argmin: same dtype) or "factory" (out's dtype is used)
@@ -35,9 +36,6 @@ _KINDS = {
 }
 
 
-def _can_cast(src, dst):
-    """PyTorch's rule: no float -> integer/bool, no integer -> bool."""
-    return not ((src.kind == "f" and dst.kind in "biu") or (src.kind in "iu" and dst.kind == "b"))
 
 
 def _any_requires_grad(values):
@@ -56,7 +54,7 @@ def _write(name, kind, result, out):
     if kind == "exact" and src != dst:
         raise RuntimeError(f"{name}(): expected out tensor to have dtype {result.dtype.name}, but "
                            f"got {out.dtype.name} instead")
-    if not _can_cast(src, dst):
+    if not dtypes.can_cast_inplace(src, dst):
         raise RuntimeError(f"{name}(): result type {SCALAR_NAMES[src.name]} can't be cast to "
                            f"the desired output type {SCALAR_NAMES[dst.name]}")
     if out._data.shape != result._data.shape:
@@ -87,6 +85,10 @@ def with_out(fn, kind="cast", name=None):
                                "grad.")
         if kind == "factory" and kwargs.get("dtype") is None and isinstance(out, Tensor):
             kwargs["dtype"] = out.dtype
+        for o in (out if isinstance(out, (tuple, list)) else (out,)):
+            for a in args:
+                if isinstance(a, Tensor) and isinstance(o, Tensor):
+                    check_partial_overlap(o._data, a._data)
         result = fn(*args, **kwargs)
         if isinstance(result, tuple):
             if not isinstance(out, (tuple, list)) or len(out) != len(result):

@@ -335,6 +335,9 @@ class Tensor(function.TensorBase):
         When autograd records, the result's graph is grafted onto this tensor (onto its
         base through a CopySlices node when it is a view; see views.py)."""
         self._check_inplace(opname)
+        for a in args:
+            if isinstance(a, Tensor):
+                views.check_partial_overlap(self._data, a._data)
         if grad_mode._state[0] and (self.requires_grad or any(
                 getattr(a, "requires_grad", False) for a in args)):
             old = Tensor._wrap(self._data.copy())
@@ -349,11 +352,16 @@ class Tensor(function.TensorBase):
         return self
 
     def _assign(self, values, opname, overlap_ok=False):
-        if values.dtype != self._data.dtype and not np.can_cast(values.dtype, self._data.dtype, "same_kind"):
+        """The op computed in the promoted dtype; its result cast into self as PyTorch
+        casts: integers wrap around (uint8 250 + int8 10 is 4), but never a float result
+        into an integer tensor, nor a non-bool into a bool one."""
+        if values.dtype != self._data.dtype and not dtypes.can_cast_inplace(values.dtype,
+                                                                           self._data.dtype):
             raise RuntimeError(f"{opname}: result type {dtypes._BY_NP[values.dtype]} can't be "
                                f"cast to the desired output type {self.dtype}")
         try:
-            np.copyto(views.writable(self._data, overlap_ok), values, casting="unsafe")
+            with np.errstate(over="ignore"):  # float64 past 65,504 is inf in float16
+                np.copyto(views.writable(self._data, overlap_ok), values, casting="unsafe")
         except ValueError:
             raise RuntimeError(f"{opname}: output with shape {tuple(self._data.shape)} doesn't "
                                f"match the broadcast shape {tuple(values.shape)}") from None

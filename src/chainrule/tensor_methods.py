@@ -48,14 +48,18 @@ def _rtruediv(x, other):
 
 
 _OPS = {
-    "add": E.add, "radd": _swap(E.add), "sub": E.sub, "rsub": _swap(E.sub),
-    "mul": E.mul, "rmul": _swap(E.mul), "truediv": E.div, "rtruediv": _rtruediv,
+    # a number on the left of a commutative op is its right operand, as in PyTorch: the
+    # tensor's node comes first in grad_fn.next_functions
+    "add": E.add, "radd": E.add, "sub": E.sub, "rsub": _swap(E.sub),
+    "mul": E.mul, "rmul": E.mul, "truediv": E.div, "rtruediv": _rtruediv,
     "floordiv": E.floor_divide, "rfloordiv": _swap(E.floor_divide),
     "mod": E.remainder, "rmod": _swap(E.remainder), "pow": E.pow, "rpow": _swap(E.pow),
     "matmul": L.matmul, "rmatmul": lambda a, b: L.matmul(_operand(b, "matmul"), a),
     "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
-    "and": E.bitwise_and, "rand": _swap(E.bitwise_and), "or": E.bitwise_or,
-    "ror": _swap(E.bitwise_or), "xor": E.bitwise_xor, "rxor": _swap(E.bitwise_xor),
+    "and": E.bitwise_and, "rand": E.bitwise_and, "or": E.bitwise_or,
+    "ror": E.bitwise_or, "xor": E.bitwise_xor, "rxor": E.bitwise_xor,
+    "lshift": E.bitwise_left_shift, "rlshift": _swap(E.bitwise_left_shift),
+    "rshift": E.bitwise_right_shift, "rrshift": _swap(E.bitwise_right_shift),
 }
 for _name, _fn in _OPS.items():
     setattr(Tensor, f"__{_name}__", _fn)
@@ -77,7 +81,8 @@ def _inplace_method(fn, name):
 
 for _name, _fn in {"add": E.add, "sub": E.sub, "mul": E.mul, "div": E.div, "pow": E.pow,
                    "floordiv": E.floor_divide, "mod": E.remainder, "matmul": L.matmul,
-                   "and": E.bitwise_and, "or": E.bitwise_or, "xor": E.bitwise_xor}.items():
+                   "and": E.bitwise_and, "or": E.bitwise_or, "xor": E.bitwise_xor,
+                   "lshift": E.bitwise_left_shift, "rshift": E.bitwise_right_shift}.items():
     setattr(Tensor, f"__i{_name}__", _inplace_method(_fn, f"__i{_name}__"))
 for _name in ("add sub mul div pow clamp clip abs neg exp log sqrt sigmoid tanh relu "
               "masked_fill floor_divide remainder").split():

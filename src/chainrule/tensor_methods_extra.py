@@ -43,7 +43,7 @@ _MORE = {
        "vsplit dsplit rot90 diagflat unfold",
     SO: "unique_consecutive quantile nanmedian histc",
     SCT: "index_fill index_copy masked_scatter",
-    E: "bitwise_and bitwise_or bitwise_xor",
+    E: "bitwise_and bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift",
     G: "lgamma erfinv",
 }
 # bound only where no other module has defined the method already
@@ -142,7 +142,7 @@ _INPLACE = ("sin cos tan sinh cosh asin acos atan asinh acosh atanh arcsin arcco
             "lerp addcmul addcdiv addmm addmv addr baddbmm addbmm clamp_min clamp_max "
             "float_power eq ne lt le gt ge greater less greater_equal less_equal not_equal "
             "logical_and logical_or logical_xor logical_not bitwise_not bitwise_and "
-            "bitwise_or bitwise_xor erfc fix sinc absolute lgamma digamma erfinv").split()
+            "bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift erfc fix sinc absolute lgamma digamma erfinv").split()
 for _name in _INPLACE:
     if _name + "_" not in vars(Tensor) and hasattr(Tensor, _name):
         setattr(Tensor, _name + "_", _inplace_method(getattr(Tensor, _name), _name + "_"))

@@ -72,6 +72,34 @@ def writable(arr, overlap_ok=False):
     return arr
 
 
+def _dense_span(arr):
+    """(first, last) byte of an array whose elements tile its memory without gaps or
+    repeats (any order of dims), else None: PyTorch checks overlap only between those."""
+    dims = sorted((abs(st), n) for st, n in zip(arr.strides, arr.shape) if n != 1)
+    step = arr.itemsize
+    for st, n in dims:
+        if st != step:
+            return None
+        step *= n
+    lo, hi = byte_bounds(arr)
+    return lo, hi
+
+
+def check_partial_overlap(out, inp):
+    """An in-place op reading `inp` while writing `out`: PyTorch refuses when the two
+    share some memory but are not the same elements (a[1:].add_(a[:-1]))."""
+    if out is inp or not out.size or not inp.size or not np.may_share_memory(out, inp):
+        return
+    a, b = _dense_span(out), _dense_span(inp)
+    if a is None or b is None:
+        return  # too hard to tell, as for PyTorch
+    same = a == b and out.strides == inp.strides and out.shape == inp.shape
+    if not same and a[0] < b[1] and b[0] < a[1]:
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the "
+                           "written-to tensor refer to a single memory location. Please "
+                           "clone() the tensor before performing the operation.")
+
+
 def check_inplace(t, opname):
     """The view rules of an in-place op while grad mode is on."""
     base = t._view[BASE]

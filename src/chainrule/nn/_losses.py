@@ -354,6 +354,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if p.size and (p.min() < 0 or p.max() > 1):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
                            "and 1 (probabilities; for logits use binary_cross_entropy_with_logits)")
+    t = target._data
+    if t.size and (t.min() < 0 or t.max() > 1):
+        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 "
+                           "and 1")
     if target._data.dtype != input._data.dtype:
         target = target.to(input.dtype)
     loss = apply(BCE, (input, target))

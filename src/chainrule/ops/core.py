@@ -13,7 +13,10 @@ from ..tensor import Tensor, as_tensor_arg
 def apply(op, inputs, params=()):
     """Run `op` on `inputs` (tensors or constants) with non-tensor `params`."""
     arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
-    out = Tensor._wrap(op.forward(*arrays, *params))
+    try:
+        out = Tensor._wrap(op.forward(*arrays, *params))
+    except (TypeError, ValueError) as err:
+        raise torch_error(err, op.name, arrays) from None
     if grad_mode._state[0]:
         for t in inputs:
             if isinstance(t, Tensor) and t.requires_grad:
@@ -24,10 +27,33 @@ def apply(op, inputs, params=()):
 def apply1(op, x, *params):
     """Fast path for one tensor input."""
     a = x._data
-    out = Tensor._wrap(op.forward(a, *params))
+    try:
+        out = Tensor._wrap(op.forward(a, *params))
+    except (TypeError, ValueError) as err:
+        raise torch_error(err, op.name, (a,)) from None
     if x.requires_grad and grad_mode._state[0]:
         return record(op, (x,), [a], params, out)
     return out
+
+
+def op_label(name):
+    """`MulBackward0` -> `mul`: the op a message names."""
+    for tail in ("Backward0", "Backward1", "Backward2"):
+        if name.endswith(tail):
+            return name[:-len(tail)].lower()
+    return name
+
+
+def torch_error(err, opname, arrays=()):
+    """NumPy's exception from inside an op's forward, as the type PyTorch raises: a dtype
+    the kernel lacks is NotImplementedError ("not implemented for 'Float'"), any other
+    refusal (a repeated dim, an int to a negative power, minus on bools) RuntimeError."""
+    label = op_label(opname)
+    if isinstance(err, TypeError) and "not supported for the input types" in str(err):
+        names = sorted({dtypes._BY_NP[a.dtype].name for a in arrays
+                        if getattr(a, "dtype", None) in dtypes._BY_NP})
+        return NotImplementedError(f"{label}: not implemented for {' and '.join(names)} tensors")
+    return RuntimeError(f"{label}: {err}")
 
 
 def _operand(v, opname):
@@ -76,13 +102,13 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
         out = op.forward(ad, bd)
         if half and out.dtype == np.float32:
             out = out.astype(np.float16)
-    except ValueError as err:
+    except (TypeError, ValueError) as err:
         if "broadcast" in str(err):
             raise RuntimeError(
                 f"{op.name[:-9].lower()}: shapes {_shape(a)} and {_shape(b)} cannot be "
                 "broadcast together (sizes must match or one of them be 1, aligned from the "
                 "right)") from None
-        raise
+        raise torch_error(err, op.name, (ad, bd)) from None
     if not keep_dtype:
         od = out.dtype
         # when every tensor operand already has the result's dtype, NumPy agreed with

@@ -46,7 +46,20 @@ REMAINDER = Op("RemainderBackward0", _quiet(np.remainder),
                lambda g, o, a, b: g, lambda g, o, a, b: -g * np.floor_divide(a, b))
 # x ** 0 has gradient 0, even at x = 0; g * (b * a ** (b - 1)) in PyTorch's order: in
 # float16, b * a ** (b - 1) may overflow to inf before g scales it
-POW = Op("PowBackward1", _quiet(np.power),
+def _power(a, b):
+    """NumPy refuses integers to negative integer powers; PyTorch truncates towards zero
+    (2 ** -1 is 0, 1 ** -3 is 1, -1 ** -3 is -1, 0 ** -1 is 0)."""
+    if np.asarray(b).dtype.kind in "iu" and np.asarray(a).dtype.kind in "iub" and np.any(
+            np.asarray(b) < 0):
+        out = np.power(a, np.maximum(b, 0))
+        neg = np.asarray(b) < 0
+        unit = np.where(np.asarray(a) == -1, np.where(np.asarray(b) % 2 == 0, 1, -1),
+                        np.where(np.asarray(a) == 1, 1, 0))
+        return np.where(neg, unit, out).astype(out.dtype, copy=False)
+    return np.power(a, b)
+
+
+POW = Op("PowBackward1", _quiet(_power),
          _quiet(lambda g, o, a, b: np.where(b == 0, 0.0, g * (b * a ** (b - 1)))),
          _quiet(lambda g, o, a, b: g * _pow_exponent_grad(o, a, (a == 0) & (b >= 0))),
          uses_out=True)
@@ -62,12 +75,38 @@ MINIMUM = Op("MinimumBackward0", np.minimum,
 
 
 def add(a, b, alpha=1):
-    return binary(ADD, a, b if alpha == 1 else b * alpha, wrap_int=True)
+    if alpha == 1:
+        return binary(ADD, a, b, wrap_int=True)
+    return _scaled(ADD, a, b, alpha)
+
+
+def _scaled(op, a, b, alpha):
+    """a ± alpha * b in a and b's promoted dtype (bool + 2 * bool stays bool)."""
+    _check_alpha(a, b, alpha)
+    want = promote(_operand(a, op.name), _operand(b, op.name))
+    out = binary(op, a, b * alpha, wrap_int=True)
+    return out if out._data.dtype == want else out.to(want)
+
+
+def _check_alpha(a, b, alpha):
+    if isinstance(alpha, float) and all(
+            not isinstance(v, Tensor) or v._data.dtype.kind in "iub" for v in (a, b)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
+def _bool_tensor(v):
+    return isinstance(v, Tensor) and v._data.dtype == np.bool_
 
 
 def sub(a, b, alpha=1):
+    if _bool_tensor(a) or _bool_tensor(b):
+        which = "two bool tensors" if _bool_tensor(a) and _bool_tensor(b) else "a bool tensor"
+        raise RuntimeError(f"Subtraction, the `-` operator, with {which} is not supported. "
+                           "If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
     op = SUB if isinstance(a, Tensor) else RSUB
-    return binary(op, a, b if alpha == 1 else b * alpha, wrap_int=True)
+    return binary(op, a, b, wrap_int=True) if alpha == 1 else _scaled(op, a, b, alpha)
 
 
 def mul(a, b):
@@ -82,7 +121,8 @@ def div(a, b, rounding_mode=None):
         want = promote(_operand(a, "div"), _operand(b, "div"))
         return trunc(binary(DIV, a, b, float_result=True)).to(want)
     if rounding_mode is not None:
-        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found {rounding_mode!r}")
     return binary(DIV, a, b, float_result=True)
 
 
@@ -114,6 +154,9 @@ def remainder(a, b):
 def pow(a, b):
     op = (POW_RSCALAR if isinstance(a, numbers.Number) else
           POW_SCALAR if isinstance(b, numbers.Number) else POW)
+    if (isinstance(a, Tensor) and type(b) is int and b < 0
+            and a._data.dtype.kind in "iub"):  # a Python int exponent only (PyTorch's check)
+        raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
     if isinstance(a, Tensor) and _int_scalar(b, a._data) is not b:
         raise RuntimeError(f"pow: exponent {b} cannot be converted to type {a.dtype} without "
                            "overflow")
@@ -225,7 +268,15 @@ def _unary(op, floating=True):
     return fn
 
 
-neg = _unary(NEG, floating=False)
+_neg = _unary(NEG, floating=False)
+
+
+def neg(x):
+    if _bool_tensor(x):
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return _neg(x)
 abs = _unary(ABS, floating=False)
 exp = _unary(EXP)
 log = _unary(LOG)
@@ -333,20 +384,12 @@ ge = _compare(np.greater_equal)
 logical_and = _compare(np.logical_and)
 logical_or = _compare(np.logical_or)
 logical_xor = _compare(np.logical_xor)
-bitwise_and = _compare(np.bitwise_and)
-bitwise_or = _compare(np.bitwise_or)
-bitwise_xor = _compare(np.bitwise_xor)
+from .bitwise import (bitwise_and, bitwise_left_shift, bitwise_not,  # noqa: E402,F401
+                      bitwise_or, bitwise_right_shift, bitwise_xor)
 
 
 def logical_not(x):
     return Tensor._wrap(np.logical_not(x._data))
-
-
-def bitwise_not(x):
-    if x._data.dtype.kind == "f":
-        raise TypeError("bitwise_not (~): only integer and bool tensors are supported, got "
-                        f"{x.dtype}")
-    return Tensor._wrap(np.invert(x._data))
 
 
 def isnan(x):

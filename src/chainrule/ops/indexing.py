@@ -251,7 +251,7 @@ def gather(x, dim, index):
                            f"dimensions as the input of shape {tuple(x.shape)}")
     if idx.size and (idx.min() < 0 or idx.max() >= x._data.shape[d]):  # no negatives, as PyTorch
         bad = idx.min() if idx.min() < 0 else idx.max()
-        raise IndexError(f"gather: index {int(bad)} is out of bounds for dimension {d} "
+        raise RuntimeError(f"gather: index {int(bad)} is out of bounds for dimension {d} "
                          f"with size {x._data.shape[d]}")
     mesh = list(np.ix_(*[np.arange(s) for s in idx.shape]))
     mesh[d] = idx

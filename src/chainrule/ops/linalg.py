@@ -49,6 +49,8 @@ def _same_dtype(a, b, name):
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"{name}: expected both arguments to have the same dtype, but got "
                            f"{a.dtype} and {b.dtype}")
+    if a._data.dtype == np.bool_:  # NumPy would compute it; PyTorch has no bool kernel
+        raise NotImplementedError(f"{name}: not implemented for bool tensors")
     return a, b
 
 

@@ -318,4 +318,7 @@ def narrow(x, dim, start, length):
 
 def flip(x, dims):
     dims = tuple(x._dim(d) for d in (dims if isinstance(dims, (list, tuple)) else (dims,)))
+    if len(set(dims)) != len(dims):
+        repeated = next(d for d in dims if dims.count(d) > 1)
+        raise RuntimeError(f"flip: dim {repeated} appears multiple times in the list of dims")
     return apply1(FLIP, x, dims)
