@@ -177,6 +177,7 @@ CASES = {
     # sorting, scatter, rearranging and pointwise math (ops/sorting.py ... pointwise_math.py)
     "median_all": (lambda M, F, L, x: x.median() * x, [_any(5)]),
     "cumprod": (lambda M, F, L, x: M.cumprod(x, 1), [_any(2, 4)]),
+    "logcumsumexp": (lambda M, F, L, x: M.logcumsumexp(x * x, 1), [_any(2, 4)]),
     "cumprod_with_zero": (lambda M, F, L, x: M.cumprod(
         x * M.tensor([1.0, 0.0, 1.0, 1.0], dtype=x.dtype), 0), [_any(4)]),
     "scatter": (lambda M, F, L, x, y: x.scatter(1, _idx(M, [[2, 0], [1, 2]]), y * y) * x,

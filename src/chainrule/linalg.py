@@ -176,12 +176,11 @@ def cross(input, other, *, dim=-1):
 def _float_input(x, name, dtype):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected a tensor, got {type(x).__name__}")
-    if dtype is not None:
-        x = x.to(dtype)
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
                            f"Got {SCALAR_NAMES[x._data.dtype.name]}")
-    return x
+    from .ops.accumulate import reduction_input  # `dtype=` as for every reduction
+    return reduction_input(x, "norm", dtype)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):

@@ -8,7 +8,9 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import elementwise as E, reduction as R
+from .accumulate import reduction_input
 from .linalg import bmm, matmul, mv, outer
+from .scan import logcumsumexp  # noqa: F401  (re-exported)
 from .shape import cat, stack
 
 aminmax_return = namedtuple("aminmax", ["min", "max"])
@@ -106,13 +108,17 @@ def cross(a, b, dim=None):
                   ai[0] * bi[1] - ai[1] * bi[0]], d)
 
 
-def nansum(x, dim=None, keepdim=False):
+@R.numpy_names
+def nansum(x, dim=None, keepdim=False, dtype=None):
+    x = reduction_input(x, "nansum", dtype)
     if x._data.dtype.kind != "f":
-        return R.sum(x, dim, keepdim)
+        return R.sum(x, dim, keepdim, dtype=x.dtype)
     return R.sum(E.where(E.isnan(x), 0.0, x), dim, keepdim)
 
 
-def nanmean(x, dim=None, keepdim=False):
+@R.numpy_names
+def nanmean(x, dim=None, keepdim=False, dtype=None):
+    x = reduction_input(x, "nanmean", dtype)
     count = R.sum(E.logical_not(E.isnan(x)), dim, keepdim)
     return nansum(x, dim, keepdim) / count
 
@@ -121,15 +127,6 @@ def aminmax(x, dim=None, keepdim=False):
     if dim is None:
         return aminmax_return(R.amin(x), R.amax(x))
     return aminmax_return(R.amin(x, dim, keepdim), R.amax(x, dim, keepdim))
-
-
-def logcumsumexp(x, dim):
-    d = x._dim(dim) if x.ndim else 0
-    top = np.max(x._data, axis=d, keepdims=True) if x._data.size else 0.0
-    top = Tensor._wrap(np.where(np.isfinite(top), top, 0.0).astype(x._data.dtype))
-    # shifting by the (constant) maximum keeps exp from overflowing
-    return E.log(R.cumsum(E.exp(x - top), d)) + top
-
 
 
 def vdot(a, b):
@@ -181,11 +178,13 @@ def sum_to_size(x, *size):
     return out.reshape(size)
 
 
+@R.numpy_names
 def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return (R.var(x, dim, unbiased=unbiased, keepdim=keepdim, correction=correction),
-            R.mean(x, dim, keepdim=keepdim))
+            R.mean(x, None if isinstance(dim, bool) else dim, keepdim=keepdim))
 
 
+@R.numpy_names
 def std_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return (R.std(x, dim, unbiased=unbiased, keepdim=keepdim, correction=correction),
-            R.mean(x, dim, keepdim=keepdim))
+            R.mean(x, None if isinstance(dim, bool) else dim, keepdim=keepdim))

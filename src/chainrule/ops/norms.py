@@ -5,7 +5,8 @@ import numpy as np
 from ..autograd.function import Op
 from ..tensor import Tensor
 from . import elementwise
-from .core import apply1, to_float
+from .accumulate import accumulator, reduction_input
+from .core import apply1
 from .elementwise import abs as abs_
 from .reduction import _axes, _contiguous, _count, _kept_shape, numpy_names, sum
 
@@ -17,7 +18,7 @@ def _pnorm(x, ax, keep, ksh, p):
     # were made: tests/fuzz/fuzz_known.py)
     if _count(x.shape, ax) == 1:
         return np.asanyarray(np.sum(np.abs(x), axis=ax, keepdims=keep))
-    wide = x.astype(np.float32) if x.dtype == np.float16 else x
+    wide = x.astype(accumulator("norm", x.dtype), copy=False)
     with np.errstate(over="ignore"):
         out = np.sum(wide * wide if p == 2 else np.abs(wide) ** p, axis=ax, keepdims=keep)
         out = np.sqrt(out) if p == 2 else out ** (1.0 / p)
@@ -70,9 +71,7 @@ NORM_INF = Op("LinalgVectorNormBackward0",
 
 @numpy_names
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
-    if dtype is not None:
-        x = x.to(dtype)
-    x = to_float(x)
+    x = reduction_input(x, "norm", dtype)
     ax = _axes(x, dim)
     if p in ("fro", 2, 2.0):
         return apply1(NORM2, x, ax, keepdim, _kept_shape(x._data.shape, ax))

@@ -6,11 +6,11 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import dtypes
 from ..autograd.function import Op
 from ..tensor import Tensor
 from .core import apply1, c_contiguous as _contiguous  # results laid out as PyTorch's
 from . import elementwise
+from .accumulate import accumulator, reduction_input
 
 max_return = namedtuple("max", ["values", "indices"])
 min_return = namedtuple("min", ["values", "indices"])
@@ -53,17 +53,16 @@ def _count(shape, axes):
     return math.prod(shape[a] for a in axes) if axes is not None else math.prod(shape)
 
 
-def _acc_sum(x, ax, keep, dt=None):
+def _acc_sum(x, ax, keep):
     """float16 sums accumulate in float32, as PyTorch does: no overflow past 65,504, no
     stalling once the running total dwarfs each element."""
-    if dt is None and x.dtype == np.float16:
-        out = np.add.reduce(x, axis=ax, keepdims=keep, dtype=np.float32)
-        return np.asanyarray(out).astype(np.float16)
-    return np.asanyarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=dt))
+    acc = accumulator("sum", x.dtype)
+    out = np.asanyarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=acc))
+    return out if acc == x.dtype else out.astype(x.dtype)
 
 
-SUM = Op("SumBackward1", _contiguous(lambda x, ax, keep, ksh, sh, dt: _acc_sum(x, ax, keep, dt)),
-         lambda g, o, x, ax, keep, ksh, sh, dt: _unreduce(g, ksh), saves_inputs=False)
+SUM = Op("SumBackward1", _contiguous(lambda x, ax, keep, ksh, sh: _acc_sum(x, ax, keep)),
+         lambda g, o, x, ax, keep, ksh, sh: _unreduce(g, ksh), saves_inputs=False)
 MEAN = Op("MeanBackward1", _contiguous(lambda x, ax, keep, ksh, sh, n: _mean(x, ax, keep, n)),
           lambda g, o, x, ax, keep, ksh, sh, n: _unreduce(_per_element(g, n), ksh),
           saves_inputs=False)
@@ -81,9 +80,10 @@ SUM_ALL, MEAN_ALL = SUM.renamed("SumBackward0"), MEAN.renamed("MeanBackward0")
 
 
 def _mean(x, ax, keep, n):
-    if x.dtype == np.float16:  # the float32 total divided before rounding to float16
-        out = np.asanyarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=np.float32))
-        return np.asanyarray(out / n).astype(np.float16)
+    acc = accumulator("mean", x.dtype)
+    if acc != x.dtype:  # the wide total divided before rounding
+        out = np.asanyarray(np.add.reduce(x, axis=ax, keepdims=keep, dtype=acc))
+        return np.asanyarray(out / n).astype(x.dtype)
     out = np.asanyarray(np.add.reduce(x, axis=ax, keepdims=keep))
     return np.true_divide(out, n, out=out)
 
@@ -92,12 +92,11 @@ def _mean(x, ax, keep, n):
 def sum(x, dim=None, keepdim=False, dtype=None):
     if isinstance(x, (list, tuple)):  # Python's builtin use, e.g. sum(tensors)
         return _builtin_sum(x, dim or 0)
+    x = reduction_input(x, "sum", dtype)
     ax = _axes(x, dim)
-    kind = x._data.dtype.kind
-    dt = np.int64 if (kind in "bui" and dtype is None) else (None if dtype is None else np.dtype(getattr(dtype, "np", dtype)))
     shape = x._data.shape
     return apply1(SUM if dim is not None else SUM_ALL, x, ax, keepdim, _kept_shape(shape, ax),
-                  shape, dt)
+                  shape)
 
 
 def _builtin_sum(items, start):
@@ -109,11 +108,7 @@ def _builtin_sum(items, start):
 
 @numpy_names
 def mean(x, dim=None, keepdim=False, dtype=None):
-    if dtype is not None:
-        x = x.to(dtype)
-    if x._data.dtype.kind != "f":
-        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {x.dtype}")
+    x = reduction_input(x, "mean", dtype)
     ax = _axes(x, dim)
     shape = x._data.shape
     return apply1(MEAN if dim is not None else MEAN_ALL, x, ax, keepdim,
@@ -126,10 +121,9 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 
 def _var_or_std(op, x, dim, unbiased, keepdim, correction):
-    if x._data.dtype.kind != "f":
-        raise RuntimeError(f"{'var' if op is VAR else 'std'}: expected a floating-point "
-                           f"tensor, got {x.dtype} (std and var of integers are undefined in "
-                           "PyTorch too); convert with .float()")
+    if isinstance(dim, bool):  # var(x, True): PyTorch's overload whose one argument is unbiased
+        dim, unbiased = None, dim
+    x = reduction_input(x, "var" if op is VAR else "std")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     ax = _axes(x, dim)
@@ -141,7 +135,7 @@ def _var_or_std(op, x, dim, unbiased, keepdim, correction):
 def _var(x, ax, keep, ksh, n, dof):
     # float16/float32 squares summed in float64 (PyTorch's accumulator on the CPU): no
     # overflow of float16 past 65,504 or float32 past 1e19; rounded once at the end
-    wide = x.astype(np.float64) if x.dtype in (np.float16, np.float32) else x
+    wide = x.astype(accumulator("var", x.dtype), copy=False)
     with np.errstate(divide="ignore", invalid="ignore"):  # empty or dof 0: nan, as PyTorch
         centred = wide - _mean(wide, ax, True, n)
         if x.dtype == np.float16 or x.size > n:
@@ -217,16 +211,17 @@ def _prod_grad(g, o, x, ax, keep, ksh, sh):
     return _unreduce(g, ksh) * others
 
 
-def _cumprod(a):
+def _cumprod(a, axis=-1):
     # running products accumulated wider, each rounded to a's dtype, as PyTorch's CPU
     # cumprod (float16 in float32, float32 in float64)
-    acc = {np.dtype(np.float16): np.float32, np.dtype(np.float32): np.float64}.get(a.dtype)
-    return np.cumprod(a, axis=-1, dtype=acc).astype(a.dtype, copy=False)
+    with np.errstate(over="ignore"):  # past the dtype's range: inf, as PyTorch
+        return np.cumprod(a, axis=axis, dtype=accumulator("cumprod", a.dtype)).astype(
+            a.dtype, copy=False)
 
 
 def _prod(x, ax, keep, ksh, sh):
-    if x.dtype != np.float16 or x.size == 0:
-        return np.asanyarray(np.prod(x, axis=ax, keepdims=keep))
+    if x.dtype != np.float16 or x.size == 0 or accumulator("prod", x.dtype) != x.dtype:
+        return np.asanyarray(np.prod(x, axis=ax, keepdims=keep, dtype=x.dtype))
     # PyTorch multiplies float16 in order, rounding each partial product to float16 (NumPy's
     # reduction keeps a float32 one): 2 ** 20 * 2 ** -20 overflows to inf on the way there
     a = 0 if ax is None else ax[0]
@@ -239,10 +234,7 @@ PROD = Op("ProdBackward0", _contiguous(_prod), _prod_grad, uses_out=True)
 
 @numpy_names
 def prod(x, dim=None, keepdim=False, dtype=None):
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x._data.dtype.kind in "bui":  # integer products are int64, as in PyTorch
-        x = x.to(dtypes.int64)
+    x = reduction_input(x, "prod", dtype)
     ax = None if dim is None else (x._dim(dim),)
     if not x._data.ndim:
         ax = None
@@ -366,8 +358,7 @@ def count_nonzero(x, dim=None):
 
 @numpy_names
 def cumsum(x, dim, dtype=None):
-    if dtype is not None or x._data.dtype.kind in "bui":  # integers: int64, as in PyTorch
-        x = x.to(dtype if dtype is not None else dtypes.int64)
+    x = reduction_input(x, "cumsum", dtype)
     d = x._dim(dim)
     if not x._data.ndim:  # NumPy's cumsum would flatten a 0-d input to shape (1,)
         return apply1(CUMSUM, x.reshape(1), 0).reshape(())
@@ -375,11 +366,11 @@ def cumsum(x, dim, dtype=None):
 
 
 def _cumsum(x, d):
-    # running totals in float64 and rounded once: a float32 sum over 1e6 elements does not
+    # running totals kept wide, each rounded: a float32 sum over 1e6 elements does not
     # drift (PyTorch accumulates in double on the CPU)
-    if x.dtype.kind == "f" and x.dtype.itemsize < 8:
-        return np.cumsum(x, axis=d, dtype=np.float64).astype(x.dtype)
-    return np.cumsum(x, axis=d)
+    acc = accumulator("cumsum", x.dtype)
+    out = np.cumsum(x, axis=d, dtype=acc)
+    return out if acc == x.dtype else out.astype(x.dtype)
 
 
 CUMSUM = Op("CumsumBackward0", _cumsum,

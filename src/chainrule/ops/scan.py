@@ -1,12 +1,14 @@
-"""Cumulative product along a dimension. Its gradient is written with chainrule ops, so it
-is itself differentiable (second order)."""
+"""Cumulative product and log-sum-exp along a dimension. Their gradients are written with
+chainrule ops, so they are themselves differentiable (second order). Running values are
+kept in the accumulator `accumulate.RULES` names, each output rounded to the input's dtype."""
 import numpy as np
 
-from .. import dtypes
 from ..autograd.function import Op
 from ..tensor import Tensor
+from . import elementwise as E
+from .accumulate import accumulator, reduction_input
 from .core import apply1
-from .reduction import cumsum, numpy_names
+from .reduction import _cumprod, cumsum, numpy_names
 from .rules import tensor_rule
 from .shape import flip
 
@@ -31,16 +33,42 @@ def _cumprod_grad(g, out, x, d):
     return gi.transpose(d, -1)
 
 
-CUMPROD = Op("CumprodBackward0", lambda x, d: np.cumprod(x, axis=d),
+CUMPROD = Op("CumprodBackward0", _cumprod,
              tensor_rule(_cumprod_grad), uses_out=True)
 
 
 @numpy_names
 def cumprod(x, dim, dtype=None):
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x._data.dtype.kind in "bu" or x._data.dtype in (np.int8, np.int16, np.int32):
-        x = x.to(dtypes.int64)  # integer products accumulate in int64, as in PyTorch
+    x = reduction_input(x, "cumprod", dtype)
     if not x.ndim:
         return apply1(CUMPROD, x.reshape(1), 0).reshape(())
     return apply1(CUMPROD, x, x._dim(dim))
+
+
+def _logcumsumexp(x, d):
+    # log(exp(running) + exp(x_i)) one step at a time: each step is stable against its own
+    # larger operand (a prefix far below the overall maximum does not underflow)
+    acc = x.astype(accumulator("logcumsumexp", x.dtype), copy=False)
+    return np.logaddexp.accumulate(acc, axis=d).astype(x.dtype, copy=False)
+
+
+def _logcumsumexp_grad(g, out, x, d):
+    # PyTorch's rule: the positive and negative parts of g, each as a reverse
+    # logcumsumexp in log space, so no exp(x - out) overflows
+    lowest = float(np.finfo(g._data.dtype).min)
+    log_abs = E.log(E.abs(g))
+    parts = [E.where(cond, log_abs, lowest) - out for cond in (g > 0, g < 0)]
+    pos, neg = (E.exp(flip(logcumsumexp(flip(p, d), d), d) + x) for p in parts)
+    return pos - neg
+
+
+LOGCUMSUMEXP = Op("LogcumsumexpBackward0", _logcumsumexp, tensor_rule(_logcumsumexp_grad),
+                  uses_out=True)
+
+
+@numpy_names
+def logcumsumexp(x, dim):
+    x = reduction_input(x, "logcumsumexp")
+    if not x.ndim:
+        return apply1(LOGCUMSUMEXP, x.reshape(1), x._dim(dim)).reshape(())
+    return apply1(LOGCUMSUMEXP, x, x._dim(dim))

@@ -3,7 +3,8 @@ subtracted first, so huge logits do not overflow)."""
 import numpy as np
 
 from ..autograd.function import Op
-from .core import apply1, float16_in_float32, to_float
+from .accumulate import accumulator, reduction_input
+from .core import apply1, float16_in_float32
 from .reduction import _contiguous, numpy_names
 
 
@@ -25,7 +26,7 @@ def _logsumexp(x, d, keep):
     m = np.max(x, axis=d, keepdims=True)
     m = np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
     total = np.add.reduce(np.exp(x - m), axis=d, keepdims=True,
-                          dtype=np.float32 if x.dtype == np.float16 else None)
+                          dtype=accumulator("logsumexp", x.dtype))
     out = np.log(total.astype(x.dtype, copy=False)) + m
     return out if keep else np.squeeze(out, axis=d)
 
@@ -61,19 +62,19 @@ def _dim(x, dim, name):
 
 @numpy_names
 def softmax(x, dim=None, dtype=None):
-    x = to_float(x.to(dtype) if dtype is not None else x)
+    x = reduction_input(x, "softmax", dtype)
     return apply1(SOFTMAX, x, _dim(x, dim, "softmax"))
 
 
 @numpy_names
 def log_softmax(x, dim=None, dtype=None):
-    x = to_float(x.to(dtype) if dtype is not None else x)
+    x = reduction_input(x, "log_softmax", dtype)
     return apply1(LOG_SOFTMAX, x, _dim(x, dim, "log_softmax"))
 
 
 @numpy_names
 def logsumexp(x, dim, keepdim=False):
-    x = to_float(x)
+    x = reduction_input(x, "logsumexp")
     d = x._dim(dim)
     if not x._data.ndim:
         return apply1(LOGSUMEXP, x.reshape(1), 0, False)
