@@ -89,3 +89,33 @@ def test_interrupted_fit_closes_its_progress_bar_before_the_error_propagates(mon
     shown = tty.getvalue()
     gc.collect()  # an unclosed bar would print itself here, after the error message
     assert tty.getvalue() == shown
+
+
+def test_plot_model_without_graphviz_leaves_no_file(tmp_path, monkeypatch):
+    from chainrule import nn
+    from chainrule.viz import GraphvizNotFoundError, plot_model
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    with pytest.raises(GraphvizNotFoundError):
+        plot_model(nn.Linear(3, 2), (1, 3), to_file=tmp_path / "model.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_kfold_run_leaves_no_empty_checkpoint_folder(tmp_path):
+    ok(run_cli(tmp_path, "train", "--kfold", "2", "--epochs", "1", "--hidden", "8",
+               "--name", "kf", "--quiet"))
+    assert sorted(p.name for p in (tmp_path / "runs/kf").iterdir()) == [
+        "config.json", "kfold.json", "kfold.png", "transform.json"]
+
+
+def test_csv_run_evaluates_from_another_folder(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = "".join(f"{a:.3f},{b:.3f},{a + 2 * b:.3f}\n" for a, b in rng.normal(size=(40, 2)))
+    (tmp_path / "data.csv").write_text("a,b,y\n" + rows)
+    ok(run_cli(tmp_path, "train", "--dataset", "data.csv", "--target", "y", "--epochs", "1",
+               "--name", "c", "--quiet"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert "test RMSE" in ok(run_cli(elsewhere, "evaluate", tmp_path / "runs/c")).stdout
+    # resuming from the first folder with the same relative path is no change of data
+    ok(run_cli(tmp_path, "train", "--resume", "runs/c", "--dataset", "data.csv",
+               "--target", "y", "--epochs", "2", "--quiet"))

@@ -205,6 +205,18 @@ def read_toml(path):
     return out
 
 
+def absolute_paths(layer):
+    """A settings layer with its CSV file and data folder made absolute, so that the run
+    folder's config works from wherever evaluate / predict / --resume run later."""
+    from .data_sources import is_csv
+    out = dict(layer)
+    if out.get("dataset") and is_csv(out["dataset"]):
+        out["dataset"] = os.path.abspath(os.path.expanduser(out["dataset"]))
+    if out.get("data_dir"):
+        out["data_dir"] = os.path.abspath(os.path.expanduser(out["data_dir"]))
+    return out
+
+
 def merge(*layers):
     """Later layers win; None values in a layer mean 'not given'."""
     out = {}

@@ -167,6 +167,10 @@ def finish_new(run, succeeded):
     if succeeded or run.has_checkpoint():
         if run.replaced:
             shutil.rmtree(run.replaced, ignore_errors=True)
+        try:  # the claim of the folder, left empty by a run without checkpoints (--kfold)
+            os.rmdir(run.checkpoint_dir)
+        except OSError:
+            pass
         return True
     for entry in RUN_FILES + (CHECKPOINT_DIR,):
         target = run.file(entry)

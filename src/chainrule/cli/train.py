@@ -83,8 +83,10 @@ def settings(args):
             raise CLIError(f"{resume_run.path} has no checkpoint to resume from; start a new "
                            "run instead (without --resume)")
         stored = {k: v for k, v in resume_run.config().items() if k in config_mod.CONVERTERS}
+        stored = config_mod.absolute_paths(stored)
     from_file = config_mod.read_toml(args.config) if args.config else {}
-    cfg = config_mod.merge(config_mod.defaults(), stored, from_file, given)
+    cfg = config_mod.merge(config_mod.defaults(), stored, config_mod.absolute_paths(from_file),
+                           config_mod.absolute_paths(given))
     if resume_run is not None:
         _refuse_changes_on_resume(config_mod.merge(config_mod.defaults(), stored), cfg)
     return cfg, resume_run

@@ -4,6 +4,7 @@ edges of the data flow found in the autograd graph of a dummy batch."""
 import os
 
 from .. import model_trace
+from .._atomic import atomic_write
 from ..tensor import Tensor
 from .dot import Digraph
 
@@ -83,6 +84,6 @@ def plot_model(net, input_size=None, to_file=None, show_shapes=True, show_layer_
         previous = key
     if to_file is not None:
         fmt = os.path.splitext(os.fspath(to_file))[1].lstrip(".").lower() or "png"
-        with open(to_file, "wb") as f:
-            f.write(dot.pipe(fmt))
+        image = dot.pipe(fmt)  # rendered first: a missing Graphviz leaves no empty file
+        atomic_write(to_file, lambda f: f.write(image))
     return dot
