@@ -118,3 +118,13 @@ def test_empty_vector_and_batched_products_under_the_policy_match_numpy(shape_a,
     got = chainrule.from_numpy(a) @ chainrule.from_numpy(b)
     assert got.shape == np.matmul(a, b).shape
     assert np.allclose(got.numpy(), np.matmul(a, b), rtol=1e-12, atol=1e-12 * max(1, a.shape[-1]))
+
+
+def test_importing_chainrule_gives_blas_one_thread_before_any_product():
+    """einsum, solve and the other LAPACK/BLAS users round the same way on every run."""
+    code = ("import chainrule\nfrom chainrule import threads\n"
+            "print(sorted({c.get_num_threads() for c in threads._controllers() if c is not None}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**__import__("os").environ, "OMP_NUM_THREADS": ""})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[1]"

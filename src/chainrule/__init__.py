@@ -68,7 +68,11 @@ from .type_info import finfo, iinfo
 from .ops.heaviside import heaviside
 from . import linalg
 from .linalg import det, inv as inverse
-from .threads import get_num_threads, set_num_threads
+from .threads import get_num_threads, set_num_threads, single_threaded_blas
+
+# every BLAS and LAPACK call (products, einsum, solve, ...) rounds the same way on every
+# run only at a fixed thread count; chainrule's products run their own parts in parallel
+single_threaded_blas()
 
 multiply, subtract, divide, negative, absolute = mul, sub, div, neg, abs
 greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
