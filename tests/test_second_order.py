@@ -59,6 +59,7 @@ def _idx(M, values):
 # name -> (function of (M, F, L, *inputs), input specs); every Op must appear in some graph
 CASES = {
     "add": (lambda M, F, L, x, y: x + y, [_any(2, 3), _any(3)]),
+    "unfold": (lambda M, F, L, x: x.unfold(1, 3, 1) ** 2, [_any(2, 4)]),
     "sub_alpha": (lambda M, F, L, x, y: M.sub(x, y, alpha=2) * x, [_any(2, 3), _any(3)]),
     "mul": (lambda M, F, L, x, y: x * y * x, [_any(2, 3), _any(2, 1)]),
     "div": (lambda M, F, L, x, y: x / y, [_any(3), _pos(3)]),

@@ -147,5 +147,34 @@ for _name in _INPLACE:
     if _name + "_" not in vars(Tensor) and hasattr(Tensor, _name):
         setattr(Tensor, _name + "_", _inplace_method(getattr(Tensor, _name), _name + "_"))
 
+for _name in ("heaviside", "polygamma", "conj_physical"):
+    if _name + "_" not in vars(Tensor):
+        setattr(Tensor, _name + "_", _inplace_method(getattr(Tensor, _name), _name + "_"))
+
+
+def _shape_inplace(name):
+    """x.unsqueeze_(0), x.t_(), ...: x itself takes the view's shape and history."""
+    fn = getattr(Tensor, name)
+
+    def method(self, *args):
+        self._check_inplace(name + "_")
+        out = fn(self, *args)
+        if out is self:
+            return self
+        self._data = out._data
+        if self._view is not None:  # re-derived from its base with this step too
+            info = self._view
+            self._view = (info[0], info[1] + ((fn, args),)) + info[2:]
+        if out.grad_fn is not None:
+            from .views import set_history
+            set_history(self, out.grad_fn)
+        return self
+    method.__name__ = name + "_"
+    return method
+
+
+for _name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):
+    setattr(Tensor, _name + "_", _shape_inplace(_name))
+
 # a PyTorch method chainrule lacks says so by name (still an AttributeError)
 Tensor.__getattr__ = tensor_getattr

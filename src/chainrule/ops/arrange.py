@@ -266,16 +266,4 @@ def diagflat(x, offset=0):
     return diag_embed(x.reshape(-1), offset)
 
 
-def unfold(x, dimension, size, step):
-    """Sliding windows of `size` every `step` along `dimension`, as a new last dimension."""
-    d = x._dim(dimension) if x.ndim else 0
-    n = x.shape[d] if x.ndim else 1
-    if size > n or size < 0 or step <= 0:
-        raise RuntimeError(f"unfold: size {size} must be at most the size {n} of dimension {d} "
-                           f"and step {step} positive")
-    starts = np.arange(0, n - size + 1, step)
-    idx = (starts[:, None] + np.arange(size)[None, :]).reshape(-1)
-    x1 = x.reshape(1) if x.ndim == 0 else x
-    picked = index_select(x1, d, Tensor._wrap(idx))
-    shape = tuple(x1.shape[:d]) + (starts.size, size) + tuple(x1.shape[d + 1:])
-    return movedim(picked.reshape(shape), d + 1, -1)
+from .unfold import unfold  # noqa: E402,F401  (a strided view, as Tensor.unfold)

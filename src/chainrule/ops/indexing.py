@@ -24,7 +24,7 @@ def convert_index(index):
                 raise IndexError(f"tensors used as indices must be long, int or bool tensors, "
                                  f"got {i.dtype}")
             basic = False
-        elif isinstance(i, (list, np.ndarray, range)):
+        elif isinstance(i, (list, tuple, np.ndarray, range)):  # x[(0,), b]: a sequence
             i = np.asanyarray(i)
             if i.dtype.kind == "f":
                 raise IndexError(f"indices must be integers or bools, got {i.dtype}")
@@ -276,11 +276,20 @@ def take(x, index):
 
 
 def nonzero(x, as_tuple=False):
-    nz = np.nonzero(x._data)
+    # a 0-d tensor counts as one element (NumPy refuses it): [[]] or an empty (0, 0)
+    nz = np.nonzero(x._data) if x._data.ndim else tuple(np.nonzero(x._data.reshape(1)))
+    if not x._data.ndim and not as_tuple:
+        return Tensor._wrap(np.zeros((len(nz[0]), 0), dtype=np.int64))
     if as_tuple:
         return tuple(Tensor._wrap(i) for i in nz)
     return Tensor._wrap(np.stack(nz, axis=1) if nz else np.zeros((0, 0), dtype=np.int64))
 
 
 def masked_select(x, mask):
-    return getitem(x, mask)
+    """x's elements where mask holds, the two broadcast together first."""
+    from .shape import expand
+    shape = np.broadcast_shapes(x._data.shape, mask._data.shape)
+    if x._data.shape != shape:
+        x = expand(x, shape)
+    m = mask._data if mask._data.shape == shape else np.broadcast_to(mask._data, shape)
+    return getitem(x, Tensor._wrap(m))

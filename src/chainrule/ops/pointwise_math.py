@@ -59,9 +59,15 @@ def positive(x):
     return x
 
 
+def _atan2_recip(a, b):
+    # PyTorch zeroes 1 / (a² + b²) where it is infinite: the gradient at (0, 0) is 0
+    d = a * a + b * b
+    return where(d == 0, 0.0, 1 / d)
+
+
 ATAN2 = _op("Atan2Backward0", np.arctan2,
-            lambda g, o, a, b: g * b / (a * a + b * b),
-            lambda g, o, a, b: -g * a / (a * a + b * b))
+            lambda g, o, a, b: g * b * _atan2_recip(a, b),
+            lambda g, o, a, b: g * -a * _atan2_recip(a, b))
 HYPOT = _op("HypotBackward0", np.hypot,
             lambda g, o, a, b: g * a / o, lambda g, o, a, b: g * b / o, uses_out=True)
 LOGADDEXP = _op("LogaddexpBackward0", np.logaddexp,

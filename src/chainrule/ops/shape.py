@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import IndexedRule, Op
 from ..tensor import Tensor, Size
 from ..views import make_view, mark_multi
@@ -99,7 +100,10 @@ def reshape(x, *shape):
 
 
 def view(x, *shape):
-    """reshape that must not copy, as PyTorch's view."""
+    """reshape that must not copy, as PyTorch's view; `view(dtype)` reinterprets memory."""
+    if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+        from .dtype_view import view_dtype
+        return view_dtype(x, shape[0])
     out = reshape(x, *shape)
     if out._view is None and x._data.size > 1:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
