@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from ..autograd.function import Op
+from ..ops import elementwise as E
 from ..ops.core import apply, check_float
 from ..ops.softmax import _log_softmax, _softmax, log_softmax, softmax
 from ..tensor import Tensor
@@ -27,7 +28,10 @@ def _reduce(loss, reduction):
 
 # ---- cross-entropy / nll on (M, C): one op -----------------------------------------------
 # q[i, c] is the target mass (one-hot, weighted, smoothed or given probabilities), so that
-# loss_i = -sum_c q[i, c] log p[i, c]. `dense`: class indices all in range with no weight,
+# loss_i = -sum_c q[i, c] log p[i, c] over the loss's terms: the mask of (i, c) where
+# PyTorch's formula multiplies a log-probability (every class for probabilities and for
+# smoothing, whose 0 · -inf is NaN as there; only the target for plain class indices;
+# nothing in an ignored row). `dense`: class indices all in range with no weight,
 # smoothing or ignored class, the common case, where q is never built.
 def _logp(x, nll):
     if nll:
@@ -36,21 +40,24 @@ def _logp(x, nll):
 
 
 def _target_mass(y, c, weight, eps, ignore_index, dtype):
-    """q and the `mean` denominator (the summed weight of the counted targets)."""
+    """q, the terms, and the `mean` denominator (the summed weight of counted targets)."""
     if y.dtype.kind == "f":  # class probabilities
         q = y * (1 - eps) + eps / c if eps else y.copy()
         if weight is not None:
             q = q * weight
-        return q.astype(dtype, copy=False), y.shape[0]
+        return q.astype(dtype, copy=False), np.ones(q.shape, dtype=bool), y.shape[0]
     valid = y != ignore_index
-    safe = np.where(valid, y, 0)
+    rows, safe = np.arange(y.shape[0]), np.where(valid, y, 0)
     w_t = weight[safe] if weight is not None else np.ones(y.shape, dtype=dtype)
     w_t = w_t * valid
     q = np.zeros((y.shape[0], c), dtype=dtype)
-    q[np.arange(y.shape[0]), safe] = (1 - eps) * w_t
+    q[rows, safe] = (1 - eps) * w_t
+    terms = np.zeros(q.shape, dtype=bool)
+    terms[rows, safe] = valid
     if eps:
         q += (eps / c) * (weight if weight is not None else 1) * valid[:, None].astype(dtype)
-    return q, w_t.sum()
+        terms |= valid[:, None]
+    return q, terms, w_t.sum()
 
 
 def _mass(x, y, weight, eps, ignore_index, dense):
@@ -59,7 +66,7 @@ def _mass(x, y, weight, eps, ignore_index, dense):
         n = x.shape[0]
         q = np.zeros((n, x.shape[1]), dtype=x.dtype)
         q[np.arange(n), y] = 1
-        return q, n
+        return q, q == 1, n
     return _target_mass(y, x.shape[1], weight, eps, ignore_index, x.dtype)
 
 
@@ -73,9 +80,9 @@ def _ce_forward(x, y, weight, eps, ignore_index, reduction, nll, dense):
         loss -= picked
         denom = x.shape[0]
     else:
-        q, denom = _target_mass(y, x.shape[1], weight, eps, ignore_index, x.dtype)
-        # no target mass on a class: no term, even where its log-probability is -inf
-        loss = -np.where(q != 0, q * _logp(x, nll), 0).sum(axis=1)
+        q, terms, denom = _target_mass(y, x.shape[1], weight, eps, ignore_index, x.dtype)
+        with np.errstate(invalid="ignore"):
+            loss = -np.where(terms, q * _logp(x, nll), 0).sum(axis=1)
     if reduction == "none":
         return loss
     if reduction == "sum":
@@ -89,8 +96,10 @@ def _scale(g, reduction, denom, dtype):
         return g.reshape(-1, 1)
     if reduction != "mean":
         return g
-    # every target ignored: the loss is nan (0/0) but the gradient is 0, as in PyTorch
-    return g / np.asanyarray(denom, dtype=dtype) if denom else g * 0
+    # a zero total weight: g / 0 is inf, and its terms' weights (0) make them NaN, as in
+    # PyTorch; rows without terms (all ignored) keep a zero gradient
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g / np.asanyarray(denom, dtype=dtype)
 
 
 def _ce_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):
@@ -101,21 +110,25 @@ def _ce_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):
         grad[np.arange(xa.shape[0]), y] -= 1
         grad *= _scale(g, reduction, xa.shape[0], xa.dtype)
         return grad
-    q, denom = _mass(xa, y, weight, eps, ignore_index, dense)
-    total = q.sum(axis=1, keepdims=True)
-    if graph:
-        q, total = Tensor._wrap(q), Tensor._wrap(total)
+    q, terms, denom = _mass(xa, y, weight, eps, ignore_index, dense)
     scale = _scale(g, reduction, denom, xa.dtype)
+    # PyTorch's chain: the log-probabilities' gradient over the terms, then log_softmax's
+    # rule g - softmax · sum(g)
+    with np.errstate(invalid="ignore"):
+        if graph:
+            g_logp = -E.where(terms, Tensor._wrap(q) * scale, 0.0)
+        else:
+            g_logp = -np.where(terms, q * scale, 0)
     if nll:
-        return -q * scale
+        return g_logp
     p = softmax(x, 1) if graph else _softmax(x, 1)
-    return (p * total - q) * scale
+    return g_logp - p * g_logp.sum(axis=1, keepdims=True)
 
 
 def _ce_grad_y(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):
     # only class-probability targets get here: class indices never require grad
     xa = x._data if isinstance(x, Tensor) else x
-    _, denom = _mass(xa, y, weight, eps, ignore_index, dense)
+    _, _, denom = _mass(xa, y, weight, eps, ignore_index, dense)
     scale = _scale(g, reduction, denom, xa.dtype)
     w = (1 - eps) * (weight if weight is not None else 1)
     return -(_logp(x, nll) * w) * scale
