@@ -88,14 +88,13 @@ def test_gelu_of_inf_is_inf():
 
 def test_fuzz_comparison_excuses_gelu_of_inf_only_for_float32_nan():
     import numpy as np
-    import fuzz_check
     import torch
     from fuzz_known import excused
     recipe = [("leaf", (1, 3), "int32", 15577, "edge"), ("scalar", "add", 0, 1e-40),
               ("scalar", "add", 1, inf), ("unary", "gelu", 2)]
-    before = fuzz_check.COUNTER["excused"]
+    # PyTorch's float32 gelu(inf) is NaN on some CPUs and inf on others (AVX2 kernels):
+    # the recipe passes either way; the excuse itself is checked on fixed values below
     check_recipe(recipe)
-    assert fuzz_check.COUNTER["excused"] == before + 1
     tvals = [None, None, torch.tensor([inf, 1.0])]
     got = np.array([inf, 0.84], np.float32)
     assert excused(recipe, 3, tvals, got, np.array([nan, 0.84], np.float32)).tolist() == \
