@@ -6,7 +6,6 @@ import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor
-from ..views import make_view
 
 _LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -35,6 +34,6 @@ def view_dtype(x, dtype):
         out = arr.view(want)
     except ValueError as err:  # a layout NumPy cannot reinterpret (other strides unaligned)
         raise RuntimeError(f"view: cannot view {names}: {err}") from None
-    out = Tensor._wrap(out, base=x)
-    # a view as far as memory goes; under autograd only where no graph can reach it
-    return out if x.requires_grad else make_view(out, x, view_dtype, dtype)
+    # shares memory and version counter, but, as in PyTorch, not a view to autograd
+    # (`_is_view()` is False: nothing re-derives it from x)
+    return Tensor._wrap(out, base=x)

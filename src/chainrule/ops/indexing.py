@@ -183,6 +183,17 @@ def getitem(x, index):
         raise _index_error(x, index, err) from None
 
 
+def _writable_at(arr, idx):
+    """`arr` ready for a write at the basic index `idx`: refused only when the elements
+    written repeat in memory (all of an expanded tensor, not one element of it)."""
+    if not arr.flags.writeable:
+        region = arr[idx]
+        if isinstance(region, np.ndarray) and region.size and any(
+                st == 0 and n > 1 for st, n in zip(region.strides, region.shape)):
+            return writable(arr)  # raises PyTorch's error
+    return writable(arr, overlap_ok=True)
+
+
 def setitem(x, index, value):
     idx, basic = convert_index(index)
     pair = (None, idx) if basic else torch_order(idx, x._data.ndim)
@@ -197,8 +208,8 @@ def setitem(x, index, value):
         v = v.reshape(v._data.shape[lead:])
     from ..autograd import grad_mode
     if not (grad_mode._state[0] and (x.requires_grad or v.requires_grad)):
-        try:
-            _put_at(writable(x._data), pair, v._data)
+        try:  # a basic index is checked for repeats where it writes: x.expand(3, 2)[0, 0]
+            _put_at(_writable_at(x._data, idx) if basic else writable(x._data), pair, v._data)
         except (ValueError, IndexError) as err:
             raise RuntimeError(f"setitem: cannot assign a value of shape {tuple(v.shape)} to "
                                f"x[{index!r}] of a tensor of shape {tuple(x.shape)}: {err}") from None
