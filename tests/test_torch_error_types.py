@@ -112,3 +112,31 @@ def test_number_on_the_left_of_a_commutative_op_lists_the_tensor_first(expr):
         return [type(f).__name__ if f is not None else None
                 for f, _ in out.grad_fn.next_functions]
     assert names(cr) == names(torch)
+
+
+@pytest.mark.parametrize("case", [
+    lambda m: m.tensor([5]).bitwise_xor_(2.5),          # the cast refused before the op
+    lambda m: m.tensor([5], dtype=m.int8).sub_(False),  # a Python bool is a bool operand
+    lambda m: m.tensor([5], dtype=m.uint8) - True,
+    lambda m: True - m.tensor([5], dtype=m.uint8),
+    lambda m: m.tensor([True]).abs(),
+    lambda m: m.tensor([True]).trunc(),
+    lambda m: m.tensor([True, False]) // True,
+    lambda m: m.tensor([5], dtype=m.int8) // 2 ** 40,  # wraps to 0: division by zero
+])
+def test_integer_and_bool_refusals_found_by_fuzzing(case):
+    with pytest.raises(Exception) as ref:
+        case(torch)
+    with pytest.raises(ref.type):
+        case(cr)
+
+
+@pytest.mark.parametrize("case", [
+    lambda m: m.tensor([5, -7], dtype=m.int8) // -300,
+    lambda m: m.tensor([5, -7], dtype=m.int8) % 300,
+    lambda m: m.tensor([True, False]).sign(),
+])
+def test_integer_scalars_wrap_in_floor_divide_and_remainder(case):
+    ours, ref = case(cr), case(torch)
+    assert ours.tolist() == ref.tolist()
+    assert str(ours.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1]

@@ -338,6 +338,8 @@ class Tensor(function.TensorBase):
         for a in args:
             if isinstance(a, Tensor):
                 views.check_partial_overlap(self._data, a._data)
+        if len(args) == 1 and isinstance(args[0], (Tensor, bool, int, float)):
+            self._check_result_type(args[0], opname)
         if grad_mode._state[0] and (self.requires_grad or any(
                 getattr(a, "requires_grad", False) for a in args)):
             old = Tensor._wrap(self._data.copy())
@@ -350,6 +352,15 @@ class Tensor(function.TensorBase):
                 result = fn(self, *args)
             self._assign(result._data, opname, overlap_ok)
         return self
+
+    def _check_result_type(self, other, opname):
+        """PyTorch refuses before computing: x.bitwise_and_(2.5) on an int tensor is a
+        cast error (a float result), not bitwise_and's own refusal of floats."""
+        from .ops.core import promote
+        want = promote(self, other)
+        if not dtypes.can_cast_inplace(want, self._data.dtype):
+            raise RuntimeError(f"{opname}: result type {dtypes._BY_NP[want]} can't be cast to "
+                               f"the desired output type {self.dtype}")
 
     def _assign(self, values, opname, overlap_ok=False):
         """The op computed in the promoted dtype; its result cast into self as PyTorch

@@ -414,6 +414,13 @@ PROFILES["view_inplace"] = ("view_inplace", "view_inplace", "unary", "binary", "
                             "reduce")
 
 
+# integer and bool dtypes with Python scalars, refusals compared by type (fuzz_ints.py)
+from fuzz_ints import gen_int_op  # noqa: E402
+
+GENERATORS["int_op"] = gen_int_op
+PROFILES["int_dtypes"] = ("int_op", "int_op", "int_op", "unary", "reduce")
+
+
 def generate(ch, profile="mixed", max_steps=8):
     """A random recipe: a list of steps; values that require grad feed the loss."""
     g = Graph(ch, MODES.get(profile))

@@ -96,7 +96,15 @@ def _check_alpha(a, b, alpha):
 
 
 def _bool_tensor(v):
-    return isinstance(v, Tensor) and v._data.dtype == np.bool_
+    # a Python bool counts as a bool tensor in PyTorch's checks (x - True is refused)
+    return type(v) is bool or (isinstance(v, Tensor) and v._data.dtype == np.bool_)
+
+
+def _no_bool(name, *operands):
+    """Ops PyTorch has no bool kernel for (abs, trunc, floor_divide, ...)."""
+    if all(_bool_tensor(v) for v in operands if isinstance(v, Tensor) or type(v) is bool):
+        if any(isinstance(v, Tensor) for v in operands):
+            raise NotImplementedError(f"{name}: not implemented for bool tensors")
 
 
 def sub(a, b, alpha=1):
@@ -134,7 +142,8 @@ def _check_int_divisor(name, a, b):
     # NumPy quietly returns 0 for integer x // 0; PyTorch raises, and so do we
     a, b = _operand(a, name), _operand(b, name)
     if np.dtype(promote(a, b)).kind in "iub":
-        divisor = b._data if isinstance(b, Tensor) else np.asanyarray(b)
+        divisor = b._data if isinstance(b, Tensor) else np.asanyarray(
+            _int_scalar(b, a._data) if isinstance(a, Tensor) else b)  # int8 // 256 is // 0
         if np.any(divisor == 0):
             raise IntegerDivisionByZero(f"ZeroDivisionError: {name}: integer division by zero "
                                         "(the divisor holds zeros); use floating-point tensors "
@@ -143,12 +152,13 @@ def _check_int_divisor(name, a, b):
 
 def floor_divide(a, b):
     _check_int_divisor("floor_divide", a, b)
-    return binary(FLOORDIV, a, b)
+    _no_bool("floor_divide", a, b)
+    return binary(FLOORDIV, a, b, wrap_int=True)
 
 
 def remainder(a, b):
     _check_int_divisor("remainder", a, b)
-    return binary(REMAINDER, a, b)
+    return binary(REMAINDER, a, b, wrap_int=True)
 
 
 def pow(a, b):
@@ -175,6 +185,8 @@ def minimum(a, b):
 NEG = Op("NegBackward0", np.negative, lambda g, o, x: -g, saves_inputs=False)
 def _sign(x):
     # PyTorch's sign(nan) is 0 (NumPy's is nan); abs's gradient uses it too
+    if x.dtype == np.bool_:  # sign of a bool is itself
+        return x.copy()
     out = np.sign(x)
     if out.dtype.kind == "f":
         out = np.where(np.isnan(out), 0.0, out).astype(out.dtype, copy=False)
@@ -230,7 +242,7 @@ SIGMOID = Op("SigmoidBackward0", float16_in_float32(_sigmoid),
 def _relu_grad(g, o, x):
     # not (o <= 0), not o > 0: a NaN output passes the gradient, as PyTorch's does
     keep = np.logical_not(o <= 0)
-    if not isinstance(g, np.ndarray):  # a Tensor under create_graph
+    if isinstance(g, Tensor):  # under create_graph (a 0-d g may be a NumPy scalar)
         return apply(_RELU_BACKWARD, (g, o))
     # multiplying by the mask is branch-free, ~10× faster than np.where on random signs;
     # but a NaN or inf gradient times 0 is NaN where PyTorch's where gives 0: redo those
@@ -255,12 +267,17 @@ CLAMP = Op("ClampBackward1", lambda x, lo, hi: np.clip(x, lo, hi).astype(x.dtype
                                             (x <= (np.inf if hi is None else hi)), g, 0.0))
 
 
+_NO_BOOL = {"AbsBackward0", "TruncBackward0", "FloorBackward0", "CeilBackward0"}
+
+
 def _unary(op, floating=True):
     def fn(x):
         if not isinstance(x, Tensor):
             x = _operand(x, op.name)
             if not isinstance(x, Tensor):
                 x = Tensor._wrap(np.asanyarray(x))
+        if op.name in _NO_BOOL:
+            _no_bool(fn.__name__, x)
         if floating and x._data.dtype.kind != "f":
             x = to_float(x)
         return apply1(op, x)
