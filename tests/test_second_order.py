@@ -17,6 +17,8 @@ import chainrule.nn.functional as crF
 from chainrule.autograd.function import GraphLostError, Node, Op
 from chainrule.autograd.gradcheck import gradgradcheck
 
+import second_order_cases
+
 torch = pytest.importorskip("torch")
 tF = torch.nn.functional
 
@@ -212,6 +214,7 @@ CASES = {
     "lgamma_polygamma": (lambda M, F, L, x: M.lgamma(x) * M.polygamma(1, x), [_pos(4)]),
     "erfinv": (lambda M, F, L, x: M.erfinv(x * 2 - 1), [_unit(4)]),
 }
+CASES.update(second_order_cases.collected())   # cases kept beside their concept
 
 # no derivative in PyTorch either (backward raises there and here)
 # (and the stand-in history of a split/unbind output whose base changed: backward refuses)
