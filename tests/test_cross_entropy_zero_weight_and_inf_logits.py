@@ -74,3 +74,11 @@ def test_cross_entropy_with_a_zero_class_weight_second_order_matches_torch(targe
         (g * g).sum().backward()
         out.append([g.detach().numpy(), x.grad.numpy()])
     _assert_same(out[0], out[1])
+
+
+def test_smoothed_mean_over_a_zero_total_weight_is_nan_as_torch():
+    x = np.array([[0.5, 1.0, -1.0], [0.2, 0.1, 0.0]])
+    for m in (cr, torch):
+        loss = m.nn.functional.cross_entropy(m.tensor(x), m.tensor([2, -100]), label_smoothing=0.1,
+                                             weight=m.tensor([0.5, 2.0, 0.0], dtype=m.float64))
+        assert np.isnan(loss.item())

@@ -115,3 +115,33 @@ def test_float16_reductions_and_scans_accumulate_like_torch(name):
 def test_float16_cumprod_keeps_its_running_product_in_float32():
     x = cr.tensor(np.array([300.0, 300.0, 0.001], dtype=np.float16))
     assert cr.cumprod(x, 0)[2].item() == pytest.approx(90.0625)
+
+
+def test_mean_with_dtype_float16_sums_in_float32_as_torch():
+    for data, in_dtype in (([2147483647, -2147483648, 100], np.int32), ([70000.0, -69999.0], np.float32)):
+        got = cr.mean(cr.tensor(np.array(data, dtype=in_dtype)), dtype=cr.float16)
+        want = torch.mean(torch.tensor(np.array(data, dtype=in_dtype)), dtype=torch.float16)
+        assert got.item() == want.item()
+
+
+@pytest.mark.parametrize("data,dtype", [
+    ([-1.5e-323, 0.0, float("nan"), -float("inf")], None),       # after the first zero: 0
+    ([[-30.0, 30.0, -0.0], [float("inf"), -1.5e-323, 1e30]], "float32"),  # rule sees x
+    ([float("inf")], None)], ids=["after_zero", "dtype_cast", "one_element"])
+def test_cumprod_gradient_at_zeros_and_infinities_matches_torch(data, dtype):
+    out = []
+    for m in (cr, torch):
+        x = m.tensor(np.array(data), requires_grad=True)
+        y = m.cumprod(x, 0, **({} if dtype is None else {"dtype": getattr(m, dtype)}))
+        y.backward(m.ones_like(y))
+        out.append(x.grad.numpy())
+    np.testing.assert_array_equal(np.isnan(out[0]), np.isnan(out[1]))
+    assert_close(np.nan_to_num(out[0]), np.nan_to_num(out[1]), rtol=1e-6, atol=1e-7)
+
+
+def test_scans_of_a_0d_infinite_value_pass_the_gradient_on_as_torch():
+    for m in (cr, torch):
+        for fn in (m.logcumsumexp, m.cumprod):
+            x = m.tensor(float("inf"), requires_grad=True)
+            fn(x, 0).backward()
+            assert x.grad.item() == 1.0

@@ -62,6 +62,7 @@ _REF_SLOTS = {"unary": (2,), "binary": (2, 3), "scalar": (2,), "reduce": (2,), "
               "index_by": (1, 2), "masked_fill": (1, 2), "gather": (1,), "where": (1, 2, 3),
               "inplace": (2,), "clone": (1,), "leaf": (), "second_order": (),
               "view_of": (1,), "inplace_grad": (2,), "flatcat": (1,),
+              "reduce_dtype": (2,), "loss": (2, 3),
               "int_leaf": (), "int_unary": (2,), "int_binary": (2, 3), "int_inplace": (2, 3)}
 _LISTS = ("cat", "stack", "flatcat")  # steps whose reference slot holds a tuple
 _VALUE_ARG = ("inplace", "inplace_grad")  # steps whose argument may be ("__value__", j, ...)

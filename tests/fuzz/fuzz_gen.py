@@ -413,6 +413,15 @@ GENERATORS["view_inplace"] = gen_view_inplace
 PROFILES["view_inplace"] = ("view_inplace", "view_inplace", "unary", "binary", "scalar",
                             "reduce")
 
+# reductions and scans with dtype=, integer and bool inputs; cross-entropy and nll_loss
+# with probability targets, zero weights and -inf logits (fuzz_reductions.py)
+from fuzz_reductions import gen_loss, gen_reduce_dtype  # noqa: E402
+
+GENERATORS["reduce_dtype"], GENERATORS["loss"] = gen_reduce_dtype, gen_loss
+PROFILES["reduce_dtype"] = ("reduce_dtype", "reduce_dtype", "loss", "unary", "binary", "shape")
+PROFILES["reduce_dtype_edge"] = ("reduce_dtype", "reduce_dtype", "loss", "scalar", "unary")
+MODES["reduce_dtype_edge"] = "edge"
+
 
 # integer and bool dtypes with Python scalars, refusals compared by type (fuzz_ints.py)
 from fuzz_ints import gen_int_op  # noqa: E402

@@ -203,6 +203,9 @@ def build(m, vals, step):
         return v(a[0]).clone()
     if kind == "second_order":  # a marker: check_recipe also compares second derivatives
         return vals[-1]
+    if kind in ("reduce_dtype", "loss"):  # dtype= reductions, losses (fuzz_reductions.py)
+        from fuzz_reductions import build_reduction_step
+        return build_reduction_step(m, vals, step)
     if kind.startswith("int_"):  # integer and bool dtypes (fuzz_ints.py)
         from fuzz_ints import build_int_step
         return build_int_step(m, vals, step)

@@ -63,6 +63,18 @@ def test_second_order_graphs(data):
     _run(data, "second_order")
 
 
+@settings(FUZZ, max_examples=60)
+@given(st.data())
+def test_reductions_with_dtype_and_int_inputs_and_losses_with_soft_targets(data):
+    _run(data, "reduce_dtype")
+
+
+@settings(FUZZ, max_examples=60)
+@given(st.data())
+def test_reductions_with_dtype_and_losses_at_the_edges(data):
+    _run(data, "reduce_dtype_edge")
+
+
 @settings(FUZZ, max_examples=12)
 @given(st.data())
 def test_long_reduction_graphs(data):

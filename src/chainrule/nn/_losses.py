@@ -87,8 +87,9 @@ def _ce_forward(x, y, weight, eps, ignore_index, reduction, nll, dense):
         return loss
     if reduction == "sum":
         return np.asanyarray(loss.sum())
-    with np.errstate(invalid="ignore", divide="ignore"):  # nothing counted: nan, as PyTorch
-        return np.asanyarray(loss.sum() / np.asanyarray(denom, dtype=x.dtype))
+    if not denom:  # a zero total weight: PyTorch's class-index part is 0 / 0
+        return np.asanyarray(np.nan, dtype=x.dtype)
+    return np.asanyarray(loss.sum() / np.asanyarray(denom, dtype=x.dtype))
 
 
 def _scale(g, reduction, denom, dtype):

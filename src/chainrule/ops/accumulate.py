@@ -72,9 +72,9 @@ def _refuse(op, np_dtype, optional=False):
                        f"floating point or complex dtype. Got: {_name(np_dtype)}")
 
 
-def _check_dtype_argument(op, given, target):
+def _check_dtype_argument(op, given, target, ndim):
     rule = RULES[op].dtype
-    if rule == "no_bool" and target == np.bool_:
+    if rule == "no_bool" and target == np.bool_ and ndim:  # a 0-d scan is a copy there
         raise NotImplementedError(f'"{op}_out_cpu" not implemented for \'Bool\'')
     if rule in ("float", "widen") and target.kind != "f":
         _refuse(op, target, optional=True)
@@ -92,7 +92,7 @@ def reduction_input(x, op, dtype=None):
         _refuse(op, x._data.dtype)
     if dtype is not None:
         target = dtypes.to_numpy_dtype(dtype)
-        _check_dtype_argument(op, x._data.dtype, target)
+        _check_dtype_argument(op, x._data.dtype, target, x._data.ndim)
         if target.kind != "f" and x.requires_grad and grad_mode.is_grad_enabled():
             raise RuntimeError(f"Autograd not support dtype: {_name(target)}")
         return x if target == x._data.dtype else x.to(dtypes.from_numpy_dtype(target))

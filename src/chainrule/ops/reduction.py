@@ -6,6 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Op
 from ..tensor import Tensor
 from .core import apply1, c_contiguous as _contiguous  # results laid out as PyTorch's
@@ -108,10 +109,14 @@ def _builtin_sum(items, start):
 
 @numpy_names
 def mean(x, dim=None, keepdim=False, dtype=None):
-    x = reduction_input(x, "mean", dtype)
-    ax = _axes(x, dim)
-    shape = x._data.shape
-    return apply1(MEAN if dim is not None else MEAN_ALL, x, ax, keepdim,
+    cast = reduction_input(x, "mean", dtype)
+    wide = accumulator("mean", cast._data.dtype)
+    if dtype is not None and wide != cast._data.dtype:
+        # PyTorch's mean with dtype=float16 sums the input cast to float32, not to float16
+        return mean(x.to(dtypes.from_numpy_dtype(wide)), dim, keepdim).to(cast.dtype)
+    ax = _axes(cast, dim)
+    shape = cast._data.shape
+    return apply1(MEAN if dim is not None else MEAN_ALL, cast, ax, keepdim,
                   _kept_shape(shape, ax), shape, _count(shape, ax))
 
 

@@ -18,6 +18,8 @@ def _rev_cumsum(t, d):
 
 
 def _cumprod_grad(g, out, x, d):
+    if x.numel() <= 1:  # PyTorch passes g on (not g · inf / inf for an infinite x)
+        return g
     if not np.any(x._data == 0):
         # d out_j / d x_i = out_j / x_i for j >= i
         return _rev_cumsum(g * out, d) / x
@@ -29,32 +31,51 @@ def _cumprod_grad(g, out, x, d):
     others = xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n).masked_fill(eye, 1)  # [..., i, k]
     partial = cumprod(others, -1)  # [..., i, j] = prod over k <= j, k != i
     upper = Tensor._wrap(np.triu(np.ones((n, n), dtype=x._data.dtype)))  # j >= i
-    gi = (partial * upper * gm.unsqueeze(-2)).sum(-1)
-    return gi.transpose(d, -1)
+    gi = (partial * upper * gm.unsqueeze(-2)).sum(-1).transpose(d, -1)
+    # as PyTorch: before a slice's first zero the division (inf / inf stays NaN there),
+    # after it 0 (even where a NaN or inf follows)
+    zeros = np.cumsum(x._data == 0, axis=d)
+    before, after = zeros == 0, (zeros > 1) | ((zeros == 1) & (x._data != 0))
+    fast = _rev_cumsum(E.where(before, g * out, 0.0), d) / E.where(before, x, 1.0)
+    return E.where(before, fast, E.where(after, 0.0, gi))
 
 
-CUMPROD = Op("CumprodBackward0", _cumprod,
-             tensor_rule(_cumprod_grad), uses_out=True)
+def _cumprod_grad_of_input(g, out, x, d, dt):
+    # PyTorch's rule takes the input as given, before dtype='s cast, and g and the result
+    # in its dtype (a float64 subnormal is not the float32 zero it casts to)
+    if dt is not None:
+        g, out = g.to(x.dtype), out.to(x.dtype)
+    return _cumprod_grad(g, out, x, d)
+
+
+CUMPROD = Op("CumprodBackward0", lambda x, d, dt: _cumprod(x if dt is None else x.astype(dt), d),
+             tensor_rule(_cumprod_grad_of_input, 1), uses_out=True)
 
 
 @numpy_names
 def cumprod(x, dim, dtype=None):
-    x = reduction_input(x, "cumprod", dtype)
-    if not x.ndim:
-        return apply1(CUMPROD, x.reshape(1), 0).reshape(())
-    return apply1(CUMPROD, x, x._dim(dim))
+    cast, dt = reduction_input(x, "cumprod", dtype), None
+    if cast is not x and x._data.dtype.kind == cast._data.dtype.kind == "f":
+        cast, dt = x, cast._data.dtype  # cast inside the op: its rule sees x
+    if not cast.ndim:
+        return apply1(CUMPROD, cast.reshape(1), 0, dt).reshape(())
+    return apply1(CUMPROD, cast, cast._dim(dim), dt)
 
 
 def _logcumsumexp(x, d):
     # log(exp(running) + exp(x_i)) one step at a time: each step is stable against its own
     # larger operand (a prefix far below the overall maximum does not underflow)
+    if not x.ndim:
+        return x.copy()
     acc = x.astype(accumulator("logcumsumexp", x.dtype), copy=False)
     return np.logaddexp.accumulate(acc, axis=d).astype(x.dtype, copy=False)
 
 
 def _logcumsumexp_grad(g, out, x, d):
     # PyTorch's rule: the positive and negative parts of g, each as a reverse
-    # logcumsumexp in log space, so no exp(x - out) overflows
+    # logcumsumexp in log space, so no exp(x - out) overflows; a 0-d x passes g on
+    if not x.ndim:
+        return g
     lowest = float(np.finfo(g._data.dtype).min)
     log_abs = E.log(E.abs(g))
     parts = [E.where(cond, log_abs, lowest) - out for cond in (g > 0, g < 0)]
@@ -69,6 +90,4 @@ LOGCUMSUMEXP = Op("LogcumsumexpBackward0", _logcumsumexp, tensor_rule(_logcumsum
 @numpy_names
 def logcumsumexp(x, dim):
     x = reduction_input(x, "logcumsumexp")
-    if not x.ndim:
-        return apply1(LOGCUMSUMEXP, x.reshape(1), x._dim(dim)).reshape(())
     return apply1(LOGCUMSUMEXP, x, x._dim(dim))
