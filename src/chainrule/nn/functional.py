@@ -9,9 +9,13 @@ from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..ops.core import apply1, check_float, float16_in_float32
 from ..ops.elementwise import erf_any, relu as _relu, sigmoid, tanh
+from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ..ops.linalg import linear
 from ..ops.softmax import log_softmax, softmax
 from ..tensor import Tensor
+from ._batch_norm import batch_norm, instance_norm
+from ._group_norm import group_norm
+from ._layer_norm import layer_norm
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                       huber_loss, l1_loss, mse_loss, nll_loss)
 from ._normalize import normalize
@@ -21,6 +25,8 @@ __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "g
            "dropout", "linear", "one_hot", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
            "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "smooth_l1_loss", "normalize", "logsigmoid", "softplus"]
+__all__ += ["batch_norm", "instance_norm", "layer_norm", "group_norm"]
+__all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
 def relu(x, inplace=False):
@@ -161,3 +167,9 @@ def __getattr__(name):
     # the rest of torch.nn.functional (conv2d, ...) is named as not supported
     from ..unsupported import missing
     raise missing("torch.nn.functional", name)
+
+
+# pooling, kept in a module of its own
+from . import _pooling  # noqa: E402
+from ._pooling import *  # noqa: E402,F401,F403
+__all__ += _pooling.__all__
