@@ -10,6 +10,8 @@ from ..autograd.function import Op
 from ..ops.core import apply1, check_float, float16_in_float32
 from ..ops.elementwise import erf_any, relu as _relu, sigmoid, tanh
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ..ops.fold import fold, unfold
+from ..ops.padding import pad
 from ..ops.linalg import linear
 from ..ops.softmax import log_softmax, softmax
 from ..tensor import Tensor
@@ -26,7 +28,7 @@ __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "g
            "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "smooth_l1_loss", "normalize", "logsigmoid", "softplus"]
 __all__ += ["batch_norm", "instance_norm", "layer_norm", "group_norm"]
-__all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+__all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "pad"]
 
 
 def relu(x, inplace=False):
