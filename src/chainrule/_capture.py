@@ -11,15 +11,20 @@ import functools
 ACTIVE = [None]   # the recorder of the call being recorded, or None
 
 
-def replayed(fn):
+def replayed(fn=None, *, idempotent=False):
     """Mark a call whose effects are Python state: a recording keeps the call itself and
-    every replay runs it again, eagerly (optimizer.step, zero_grad, scheduler.step)."""
+    every replay runs it again, eagerly (optimizer.step, zero_grad, scheduler.step,
+    manual_seed). idempotent=True: running it twice leaves what running it once leaves
+    (zero_grad, manual_seed), so a replay stopped after it can be recorded again."""
+    if fn is None:
+        return functools.partial(replayed, idempotent=idempotent)
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         recorder = ACTIVE[0]
-        if recorder is None:
+        if recorder is None or recorder.suspended:
             return fn(*args, **kwargs)
-        return recorder.opaque(fn, args, kwargs)
+        return recorder.opaque(fn, args, kwargs, idempotent)
     return wrapper
 
 

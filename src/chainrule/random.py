@@ -13,6 +13,7 @@ class Generator:
         self._rng = np.random.default_rng(0)
         self._seed = 0
 
+    @_capture.replayed(idempotent=True)  # inside a compiled function: every replay seeds
     def manual_seed(self, seed):
         try:
             seed = int(seed)
@@ -27,6 +28,7 @@ class Generator:
         self._rng = np.random.default_rng(self._seed)
         return self
 
+    @_capture.replayed(idempotent=True)
     def seed(self):
         return self.manual_seed(np.random.SeedSequence().entropy % (2 ** 63))._seed
 
@@ -36,6 +38,7 @@ class Generator:
     def get_state(self):
         return self._rng.bit_generator.state
 
+    @_capture.replayed(idempotent=True)
     def set_state(self, state):
         self._rng.bit_generator.state = state
 
@@ -66,7 +69,7 @@ def set_rng_state(state):
 def _rng(generator):
     gen = generator or default_generator
     recorder = _capture.ACTIVE[0]  # a compile recording replays each draw as a draw
-    return gen._rng if recorder is None else recorder.draws(gen)
+    return gen._rng if recorder is None or recorder.suspended else recorder.draws(gen)
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):

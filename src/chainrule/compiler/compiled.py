@@ -3,10 +3,16 @@
 The first call with a signature runs eagerly and is recorded. The second runs eagerly and
 is recorded again; the two recordings must agree kernel for kernel (the same NumPy calls
 on the same buffers, constants of equal value, the same branches). A value computed
-outside the trace, a Python number taken from a tensor and fed back into the arithmetic,
-or a step counter folded into a constant would differ between the two, so it is caught
-here instead of replaying a stale number: the function then runs eagerly, with one
-warning that names the kernel. From the third call on, the recording is replayed."""
+outside the trace, or a step counter folded into a constant, would differ between the
+two, so it is caught here instead of replaying a stale number: the function then runs
+eagerly, with one warning that names the kernel. From the third call on, the recording
+is replayed.
+
+Every Python value a recording read is guarded (state_guards.py: closure cells, globals,
+module attributes, the module tree, optimizer hyperparameters; trace.py: each value taken
+out of a tensor). When one changed, the call records again; a signature keeps a few
+recordings, one per set of values, and a function that keeps recording again runs
+eagerly, with one warning."""
 import warnings
 
 import numpy as np
@@ -16,11 +22,18 @@ from ..autograd import grad_mode, tensor_hooks
 from ..autograd.anomaly import _enabled as anomaly_enabled
 from ..nn.module import Module
 from ..tensor import Tensor
-from . import discover
-from .trace import GuardFailed, Recorder, Traced
+from . import discover, groups, state_guards
+from .state_guards import _ITEM
+from .trace import GuardFailed, Recorder, Traced, ValueChanged
 
 _CACHE_SIZE = 8          # signatures kept per function, as JAX keeps a few
 _DYNAMIC_CACHE_SIZE = 64
+_VARIANTS = 4            # recordings kept per signature, for different Python values
+_RECORD_AGAIN_LIMIT = 8  # recordings forced by changed values before running eagerly
+
+
+class _RecordAgain(Exception):
+    """A replay met a changed value before doing anything a new recording cannot undo."""
 
 
 class BranchChanged(RuntimeError):
@@ -28,11 +41,12 @@ class BranchChanged(RuntimeError):
 
 
 class _Recording:
-    __slots__ = ("recorder", "inputs", "output", "verified", "grads", "generation")
+    __slots__ = ("recorder", "inputs", "output", "verified", "grads", "generation", "state")
 
-    def __init__(self, recorder, inputs, output, grads):
+    def __init__(self, recorder, inputs, output, grads, state):
         self.recorder, self.inputs, self.output = recorder, inputs, output
         self.grads = grads       # (tensor, the .grad array the kernels read and write)
+        self.state = state       # the guards on the Python values it read
         self.verified = False
 
     def current(self):
@@ -51,6 +65,13 @@ def _first_difference(a, b):
     return None
 
 
+def _value_difference(a, b):
+    for i, (va, vb) in enumerate(zip(a.values, b.values)):
+        if va != vb:
+            return f"the value of {a.value_names[i]} differs between two calls"
+    return "a different number of values were taken out of tensors in two calls"
+
+
 def _arg_key(a):
     if isinstance(a, Tensor):
         return ("T", a._data.shape, a._data.dtype.str, a.requires_grad)
@@ -67,6 +88,8 @@ class CompiledFunction:
         self.cache_size = _DYNAMIC_CACHE_SIZE if dynamic else _CACHE_SIZE
         self._cache = {}
         self._eager = None       # why the function runs eagerly from now on
+        self._again = 0          # recordings made because a guarded value changed
+        self._changing = None    # the Python value the previous recording itself changed
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
@@ -82,34 +105,92 @@ class CompiledFunction:
         if reason:                                          # a hook may come later
             return self._give_up(reason, args, kwargs)
         key = self._signature(args, kwargs, roots, modules, tensors)
-        entry = self._cache.get(key)
-        if entry is not None and not entry.current():
-            entry = None
-        if entry is not None and entry.verified:
-            return self._replay(entry, args, kwargs)
-        result, recording = self._record(args, kwargs, tensors)
+        entry, changed = None, None
+        for candidate in list(self._cache.get(key, ())):
+            if not candidate.current():
+                continue
+            failing = candidate.state.failing()
+            if failing is not None:
+                changed = failing
+            elif not candidate.verified:
+                entry = entry or candidate  # this call's recording may verify it
+            else:
+                try:
+                    return self._replay(candidate, args, kwargs)
+                except _RecordAgain as err:
+                    changed = str(err)
+        if entry is None and changed is not None and self._records_again(changed):
+            return self.run_eagerly(*args, **kwargs)
+        state = state_guards.build(self.fn, modules)
+        if state.reason:
+            return self._refuse(state.reason, args, kwargs)
+        result, recording = self._record(args, kwargs, tensors, optimizers, state)
         if recording.recorder.reasons:
             if self.check and recording.recorder.differs:
                 raise RuntimeError(f"chainrule.compile(check=True): {self.__name__}: "
                                    f"{recording.recorder.reasons[0]}")
             self._give_up(recording.recorder.reasons[0])
             return result
-        if entry is None:
+        if self._changed_by_the_call(state):
+            return result
+        if entry is not None and entry.recorder.values != recording.recorder.values:
+            why = _value_difference(entry.recorder, recording.recorder)
+            if self.check:
+                raise RuntimeError(f"chainrule.compile(check=True): {self.__name__}: {why}: "
+                                   "the function depends on tensor values, so a replay "
+                                   "would have to record again")
+            self._records_again(why)
+            entry = None  # another set of values: kept beside the first
+        if entry is not None:
+            difference = _first_difference(entry.recorder, recording.recorder)
+            if difference:
+                if self.check:
+                    raise RuntimeError(
+                        f"chainrule.compile(check=True): {self.__name__}: {difference}: the "
+                        "function's kernels depend on tensor values, so a replay would not "
+                        "match eager execution")
+                self._give_up(difference + " (a value the recording cannot follow)")
+                return result
+            recording.verified = True
+            self._cache[key].remove(entry)
+        if self._eager is None:
+            self._keep(key, recording)
+        return result
+
+    def _records_again(self, why):
+        """Count a recording forced by a changed value; past the limit the function runs
+        eagerly (True)."""
+        self._again += 1
+        if self._again <= _RECORD_AGAIN_LIMIT:
+            return False
+        self._give_up(f"it records again on every call, the values it reads keep changing "
+                      f"(last: {why})")
+        return True
+
+    def _keep(self, key, recording):
+        entries = self._cache.get(key)
+        if entries is None:
             if len(self._cache) >= self.cache_size:
                 self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = recording
-            return result
-        difference = _first_difference(entry.recorder, recording.recorder)
-        if difference:
-            if self.check:
-                raise RuntimeError(f"chainrule.compile(check=True): {self.__name__}: "
-                                   f"{difference}: the function's kernels depend on tensor "
-                                   "values, so a replay would not match eager execution")
-            self._give_up(difference + " (a value the recording cannot follow)")
-            return result
-        recording.verified = True
-        self._cache[key] = recording
-        return result
+            entries = self._cache[key] = []
+        if len(entries) >= _VARIANTS:
+            entries.pop(0)
+        entries.append(recording)
+
+    def _changed_by_the_call(self, state):
+        """The call changed a Python value it read (`state["calls"] += 1`): a replay would
+        not. Twice in a row: the function runs eagerly."""
+        changed = state.failing()
+        if changed is not None and self._changing is not None:
+            self._give_up(f"it changes Python state it reads ({changed}), which a replay "
+                          "would not")
+        self._changing = changed
+        return changed is not None
+
+    def _refuse(self, reason, args, kwargs):
+        if self.check:
+            raise RuntimeError(f"chainrule.compile(check=True): {self.__name__}: {reason}")
+        return self._give_up(reason, args, kwargs)
 
     # ---- deciding --------------------------------------------------------------------
     @staticmethod
@@ -144,8 +225,9 @@ class CompiledFunction:
         return None
 
     # ---- recording -------------------------------------------------------------------
-    def _record(self, args, kwargs, tensors):
-        recorder = Recorder()
+    def _record(self, args, kwargs, tensors, optimizers, state):
+        target = getattr(self.fn, "__func__", self.fn)
+        recorder = Recorder(getattr(target, "__code__", None))
         swapped = [(t, t._data) for t in tensors if type(t._data) is np.ndarray]
         grads = [(t, t.grad, t.grad._data) for t in tensors
                  if t.grad is not None and type(t.grad._data) is np.ndarray]
@@ -166,6 +248,7 @@ class CompiledFunction:
         for _, grad, data in grads:  # numbered only if a kernel uses it
             grad._data = recorder.trace(data, private=False, numbered=False)
         recorder.effect_done()  # the first stretch of kernels starts from these arrays
+        watched = groups.watch(optimizers)
         _capture.ACTIVE[0] = recorder
         try:
             result = self.fn(*call_args, **call_kwargs)
@@ -173,6 +256,7 @@ class CompiledFunction:
             recorder.checkpoint()
         finally:
             _capture.ACTIVE[0] = None
+            state.checks += [(_ITEM, *read) for read in groups.unwatch(watched, recorder)]
             for t, data in swapped:
                 t._data = data
             used = [(t, data) for t, grad, data in grads if recorder.used(grad._data)]
@@ -182,7 +266,7 @@ class CompiledFunction:
                 if t.grad is not None and type(t.grad._data) is Traced:
                     t.grad._data = t.grad._data.base
             self._write_back(args, kwargs, inputs, wrappers, recorder)
-        return self._give_back(result), _Recording(recorder, inputs, output, used)
+        return self._give_back(result), _Recording(recorder, inputs, output, used, state)
 
     @staticmethod
     def _write_back(args, kwargs, inputs, wrappers, recorder):
@@ -202,14 +286,16 @@ class CompiledFunction:
         if isinstance(result, Tensor) and type(result._data) is Traced:
             plain = np.ndarray.view(result._data, np.ndarray)
             return lambda: Tensor._wrap(plain.copy())
+        if type(result) is Traced:  # t.numpy(): the caller gets an array of its own
+            plain = np.ndarray.view(result, np.ndarray)
+            return plain.copy
         if isinstance(result, (bool, int)) and -5 <= result <= 256 and id(result) in recorder.escapes:
             # a small int or a bool is one shared object: a literal or a tensor's value?
             recorder.unsupported("it returns a small int or bool taken from a tensor "
                                  "(return the tensor instead)")
             return lambda: result
-        if isinstance(result, (float, int)) and id(result) in recorder.escapes:
-            plain = recorder.escapes[id(result)][1]
-            return plain.item
+        if id(result) in recorder.returned:  # `return loss.item()`: computed again
+            return recorder.returned[id(result)]
         if type(result) in (tuple, list):
             parts = [CompiledFunction._output_plan(r, recorder) for r in result]
             kind = type(result)
@@ -225,6 +311,8 @@ class CompiledFunction:
         buffers are refilled by later replays."""
         if isinstance(result, Tensor) and type(result._data) is Traced:
             result._data = np.array(result._data, copy=True, subok=False)
+        elif type(result) is Traced:
+            return np.array(result, copy=True, subok=False)
         elif type(result) in (tuple, list):
             for r in result:
                 CompiledFunction._give_back(r)
@@ -238,7 +326,15 @@ class CompiledFunction:
         for where, buf in entry.inputs.items():
             value = args[where] if isinstance(where, int) else kwargs[where]
             np.copyto(buf, value._data)
-        run_steps(self._replayed_steps(entry), self.__name__)
+        rollback = entry.recorder.rollback
+        saved = [(g, g._rng, g._rng.bit_generator.state, g._seed) for g in rollback]
+        try:
+            run_steps(self._replayed_steps(entry), self.__name__, again=True)
+        except _RecordAgain:
+            for g, rng, bits, seed in saved:  # draws made before the guard, undone
+                g._rng, g._seed = rng, seed
+                rng.bit_generator.state = bits
+            raise
         return entry.output()
 
     @staticmethod
@@ -246,11 +342,18 @@ class CompiledFunction:
         return entry.recorder.steps
 
 
-def run_steps(steps, name):
-    """Run replay steps; a guard that fails is the user's BranchChanged."""
+def run_steps(steps, name, again=False):
+    """Run replay steps; a guard that fails is the user's BranchChanged, or (again=True,
+    a changed value met before anything a new recording cannot undo) _RecordAgain."""
     try:
         for step in steps:
             step()
+    except ValueChanged as err:
+        if again and err.again:
+            raise _RecordAgain(str(err)) from None
+        raise BranchChanged(f"chainrule.compile: {name}: {err}, after the replay changed "
+                            "state it cannot undo (an optimizer step, a gradient); take "
+                            "the value out before that, or do not compile the function") from None
     except GuardFailed as err:
         raise BranchChanged(f"chainrule.compile: {name}: {err}; the function branches on "
                             "tensor values, which a replay cannot follow: do not compile "

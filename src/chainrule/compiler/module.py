@@ -42,8 +42,8 @@ class _Training(CompiledFunction):
             None if g is None else np.ndarray.view(g._data, np.ndarray) for g in grads])
         return out
 
-    def _record(self, args, kwargs, tensors):
-        result, recording = super()._record(args, kwargs, tensors)
+    def _record(self, *args):
+        result, recording = super()._record(*args)
         recording.generation = 0
         self.last = recording
         return result, recording

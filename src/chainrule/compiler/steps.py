@@ -7,6 +7,16 @@ class GuardFailed(RuntimeError):
     """A replay reached a branch on a tensor's value that went the other way when recorded."""
 
 
+class ValueChanged(GuardFailed):
+    """A value taken out of a tensor (`item()`, `tolist()`, `int(t)`) differs from the
+    recorded one. `again`: nothing the replay did so far needs undoing, so the call can
+    be recorded again instead."""
+
+    def __init__(self, message, again):
+        super().__init__(message)
+        self.again = again
+
+
 def recompute(fn, pargs, pkw, fresh):
     """Step for a kernel without out=: run it, copy each new result into its buffer."""
     def step():
@@ -38,4 +48,11 @@ def guard(plain, value, where):
         if bool(plain) != value:
             raise GuardFailed(f"a branch on a tensor's value (kernel {where}) went the other "
                               f"way than when it was recorded ({value} then {not value})")
+    return step
+
+
+def value_guard(plain, seen, where, again):
+    def step():
+        if plain.tobytes() != seen:
+            raise ValueChanged(f"the value of {where} differs from the recorded one", again)
     return step

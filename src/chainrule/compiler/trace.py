@@ -12,7 +12,9 @@ import functools
 import numpy as np
 
 from .. import _capture
-from .steps import GuardFailed, accumulate_grad, assign_grad, guard, recompute
+from . import returns
+from .steps import (GuardFailed, ValueChanged, accumulate_grad, assign_grad, guard,
+                    recompute, value_guard)
 
 # ndarray methods that NumPy does not route through __array_function__/__array_ufunc__
 _METHODS = ("astype", "copy", "reshape", "ravel", "flatten", "repeat", "take", "dot",
@@ -20,6 +22,8 @@ _METHODS = ("astype", "copy", "reshape", "ravel", "flatten", "repeat", "take", "
             "fill", "put", "squeeze", "transpose", "swapaxes", "diagonal", "searchsorted",
             "__getitem__", "__setitem__")
 _ESCAPES = ("item", "tolist", "__float__", "__int__", "__index__", "__complex__")
+
+__all__ = ["Recorder", "Traced", "GuardFailed", "ValueChanged"]
 
 
 _view = np.ndarray.view
@@ -65,7 +69,7 @@ def _escape(name):
         value = unbound(_view(self, np.ndarray), *args)
         recorder = _capture.ACTIVE[0]
         if recorder is not None and not recorder.suspended:
-            recorder.escape(self, value)
+            recorder.escape(self, value, unbound, args)
         return value
     method.__name__ = name
     return method
@@ -86,6 +90,7 @@ def _dispatch(fn, args, kwargs):
     effect = recorder.writes_outside(fn, pargs, pkw)
     if effect:
         recorder.checkpoint()
+        recorder.irreversible = True
     result = recorder.kernel(fn, args, kwargs, pargs, pkw, fn(*pargs, **pkw), not effect)
     if effect:
         recorder.effect_done()
@@ -127,7 +132,8 @@ def _takes_out(fn):
 class Recorder:
     """Collects the steps of one call and a description of each, to compare recordings."""
 
-    def __init__(self):
+    def __init__(self, code=None):
+        self.code = code         # the compiled function's code (see returns.py)
         self.steps = []
         self.descs = []
         self.suspended = 0
@@ -141,6 +147,13 @@ class Recorder:
         self._verify = []        # per step: how to rerun it when checking, None: never
         self._segment = (0, {})  # first step since the last effect, private state then
         self._outside = {}       # memory the call did not make, as it was then
+        self.returned = {}       # id(value) -> how a replay computes a returned value again
+        self.values = []         # the bytes behind each guarded value, in order
+        self.value_names = []    # where each was taken out ("item() of kernel 3")
+        self.irreversible = False  # a step so far changes state a new recording cannot undo
+        self.generators = set()  # the chainrule generators drawn from or seeded so far
+        self.rollback = set()    # generators to restore when a value guard records again
+        self._passed = {}        # id(value) -> its guard's step, while its use is unknown
 
     def trace(self, arr, private=True, numbered=True):
         """`arr` as a traced array; its memory is remembered, so a plain view of it made
@@ -210,7 +223,10 @@ class Recorder:
         if out is None and args and (fn in _WRITERS or getattr(fn, "__name__", "") == "at"):
             out = args[0]
         for target in _arrays(out if type(out) is tuple else (out,)):
-            if id(_owner(target)) not in self._private:
+            owner = _owner(target)
+            if id(owner) not in self._owners:  # made by this call outside the trace
+                self._constant(owner)
+            elif id(owner) not in self._private:
                 return True
         return False
 
@@ -281,9 +297,27 @@ class Recorder:
         self._note("branch", self.describe(traced), value)
         self._add(guard(_view(traced, np.ndarray), value, len(self.descs) - 1))
 
-    def escape(self, traced, value):
+    def escape(self, traced, value, method, args):
+        """A Python value leaves a tensor. Returned as it is, each replay computes it
+        again; used any other way, it is guarded: a replay whose value differs stops before
+        using it (and records again when nothing it did so far needs undoing)."""
         self._note("value", self.describe(traced))
-        self.escapes[id(value)] = (value, _view(traced, np.ndarray))
+        plain = _view(traced, np.ndarray)
+        self.escapes[id(value)] = (value, plain)
+        fate = returns.returned_directly(self.code)
+        if fate == "returned":
+            self.returned[id(value)] = functools.partial(method, plain, *args)
+            return
+        seen = plain.tobytes()
+        where = f"{method.__name__}() of kernel {len(self.descs) - 2}"
+        self.values.append(seen)
+        self.value_names.append(where)
+        again = not self.irreversible
+        if again:
+            self.rollback |= self.generators
+        self._add(value_guard(plain, seen, where, again))
+        if fate == "argument":  # dropped if the call is one a replay runs (opaque)
+            self._passed[id(value)] = len(self.steps) - 1
 
     def adopt(self, arr):
         """An array about to become a tensor's data: traced memory stays traced; an array
@@ -293,10 +327,16 @@ class Recorder:
             return arr
         if id(_owner(arr)) in self._owners:
             return _view(arr, Traced)
+        self._constant(arr)
+        return self.trace(arr)
+
+    def _constant(self, arr):
+        """An array made outside the trace (np.zeros in a rule): restored to its recorded
+        value at this point of every replay, then private memory of the recording."""
         self._note("constant", arr.shape, arr.dtype.str, arr.tobytes())
         snapshot = arr.copy()
         self._add(functools.partial(np.copyto, arr, snapshot))
-        return self.trace(arr)
+        self.trace(arr, numbered=False)
 
     def draws(self, generator):
         return _Draws(self, generator)
@@ -308,6 +348,7 @@ class Recorder:
             return False
         from ..tensor import Tensor
         g = g._data if isinstance(g, Tensor) else g
+        self.irreversible = True
         if leaf.grad is None:
             buf = np.empty(leaf._data.shape, leaf._data.dtype)
             traced = self.trace(buf)
@@ -327,9 +368,19 @@ class Recorder:
             self.effect_done()
         return True
 
-    def opaque(self, fn, args, kwargs):
+    def opaque(self, fn, args, kwargs, idempotent=False):
         self._note("call", getattr(fn, "__qualname__", repr(fn)))
         self.checkpoint()
+        if not idempotent:
+            self.irreversible = True
+        if args and getattr(args[0], "_rng", None) is not None:  # Generator.manual_seed
+            self.generators.add(args[0])
+        for a in args:  # a value taken from a tensor for this call: read fresh instead
+            step = self._passed.pop(id(a), None) if isinstance(a, (float, int)) else None
+            if step is not None:
+                self.steps[step] = self._verify[step] = _nothing
+                i = self.values.index(self.escapes[id(a)][1].tobytes())
+                del self.values[i], self.value_names[i]
         self.suspended += 1
         try:
             result = fn(*args, **kwargs)
@@ -342,13 +393,13 @@ class Recorder:
     def _opaque_step(self, fn, args, kwargs):
         """Replay `fn(*args)` with escaped values and traced tensors read fresh."""
         from ..tensor import Tensor
-        live = [a for a in args if (isinstance(a, float) and id(a) in self.escapes)
+        live = [a for a in args if (isinstance(a, (float, int)) and id(a) in self.escapes)
                 or (isinstance(a, Tensor) and type(a._data) is Traced)]
         if not live:  # the common case (opt.step(), zero_grad()): one bound call
             return functools.partial(fn, *args, **kwargs)
         fixed = []
         for a in args:
-            if isinstance(a, float) and id(a) in self.escapes:
+            if isinstance(a, (float, int)) and id(a) in self.escapes:
                 plain = self.escapes[id(a)][1]
                 fixed.append(plain.item)
             elif isinstance(a, Tensor) and type(a._data) is Traced:
@@ -361,6 +412,10 @@ class Recorder:
     def unsupported(self, reason):
         if reason not in self.reasons:
             self.reasons.append(reason)
+
+
+def _nothing():
+    return None
 
 
 class _Draws:
@@ -376,6 +431,7 @@ class _Draws:
         def draw(*args, **kwargs):
             pargs, pkw = [_plain(a) for a in args], {k: _plain(v) for k, v in kwargs.items()}
             result = np.asarray(getattr(generator._rng, name)(*pargs, **pkw))
+            recorder.generators.add(generator)
             recorder._note("draw", name, recorder.describe(tuple(args)),
                            tuple((k, recorder.describe(v)) for k, v in kwargs.items()))
 

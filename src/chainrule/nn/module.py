@@ -234,7 +234,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    @_capture.replayed
+    @_capture.replayed(idempotent=True)
     def zero_grad(self, set_to_none=True):
         for p in self.parameters():
             if p.grad is None:

@@ -90,7 +90,7 @@ class Optimizer:
             buf = self._scratch_buffers[key] = np.empty_like(like)
         return buf
 
-    @_capture.replayed
+    @_capture.replayed(idempotent=True)
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:
