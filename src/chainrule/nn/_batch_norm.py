@@ -8,7 +8,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..ops.core import apply
-from ._norm_kernels import BATCH_NORM, NormPlan, use_batch_statistics, use_fixed_statistics
+from ._norm_kernels import (BATCH_NORM, NormPlan, compute_dtype, stats_dtype,
+                            use_batch_statistics, use_fixed_statistics)
 
 
 def check_float_input(input, name):
@@ -61,13 +62,17 @@ def _check_channels(name, input, named):
 
 
 def update_running(running, stat, momentum):
-    """running <- (1 - momentum) * running + momentum * stat, in float64, written into
-    the buffer's memory (as PyTorch's kernel, without a version bump). `momentum` is a
-    float or a 0-d float64 array (the cumulative average's 1 / num_batches_tracked)."""
+    """running <- (1 - momentum) * running + momentum * stat in float32 (float64 for
+    float64 buffers), written into the buffer's memory (as PyTorch's kernel, without a
+    version bump). `momentum` is a float or a 0-d float64 array (the cumulative
+    average's 1 / num_batches_tracked)."""
     arr = running._data
-    new = arr.astype(np.float64) * (1.0 - momentum)
-    new += stat.reshape(arr.shape).astype(np.float64, copy=False) * momentum
-    np.copyto(arr, new, casting="unsafe")
+    ct = compute_dtype(arr.dtype)
+    m = momentum.astype(ct) if isinstance(momentum, np.ndarray) else ct.type(momentum)
+    new = arr.astype(ct) * (1 - m)
+    new += stat.reshape(arr.shape).astype(ct, copy=False) * m
+    with np.errstate(over="ignore"):
+        np.copyto(arr, new, casting="unsafe")
 
 
 def _plan(input, axes, eps):
@@ -79,9 +84,10 @@ def _plan(input, axes, eps):
 def _normalise(name, plan, input, running_mean, running_var, weight, bias, use_input_stats,
                momentum):
     if use_input_stats:
-        var = use_batch_statistics(plan, input._data)
+        rounding = stats_dtype(input, weight, bias, running_mean, running_var)
+        mean, var = use_batch_statistics(plan, input._data, rounding)
         if running_mean is not None or running_var is not None:
-            _update(plan, var, running_mean, running_var, momentum)
+            _update(plan.count, mean, var, running_mean, running_var, momentum)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError(f"running_mean must be defined in evaluation mode ({name} "
@@ -92,13 +98,11 @@ def _normalise(name, plan, input, running_mean, running_var, weight, bias, use_i
     return apply(BATCH_NORM, (input, weight, bias), (plan,))
 
 
-def _update(plan, var, running_mean, running_var, momentum):
-    n = plan.count
+def _update(n, mean, var, running_mean, running_var, momentum):
     if n == 0:  # an empty batch leaves the running statistics as they are
         return
-    mean, unbiased = plan.mean.astype(np.float64), var * (n / (n - 1))
-    if 0 not in plan.axes:
-        # instance norm: the batch average of each sample's statistics
+    unbiased = var * (n / (n - 1))
+    if mean.shape[0] != 1:  # instance norm: the batch average of each sample's statistics
         mean, unbiased = mean.mean(axis=0), unbiased.mean(axis=0)
     if running_mean is not None:
         update_running(running_mean, mean, momentum)

@@ -6,7 +6,8 @@ import numbers
 from ..ops.core import apply
 from ._batch_norm import check_float_input, check_param_dtypes
 from ._layer_norm import shape_list
-from ._norm_kernels import GROUP_NORM, NormPlan, use_batch_statistics
+from ._norm_kernels import (GROUP_NORM, NormPlan, round_statistics, stats_dtype,
+                            use_batch_statistics)
 
 
 def _check_groups(input, num_groups):
@@ -21,7 +22,8 @@ def _check_groups(input, num_groups):
         raise ZeroDivisionError(f"group_norm: num_groups must be positive, got 0 (input of "
                                 f"shape {shape_list(input.shape)})")
     per_group = [n * c // num_groups, num_groups, *input.shape[2:]]
-    if num_groups > 0 and math.prod(per_group) == 1:
+    # as for batch norm, dim 1 (here the groups) does not count
+    if num_groups > 0 and per_group[0] * math.prod(per_group[2:]) == 1:
         raise ValueError("Expected more than 1 value per channel when training, got input "
                          f"size {shape_list(per_group)}")
     if num_groups < 0:
@@ -47,4 +49,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     view = (n, g, c // g, math.prod(input.shape[2:]))
     plan = NormPlan(view, (2, 3), (1, g, c // g, 1), eps)
     use_batch_statistics(plan, input._data)
-    return apply(GROUP_NORM, (input, weight, bias), (plan,))
+    out = apply(GROUP_NORM, (input, weight, bias), (plan,))
+    rounding = stats_dtype(input, weight, bias)
+    if rounding is not None:  # what backward reads (see round_statistics)
+        round_statistics(plan, rounding)
+    return out

@@ -5,7 +5,8 @@ import numbers
 
 from ..ops.core import apply
 from ._batch_norm import check_float_input, check_param_dtypes
-from ._norm_kernels import LAYER_NORM, NormPlan, use_batch_statistics
+from ._norm_kernels import (LAYER_NORM, NormPlan, round_statistics, stats_dtype,
+                            use_batch_statistics)
 
 
 def shape_list(shape):
@@ -46,4 +47,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     rows = math.prod(input.shape[:input.ndim - len(shape)])
     plan = NormPlan((rows, inner), (1,), (1, inner), eps, fused=False)
     use_batch_statistics(plan, input._data)
-    return apply(LAYER_NORM, (input, weight, bias), (plan,))
+    out = apply(LAYER_NORM, (input, weight, bias), (plan,))
+    rounding = stats_dtype(input, weight, bias)
+    if rounding is not None:  # what backward reads (see round_statistics)
+        round_statistics(plan, rounding)
+    return out

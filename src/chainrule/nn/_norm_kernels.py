@@ -53,7 +53,7 @@ def batch_moments(xv, axes, count, acc):
     """Mean (in `xv`'s dtype, the compute dtype) and biased variance (in `acc`) of the
     view `xv` over `axes`, keepdims. The variance is taken around the rounded mean, as
     PyTorch's kernel does."""
-    with np.errstate(invalid="ignore", divide="ignore"):  # an empty batch: NaN, unused
+    with np.errstate(all="ignore"):  # an empty batch: NaN, unused; inf inputs: inf, NaN
         total = np.add.reduce(xv, axis=axes, keepdims=True, dtype=acc)
         mean = (total / count).astype(xv.dtype, copy=False)
         centred = xv - mean
@@ -62,8 +62,17 @@ def batch_moments(xv, axes, count, acc):
 
 
 def inverse_std(var, eps, dtype):
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         return (1.0 / np.sqrt(var + eps)).astype(dtype, copy=False)
+
+
+def _quiet(fn):
+    """inf and NaN inputs give inf and NaN results, as in PyTorch, without NumPy warnings."""
+    def wrapped(*args):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return fn(*args)
+    wrapped.__name__ = fn.__name__
+    return wrapped
 
 
 def _param(p, plan):
@@ -115,7 +124,7 @@ def _grad_input(g, out, x, weight, bias, plan):
     xhat, invstd = _normalized(_widen(x).reshape(plan.view), plan)
     # d/dx of (x - mean) * invstd, applied to gv: the mean of gv and the part of gv
     # along xhat come off, since shifting or scaling x leaves xhat unchanged
-    n = plan.count
+    n = max(plan.count, 1)  # an empty batch: sums of nothing, an empty gradient
     mean_g = gv.sum(axis=plan.axes, keepdims=True) * (1.0 / n)
     mean_gx = (gv * xhat).sum(axis=plan.axes, keepdims=True) * (1.0 / n)
     return ((gv - mean_g - xhat * mean_gx) * invstd).reshape(x.shape)
@@ -133,7 +142,7 @@ def _grad_bias(g, out, x, weight, bias, plan):
 
 
 def _op(name):
-    return Op(name, _norm_forward, _grad_input, _grad_weight, _grad_bias)
+    return Op(name, *map(_quiet, (_norm_forward, _grad_input, _grad_weight, _grad_bias)))
 
 
 BATCH_NORM = _op("NativeBatchNormBackward0")
@@ -141,13 +150,36 @@ LAYER_NORM = _op("NativeLayerNormBackward0")
 GROUP_NORM = _op("NativeGroupNormBackward0")
 
 
-def use_batch_statistics(plan, x):
-    """Give `plan` the statistics of the input array `x` itself; returns the biased
-    variance (in the accumulator dtype) for a running-variance update."""
+def use_batch_statistics(plan, x, stats_dtype=None):
+    """Give `plan` the statistics of the input array `x` itself; returns the unrounded
+    mean and the biased variance (accumulator dtype) for a running-statistics update.
+    `stats_dtype` float16: the statistics normalised with are rounded to float16 first,
+    as PyTorch stores them for float16 parameters."""
     xv = _widen(x).reshape(plan.view)
     mean, var = batch_moments(xv, plan.axes, plan.count, accumulator(x.dtype))
     plan.mean, plan.invstd = mean, inverse_std(var, plan.eps, xv.dtype)
-    return var
+    if stats_dtype is not None:
+        round_statistics(plan, stats_dtype)
+    return mean, var
+
+
+def round_statistics(plan, dtype):
+    """Round the statistics a plan holds to `dtype` (kept in the compute dtype). Batch
+    norm does it before its forward; layer and group norm after theirs: PyTorch's
+    kernels normalise with float32 statistics there and save float16 ones for backward."""
+    ct = plan.mean.dtype
+    plan.mean = plan.mean.astype(dtype).astype(ct)
+    plan.invstd = plan.invstd.astype(dtype).astype(ct)
+
+
+def stats_dtype(input, *params):
+    """float16 when a float16 input comes with float16 parameters (or none): PyTorch then
+    keeps the saved statistics in float16; with float32 parameters, in float32."""
+    if input._data.dtype != _F16:
+        return None
+    if any(p is not None and p._data.dtype != _F16 for p in params):
+        return None
+    return _F16
 
 
 def use_fixed_statistics(plan, mean, var, dtype):

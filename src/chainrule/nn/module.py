@@ -9,11 +9,12 @@ from .. import _capture, devices, dtypes
 from ..autograd import grad_mode
 from ..tensor import Tensor
 from . import hooks
-from .parameter import Parameter, UninitializedParameter, is_parameter, materialize
+from .parameter import (Parameter, UninitializedBuffer, UninitializedParameter, is_parameter,
+                        materialize)
 
 
 def _is_lazy(t):
-    return isinstance(t, UninitializedParameter)
+    return isinstance(t, (UninitializedParameter, UninitializedBuffer))
 
 
 class Module:

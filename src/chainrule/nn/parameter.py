@@ -56,12 +56,32 @@ class UninitializedParameter(Parameter):
     def __repr__(self):
         return "<UninitializedParameter>"
 
+    __str__ = __repr__
+
+
+class UninitializedBuffer(Tensor):
+    """Placeholder buffer of a lazy module (a running mean before the first input), made
+    real in place by `materialize` as a plain tensor."""
+    __slots__ = ()
+
+    def __new__(cls, requires_grad=False, dtype=None):
+        arr = np.empty(0, dtype=dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype()))
+        return cls._wrap(arr)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __repr__(self):
+        return "<UninitializedBuffer>"
+
+    __str__ = __repr__
+
 
 def materialize(t, shape):
     """Give a lazy placeholder its real storage (zeros of `shape`) without a new object."""
     t._data = np.zeros(shape, dtype=t._data.dtype)
     t._version[0] += 1
-    t.__class__ = Parameter
+    t.__class__ = Tensor if isinstance(t, UninitializedBuffer) else Parameter
     return t
 
 

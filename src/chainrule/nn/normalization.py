@@ -1,0 +1,90 @@
+"""LayerNorm and GroupNorm modules, with PyTorch's parameters, defaults and repr."""
+import numbers
+
+import numpy as np
+
+from .. import devices, dtypes
+from ..tensor import Tensor
+from . import functional as F, init
+from .module import Module
+from .parameter import Parameter
+
+
+def _filled(shape, fill, dtype, device, name):
+    devices.place(device, name)
+    np_dtype = dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype())
+    return Parameter(Tensor._wrap(np.full(shape, fill, dtype=np_dtype)))
+
+
+class LayerNorm(Module):
+    """Normalises over the trailing `normalized_shape` dims of each sample, then applies
+    an elementwise weight (ones) and bias (zeros) of that shape."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = _filled(self.normalized_shape, 1.0, dtype, device, "LayerNorm")
+            if bias:
+                self.bias = _filled(self.normalized_shape, 0.0, dtype, device, "LayerNorm")
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine="
+                f"{self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Splits the channels into `num_groups` groups, normalises each group of each
+    sample, then applies a per-channel weight (ones) and bias (zeros)."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__()
+        if num_groups == 0:
+            raise ZeroDivisionError(f"GroupNorm: num_groups must be positive, got 0 (with "
+                                    f"num_channels={num_channels})")
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        if affine:
+            self.weight = _filled((num_channels,), 1.0, dtype, device, "GroupNorm")
+            if bias:
+                self.bias = _filled((num_channels,), 0.0, dtype, device, "GroupNorm")
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")
