@@ -53,20 +53,45 @@ def _padded(x4, geom):
     return xp
 
 
-def windows(x4, khw, geom, out_hw):
-    """The (N, C, OH, OW, KH, KW) patches of the zero-padded input: a strided view."""
+def _windows(xp, khw, geom, out_hw):
+    """The (N, C, OH, OW, KH, KW) patches of the padded input: a strided view."""
     sh, sw, dh, dw = geom[0], geom[1], geom[6], geom[7]
     kh, kw = khw
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-    view = sliding_window_view(_padded(x4, geom), span, axis=(2, 3))
+    view = sliding_window_view(xp, span, axis=(2, 3))
     return view[:, :, :sh * (out_hw[0] - 1) + 1:sh, :sw * (out_hw[1] - 1) + 1:sw, ::dh, ::dw]
+
+
+def _offset_view(xp, i, j, geom, out_hw):
+    """The (N, C, OH, OW) pixels that kernel offset (i, j) meets: a strided slice."""
+    sh, sw, dh, dw = geom[0], geom[1], geom[6], geom[7]
+    top, left = i * dh, j * dw
+    return xp[:, :, top:top + sh * (out_hw[0] - 1) + 1:sh, left:left + sw * (out_hw[1] - 1) + 1:sw]
+
+
+def patches(x4, khw, geom, out_hw, order):
+    """The patches with axes (N, C, OH, OW, KH, KW) permuted by `order`, ready to be
+    reshaped into a matrix (the reshape makes the one copy). A compile recording follows
+    slices and writes but not the strided window view, so a traced array is copied one
+    kernel offset at a time instead (the same values)."""
+    xp = _padded(x4, geom)
+    if type(xp) is np.ndarray:
+        return _windows(xp, khw, geom, out_hw).transpose(order)
+    full = (*x4.shape[:2], *out_hw, *khw)
+    out = np.empty_like(xp, shape=tuple(full[a] for a in order))
+    rest = [a for a in order if a < 4]  # where N, C, OH, OW sit among the other axes
+    for i in range(khw[0]):
+        for j in range(khw[1]):
+            where = tuple(i if a == 4 else j if a == 5 else slice(None) for a in order)
+            out[where] = _offset_view(xp, i, j, geom, out_hw).transpose(rest)
+    return out
 
 
 def im2col(x4, khw, geom, out_hw):
     """Patches as (N, C·KH·KW, OH·OW) (the copy's inner loop runs along OW)."""
     n, c = x4.shape[:2]
-    patches = windows(x4, khw, geom, out_hw).transpose(0, 1, 4, 5, 2, 3)
-    return patches.reshape(n, c * khw[0] * khw[1], out_hw[0] * out_hw[1])
+    cols = patches(x4, khw, geom, out_hw, (0, 1, 4, 5, 2, 3))
+    return cols.reshape(n, c * khw[0] * khw[1], out_hw[0] * out_hw[1])
 
 
 def _grouped_weight(w4, groups):
@@ -94,13 +119,11 @@ def col2im(cols, x_shape, khw, geom):
     """Adjoint of im2col: cols (N, C, KH, KW, OH, OW) summed back where each patch came
     from, into an (N, C, H, W) array; one strided add per kernel offset."""
     n, c, h, w = x_shape
-    sh, sw, pt, pb, pl, pr, dh, dw = geom[:8]
-    oh, ow = cols.shape[-2:]
+    pt, pb, pl, pr = geom[2:6]
     out = np.zeros_like(cols, shape=(n, c, h + pt + pb, w + pl + pr))
     for i in range(khw[0]):
         for j in range(khw[1]):
-            top, left = i * dh, j * dw
-            target = out[:, :, top:top + sh * (oh - 1) + 1:sh, left:left + sw * (ow - 1) + 1:sw]
+            target = _offset_view(out, i, j, geom, cols.shape[-2:])
             np.add(target, cols[:, :, i, j], out=target)
     if pt or pb or pl or pr:
         out = out[:, :, pt:pt + h, pl:pl + w].copy()
@@ -140,8 +163,7 @@ def conv_weight(x, g, geom, khw):
     n, c = x4.shape[:2]
     o, oh, ow = g4.shape[1:]
     groups = geom[8]
-    patches = windows(x4, khw, geom, (oh, ow)).transpose(1, 4, 5, 0, 2, 3)
-    cols = patches.reshape(groups, (c // groups) * khw[0] * khw[1], n * oh * ow)
+    cols = patches(x4, khw, geom, (oh, ow), (1, 4, 5, 0, 2, 3)).reshape(groups, (c // groups) * khw[0] * khw[1], n * oh * ow)
     gt = g4.transpose(1, 0, 2, 3).reshape(groups, o // groups, n * oh * ow)
     out = gemm(gt, np.swapaxes(cols, -1, -2)).reshape(o, c // groups, *khw)
     return out.reshape(o, c // groups, khw[1]) if x.ndim == 3 else out
