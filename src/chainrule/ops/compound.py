@@ -6,8 +6,11 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import dtypes
+from ..autograd.function import Op
 from ..tensor import Tensor
 from . import elementwise as E, reduction as R
+from .core import apply1, c_contiguous
 from .accumulate import reduction_input
 from .linalg import bmm, matmul, mv, outer
 from .scan import logcumsumexp  # noqa: F401  (re-exported)
@@ -108,12 +111,22 @@ def cross(a, b, dim=None):
                   ai[0] * bi[1] - ai[1] * bi[0]], d)
 
 
+# PyTorch's rule multiplies the gradient by "not NaN" (a NaN gradient stays NaN at a NaN
+# input), where a `where` in the forward would send 0 there
+NANSUM = Op("NansumBackward0",
+            c_contiguous(lambda x, ax, keep, ksh: R._acc_sum(np.where(np.isnan(x), 0, x), ax, keep)),
+            lambda g, o, x, ax, keep, ksh: R._unreduce(g, ksh) * (x == x))
+
+
 @R.numpy_names
 def nansum(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None and x._data.dtype.kind == "f" and np.dtype(dtypes.to_numpy_dtype(dtype)).kind in "iub":
+        x = E.where(E.isnan(x), 0.0, x)   # PyTorch drops NaN before an integer cast
     x = reduction_input(x, "nansum", dtype)
     if x._data.dtype.kind != "f":
         return R.sum(x, dim, keepdim, dtype=x.dtype)
-    return R.sum(E.where(E.isnan(x), 0.0, x), dim, keepdim)
+    ax = R._axes(x, dim)
+    return apply1(NANSUM, x, ax, keepdim, R._kept_shape(x._data.shape, ax))
 
 
 @R.numpy_names

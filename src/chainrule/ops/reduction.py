@@ -207,6 +207,8 @@ def _prod_grad(g, o, x, ax, keep, ksh, sh):
     if not (x == 0).any():  # PyTorch's form without zeros: result / x (inf / inf is nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             return _unreduce(g, ksh) * (np.reshape(o, ksh) / x)
+    if ax is None and np.count_nonzero(x == 0) > 1:  # PyTorch's shortcut outside create_graph:
+        return np.zeros(sh, np.result_type(g, x))      # every other-product holds a zero
     # product of all the other elements, via exclusive cumulative products (safe with zeros)
     moved = x.reshape(-1) if ax is None else np.moveaxis(x, ax[0], -1)
     ones = np.ones(moved.shape[:-1] + (1,), dtype=x.dtype)

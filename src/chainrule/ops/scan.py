@@ -10,7 +10,7 @@ from .accumulate import accumulator, reduction_input
 from .core import apply1
 from .reduction import _cumprod, cumsum, numpy_names
 from .rules import tensor_rule
-from .shape import flip
+from .shape import cat, flip
 
 
 def _rev_cumsum(t, d):
@@ -18,20 +18,24 @@ def _rev_cumsum(t, d):
 
 
 def _cumprod_grad(g, out, x, d):
-    if x.numel() <= 1:  # PyTorch passes g on (not g · inf / inf for an infinite x)
+    if x.numel() <= 1 or x.shape[d] == 1:  # PyTorch passes g on (not g · inf / inf)
         return g
     if not np.any(x._data == 0):
         # d out_j / d x_i = out_j / x_i for j >= i
         return _rev_cumsum(g * out, d) / x
-    # with zeros: out_j / x_i is 0/0; use prod_{k <= j, k != i} x_k directly (n^2 memory)
+    # with zeros: out_j / x_i is 0/0; as PyTorch, out_{i-1} * sum_{j >= i} g_j prod_{i<k<=j} x_k
+    # (the prefix multiplied last: -inf before a zero gives -inf, not NaN) (n^2 memory)
     n = x.shape[d]
     xm = x.transpose(d, -1)
     gm = g.transpose(d, -1)
-    eye = Tensor._wrap(np.eye(n, dtype=bool))
-    others = xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n).masked_fill(eye, 1)  # [..., i, k]
-    partial = cumprod(others, -1)  # [..., i, j] = prod over k <= j, k != i
+    up_to_i = Tensor._wrap(np.tril(np.ones((n, n), dtype=bool)))   # [i, k]: k <= i
+    after = xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n).masked_fill(up_to_i, 1)
+    partial = cumprod(after, -1)  # [..., i, j] = prod over i < k <= j
     upper = Tensor._wrap(np.triu(np.ones((n, n), dtype=x._data.dtype)))  # j >= i
-    gi = (partial * upper * gm.unsqueeze(-2)).sum(-1).transpose(d, -1)
+    tail = (partial * upper * gm.unsqueeze(-2)).sum(-1)
+    ones = Tensor._wrap(np.ones(tuple(xm.shape[:-1]) + (1,), dtype=xm._data.dtype))
+    prefix = ones if n == 1 else cat([ones, cumprod(xm[..., :-1], -1)], -1)  # out_{i-1}
+    gi = (prefix * tail).transpose(d, -1)
     # as PyTorch: before a slice's first zero the division (inf / inf stays NaN there),
     # after it 0 (even where a NaN or inf follows)
     zeros = np.cumsum(x._data == 0, axis=d)
