@@ -117,8 +117,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     check_float_input(input, "batch_norm")
     if training:
         verify_batch_size("batch_norm", input)
-    named = (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-             ("running_var", running_var))
+    named = (("running_mean", running_mean), ("running_var", running_var),
+             ("weight", weight), ("bias", bias))
     check_param_dtypes("batch_norm", input, named)
     _check_channels("batch_norm", input, named)
     plan = _plan(input, (0, 2), eps)
@@ -137,8 +137,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if use_input_stats and math.prod(input.shape[2:]) == 1:
         raise ValueError("Expected more than 1 spatial element when training, got input "
                          f"size {input.shape!r}")
-    named = (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-             ("running_var", running_var))
+    named = (("running_mean", running_mean), ("running_var", running_var),
+             ("weight", weight), ("bias", bias))
     check_param_dtypes("instance_norm", input, named)
     _check_channels("instance_norm", input, named)
     plan = _plan(input, (2,), eps)
