@@ -252,6 +252,7 @@ class CompiledFunction:
         _capture.ACTIVE[0] = recorder
         try:
             result = self.fn(*call_args, **call_kwargs)
+            recorder.finish()
             output = self._output_plan(result, recorder)
             recorder.checkpoint()
         finally:

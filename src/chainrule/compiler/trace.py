@@ -154,6 +154,7 @@ class Recorder:
         self.generators = set()  # the chainrule generators drawn from or seeded so far
         self.rollback = set()    # generators to restore when a value guard records again
         self._passed = {}        # id(value) -> its guard's step, while its use is unknown
+        self._late = {}          # id(value) -> where: guarded values no replay can recover
 
     def trace(self, arr, private=True, numbered=True):
         """`arr` as a traced array; its memory is remembered, so a plain view of it made
@@ -315,6 +316,8 @@ class Recorder:
         again = not self.irreversible
         if again:
             self.rollback |= self.generators
+        else:  # a replay meeting another value here could neither go back nor go on
+            self._late[id(value)] = where
         self._add(value_guard(plain, seen, where, again))
         if fate == "argument":  # dropped if the call is one a replay runs (opaque)
             self._passed[id(value)] = len(self.steps) - 1
@@ -378,6 +381,7 @@ class Recorder:
         for a in args:  # a value taken from a tensor for this call: read fresh instead
             step = self._passed.pop(id(a), None) if isinstance(a, (float, int)) else None
             if step is not None:
+                self._late.pop(id(a), None)
                 self.steps[step] = self._verify[step] = _nothing
                 i = self.values.index(self.escapes[id(a)][1].tobytes())
                 del self.values[i], self.value_names[i]
@@ -408,6 +412,14 @@ class Recorder:
             else:
                 fixed.append(lambda a=a: a)
         return lambda: fn(*[get() for get in fixed], **kwargs)
+
+    def finish(self):
+        """The call returned: a value taken out after a step no replay can undo, and used
+        by Python code, makes the function run eagerly."""
+        for where in self._late.values():
+            self.unsupported(f"the value of {where} is used by Python code after a step a "
+                             "replay cannot undo (an optimizer step, a gradient): return it "
+                             "as it is (`return loss, loss.item()`) or take it out before")
 
     def unsupported(self, reason):
         if reason not in self.reasons:

@@ -50,9 +50,11 @@ def _target_mass(y, c, weight, eps, ignore_index, dtype):
     rows, safe = np.arange(y.shape[0]), np.where(valid, y, 0)
     w_t = weight[safe] if weight is not None else np.ones(y.shape, dtype=dtype)
     w_t = w_t * valid
-    q = np.zeros((y.shape[0], c), dtype=dtype)
+    # zeros_like of the targets, not np.zeros: a compile recording then follows q and the
+    # writes into it (a write into an array NumPy made on its own is invisible to it)
+    q = np.zeros_like(y, shape=(y.shape[0], c), dtype=dtype)
     q[rows, safe] = (1 - eps) * w_t
-    terms = np.zeros(q.shape, dtype=bool)
+    terms = np.zeros_like(q, dtype=bool)
     terms[rows, safe] = valid
     if eps:
         q += (eps / c) * (weight if weight is not None else 1) * valid[:, None].astype(dtype)
@@ -64,7 +66,7 @@ def _mass(x, y, weight, eps, ignore_index, dense):
     y = y._data if isinstance(y, Tensor) else y
     if dense:
         n = x.shape[0]
-        q = np.zeros((n, x.shape[1]), dtype=x.dtype)
+        q = np.zeros_like(x)  # followed by a compile recording, as in _target_mass
         q[np.arange(n), y] = 1
         return q, q == 1, n
     return _target_mass(y, x.shape[1], weight, eps, ignore_index, x.dtype)

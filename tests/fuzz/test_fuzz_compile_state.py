@@ -1,0 +1,28 @@
+"""chainrule.compile against eager while the Python state a step reads changes between
+calls (fuzz_compile_state.py). Derandomized, so CI sees the same programs every run."""
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from fuzz_compile_state import (COUNTER, EAGER, FEATURES, MUTATIONS, STOPS,
+                                check_program)
+
+STATE_FUZZ = settings(max_examples=250, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=list(HealthCheck), print_blob=True)
+
+
+@STATE_FUZZ
+@given(features=st.sets(st.sampled_from(FEATURES), min_size=1, max_size=4),
+       train=st.booleans(),
+       calls=st.lists(st.tuples(st.sampled_from(MUTATIONS), st.integers(0, 5),
+                                st.integers(0, 2)), min_size=4, max_size=9))
+def test_compiled_step_equals_eager_while_python_state_changes(features, train, calls):
+    check_program(tuple(sorted(features)), train, calls)
+
+
+def teardown_module():
+    print(f"\ncompiled state fuzzing: {COUNTER['programs']} programs, {COUNTER['replayed']} "
+          f"replaying at the end, {COUNTER['eager']} eager (with a warning), "
+          f"{COUNTER['branch_changed']} stopped by BranchChanged")
+    for why, n in sorted(EAGER.items(), key=lambda item: -item[1]):
+        print(f"  eager {n}x: {why}")
+    for features, train, message in STOPS:
+        print(f"  stopped: {features} train={train}: {message}")
