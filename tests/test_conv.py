@@ -67,6 +67,13 @@ def test_conv2d_groups_and_depthwise_match_torch(groups, channels):
              dict(groups=groups, padding=1, stride=(1, 2)))
 
 
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv2d_with_more_channels_than_output_pixels_matches_torch(groups):
+    # the weight gradient takes one product over the whole batch here
+    _compare("conv2d", [(3, 4, 4, 5), (8, 4 // groups, 3, 3), (8,)],
+             dict(stride=2, groups=groups))
+
+
 @pytest.mark.parametrize("kwargs", [dict(), dict(stride=2, padding=1), dict(dilation=3),
                                     dict(padding="same", dilation=2), dict(groups=2)], ids=str)
 def test_conv1d_matches_torch(kwargs):

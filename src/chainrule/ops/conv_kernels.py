@@ -158,14 +158,24 @@ def transpose_forward(x, w, b, geom, out_hw):
 @_in_float32
 def conv_weight(x, g, geom, khw):
     """The adjoint of conv in its weight: the gradient times the patches, summed over the
-    batch and the pixels in one product per group."""
+    batch and the pixels. With fewer output channels than pixels per image (most layers
+    of a small network) one product per image, summed over the batch, is faster than one
+    long product, and its (N, O, C·KH·KW) products are no larger than the patches;
+    otherwise one product per group over the whole batch."""
     x4, g4 = as_4d(x), as_4d(g)
     n, c = x4.shape[:2]
     o, oh, ow = g4.shape[1:]
-    groups = geom[8]
-    cols = patches(x4, khw, geom, (oh, ow), (1, 4, 5, 0, 2, 3)).reshape(groups, (c // groups) * khw[0] * khw[1], n * oh * ow)
-    gt = g4.transpose(1, 0, 2, 3).reshape(groups, o // groups, n * oh * ow)
-    out = gemm(gt, np.swapaxes(cols, -1, -2)).reshape(o, c // groups, *khw)
+    groups, kk = geom[8], (c // geom[8]) * khw[0] * khw[1]
+    if o <= oh * ow:
+        cols = im2col(x4, khw, geom, (oh, ow)).reshape(n, groups, kk, oh * ow)
+        per_image = gemm(g4.reshape(n, groups, o // groups, oh * ow), np.swapaxes(cols, -1, -2))
+        out = per_image.sum(axis=0)
+    else:
+        cols = patches(x4, khw, geom, (oh, ow), (1, 4, 5, 0, 2, 3))
+        cols = cols.reshape(groups, kk, n * oh * ow)
+        gt = g4.transpose(1, 0, 2, 3).reshape(groups, o // groups, n * oh * ow)
+        out = gemm(gt, np.swapaxes(cols, -1, -2))
+    out = out.reshape(o, c // groups, *khw)
     return out.reshape(o, c // groups, khw[1]) if x.ndim == 3 else out
 
 
