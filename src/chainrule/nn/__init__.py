@@ -37,3 +37,19 @@ def __getattr__(name):
     # the rest of torch.nn (Conv2d, ...) is named as not supported
     from ..unsupported import missing
     raise missing("torch.nn", name)
+
+
+# pooling, resampling, channel dropout and more activations
+from .activation import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish,  # noqa: E402
+                         Hardtanh, Mish, ReLU6, RReLU, SiLU, Softmax2d, Softmin, Softshrink,
+                         Softsign, Tanhshrink, Threshold)
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: E402
+                      AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
+from .resampling import (Dropout1d, Dropout2d, PixelShuffle, PixelUnshuffle,  # noqa: E402
+                         Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
+__all__ += ["ELU", "SELU", "CELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "ReLU6",
+            "Hardtanh", "Softsign", "Softmin", "Softmax2d", "GLU", "Tanhshrink", "Softshrink",
+            "Hardshrink", "Threshold", "RReLU", "MaxPool1d", "MaxPool2d", "AvgPool1d",
+            "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
+            "AdaptiveMaxPool2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+            "PixelShuffle", "PixelUnshuffle", "Dropout1d", "Dropout2d"]

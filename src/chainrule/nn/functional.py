@@ -175,3 +175,15 @@ def __getattr__(name):
 from . import _pooling  # noqa: E402
 from ._pooling import *  # noqa: E402,F401,F403
 __all__ += _pooling.__all__
+
+# more activations, in modules of their own
+from . import _piecewise_activations, _smooth_activations  # noqa: E402
+from ._piecewise_activations import *  # noqa: E402,F401,F403
+from ._smooth_activations import *  # noqa: E402,F401,F403
+__all__ += _smooth_activations.__all__ + _piecewise_activations.__all__
+
+# resampling and channel-wise dropout
+from . import _channel_dropout, _resampling  # noqa: E402
+from ._channel_dropout import *  # noqa: E402,F401,F403
+from ._resampling import *  # noqa: E402,F401,F403
+__all__ += _resampling.__all__ + _channel_dropout.__all__
