@@ -6,10 +6,10 @@ broadcast against the view as `param_view`. A `NormPlan` records those shapes an
 statistics of one call; one Op per PyTorch name (NativeBatchNormBackward0, ...) runs the
 shared forward and gradient rules.
 
-The gradient rules are written once in array operations: plain backward calls them with
-NumPy arrays and the statistics saved by the forward; under create_graph they receive
-tensors and recompute the statistics from the input with chainrule ops, so the closed-form
-gradient is itself differentiable (second order by construction).
+The gradient rules (_norm_grads.py) are written once in array operations: plain backward
+calls them with NumPy arrays and the statistics saved by the forward; under create_graph
+they receive tensors and recompute the statistics from the input with chainrule ops, so
+the closed-form gradient is itself differentiable (second order by construction).
 
 float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do; statistics
 of float16 accumulate in float32, those of float32 and float64 in float64."""
@@ -17,6 +17,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..ops.core import _widen
+from ._norm_grads import grad_bias, grad_input, grad_weight, param
 
 _F16 = np.dtype(np.float16)
 
@@ -33,7 +34,7 @@ class NormPlan:
     """Shapes of one normalisation call and, once computed, its statistics (mean and
     1/sqrt(var + eps) in the view's keepdims shape, in the compute dtype)."""
     __slots__ = ("view", "axes", "param_view", "param_axes", "count", "eps",
-                 "batch_stats", "fused", "mean", "invstd")
+                 "batch_stats", "fused", "mean", "invstd", "saved_sums")
 
     def __init__(self, view, axes, param_view, eps, batch_stats=True, fused=True):
         self.view, self.axes, self.param_view = tuple(view), tuple(axes), tuple(param_view)
@@ -46,7 +47,7 @@ class NormPlan:
         # group norm, as PyTorch's kernels); layer norm's weight varies along the
         # normalised axes, so it applies (x - mean) * invstd, then weight and bias
         self.fused = fused
-        self.mean = self.invstd = None
+        self.mean = self.invstd = self.saved_sums = None
 
 
 def batch_moments(xv, axes, count, acc):
@@ -57,7 +58,8 @@ def batch_moments(xv, axes, count, acc):
         total = np.add.reduce(xv, axis=axes, keepdims=True, dtype=acc)
         mean = (total / count).astype(xv.dtype, copy=False)
         centred = xv - mean
-        var = np.add.reduce(centred * centred, axis=axes, keepdims=True, dtype=acc) / count
+        np.square(centred, out=centred)  # in place: a fresh large array costs page faults
+        var = np.add.reduce(centred, axis=axes, keepdims=True, dtype=acc) / count
     return mean, var
 
 
@@ -75,74 +77,28 @@ def _quiet(fn):
     return wrapped
 
 
-def _param(p, plan):
-    return p.reshape(plan.param_view)
-
-
 def _norm_forward(x, weight, bias, plan):
     xv = _widen(x).reshape(plan.view)
     mean, invstd = plan.mean, plan.invstd
     if plan.fused:  # two passes over x: one multiply, one add
-        alpha = invstd if weight is None else invstd * _param(weight, plan)
+        alpha = invstd if weight is None else invstd * param(weight, plan)
         beta = -(mean * alpha)
         if bias is not None:
-            beta = beta + _param(bias, plan)
+            beta = beta + param(bias, plan)
         out = xv * alpha.astype(xv.dtype, copy=False)
         out += beta.astype(xv.dtype, copy=False)
     else:
         out = xv - mean
         out *= invstd
         if weight is not None:
-            out *= _param(weight, plan)
+            out *= param(weight, plan)
         if bias is not None:
-            out += _param(bias, plan)
+            out += param(bias, plan)
     return out.reshape(x.shape).astype(x.dtype, copy=False)
 
 
-def _normalized(xv, plan):
-    """(x - mean) * invstd and invstd for a rule: the forward's saved statistics on
-    arrays; under create_graph, batch statistics recomputed from the tensor `xv`, so the
-    gradient's own gradient sees how they depend on the input."""
-    if plan.batch_stats and not isinstance(xv, np.ndarray):
-        mean = xv.mean(axis=plan.axes, keepdims=True)
-        centred = xv - mean
-        var = (centred * centred).mean(axis=plan.axes, keepdims=True)
-        invstd = 1.0 / np.sqrt(var + plan.eps)
-        return centred * invstd, invstd
-    return (xv - plan.mean) * plan.invstd, plan.invstd
-
-
-def _scaled_grad(g, weight, plan):
-    gv = _widen(g).reshape(plan.view)
-    return gv if weight is None else gv * _param(_widen(weight), plan)
-
-
-def _grad_input(g, out, x, weight, bias, plan):
-    gv = _scaled_grad(g, weight, plan)
-    if not plan.batch_stats:  # fixed statistics: an affine map of x
-        return (gv * plan.invstd).reshape(x.shape)
-    xhat, invstd = _normalized(_widen(x).reshape(plan.view), plan)
-    # d/dx of (x - mean) * invstd, applied to gv: the mean of gv and the part of gv
-    # along xhat come off, since shifting or scaling x leaves xhat unchanged
-    n = max(plan.count, 1)  # an empty batch: sums of nothing, an empty gradient
-    mean_g = gv.sum(axis=plan.axes, keepdims=True) * (1.0 / n)
-    mean_gx = (gv * xhat).sum(axis=plan.axes, keepdims=True) * (1.0 / n)
-    return ((gv - mean_g - xhat * mean_gx) * invstd).reshape(x.shape)
-
-
-def _grad_weight(g, out, x, weight, bias, plan):
-    xhat, _ = _normalized(_widen(x).reshape(plan.view), plan)
-    gv = _widen(g).reshape(plan.view)
-    return (gv * xhat).sum(axis=plan.param_axes, keepdims=True).reshape(weight.shape)
-
-
-def _grad_bias(g, out, x, weight, bias, plan):
-    gv = _widen(g).reshape(plan.view)
-    return gv.sum(axis=plan.param_axes, keepdims=True).reshape(bias.shape)
-
-
 def _op(name):
-    return Op(name, *map(_quiet, (_norm_forward, _grad_input, _grad_weight, _grad_bias)))
+    return Op(name, *map(_quiet, (_norm_forward, grad_input, grad_weight, grad_bias)))
 
 
 BATCH_NORM = _op("NativeBatchNormBackward0")
