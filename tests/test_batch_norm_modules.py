@@ -195,3 +195,32 @@ def test_half_and_double_modules_keep_the_counter_int64():
         x = np.random.default_rng(2).standard_normal((5, 3))
         y = ours(cr.tensor(x).to(ours.weight.dtype))
         assert y.dtype == ours.weight.dtype
+
+
+def test_state_dict_without_num_batches_tracked_loads_as_in_torch():
+    for M in (torch, cr):
+        model = M.nn.Sequential(M.nn.Linear(3, 3), M.nn.BatchNorm1d(3))
+        model(M.randn(4, 3))
+        state = {k: v for k, v in model.state_dict().items() if "num_batches" not in k}
+        result = model.load_state_dict(state)
+        assert not result.missing_keys and not result.unexpected_keys
+        assert model[1].num_batches_tracked.item() == 1  # kept, not reset
+
+
+@pytest.mark.parametrize("input_grad", [False, True])
+def test_weight_gradient_with_and_without_input_gradient_and_twice_with_retain_graph(
+        input_grad):
+    x = np.random.default_rng(3).standard_normal((6, 3, 4))
+    results = []
+    for M in (cr, torch):
+        m = M.nn.BatchNorm1d(3)
+        t = M.tensor(x.astype(np.float32), requires_grad=input_grad)
+        y = m(t)
+        w = M.tensor(np.cos(np.arange(72)).reshape(6, 3, 4).astype(np.float32))
+        (y * w).sum().backward(retain_graph=True)
+        first = [m.weight.grad.clone(), m.bias.grad.clone()]
+        (y * w * 2).sum().backward()  # a second incoming gradient: no stale sums reused
+        results.append([a.numpy() for a in (*first, m.weight.grad, m.bias.grad)]
+                       + ([t.grad.numpy()] if input_grad else []))
+    for a, b in zip(*results):
+        assert_close(a, b, rtol=1e-5, atol=1e-6)

@@ -74,6 +74,10 @@ class _NormBase(Module):
     def _check_input_dim(self, input):
         raise NotImplementedError
 
+    def _optional_state(self):
+        # checkpoints from before the counter existed load, keeping the current count
+        return {"num_batches_tracked": self.num_batches_tracked}
+
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "

@@ -303,6 +303,7 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
+        state_dict = _with_optional_keys(self, state_dict)
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -337,6 +338,9 @@ class Module:
                     t._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
 
+    def _optional_state(self):
+        return {}
+
     # ---- printing ---------------------------------------------------------------------
     def extra_repr(self):
         return ""
@@ -361,6 +365,18 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
                       | set(self._modules))
+
+
+def _with_optional_keys(root, state_dict):
+    """Keys a module may go without (BatchNorm's num_batches_tracked, absent from old
+    checkpoints): its current value stands in, as PyTorch does."""
+    extra = {}
+    for prefix, mod in root.named_modules(remove_duplicate=False):
+        for name, value in mod._optional_state().items():
+            key = f"{prefix}.{name}" if prefix else name
+            if key not in state_dict and value is not None:
+                extra[key] = value
+    return {**state_dict, **extra} if extra else state_dict
 
 
 class _IncompatibleKeys:
