@@ -62,9 +62,10 @@ def compiled_epoch(step, X, y, batch):
 def verified_entries(compiled):
     """{shape of the first argument: its verified recording}."""
     out = {}
-    for key, entry in compiled._cache.items():
-        if entry.verified:  # the key: grad mode, default dtype, argument keys, ...
-            out[key[2][0][1] if key[2] else None] = entry
+    for key, entries in compiled._cache.items():
+        for entry in entries:  # one per set of guarded Python values
+            if entry.verified:  # the key: grad mode, default dtype, argument keys, ...
+                out[key[2][0][1] if key[2] else None] = entry
     return out
 
 
@@ -76,9 +77,11 @@ def check_replaying(compiled, shapes, run_once):
     missing = set(shapes) - set(verified_entries(compiled))
     if missing:
         raise SystemExit(f"{compiled!r}: no verified recording for inputs of shape {missing}")
-    before = {k: id(v) for k, v in compiled._cache.items()}
+    def recordings():
+        return {k: [id(e) for e in v] for k, v in compiled._cache.items()}
+    before = recordings()
     run_once()
-    if compiled._eager is not None or {k: id(v) for k, v in compiled._cache.items()} != before:
+    if compiled._eager is not None or recordings() != before:
         raise SystemExit(f"{compiled!r} recorded again or gave up during a warm epoch "
                          f"({compiled._eager})")
 
@@ -212,15 +215,18 @@ def breakdown(compiled, args, extras, pairs, n=200):
     alone (what a replay runs after finding the model's tensors, building the signature and
     copying the inputs in), and each extra (name -> function) alone."""
     shape = args[0].shape if args else None
-    steps = verified_entries(compiled)[shape].recorder.steps
+    entry = verified_entries(compiled)[shape]
+    steps = entry.recorder.steps
 
     def kernels():
         for step in steps:
             step()
-    fns = {"call": lambda: compiled(*args), "kernels": kernels, **extras}
+    fns = {"call": lambda: compiled(*args), "kernels": kernels,
+           "guards": entry.state.failing, **extras}
     times, _ = interleaved([lambda f=f: [f() for _ in range(n)] for f in fns.values()], pairs)
     out = {k: t / n for k, t in zip(fns, times)}
     out["steps"] = len(steps)
+    out["checks"] = len(entry.state.checks)
     return out
 
 
@@ -313,11 +319,13 @@ def where_time_goes(chainrule, args, X, y):
           f"finding tensors, signature, copying the batch in {part(t['call'] - t['kernels'])} "
           f"+ {t['products']} matrix products {part(t['gemm'])} + Adam step {part(t['adam'])} "
           f"+ the other {t['steps'] - t['products'] - 1} replayed steps "
-          f"{part(t['kernels'] - t['gemm'] - t['adam'])}")
+          f"{part(t['kernels'] - t['gemm'] - t['adam'])}; of the first part, checking "
+          f"its {t['checks']} guards on Python values {part(t['guards'])}")
     tiny = tiny_graph_breakdown(chainrule, args.pairs)
     print(f"A replayed tiny-graph step: {_us(tiny['call'])} = finding tensors, signature "
           f"{part(tiny['call'] - tiny['kernels'], tiny)} + its {tiny['steps']} replayed steps "
-          f"{part(tiny['kernels'], tiny)}")
+          f"{part(tiny['kernels'], tiny)}; checking its {tiny['checks']} guards "
+          f"{part(tiny['guards'], tiny)}")
     if args.profile:
         profile_step(step, batch)
 

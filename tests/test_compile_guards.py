@@ -315,3 +315,26 @@ def test_a_function_that_keeps_recording_again_warns_once_and_runs_eagerly():
             state["scale"] = float(k)
             assert compiled(_x()).tolist() == (_x() * float(k)).tolist()
     assert len(record) == 1
+
+
+@pytest.mark.parametrize("options", [dict(label_smoothing=0.1),
+                                     dict(weight=chainrule.tensor([1.0, 2.0, 0.5]))])
+def test_cross_entropy_replays_each_calls_targets(options):
+    loss_fn = nn.CrossEntropyLoss(**options)
+    logits = chainrule.tensor([[1.0, 2.0, 0.5], [0.1, -1.0, 2.0]], requires_grad=True)
+
+    def step(z, t):
+        logits.grad = None
+        loss = loss_fn(logits * z, t)
+        loss.backward()
+        return loss, logits.grad.clone()
+    targets = [[0, 2], [0, 2], [1, 0], [2, 2], [0, 1]]
+    compiled = chainrule.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for t in targets:
+            args = (chainrule.ones(1, 3), chainrule.tensor(t))
+            (got, got_g), (want, want_g) = compiled(*args), step(*args)
+            _same(got, want)
+            _same(got_g, want_g)
+    assert _replaying(compiled)

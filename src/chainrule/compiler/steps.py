@@ -1,5 +1,7 @@
 """The replay steps that are more than one NumPy call: recomputing a kernel into its
 buffers, setting `.grad`, and guarding a branch or a value-dependent shape."""
+import functools
+
 import numpy as np
 
 
@@ -56,3 +58,20 @@ def value_guard(plain, seen, where, again):
         if plain.tobytes() != seen:
             raise ValueChanged(f"the value of {where} differs from the recorded one", again)
     return step
+
+
+def nothing():
+    return None
+
+
+def call_step(fn, args, kwargs, fresh):
+    """Step for a call replayed as a call (optimizer.step, manual_seed); `fresh` maps an
+    argument's position to how to read it again (a value taken out of a tensor)."""
+    if not fresh:  # the common case (opt.step(), zero_grad()): one bound call
+        return functools.partial(fn, *args, **kwargs)
+    getters = [fresh.get(i, functools.partial(_same, a)) for i, a in enumerate(args)]
+    return lambda: fn(*[get() for get in getters], **kwargs)
+
+
+def _same(a):
+    return a

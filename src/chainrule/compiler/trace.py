@@ -13,8 +13,9 @@ import numpy as np
 
 from .. import _capture
 from . import returns
-from .steps import (GuardFailed, ValueChanged, accumulate_grad, assign_grad, guard,
-                    recompute, value_guard)
+from .draws import Draws
+from .steps import (GuardFailed, ValueChanged, accumulate_grad, assign_grad, call_step,
+                    guard, nothing, recompute, value_guard)
 
 # ndarray methods that NumPy does not route through __array_function__/__array_ufunc__
 _METHODS = ("astype", "copy", "reshape", "ravel", "flatten", "repeat", "take", "dot",
@@ -342,7 +343,7 @@ class Recorder:
         self.trace(arr, numbered=False)
 
     def draws(self, generator):
-        return _Draws(self, generator)
+        return Draws(self, generator)
 
     def set_grad(self, leaf, g, create_graph):
         """backward's `.grad` assignment, as a step (see engine._set_grad)."""
@@ -379,10 +380,10 @@ class Recorder:
         if args and getattr(args[0], "_rng", None) is not None:  # Generator.manual_seed
             self.generators.add(args[0])
         for a in args:  # a value taken from a tensor for this call: read fresh instead
-            step = self._passed.pop(id(a), None) if isinstance(a, (float, int)) else None
+            step = self._passed.pop(id(a), None) if self._escaped(a) else None
             if step is not None:
                 self._late.pop(id(a), None)
-                self.steps[step] = self._verify[step] = _nothing
+                self.steps[step] = self._verify[step] = nothing
                 i = self.values.index(self.escapes[id(a)][1].tobytes())
                 del self.values[i], self.value_names[i]
         self.suspended += 1
@@ -395,23 +396,23 @@ class Recorder:
         return result
 
     def _opaque_step(self, fn, args, kwargs):
-        """Replay `fn(*args)` with escaped values and traced tensors read fresh."""
+        """Replay `fn(*args)` with values taken out of tensors and traced tensors read
+        fresh."""
         from ..tensor import Tensor
-        live = [a for a in args if (isinstance(a, (float, int)) and id(a) in self.escapes)
-                or (isinstance(a, Tensor) and type(a._data) is Traced)]
-        if not live:  # the common case (opt.step(), zero_grad()): one bound call
-            return functools.partial(fn, *args, **kwargs)
-        fixed = []
-        for a in args:
-            if isinstance(a, (float, int)) and id(a) in self.escapes:
-                plain = self.escapes[id(a)][1]
-                fixed.append(plain.item)
+        fresh = {}
+        for i, a in enumerate(args):
+            if self._escaped(a):
+                fresh[i] = self.escapes[id(a)][1].item
             elif isinstance(a, Tensor) and type(a._data) is Traced:
-                t = Tensor._wrap(_view(a._data, np.ndarray))
-                fixed.append(lambda t=t: t)
-            else:
-                fixed.append(lambda a=a: a)
-        return lambda: fn(*[get() for get in fixed], **kwargs)
+                fresh[i] = functools.partial(Tensor._wrap, _view(a._data, np.ndarray))
+        return call_step(fn, args, kwargs, fresh)
+
+    def _escaped(self, a):
+        """`a` was taken out of a tensor (small ints and bools are shared objects: any
+        literal could be one, so they are not told apart)."""
+        t = type(a)
+        return ((t is float or (t is int and not -5 <= a <= 256))
+                and id(a) in self.escapes)
 
     def finish(self):
         """The call returned: a value taken out after a step no replay can undo, and used
@@ -424,31 +425,3 @@ class Recorder:
     def unsupported(self, reason):
         if reason not in self.reasons:
             self.reasons.append(reason)
-
-
-def _nothing():
-    return None
-
-
-class _Draws:
-    """A NumPy Generator stand-in: each draw runs for real and becomes a replay step that
-    draws again from the chainrule generator's current NumPy generator."""
-
-    def __init__(self, recorder, generator):
-        self._recorder, self._generator = recorder, generator
-
-    def __getattr__(self, name):
-        recorder, generator = self._recorder, self._generator
-
-        def draw(*args, **kwargs):
-            pargs, pkw = [_plain(a) for a in args], {k: _plain(v) for k, v in kwargs.items()}
-            result = np.asarray(getattr(generator._rng, name)(*pargs, **pkw))
-            recorder.generators.add(generator)
-            recorder._note("draw", name, recorder.describe(tuple(args)),
-                           tuple((k, recorder.describe(v)) for k, v in kwargs.items()))
-
-            def step():
-                np.copyto(result, getattr(generator._rng, name)(*pargs, **pkw))
-            recorder._add(step, functools.partial(np.copyto, result, result.copy()))
-            return recorder.trace(result)
-        return draw
