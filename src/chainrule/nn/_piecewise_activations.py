@@ -1,7 +1,8 @@
 """Piecewise activations of nn.functional (hardswish, hardsigmoid, hardtanh, relu6,
 threshold, softshrink, hardshrink, rrelu) and the ones PyTorch composes from other ops
-(softsign, softmin, glu, tanhshrink). Each kernel follows PyTorch's comparisons, so NaN
-and the breakpoints themselves get PyTorch's values and gradients."""
+(softsign, softmin, glu, tanhshrink). Each kernel makes the comparisons of PyTorch's
+vectorised CPU kernels (which run on all but a tensor's last few elements), so NaN and the
+breakpoints themselves get PyTorch's values and gradients."""
 import warnings
 
 import numpy as np
@@ -46,7 +47,7 @@ def _apply(x, op, inplace, fn, *params, inplace_op=None):
 _ONE_SIXTH = float(np.float32(1) / np.float32(6))
 HARDSWISH = _op("HardswishBackward0",
                 lambda x: x * np.minimum(np.maximum(x + 3, 0), 6) / 6,
-                lambda g, o, x: np.where(x <= -3, 0, np.where(x < 3, g * (x / 3 + 0.5), g)))
+                lambda g, o, x: np.where(x <= -3, 0, np.where(x >= 3, g, g * (x / 3 + 0.5))))
 HARDSIGMOID = _op("HardsigmoidBackward0",
                   lambda x: np.minimum(np.maximum(x + 3, 0), 6) / 6,
                   lambda g, o, x: np.where(np.logical_and(x > -3, x < 3), g * _ONE_SIXTH, 0))
@@ -66,9 +67,9 @@ def _clamp(x, low, high):
     return np.minimum(np.maximum(x, low), high).astype(x.dtype, copy=False)
 
 
-# the gradient is zero at the bounds themselves, unlike clamp's
+# the gradient is zero at the bounds themselves (unlike clamp's) and at NaN
 HARDTANH = _op("HardtanhBackward0", _clamp,
-               lambda g, o, x, low, high: np.where(np.logical_or(x <= low, x >= high), 0, g))
+               lambda g, o, x, low, high: np.where(np.logical_and(x > low, x < high), g, 0))
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -112,13 +113,17 @@ def _dead_zone(x, lambd):
     return np.logical_and(x >= -lambd, x <= lambd)
 
 
+def _live(x, lambd):  # not the complement of the dead zone: NaN is in neither
+    return np.logical_or(x < -lambd, x > lambd)
+
+
 SOFTSHRINK = _op("SoftshrinkBackward0",
                  lambda x, lambd: np.where(x > lambd, x - lambd,
                                            np.where(x < -lambd, x + lambd, x * 0)),
-                 lambda g, o, x, lambd: np.where(_dead_zone(x, lambd), 0, g))
+                 lambda g, o, x, lambd: np.where(_live(x, lambd), g, 0))
 HARDSHRINK = _op("HardshrinkBackward0",
                  lambda x, lambd: np.where(_dead_zone(x, lambd), 0, x),
-                 lambda g, o, x, lambd: np.where(_dead_zone(x, lambd), 0, g))
+                 lambda g, o, x, lambd: np.where(_live(x, lambd), g, 0))
 
 
 def softshrink(input, lambd=0.5):

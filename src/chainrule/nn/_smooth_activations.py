@@ -27,15 +27,16 @@ def _elu(x, alpha, scale, input_scale):
     return np.where(x <= 0, np.expm1(x * ipt) * neg, x * pos)
 
 
+# gradients test `x > 0` as PyTorch's vectorised kernels do: NaN takes the negative branch
 def _elu_grad(g, out, x, alpha, scale, input_scale):
     neg, pos, ipt = _coefficients(g, alpha, scale, input_scale)
-    return np.where(x <= 0, g * ipt * neg * np.exp(x * ipt), g * pos)
+    return np.where(x > 0, g * pos, g * ipt * neg * np.exp(x * ipt))
 
 
 def _elu_grad_from_result(g, out, x, alpha, scale, input_scale):
     """The in-place form's rule reads the result (the input is gone): ipt * (out + neg)."""
     neg, pos, ipt = _coefficients(g, alpha, scale, input_scale)
-    return np.where(out <= 0, g * ipt * (out + neg), g * pos)
+    return np.where(out > 0, g * pos, g * ipt * (out + neg))
 
 
 def _quiet(fn):

@@ -8,7 +8,8 @@ def gather(x, index, plane):
     """x[..., index // width, index % width] for index of shape (..., rows, cols)."""
     h, w = plane
     flat = x.reshape(-1, h * w)
-    return np.take_along_axis(flat, index.reshape(flat.shape[0], -1), axis=1).reshape(
+    cells = index.shape[-2] * index.shape[-1]
+    return np.take_along_axis(flat, index.reshape(flat.shape[0], cells), axis=1).reshape(
         index.shape)
 
 
@@ -17,6 +18,6 @@ def scatter(g, index, plane):
     h, w = plane
     n = int(np.prod(g.shape[:-2]))
     out = np.zeros_like(g, shape=(n * h * w,))
-    where = index.reshape(n, -1) + (np.arange(n) * (h * w))[:, None]
+    where = index.reshape(n, g.shape[-2] * g.shape[-1]) + (np.arange(n) * (h * w))[:, None]
     np.add.at(out, where.reshape(-1), g.reshape(-1))
     return out.reshape(g.shape[:-2] + (h, w))
