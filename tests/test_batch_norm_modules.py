@@ -1,6 +1,7 @@
-"""BatchNorm1d/2d, LazyBatchNorm1d/2d, LayerNorm and GroupNorm against PyTorch: defaults,
-parameters and buffers, state_dict keys, repr, several training steps and eval mode;
-state_dict save/load round trips; PyTorch's BatchNorm2d state loaded into chainrule's."""
+"""BatchNorm1d/2d, LazyBatchNorm1d/2d, LayerNorm, GroupNorm and LocalResponseNorm against
+PyTorch: defaults, parameters and buffers, state_dict keys, repr, several training steps
+and eval mode; state_dict save/load round trips; PyTorch's BatchNorm2d state loaded into
+chainrule's."""
 import numpy as np
 import pytest
 
@@ -24,6 +25,7 @@ BUILDERS = {
     "layer_norm_no_bias": lambda M: M.nn.LayerNorm((4,), bias=False, eps=1e-3),
     "group_norm": lambda M: M.nn.GroupNorm(3, 3),
     "group_norm_no_affine": lambda M: M.nn.GroupNorm(1, 3, affine=False),
+    "local_response_norm": lambda M: M.nn.LocalResponseNorm(2, alpha=0.1, k=2.0),
 }
 INPUT_SHAPE = {"bn1d": (6, 3), "bn1d_no_bias": (6, 3, 4), "lazy_bn1d": (6, 3, 4),
                "layer_norm": (5, 3, 4), "layer_norm_2d": (5, 3, 4),

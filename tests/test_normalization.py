@@ -1,4 +1,5 @@
-"""F.batch_norm, F.layer_norm, F.group_norm and F.instance_norm against PyTorch: outputs,
+"""F.batch_norm, F.layer_norm, F.group_norm, F.instance_norm and F.local_response_norm
+against PyTorch: outputs,
 gradients of input, weight and bias, running statistics, float16/float64, extreme
 values, empty batches and the errors PyTorch raises."""
 import numpy as np
@@ -297,3 +298,17 @@ def test_instance_norm_output_gradients_and_running_statistics_match_torch(dtype
 
 def test_instance_norm_refuses_one_spatial_element_as_torch():
     _same_error(lambda M, F: F.instance_norm(M.randn(4, 3)), "more than 1 spatial element")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, size", [((2, 5, 4), 3), ((2, 6, 3, 4), 4), ((2, 3, 2, 2, 2), 2),
+                                         ((2, 3, 5), 7)])
+def test_local_response_norm_output_and_gradient_match_torch(shape, size, dtype):
+    fn = lambda M, F, x: F.local_response_norm(x, size, alpha=0.5, beta=0.75, k=2.0)  # noqa: E731
+    _assert_match(*_run(fn, [_data(shape)], [dtype]), dtype)
+
+
+def test_local_response_norm_refuses_two_dimensional_input_as_torch():
+    _same_error(lambda M, F: F.local_response_norm(M.randn(2, 3), 2),
+                r"Expected 3D or higher dimensionality input \(got 2 dimensions\).*\(2, 3\)")
+    assert cF.local_response_norm(cr.zeros(0, 3, 4), 3).shape == (0, 3, 4)

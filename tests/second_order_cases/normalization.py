@@ -1,4 +1,4 @@
-"""Batch, layer, group and instance normalisation: the closed-form gradient of the
+"""Batch, layer, group, instance and local response normalisation: the closed-form gradient of the
 normalised output (batch statistics in training) is itself differentiated here, and so is
 evaluation mode's affine map with running statistics."""
 
@@ -33,4 +33,6 @@ CASES = {
                    [("any", (2, 4, 3)), ("any", (4,)), ("any", (4,))]),
     "instance_norm": (lambda M, F, L, x, w, b: F.instance_norm(x * x, weight=w, bias=b),
                       [("any", (2, 3, 4)), ("any", (3,)), ("any", (3,))]),
+    "local_response_norm": (lambda M, F, L, x: F.local_response_norm(x, 3, 0.5, 0.75, 2.0),
+                            [("any", (2, 4, 3))]),
 }

@@ -18,6 +18,7 @@ from ..tensor import Tensor
 from ._batch_norm import batch_norm, instance_norm
 from ._group_norm import group_norm
 from ._layer_norm import layer_norm
+from ._local_response_norm import local_response_norm
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                       huber_loss, l1_loss, mse_loss, nll_loss)
 from ._normalize import normalize
@@ -27,7 +28,7 @@ __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "g
            "dropout", "linear", "one_hot", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
            "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "smooth_l1_loss", "normalize", "logsigmoid", "softplus"]
-__all__ += ["batch_norm", "instance_norm", "layer_norm", "group_norm"]
+__all__ += ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm"]
 __all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "pad"]
 
 

@@ -1,4 +1,5 @@
-"""LayerNorm and GroupNorm modules, with PyTorch's parameters, defaults and repr."""
+"""LayerNorm, GroupNorm and LocalResponseNorm modules, with PyTorch's parameters, defaults
+and repr."""
 import numbers
 
 import numpy as np
@@ -88,3 +89,17 @@ class GroupNorm(Module):
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
                 f"affine={self.affine}, bias={self.bias is not None}")
+
+
+class LocalResponseNorm(Module):
+    """Divides each value by (k + alpha * mean of squares over `size` channels) ** beta."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
