@@ -26,10 +26,14 @@ BUILDERS = {
     "group_norm": lambda M: M.nn.GroupNorm(3, 3),
     "group_norm_no_affine": lambda M: M.nn.GroupNorm(1, 3, affine=False),
     "local_response_norm": lambda M: M.nn.LocalResponseNorm(2, alpha=0.1, k=2.0),
+    "instance_norm_1d": lambda M: M.nn.InstanceNorm1d(3),
+    "instance_norm_2d_tracked": lambda M: M.nn.InstanceNorm2d(3, affine=True,
+                                                              track_running_stats=True),
 }
 INPUT_SHAPE = {"bn1d": (6, 3), "bn1d_no_bias": (6, 3, 4), "lazy_bn1d": (6, 3, 4),
                "layer_norm": (5, 3, 4), "layer_norm_2d": (5, 3, 4),
-               "layer_norm_no_bias": (5, 4), "group_norm_no_affine": (5, 3, 4)}
+               "layer_norm_no_bias": (5, 4), "group_norm_no_affine": (5, 3, 4),
+               "instance_norm_1d": (5, 3, 4)}
 
 
 def _pair(name):
@@ -226,3 +230,17 @@ def test_weight_gradient_with_and_without_input_gradient_and_twice_with_retain_g
                        + ([t.grad.numpy()] if input_grad else []))
     for a, b in zip(*results):
         assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_instance_norm_unbatched_input_and_channel_checks_as_torch():
+    x = np.random.default_rng(4).standard_normal((3, 5)).astype(np.float32)
+    assert_close(cr.nn.InstanceNorm1d(3)(cr.tensor(x)).numpy(),
+                 torch.nn.InstanceNorm1d(3)(torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
+    for M in (torch, cr):
+        with pytest.raises(ValueError, match=r"expected input's size at dim=1 to match "
+                                             r"num_features \(3\), but got: 4"):
+            M.nn.InstanceNorm1d(3, affine=True)(M.randn(2, 4, 5))
+        with pytest.warns(UserWarning, match="does not match num_features"):
+            M.nn.InstanceNorm1d(3)(M.randn(2, 4, 5))
+        with pytest.raises(ValueError, match=r"expected 3D or 4D input \(got 2D input\)"):
+            M.nn.InstanceNorm2d(3)(M.randn(2, 3))

@@ -15,6 +15,7 @@ from .layers import Dropout, Flatten, Identity, LazyLinear, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
                    NLLLoss, SmoothL1Loss)
 from .module import Module
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import GroupNorm, LayerNorm, LocalResponseNorm
 from .parameter import Parameter, UninitializedParameter
 
@@ -24,7 +25,8 @@ __all__ = ["Module", "Parameter", "UninitializedParameter", "Sequential", "Modul
            "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "functional", "init", "parallel", "utils"]
 __all__ += ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-            "LazyBatchNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm"]
+            "LazyBatchNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm", "InstanceNorm1d",
+            "InstanceNorm2d", "InstanceNorm3d"]
 
 __all__ += ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv2d", "Fold",
             "Unfold", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
