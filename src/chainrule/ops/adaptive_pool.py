@@ -82,7 +82,7 @@ def _max(x, cells, winners):
     shape = x.shape[:-2] + (cells.oh, cells.ow)
     best = np.full_like(x, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min,
                         shape=shape)
-    index = np.zeros(shape, dtype=np.int64)
+    index = np.zeros_like(best, dtype=np.int64)  # like best: a compile recording sees it
     for where, inside in _offsets(cells):
         v = flat[..., where]
         take = (v > best) | np.isnan(v) if x.dtype.kind == "f" else v > best

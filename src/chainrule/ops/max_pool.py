@@ -31,8 +31,9 @@ def winners(x, win):
     winner: the first element equal to the maximum; in a NaN window, the last NaN."""
     best = _max_pool(x, win)
     xp = padded(x, win, _lowest(x.dtype))
-    index = np.zeros(best.shape, dtype=np.int64)
-    found = np.empty(best.shape, dtype=bool)
+    # made like `best` (not from its shape) so that a compile recording follows them
+    index = np.zeros_like(best, dtype=np.int64)
+    found = np.empty_like(best, dtype=bool)
     for i, j in reversed(offsets(win)):  # the first match is written last
         index = _mark(index, np.equal(at_offset(xp, win, i, j), best, out=found), win, i, j)
     if x.dtype.kind == "f" and np.isnan(best).any():

@@ -42,7 +42,7 @@ def cropped(xp, win):
     """The inverse of `padded`: the input's own rows and columns, contiguous."""
     if xp.shape[-2:] == (win.h, win.w):
         return xp
-    return np.ascontiguousarray(xp[..., win.ph:win.ph + win.h, win.pw:win.pw + win.w])
+    return xp[..., win.ph:win.ph + win.h, win.pw:win.pw + win.w].copy()
 
 
 def offsets(win):

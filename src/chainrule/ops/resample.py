@@ -49,11 +49,12 @@ def linear_source(n_in, n_out, align_corners, scale, dtype):
 def _fma(a, b, c):
     """a * b + c rounded once, as PyTorch's compiled kernels contract it: exact for float32
     through float64 (the product of two float32 is exact there)."""
-    a = np.asarray(a)
-    if a.dtype != np.float32:
+    if np.asanyarray(a).dtype != np.float32:
         return a * b + c
-    return (a.astype(np.float64) * np.asarray(b, np.float64) + np.asarray(c, np.float64)).astype(
-        np.float32)
+
+    def wide(v):  # asanyarray: a compile recording's arrays stay followed
+        return np.asanyarray(v).astype(np.float64)
+    return (wide(a) * wide(b) + wide(c)).astype(np.float32)
 
 
 def _grid(axes):
@@ -119,18 +120,22 @@ BILINEAR2D, BILINEAR2D_ADJOINT = _pair("Bilinear", 2, _linear, _linear_adjoint)
 
 def _shuffle(x, r):
     """(..., C*r*r, H, W) -> (..., C, H*r, W*r)."""
+    if r == 1:
+        return x.copy()  # a new tensor, never a view of the input
     *lead, c, h, w = x.shape
     y = x.reshape(*lead, c // (r * r), r, r, h, w)
     y = np.moveaxis(y, (-4, -3), (-3, -1))  # (..., C, H, r, W, r)
-    return np.ascontiguousarray(y).reshape(*lead, c // (r * r), h * r, w * r)
+    return y.reshape(*lead, c // (r * r), h * r, w * r)  # a C-ordered copy
 
 
 def _unshuffle(x, r):
     """(..., C, H*r, W*r) -> (..., C*r*r, H, W)."""
+    if r == 1:
+        return x.copy()
     *lead, c, h, w = x.shape
     y = x.reshape(*lead, c, h // r, r, w // r, r)
     y = np.moveaxis(y, (-3, -1), (-4, -3))  # (..., C, r, r, H, W)
-    return np.ascontiguousarray(y).reshape(*lead, c * r * r, h // r, w // r)
+    return y.reshape(*lead, c * r * r, h // r, w // r)  # a C-ordered copy
 
 
 PIXEL_SHUFFLE, PIXEL_UNSHUFFLE = adjoint_pair(
