@@ -218,7 +218,7 @@ CASES.update(second_order_cases.collected())   # cases kept beside their concept
 
 # no derivative in PyTorch either (backward raises there and here)
 # (and the stand-in history of a split/unbind output whose base changed: backward refuses)
-NOT_DIFFERENTIABLE = {"HeavisideBackward0", "StalePieceBackward"}
+NOT_DIFFERENTIABLE = {"HeavisideBackward0", "StalePieceBackward", "NotImplemented"}
 # functions of nn.functional that take no differentiable input
 NOT_DIFFERENTIABLE_FUNCTIONS = {"one_hot"}
 

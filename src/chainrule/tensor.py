@@ -353,6 +353,21 @@ class Tensor(function.TensorBase):
             self._assign(result._data, opname, overlap_ok)
         return self
 
+    def _check_inplace_shape(self, other, opname):
+        """PyTorch checks shapes before dtypes: uint8 (3,) &= float32 (2, 3) is a shape
+        error, not bitwise_and's refusal of floats."""
+        mine, theirs = self._data.shape, other._data.shape
+        if theirs == mine:
+            return
+        try:
+            shape = np.broadcast_shapes(mine, theirs)
+        except ValueError:
+            raise RuntimeError(f"{opname}: the shape {tuple(theirs)} of the other operand can't "
+                               f"be broadcast to this tensor's shape {tuple(mine)}") from None
+        if shape != mine:
+            raise RuntimeError(f"{opname}: output with shape {tuple(mine)} doesn't match the "
+                               f"broadcast shape {tuple(shape)}")
+
     def _check_result_type(self, other, opname):
         """PyTorch refuses before computing: x.bitwise_and_(2.5) on an int tensor is a
         cast error (a float result), not bitwise_and's own refusal of floats."""

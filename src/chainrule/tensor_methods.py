@@ -7,6 +7,7 @@ from . import devices, random as _random
 from .ops import elementwise as E, indexing as I, linalg as L, reduction as R, shape as S
 from .ops import softmax as SM
 from .ops import linalg_inverse as LI
+from .ops.bitwise import invert as _invert
 from .ops.heaviside import heaviside
 from .ops.pointwise_math import reciprocal as _reciprocal
 from .autograd.function import GraphLostError
@@ -50,7 +51,7 @@ def _rtruediv(x, other):
 _OPS = {
     # a number on the left of a commutative op is its right operand, as in PyTorch: the
     # tensor's node comes first in grad_fn.next_functions
-    "add": E.add, "radd": E.add, "sub": E.sub, "rsub": _swap(E.sub),
+    "add": E.add, "radd": E.add, "sub": E.sub, "rsub": E.rsub,
     "mul": E.mul, "rmul": E.mul, "truediv": E.div, "rtruediv": _rtruediv,
     "floordiv": E.floor_divide, "rfloordiv": _swap(E.floor_divide),
     "mod": E.remainder, "rmod": _swap(E.remainder), "pow": E.pow, "rpow": _swap(E.pow),
@@ -65,15 +66,17 @@ for _name, _fn in _OPS.items():
     setattr(Tensor, f"__{_name}__", _fn)
 Tensor.__neg__ = E.neg
 Tensor.__abs__ = E.abs
-Tensor.__invert__ = E.bitwise_not
+Tensor.__invert__ = _invert
 Tensor.__pos__ = lambda x: x
 Tensor.__getitem__ = I.getitem
 Tensor.__setitem__ = I.setitem
 
 
 # ---- in place: x += 1, x.add_(y), ... keep id(x) and share storage with views --------
-def _inplace_method(fn, name):
+def _inplace_method(fn, name, elementwise=True):
     def method(self, *args, **kwargs):
+        if elementwise and args and isinstance(args[0], Tensor):
+            self._check_inplace_shape(args[0], name)
         return self._inplace(lambda x, *a: fn(x, *a, **kwargs), *args, opname=name)
     method.__name__ = name
     return method
@@ -165,10 +168,10 @@ _install_factories()
 # ---- NumPy functions on tensors ---------------------------------------------------
 _UFUNCS = {
     np.add: E.add, np.subtract: E.sub, np.multiply: E.mul, np.true_divide: E.div,
-    np.floor_divide: E.floor_divide, np.remainder: E.remainder, np.power: E.pow,
+    np.floor_divide: E.div_floor, np.remainder: E.remainder, np.power: E.pow,
     np.negative: E.neg, np.absolute: E.abs, np.exp: E.exp, np.log: E.log, np.log2: E.log2,
     np.log1p: E.log1p, np.sqrt: E.sqrt, np.sin: E.sin, np.cos: E.cos, np.tanh: E.tanh,
-    np.sign: E.sign, np.maximum: E.maximum, np.minimum: E.minimum, np.matmul: L.matmul,
+    np.sign: E.sign, np.maximum: E.maximum_any, np.minimum: E.minimum_any, np.matmul: L.matmul,
     np.equal: E.eq, np.not_equal: E.ne, np.less: E.lt, np.less_equal: E.le,
     np.greater: E.gt, np.greater_equal: E.ge, np.logical_and: E.logical_and,
     np.logical_or: E.logical_or, np.logical_not: E.logical_not, np.square: E.square,

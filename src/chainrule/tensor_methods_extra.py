@@ -135,6 +135,7 @@ for _name, _value in _INFO.items():
     if _name not in vars(Tensor):
         setattr(Tensor, _name, _value)
 
+_PRODUCTS = "addmm addmv addr baddbmm addbmm".split()  # operands of other shapes than self
 _INPLACE = ("sin cos tan sinh cosh asin acos atan asinh acosh atanh arcsin arccos arctan "
             "arcsinh arccosh arctanh floor ceil round trunc sign sgn square log1p log2 log10 "
             "rsqrt expm1 exp2 reciprocal frac deg2rad rad2deg logit erf cumsum "
@@ -145,7 +146,8 @@ _INPLACE = ("sin cos tan sinh cosh asin acos atan asinh acosh atanh arcsin arcco
             "bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift erfc fix sinc absolute lgamma digamma erfinv").split()
 for _name in _INPLACE:
     if _name + "_" not in vars(Tensor) and hasattr(Tensor, _name):
-        setattr(Tensor, _name + "_", _inplace_method(getattr(Tensor, _name), _name + "_"))
+        setattr(Tensor, _name + "_", _inplace_method(getattr(Tensor, _name), _name + "_",
+                                                     _name not in _PRODUCTS))
 
 for _name in ("heaviside", "polygamma", "conj_physical"):
     if _name + "_" not in vars(Tensor):
@@ -167,10 +169,31 @@ def _shape_inplace(name):
             self._view = (info[0], info[1] + ((fn, args),)) + info[2:]
         if out.grad_fn is not None:
             from .views import set_history
-            set_history(self, out.grad_fn)
+            set_history(self, _as_inplace_node(out.grad_fn))
         return self
     method.__name__ = name + "_"
     return method
+
+
+# PyTorch names the in-place forms' nodes apart: x.unsqueeze_(0) is UnsqueezeBackward1
+_INPLACE_NODE_NAMES = {"UnsqueezeBackward0": "UnsqueezeBackward1",
+                       "SqueezeBackward0": "SqueezeBackward3",
+                       "SqueezeBackward1": "SqueezeBackward4",
+                       "SqueezeBackward2": "SqueezeBackward5",
+                       "TBackward0": "TBackward1", "TransposeBackward0": "TransposeBackward1"}
+_INPLACE_OPS = {}
+
+
+def _as_inplace_node(node):
+    """The node under the in-place name: the same rules, the in-place op's node type."""
+    name = _INPLACE_NODE_NAMES.get(node.op.name)
+    if name is not None:
+        op = _INPLACE_OPS.get(name)
+        if op is None:
+            op = _INPLACE_OPS[name] = node.op.renamed(name)
+        node.op = op
+        node.__class__ = op.node_cls
+    return node
 
 
 for _name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):

@@ -5,7 +5,6 @@ the recipe: both frameworks' values there are the exception's type, as a code, s
 chainrule must raise what PyTorch raises."""
 import numpy as np
 
-from fuzz_gen import choice, coin
 from fuzz_ops import leaf_tensor
 
 INT_DTYPES = ("int8", "uint8", "int32", "int64", "bool", "int64", "uint8", "float32")
@@ -76,6 +75,18 @@ def build_int_step(m, vals, step):
                 return getattr(x, name + "_")(_operand(m, v, j, scalar))
         return _raises_as_value(m, run)
     raise ValueError(f"unknown step {step!r}")
+
+
+def choice(ch, options):
+    # fuzz_gen's helpers, reached at call time: fuzz_gen imports this module while loading,
+    # and a replay (fuzz_ops.build) may import this module before fuzz_gen
+    from fuzz_gen import choice as pick
+    return pick(ch, options)
+
+
+def coin(ch):
+    from fuzz_gen import coin as flip
+    return flip(ch)
 
 
 def _leaf(g):

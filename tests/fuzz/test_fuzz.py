@@ -75,6 +75,12 @@ def test_reductions_with_dtype_and_losses_at_the_edges(data):
     _run(data, "reduce_dtype_edge")
 
 
+@settings(FUZZ, max_examples=150)
+@given(st.data())
+def test_integer_and_bool_graphs_with_python_numbers(data):
+    _run(data, "int_dtypes")
+
+
 @settings(FUZZ, max_examples=12)
 @given(st.data())
 def test_long_reduction_graphs(data):

@@ -18,10 +18,15 @@ class GraphLostError(RuntimeError):
 
 
 class Op:
-    __slots__ = ("name", "forward", "grads", "saves_inputs", "uses_out", "node_cls")
+    __slots__ = ("name", "forward", "grads", "saves_inputs", "uses_out", "node_cls",
+                 "scalar_slot")
 
-    def __init__(self, name, forward, *grads, saves_inputs=True, uses_out=False):
+    def __init__(self, name, forward, *grads, saves_inputs=True, uses_out=False,
+                 scalar_slot=None):
         self.name = name
+        # the input that is always a Python number here (`2 - x`, `x ** 2`): PyTorch's
+        # overload takes it as an argument, so next_functions has no entry for it
+        self.scalar_slot = scalar_slot
         self.forward = forward
         # one rule per input, or one IndexedRule serving any number of inputs (cat, stack)
         self.grads = grads[0] if len(grads) == 1 and isinstance(grads[0], IndexedRule) \
@@ -30,12 +35,12 @@ class Op:
         self.uses_out = uses_out
         self.node_cls = node_class(name)
 
-    def renamed(self, name):
+    def renamed(self, name, scalar_slot=None):
         """The same op under another of PyTorch's names (`x.sum()` is SumBackward0,
         `x.sum(0)` SumBackward1): one forward and set of rules, two node types."""
         grads = (self.grads,) if isinstance(self.grads, IndexedRule) else self.grads
         return Op(name, self.forward, *grads, saves_inputs=self.saves_inputs,
-                  uses_out=self.uses_out)
+                  uses_out=self.uses_out, scalar_slot=scalar_slot)
 
     def __repr__(self):
         return f"<Op {self.name}>"
@@ -56,7 +61,9 @@ class Node:
 
     @property
     def next_functions(self):
-        return tuple((e if isinstance(e, Node) else None, 0) for e in self.edges)
+        slot = self.op.scalar_slot
+        return tuple((e if isinstance(e, Node) else None, 0) for i, e in enumerate(self.edges)
+                     if i != slot)
 
 
 _NODE_CLASSES = {}

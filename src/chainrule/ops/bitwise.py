@@ -1,14 +1,15 @@
 """Bitwise ops on integer and bool tensors: and, or, xor, not, and the shifts, with
-PyTorch's promotion (a Python int wraps to the tensor's dtype) and its shifts past the
-width (0, or -1 for a negative number shifted right; a negative shift count gives 0)."""
+PyTorch's promotion (a Python int wraps to the tensor's dtype) and its shifts by a count
+outside [0, width): 0 to the left, the sign (0 or -1) to the right."""
 import numpy as np
 
 from ..autograd.function import Op
 from ..tensor import Tensor
-from .core import binary
+from .core import binary, check_broadcast
 
 
 def _int_only(name, *operands):
+    check_broadcast(name, *operands)
     for v in operands:
         kind = v._data.dtype.kind if isinstance(v, Tensor) else (
             "f" if isinstance(v, float) else "i")
@@ -22,15 +23,15 @@ def _shift(a, b, left):
     if np.result_type(a, b) == np.bool_:
         raise NotImplementedError("bitwise shifts: not implemented for bool tensors")
     bits = 8 * np.result_type(a, b).itemsize
-    count = np.clip(b, 0, bits - 1)
-    out = np.left_shift(a, count) if left else np.right_shift(a, count)
-    past = (b < 0) | (b >= bits) if left else b >= bits
-    if left or not np.any(past):
-        return np.where(past, 0, out).astype(out.dtype, copy=False) if np.any(past) else out
-    # shifting right past the width leaves the sign; a negative count gives 0
-    fill = np.where(a < 0, -1, 0)
-    out = np.where(past, fill, out)
-    return np.where(b < 0, 0, out).astype(np.result_type(a, b), copy=False)
+    outside = (b < 0) | (b >= bits)
+    if not np.any(outside):
+        return np.left_shift(a, b) if left else np.right_shift(a, b)
+    # a count outside [0, width): a signed number shifted right keeps its sign (0 or -1),
+    # every other shift clears all bits, as PyTorch's kernels do
+    out = (np.left_shift if left else np.right_shift)(a, np.where(outside, bits - 1, b))
+    if left or np.result_type(a, b).kind == "u":
+        out = np.where(outside, 0, out).astype(out.dtype, copy=False)
+    return out
 
 
 def _binary_fn(npfn, name):
@@ -51,6 +52,14 @@ bitwise_right_shift = _binary_fn(lambda a, b: _shift(a, b, False), "bitwise_righ
 
 
 def bitwise_not(x):
+    if x._data.dtype.kind == "f":
+        raise NotImplementedError(f"bitwise_not: not implemented for {x.dtype} tensors "
+                                  "(integer and bool tensors only)")
+    return Tensor._wrap(np.invert(x._data))
+
+
+def invert(x):
+    """`~x`: Python's operator refuses a float tensor with TypeError, as in PyTorch."""
     if x._data.dtype.kind == "f":
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
                         "tensors")

@@ -76,8 +76,9 @@ def promote(*operands):
     return dtypes.result_type(tuple(_priority(v) for v in operands))
 
 
-def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
-    """Binary op with PyTorch's promotion; Python scalars stay unwrapped constants."""
+def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False, name=None):
+    """Binary op with PyTorch's promotion; Python scalars stay unwrapped constants. `name`:
+    the op's name in messages, where its node's name does not tell it."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if not ta and type(a) is not float and type(a) is not int:
         a = _operand(a, op.name)
@@ -105,10 +106,10 @@ def binary(op, a, b, float_result=False, keep_dtype=False, wrap_int=False):
     except (TypeError, ValueError) as err:
         if "broadcast" in str(err):
             raise RuntimeError(
-                f"{op.name[:-9].lower()}: shapes {_shape(a)} and {_shape(b)} cannot be "
+                f"{name or op.name[:-9].lower()}: shapes {_shape(a)} and {_shape(b)} cannot be "
                 "broadcast together (sizes must match or one of them be 1, aligned from the "
                 "right)") from None
-        raise torch_error(err, op.name, (ad, bd)) from None
+        raise torch_error(err, name or op.name, (ad, bd)) from None
     if not keep_dtype:
         od = out.dtype
         # when every tensor operand already has the result's dtype, NumPy agreed with
@@ -145,11 +146,22 @@ def _scalar_in_float32(a, b, ad, bd, ta, tb):
 
 def _in_dtype(op, want, a, b, ad, bd):
     """PyTorch casts both operands to the result dtype, then computes."""
-    probe = np.empty(0, dtype=want)
-    with np.errstate(over="ignore"):  # int64 past 65,504 is inf in float16, as in PyTorch
-        ad = ad.astype(want) if isinstance(a, Tensor) else _int_scalar(ad, probe)
-        bd = bd.astype(want) if isinstance(b, Tensor) else _int_scalar(bd, probe)
+    ad, bd = in_common_dtype(want, a, b, ad, bd)
     return ad, bd, np.asanyarray(op.forward(ad, bd)).astype(want, copy=False)
+
+
+def in_common_dtype(want, a, b, ad, bd):
+    """Both operands as PyTorch computes them: tensors cast to the common dtype `want`, a
+    Python int wrapped into an integer dtype (uint8 < -1 compares with 255)."""
+    return as_common(want, a, ad), as_common(want, b, bd)
+
+
+def as_common(want, v, data):
+    """One operand (`data` is its array or number) in the common dtype `want`."""
+    if not isinstance(v, Tensor):
+        return _int_scalar(data, np.empty(0, dtype=want))
+    with np.errstate(over="ignore"):  # int64 past 65,504 is inf in float16, as in PyTorch
+        return data.astype(want, copy=False)
 
 
 def _int_scalar(v, arr):
@@ -163,6 +175,17 @@ def _int_scalar(v, arr):
     span = 1 << (8 * arr.dtype.itemsize)
     w = v % span
     return w - span if arr.dtype.kind == "i" and w > info.max else w
+
+
+def check_broadcast(name, *operands):
+    """PyTorch checks that the shapes broadcast before it picks a kernel for the dtype:
+    bool (3,) // bool (2,) is a shape error, not the missing bool kernel."""
+    shapes = [v._data.shape for v in operands if isinstance(v, Tensor)]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise RuntimeError(f"{name}: shapes {' and '.join(str(tuple(s)) for s in shapes)} "
+                           "cannot be broadcast together") from None
 
 
 def _shape(v):

@@ -5,10 +5,11 @@ import numbers
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Op
 from ..tensor import Tensor
-from .core import (apply, apply1, binary, c_contiguous, float16_in_float32, promote, _int_scalar,
-                   _operand, to_float)
+from .core import (apply, apply1, as_common, binary, c_contiguous, check_broadcast,
+                   float16_in_float32, in_common_dtype, promote, _int_scalar, _operand, to_float)
 
 
 def _quiet(fn):
@@ -22,7 +23,7 @@ def _quiet(fn):
 # ---- arithmetic -------------------------------------------------------------------
 ADD = Op("AddBackward0", np.add, lambda g, o, a, b: g, lambda g, o, a, b: g, saves_inputs=False)
 SUB = Op("SubBackward0", np.subtract, lambda g, o, a, b: g, lambda g, o, a, b: -g, saves_inputs=False)
-RSUB = SUB.renamed("RsubBackward1")  # `1 - x`
+RSUB = SUB.renamed("RsubBackward1", scalar_slot=0)  # `1 - x`
 MUL = Op("MulBackward0", np.multiply, lambda g, o, a, b: g * b, lambda g, o, a, b: g * a)
 # (a / b) / b, as PyTorch: b * b overflows float16 past 256
 DIV = Op("DivBackward0", _quiet(np.true_divide),
@@ -41,9 +42,41 @@ def _zero_grad(g, o, *args):
     return np.zeros_like(g) if isinstance(g, np.ndarray) else np.where(True, 0.0, g)
 
 
-FLOORDIV = Op("FloorDivideBackward0", _quiet(np.floor_divide), _zero_grad, _zero_grad)
-REMAINDER = Op("RemainderBackward0", _quiet(np.remainder),
+def _no_derivative(aten_name):
+    """PyTorch records these ops but has no formula: backward through them raises."""
+    def rule(g, o, *args):
+        raise RuntimeError(f"derivative for aten::{aten_name} is not implemented")
+    return rule
+
+
+# floor_divide and `number % tensor` have no derivative in PyTorch; div(rounding_mode=
+# "floor") has zero gradients (np.floor_divide on tensors, in remainder's rule, is it)
+FLOORDIV = Op("NotImplemented", _quiet(np.floor_divide), _no_derivative("floor_divide"),
+              _no_derivative("floor_divide"), saves_inputs=False)
+FLOORDIV_SCALAR, RFLOORDIV = (FLOORDIV.renamed("NotImplemented", scalar_slot=i) for i in (1, 0))
+DIV_FLOOR = Op("DivBackward2", _quiet(np.floor_divide), _zero_grad, _zero_grad,
+               saves_inputs=False)
+
+
+def _trunc_divide(a, b):
+    """a / b rounded towards zero: integers exactly (not through a float), float16 from
+    its float32 quotient, as PyTorch's kernels."""
+    if np.result_type(a, b).kind in "iu":
+        q, r = np.floor_divide(a, b), np.remainder(a, b)
+        moved = (r != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
+        return (q + moved).astype(q.dtype, copy=False)
+    out = np.trunc(np.true_divide(*(np.asarray(v, np.float32) if np.asarray(v).dtype
+                                    == np.float16 else v for v in (a, b))))
+    return out.astype(np.result_type(a, b), copy=False)
+
+
+DIV_TRUNC = Op("DivBackward2", _quiet(_trunc_divide), _zero_grad, _zero_grad,
+               saves_inputs=False)
+REMAINDER = Op("RemainderBackward1", _quiet(np.remainder),
                lambda g, o, a, b: g, lambda g, o, a, b: -g * np.floor_divide(a, b))
+REMAINDER_SCALAR = REMAINDER.renamed("RemainderBackward0", scalar_slot=1)  # x % 2
+RREMAINDER = Op("NotImplemented", _quiet(np.remainder), _no_derivative("remainder"),
+                _no_derivative("remainder"), saves_inputs=False, scalar_slot=0)  # 2 % x
 # x ** 0 has gradient 0, even at x = 0; g * (b * a ** (b - 1)) in PyTorch's order: in
 # float16, b * a ** (b - 1) may overflow to inf before g scales it
 def _power(a, b):
@@ -63,8 +96,9 @@ POW = Op("PowBackward1", _quiet(_power),
          _quiet(lambda g, o, a, b: np.where(b == 0, 0.0, g * (b * a ** (b - 1)))),
          _quiet(lambda g, o, a, b: g * _pow_exponent_grad(o, a, (a == 0) & (b >= 0))),
          uses_out=True)
-POW_SCALAR = POW.renamed("PowBackward0")   # x ** 2
-POW_RSCALAR = Op("PowBackward2", c_contiguous(POW.forward), *POW.grads, uses_out=True)  # 2 ** x
+POW_SCALAR = POW.renamed("PowBackward0", scalar_slot=1)   # x ** 2
+POW_RSCALAR = Op("PowBackward2", c_contiguous(POW.forward), *POW.grads, uses_out=True,
+                  scalar_slot=0)  # 2 ** x
 # ties share the gradient; with a NaN both inputs get it (PyTorch's masks, not NumPy's)
 MAXIMUM = Op("MaximumBackward0", np.maximum,
              lambda g, o, a, b: np.where(a == b, g / 2, np.where(a < b, 0.0, g)),
@@ -81,10 +115,20 @@ def add(a, b, alpha=1):
 
 
 def _scaled(op, a, b, alpha):
-    """a ± alpha * b in a and b's promoted dtype (bool + 2 * bool stays bool)."""
+    """a ± alpha * b with b cast to a and b's promoted dtype before alpha scales it, as
+    PyTorch: int8 -128 times -1 is 128 in int16 or float32, not -128 wrapped; bool + 2 *
+    bool stays bool."""
     _check_alpha(a, b, alpha)
-    want = promote(_operand(a, op.name), _operand(b, op.name))
-    out = binary(op, a, b * alpha, wrap_int=True)
+    a, b = _operand(a, op.name), _operand(b, op.name)
+    want = promote(a, b)
+    if isinstance(b, Tensor):
+        b = b if b._data.dtype == want else b.to(dtypes.from_numpy_dtype(want))
+        b = mul(b, bool(alpha) if want == np.bool_ else alpha)
+    elif want == np.bool_:  # bool + alpha * bool: or, with alpha read as a bool
+        b = bool(b) and bool(alpha)
+    else:  # a Python number: exact, then wrapped into an integer dtype
+        b = _int_scalar(b * alpha, np.empty(0, want)) if want.kind in "iu" else b * alpha
+    out = binary(op, a, b, wrap_int=True)
     return out if out._data.dtype == want else out.to(want)
 
 
@@ -100,21 +144,40 @@ def _bool_tensor(v):
     return type(v) is bool or (isinstance(v, Tensor) and v._data.dtype == np.bool_)
 
 
-def _no_bool(name, *operands):
-    """Ops PyTorch has no bool kernel for (abs, trunc, floor_divide, ...)."""
-    if all(_bool_tensor(v) for v in operands if isinstance(v, Tensor) or type(v) is bool):
-        if any(isinstance(v, Tensor) for v in operands):
-            raise NotImplementedError(f"{name}: not implemented for bool tensors")
+def _no_bool(name, x):
+    """Unary ops PyTorch has no bool kernel for (abs, trunc, floor, ...)."""
+    if x._data.dtype == np.bool_:
+        raise NotImplementedError(f"{name}: not implemented for bool tensors")
 
 
-def sub(a, b, alpha=1):
+def _no_bool_kernel(name, a, b):
+    """Binary ops without a bool kernel (floor_divide, remainder, pow) refuse when the
+    operands promote to bool, before any other check: bool // 2 is int64, bool // True
+    is refused."""
+    a, b = _operand(a, name), _operand(b, name)
+    if promote(a, b) == np.bool_:
+        check_broadcast(name, a, b)
+        raise NotImplementedError(f"{name}: not implemented for bool tensors")
+
+
+def _check_no_bool_sub(a, b):
     if _bool_tensor(a) or _bool_tensor(b):
         which = "two bool tensors" if _bool_tensor(a) and _bool_tensor(b) else "a bool tensor"
         raise RuntimeError(f"Subtraction, the `-` operator, with {which} is not supported. "
                            "If you are trying to invert a mask, use the `~` or "
                            "`logical_not()` operator instead.")
-    op = SUB if isinstance(a, Tensor) else RSUB
-    return binary(op, a, b, wrap_int=True) if alpha == 1 else _scaled(op, a, b, alpha)
+
+
+def sub(a, b, alpha=1):
+    _check_no_bool_sub(a, b)
+    return binary(SUB, a, b, wrap_int=True) if alpha == 1 else _scaled(SUB, a, b, alpha)
+
+
+def rsub(x, other):
+    """`2 - x`: PyTorch's rsub with a number, whose node lists x alone."""
+    _check_no_bool_sub(other, x)
+    op = RSUB if isinstance(other, numbers.Number) else SUB
+    return binary(op, other, x, wrap_int=True)
 
 
 def mul(a, b):
@@ -123,11 +186,11 @@ def mul(a, b):
 
 def div(a, b, rounding_mode=None):
     if rounding_mode == "floor":
-        return floor_divide(a, b)
+        return div_floor(a, b)
     if rounding_mode == "trunc":
+        _no_bool_kernel("div", a, b)
         _check_int_divisor("div", a, b)
-        want = promote(_operand(a, "div"), _operand(b, "div"))
-        return trunc(binary(DIV, a, b, float_result=True)).to(want)
+        return binary(DIV_TRUNC, a, b, wrap_int=True)
     if rounding_mode is not None:
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found {rounding_mode!r}")
@@ -141,24 +204,42 @@ class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
 def _check_int_divisor(name, a, b):
     # NumPy quietly returns 0 for integer x // 0; PyTorch raises, and so do we
     a, b = _operand(a, name), _operand(b, name)
-    if np.dtype(promote(a, b)).kind in "iub":
-        divisor = b._data if isinstance(b, Tensor) else np.asanyarray(
-            _int_scalar(b, a._data) if isinstance(a, Tensor) else b)  # int8 // 256 is // 0
-        if np.any(divisor == 0):
+    want = promote(a, b)
+    if want.kind in "iub":
+        # the divisor in the common dtype: int8 // 256 and uint8 % int64(-2 ** 63) are // 0
+        divisor = as_common(want, b, b._data if isinstance(b, Tensor) else b)
+        if np.any(np.asarray(divisor) == 0):
             raise IntegerDivisionByZero(f"ZeroDivisionError: {name}: integer division by zero "
                                         "(the divisor holds zeros); use floating-point tensors "
                                         "to get inf/nan")
 
 
+def by_operands(a, b, tensors, number_right, number_left):
+    """The op of PyTorch's overload: `x % y`, `x % 2` and `2 % x` are three nodes."""
+    if isinstance(b, numbers.Number) and not isinstance(b, Tensor):
+        return number_right
+    return number_left if isinstance(a, numbers.Number) and not isinstance(a, Tensor) else tensors
+
+
 def floor_divide(a, b):
+    _no_bool_kernel("floor_divide", a, b)
     _check_int_divisor("floor_divide", a, b)
-    _no_bool("floor_divide", a, b)
-    return binary(FLOORDIV, a, b, wrap_int=True)
+    return binary(by_operands(a, b, FLOORDIV, FLOORDIV_SCALAR, RFLOORDIV), a, b, wrap_int=True,
+                  name="floor_divide")
+
+
+def div_floor(a, b):
+    """div(rounding_mode="floor"): floor_divide's values with zero gradients."""
+    _no_bool_kernel("div", a, b)
+    _check_int_divisor("div", a, b)
+    return binary(DIV_FLOOR, a, b, wrap_int=True)
 
 
 def remainder(a, b):
+    _no_bool_kernel("remainder", a, b)
     _check_int_divisor("remainder", a, b)
-    return binary(REMAINDER, a, b, wrap_int=True)
+    return binary(by_operands(a, b, REMAINDER, REMAINDER_SCALAR, RREMAINDER), a, b,
+                  wrap_int=True, name="remainder")
 
 
 def pow(a, b):
@@ -167,17 +248,48 @@ def pow(a, b):
     if (isinstance(a, Tensor) and type(b) is int and b < 0
             and a._data.dtype.kind in "iub"):  # a Python int exponent only (PyTorch's check)
         raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
-    if isinstance(a, Tensor) and _int_scalar(b, a._data) is not b:
+    if isinstance(a, Tensor) and (_int_scalar(b, a._data) is not b or _past_half(a, b)):
         raise RuntimeError(f"pow: exponent {b} cannot be converted to type {a.dtype} without "
                            "overflow")
+    if promote(_operand(a, "pow"), _operand(b, "pow")) == np.bool_:
+        if isinstance(a, Tensor) and type(b) is bool:  # PyTorch's x ** 1 and x ** 0
+            return a.clone() if b else Tensor._wrap(np.ones_like(a._data))
+        check_broadcast("pow", _operand(a, "pow"), _operand(b, "pow"))
+        raise NotImplementedError("pow: not implemented for bool tensors")
     return binary(op, a, b, wrap_int=True)  # an int base wraps to the exponent's dtype
 
 
+def _past_half(a, b):
+    """A float16 tensor takes its exponent as a float16: past 65,504 is an overflow."""
+    return (a._data.dtype == np.float16 and isinstance(b, numbers.Real) and type(b) is not bool
+            and math.isfinite(b) and abs(b) > 65504)
+
+
+def _tensors_only(name, a, b):
+    # PyTorch's maximum/minimum take no Python number (gradient rules written with
+    # np.maximum(x, 0) reach the ops through the ufunc table, not these functions)
+    for position, (arg, v) in enumerate((("input", a), ("other", b)), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
+                            f"not {type(v).__name__}")
+
+
 def maximum(a, b):
+    _tensors_only("maximum", a, b)
     return binary(MAXIMUM, a, b)
 
 
 def minimum(a, b):
+    _tensors_only("minimum", a, b)
+    return binary(MINIMUM, a, b)
+
+
+def maximum_any(a, b):
+    """np.maximum on tensors (gradient rules): either side may be a number."""
+    return binary(MAXIMUM, a, b)
+
+
+def minimum_any(a, b):
     return binary(MINIMUM, a, b)
 
 
@@ -380,9 +492,8 @@ def _compare(npfn):
         a, b = _operand(a, npfn.__name__), _operand(b, npfn.__name__)
         ad = a._data if isinstance(a, Tensor) else a
         bd = b._data if isinstance(b, Tensor) else b
-        if isinstance(a, Tensor) and isinstance(b, Tensor) and ad.dtype != bd.dtype:
-            want = promote(a, b)  # compare in PyTorch's common dtype, not NumPy's
-            ad, bd = ad.astype(want, copy=False), bd.astype(want, copy=False)
+        # compare in PyTorch's common dtype, not NumPy's: int8 == 128 is int8 == -128
+        ad, bd = in_common_dtype(promote(a, b), a, b, ad, bd)
         try:
             return Tensor._wrap(np.asanyarray(npfn(ad, bd)))
         except ValueError:

@@ -6,15 +6,16 @@ from .core import apply1, binary
 from .elementwise import _check_int_divisor, _quiet, isfinite, trunc, where
 from .rules import tensor_rule
 
-FMOD = Op("FmodBackward0", _quiet(np.fmod),
+FMOD = Op("FmodBackward1", _quiet(np.fmod),
           lambda g, o, a, b: g,
           # trunc(a / b) is piecewise constant: a constant of the gradient's graph
           tensor_rule(lambda g, o, a, b: -g * trunc(a / b)))
+FMOD_SCALAR = FMOD.renamed("FmodBackward0", scalar_slot=1)  # fmod(x, 2): x's entry alone
 
 
 def fmod(a, b):
     _check_int_divisor("fmod", a, b)
-    return binary(FMOD, a, b)
+    return binary(FMOD_SCALAR if isinstance(b, (int, float)) else FMOD, a, b)
 
 
 NAN_TO_NUM = Op("NanToNumBackward0", lambda x, nan, pos, neg: np.nan_to_num(

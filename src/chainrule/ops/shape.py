@@ -48,8 +48,8 @@ PERMUTE = Op("PermuteBackward0", lambda x, dims: np.transpose(x, dims),
              lambda g, o, x, dims: np.transpose(g, tuple(np.argsort(dims).tolist())), saves_inputs=False)
 # the same ops under the names PyTorch gives these calls
 T_OP = TRANSPOSE.renamed("TBackward0")
-UNSQUEEZE, SQUEEZE_ALL, SQUEEZE_DIM = (RESHAPE.renamed(n) for n in (
-    "UnsqueezeBackward0", "SqueezeBackward0", "SqueezeBackward1"))
+UNSQUEEZE, SQUEEZE_ALL, SQUEEZE_DIM, SQUEEZE_DIMS = (RESHAPE.renamed(n) for n in (
+    "UnsqueezeBackward0", "SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2"))
 SPLIT, SPLIT_SIZES, UNBIND = (SLICE.renamed(n) for n in (
     "SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0"))
 FLIP = Op("FlipBackward0", lambda x, dims: np.flip(x, dims).copy(),
@@ -139,7 +139,7 @@ def squeeze(x, dim=None):
         return _reshaped(x, tuple(s for s in shp if s != 1), SQUEEZE_ALL)
     dims = {x._dim(d) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
     return _reshaped(x, tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1)),
-                     SQUEEZE_DIM)
+                     SQUEEZE_DIMS if isinstance(dim, (tuple, list)) else SQUEEZE_DIM)
 
 
 def unsqueeze(x, dim):
