@@ -362,15 +362,18 @@ def test_gather_refuses_negative_indices_as_torch_does():
 
 
 @pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
-def test_scatter_reduce_add_matches_torch_and_other_reductions_are_named_unsupported():
-    for src in (2.0, "tensor"):
-        ours = cr.zeros(2, 3).scatter(1, cr.tensor([[1, 1], [0, 2]]),
-                                      cr.ones(2, 2) if src == "tensor" else src, reduce="add")
-        ref = torch.zeros(2, 3).scatter(1, torch.tensor([[1, 1], [0, 2]]),
-                                        torch.ones(2, 2) if src == "tensor" else src, reduce="add")
-        assert ours.tolist() == ref.tolist()
-    with pytest.raises(NotImplementedError, match="chainrule does not support torch.scatter"):
-        cr.zeros(3).scatter(0, cr.tensor([1]), 2.0, reduce="multiply")
+def test_scatter_reduce_add_and_multiply_match_torch_and_other_reductions_are_refused():
+    for reduce in ("add", "multiply"):
+        for src in (2.0, "tensor"):
+            ours = cr.ones(2, 3).scatter(1, cr.tensor([[1, 1], [0, 2]]),
+                                         cr.ones(2, 2) * 3 if src == "tensor" else src,
+                                         reduce=reduce)
+            ref = torch.ones(2, 3).scatter(1, torch.tensor([[1, 1], [0, 2]]),
+                                           torch.ones(2, 2) * 3 if src == "tensor" else src,
+                                           reduce=reduce)
+            assert ours.tolist() == ref.tolist()
+    with pytest.raises(RuntimeError, match="reduce argument must be either add or multiply"):
+        cr.zeros(3).scatter(0, cr.tensor([1]), 2.0, reduce="max")
 
 
 @pytest.mark.parametrize("owner, name", [("distributions", "Beta"), ("nn", "Conv2d"),

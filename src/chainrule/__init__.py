@@ -34,6 +34,7 @@ from . import tensor_methods_extra  # noqa: F401  (sorting, scatter, einsum, ...
 from .ops.sorting import (argsort, bincount, cummax, cummin, kthvalue, median, mode, msort,
                           sort, topk, unique)
 from .ops.scatter import index_add, index_put, scatter, scatter_add
+from .ops.scatter_reduce import scatter_reduce
 from .ops.arrange import (diag, diag_embed, diagonal, fliplr, flipud, repeat_interleave, roll,
                           trace, tril, triu)
 from .ops.pointwise_extra import fmod, nan_to_num

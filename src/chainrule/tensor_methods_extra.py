@@ -4,6 +4,7 @@ import numpy as np
 
 from . import dtypes
 from .ops import arrange as A, pointwise_extra as P, scan as SC
+from .ops import scatter_reduce as SCR
 from .ops import scatter as SCT, sorting as SO, pointwise_math as PM, compound as C
 from .ops import special as G
 from .ops import elementwise as E
@@ -198,6 +199,9 @@ def _as_inplace_node(node):
 
 for _name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):
     setattr(Tensor, _name + "_", _shape_inplace(_name))
+
+Tensor.scatter_reduce = SCR.scatter_reduce
+Tensor.scatter_reduce_ = _inplace_method(SCR.scatter_reduce, "scatter_reduce_")
 
 # a PyTorch method chainrule lacks says so by name (still an AttributeError)
 Tensor.__getattr__ = tensor_getattr

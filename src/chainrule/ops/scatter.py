@@ -89,13 +89,16 @@ def scatter(x, dim, index, src=None, value=None, reduce=None):
     src = value if src is None else src
     if src is None:
         raise TypeError("scatter: expected src (a tensor) or value (a number)")
-    if reduce == "add":
+    if reduce in ("add", "multiply"):
         src = src if isinstance(src, Tensor) else Tensor._wrap(
             np.full(index_array(index, "scatter").shape, src, dtype=x._data.dtype))
-        return scatter_add(x, dim, index, src)
+        if reduce == "add":
+            return scatter_add(x, dim, index, src)
+        from .scatter_reduce import scatter_multiply
+        return scatter_multiply(x, dim, index, src)
     if reduce is not None:
-        raise NotImplementedError(f"chainrule does not support torch.scatter with "
-                                  f"reduce={reduce!r} (reduce='add' is supported)")
+        raise RuntimeError(f"scatter: reduce argument must be either add or multiply, got "
+                           f"{reduce!r}")
     src, idx, d = _scatter_args(x, dim, index, src, "scatter")
     return apply(SCATTER, (x, src), (_mesh(idx, d), idx, d))
 
