@@ -183,3 +183,15 @@ def test_trunc_division_of_integers_is_exact(dtype):
                                    rounding_mode="trunc"))
     _same_as_torch(lambda m: m.div(m.tensor(np.array([-7, 7]).astype(dtype)), -2,
                                    rounding_mode="trunc"))
+
+
+@pytest.mark.parametrize("make", ["linspace", "logspace", "arange"])
+def test_ranges_of_bool_dtype_are_not_implemented(make):
+    args = (3,) if make == "arange" else (5, 10, 3)
+    _same_as_torch(lambda m: getattr(m, make)(*args, dtype=m.bool))
+    _same_as_torch(lambda m: getattr(m, make)(*args, dtype=m.int8))
+
+
+@pytest.mark.parametrize("dim", [1, -2, 0, -1])
+def test_cumprod_of_a_0d_tensor_takes_only_dim_0_or_minus_1(dim):
+    _same_as_torch(lambda m: m.cumprod(m.tensor(2.0), dim=dim))

@@ -133,6 +133,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         start, end = 0, start
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    _no_bool_range("arange", dtype)
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if dtype is None:
         is_int = all(isinstance(v, numbers.Integral) for v in vals)
@@ -144,14 +145,21 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
                    .astype(np_dtype), requires_grad, device, "arange")
 
 
+def _no_bool_range(name, dtype):
+    if dtype is not None and _np_dtype(dtype) == np.bool_:
+        raise NotImplementedError(f"{name}: not implemented for bool tensors")
+
+
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    _no_bool_range("linspace", dtype)
     return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad,
                    device, "linspace")
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    _no_bool_range("logspace", dtype)
     return _finish(np.logspace(start, end, steps, base=base).astype(_np_dtype(dtype)),
                    requires_grad, device, "logspace")
 

@@ -188,3 +188,8 @@ from . import _channel_dropout, _resampling  # noqa: E402
 from ._channel_dropout import *  # noqa: E402,F401,F403
 from ._resampling import *  # noqa: E402,F401,F403
 __all__ += _resampling.__all__ + _channel_dropout.__all__
+
+# attention
+from . import _attention  # noqa: E402
+from ._attention import *  # noqa: E402,F401,F403
+__all__ += _attention.__all__

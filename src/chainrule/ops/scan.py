@@ -62,6 +62,7 @@ def cumprod(x, dim, dtype=None):
     if cast is not x and x._data.dtype.kind == cast._data.dtype.kind == "f":
         cast, dt = x, cast._data.dtype  # cast inside the op: its rule sees x
     if not cast.ndim:
+        cast._dim(dim)  # a 0-d tensor takes dim -1 or 0 only, as PyTorch
         return apply1(CUMPROD, cast.reshape(1), 0, dt).reshape(())
     return apply1(CUMPROD, cast, cast._dim(dim), dt)
 
