@@ -1,4 +1,4 @@
-"""The helpers of *Dive into Deep Learning* (chapters 2-5) on chainrule.
+"""The helpers of *Dive into Deep Learning* (chapters 2-7) on chainrule.
 
     import chainrule as torch
     from chainrule import d2l
@@ -17,10 +17,13 @@ from .. import random as _random
 from .data import (DEFAULT_DATA_ROOT, fashion_mnist_available, get_dataloader_workers,
                    get_digits_labels, get_fashion_mnist_labels, load_array, load_data_digits,
                    load_data_fashion_mnist, synthetic_data)
+from .convolution import corr2d
 from .plotting import Animator, plot, set_axes, set_figsize, show_images, use_svg_display
 from .training import (Accumulator, Timer, TrainResult, accuracy, cpu, evaluate_accuracy,
                        evaluate_loss, gpu, last_history, linreg, num_gpus, predict_ch3, sgd,
                        squared_loss, train_ch3, train_epoch_ch3, try_all_gpus, try_gpu)
+from .residual import Residual
+from .training_ch6 import evaluate_accuracy_gpu, train_ch6
 
 # d2l's framework-neutral aliases, used in its notebooks and older chapter code
 ones, zeros, tensor, arange = _creation.ones, _creation.zeros, _creation.tensor, _creation.arange
@@ -86,4 +89,5 @@ __all__ = ["synthetic_data", "load_array", "get_fashion_mnist_labels", "get_digi
            "accuracy", "evaluate_accuracy", "evaluate_loss", "Accumulator", "train_epoch_ch3",
            "train_ch3", "predict_ch3", "TrainResult", "Animator", "plot", "set_figsize",
            "set_axes", "use_svg_display", "show_images", "Timer", "try_gpu", "try_all_gpus",
-           "num_gpus", "cpu", "gpu", "last_history", "plt"]
+           "num_gpus", "cpu", "gpu", "last_history", "plt", "corr2d", "evaluate_accuracy_gpu",
+           "train_ch6", "Residual"]
