@@ -8,7 +8,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Op
 from ..tensor import Tensor
-from .core import (apply, apply1, as_common, binary, c_contiguous, check_broadcast,
+from .core import (apply, apply1, binary, c_contiguous, check_broadcast,
                    float16_in_float32, in_common_dtype, promote, _int_scalar, _operand, to_float)
 
 
@@ -42,41 +42,6 @@ def _zero_grad(g, o, *args):
     return np.zeros_like(g) if isinstance(g, np.ndarray) else np.where(True, 0.0, g)
 
 
-def _no_derivative(aten_name):
-    """PyTorch records these ops but has no formula: backward through them raises."""
-    def rule(g, o, *args):
-        raise RuntimeError(f"derivative for aten::{aten_name} is not implemented")
-    return rule
-
-
-# floor_divide and `number % tensor` have no derivative in PyTorch; div(rounding_mode=
-# "floor") has zero gradients (np.floor_divide on tensors, in remainder's rule, is it)
-FLOORDIV = Op("NotImplemented", _quiet(np.floor_divide), _no_derivative("floor_divide"),
-              _no_derivative("floor_divide"), saves_inputs=False)
-FLOORDIV_SCALAR, RFLOORDIV = (FLOORDIV.renamed("NotImplemented", scalar_slot=i) for i in (1, 0))
-DIV_FLOOR = Op("DivBackward2", _quiet(np.floor_divide), _zero_grad, _zero_grad,
-               saves_inputs=False)
-
-
-def _trunc_divide(a, b):
-    """a / b rounded towards zero: integers exactly (not through a float), float16 from
-    its float32 quotient, as PyTorch's kernels."""
-    if np.result_type(a, b).kind in "iu":
-        q, r = np.floor_divide(a, b), np.remainder(a, b)
-        moved = (r != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
-        return (q + moved).astype(q.dtype, copy=False)
-    out = np.trunc(np.true_divide(*(np.asarray(v, np.float32) if np.asarray(v).dtype
-                                    == np.float16 else v for v in (a, b))))
-    return out.astype(np.result_type(a, b), copy=False)
-
-
-DIV_TRUNC = Op("DivBackward2", _quiet(_trunc_divide), _zero_grad, _zero_grad,
-               saves_inputs=False)
-REMAINDER = Op("RemainderBackward1", _quiet(np.remainder),
-               lambda g, o, a, b: g, lambda g, o, a, b: -g * np.floor_divide(a, b))
-REMAINDER_SCALAR = REMAINDER.renamed("RemainderBackward0", scalar_slot=1)  # x % 2
-RREMAINDER = Op("NotImplemented", _quiet(np.remainder), _no_derivative("remainder"),
-                _no_derivative("remainder"), saves_inputs=False, scalar_slot=0)  # 2 % x
 # x ** 0 has gradient 0, even at x = 0; g * (b * a ** (b - 1)) in PyTorch's order: in
 # float16, b * a ** (b - 1) may overflow to inf before g scales it
 def _power(a, b):
@@ -150,16 +115,6 @@ def _no_bool(name, x):
         raise NotImplementedError(f"{name}: not implemented for bool tensors")
 
 
-def _no_bool_kernel(name, a, b):
-    """Binary ops without a bool kernel (floor_divide, remainder, pow) refuse when the
-    operands promote to bool, before any other check: bool // 2 is int64, bool // True
-    is refused."""
-    a, b = _operand(a, name), _operand(b, name)
-    if promote(a, b) == np.bool_:
-        check_broadcast(name, a, b)
-        raise NotImplementedError(f"{name}: not implemented for bool tensors")
-
-
 def _check_no_bool_sub(a, b):
     if _bool_tensor(a) or _bool_tensor(b):
         which = "two bool tensors" if _bool_tensor(a) and _bool_tensor(b) else "a bool tensor"
@@ -182,64 +137,6 @@ def rsub(x, other):
 
 def mul(a, b):
     return binary(MUL, a, b, wrap_int=True)
-
-
-def div(a, b, rounding_mode=None):
-    if rounding_mode == "floor":
-        return div_floor(a, b)
-    if rounding_mode == "trunc":
-        _no_bool_kernel("div", a, b)
-        _check_int_divisor("div", a, b)
-        return binary(DIV_TRUNC, a, b, wrap_int=True)
-    if rounding_mode is not None:
-        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
-                           f"but found {rounding_mode!r}")
-    return binary(DIV, a, b, float_result=True)
-
-
-class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
-    """PyTorch raises RuntimeError('ZeroDivisionError'); either except clause catches it."""
-
-
-def _check_int_divisor(name, a, b):
-    # NumPy quietly returns 0 for integer x // 0; PyTorch raises, and so do we
-    a, b = _operand(a, name), _operand(b, name)
-    want = promote(a, b)
-    if want.kind in "iub":
-        # the divisor in the common dtype: int8 // 256 and uint8 % int64(-2 ** 63) are // 0
-        divisor = as_common(want, b, b._data if isinstance(b, Tensor) else b)
-        if np.any(np.asarray(divisor) == 0):
-            raise IntegerDivisionByZero(f"ZeroDivisionError: {name}: integer division by zero "
-                                        "(the divisor holds zeros); use floating-point tensors "
-                                        "to get inf/nan")
-
-
-def by_operands(a, b, tensors, number_right, number_left):
-    """The op of PyTorch's overload: `x % y`, `x % 2` and `2 % x` are three nodes."""
-    if isinstance(b, numbers.Number) and not isinstance(b, Tensor):
-        return number_right
-    return number_left if isinstance(a, numbers.Number) and not isinstance(a, Tensor) else tensors
-
-
-def floor_divide(a, b):
-    _no_bool_kernel("floor_divide", a, b)
-    _check_int_divisor("floor_divide", a, b)
-    return binary(by_operands(a, b, FLOORDIV, FLOORDIV_SCALAR, RFLOORDIV), a, b, wrap_int=True,
-                  name="floor_divide")
-
-
-def div_floor(a, b):
-    """div(rounding_mode="floor"): floor_divide's values with zero gradients."""
-    _no_bool_kernel("div", a, b)
-    _check_int_divisor("div", a, b)
-    return binary(DIV_FLOOR, a, b, wrap_int=True)
-
-
-def remainder(a, b):
-    _no_bool_kernel("remainder", a, b)
-    _check_int_divisor("remainder", a, b)
-    return binary(by_operands(a, b, REMAINDER, REMAINDER_SCALAR, RREMAINDER), a, b,
-                  wrap_int=True, name="remainder")
 
 
 def pow(a, b):
@@ -514,6 +411,8 @@ logical_or = _compare(np.logical_or)
 logical_xor = _compare(np.logical_xor)
 from .bitwise import (bitwise_and, bitwise_left_shift, bitwise_not,  # noqa: E402,F401
                       bitwise_or, bitwise_right_shift, bitwise_xor)
+from .division import (IntegerDivisionByZero, _check_int_divisor, div,  # noqa: E402,F401
+                       div_floor, floor_divide, remainder)
 
 
 def logical_not(x):
