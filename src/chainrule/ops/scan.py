@@ -3,6 +3,7 @@ chainrule ops, so they are themselves differentiable (second order). Running val
 kept in the accumulator `accumulate.RULES` names, each output rounded to the input's dtype."""
 import numpy as np
 
+from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..tensor import Tensor
 from . import elementwise as E
@@ -36,6 +37,8 @@ def _cumprod_grad(g, out, x, d):
     ones = Tensor._wrap(np.ones(tuple(xm.shape[:-1]) + (1,), dtype=xm._data.dtype))
     prefix = ones if n == 1 else cat([ones, cumprod(xm[..., :-1], -1)], -1)  # out_{i-1}
     gi = (prefix * tail).transpose(d, -1)
+    if grad_mode.is_grad_enabled():  # create_graph: the product form everywhere (as
+        return gi                    # PyTorch's double-backward formula), differentiable
     # as PyTorch: before a slice's first zero the division (inf / inf stays NaN there),
     # after it 0 (even where a NaN or inf follows)
     zeros = np.cumsum(x._data == 0, axis=d)
