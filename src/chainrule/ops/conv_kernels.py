@@ -10,6 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..threads import matmul as gemm
+from . import conv_chunked as chunked
 
 
 def as_4d(a):
@@ -94,6 +95,13 @@ def im2col(x4, khw, geom, out_hw):
     return cols.reshape(n, c * khw[0] * khw[1], out_hw[0] * out_hw[1])
 
 
+def _chunked_plan(x_shape, w_shape, out_hw, geom, dtype):
+    """conv_chunked's plan where it serves these shapes (float arrays), else None."""
+    if dtype.kind != "f":
+        return None
+    return chunked.plan(x_shape, w_shape, out_hw, geom, dtype.itemsize)
+
+
 def _grouped_weight(w4, groups):
     o = w4.shape[0]
     flat = w4.reshape(o, -1)
@@ -105,6 +113,10 @@ def conv_forward(x, w, b, geom, out_hw):
     """conv{1,2}d: each output pixel is the weight times its patch, plus the bias."""
     x4, w4 = as_4d(x), as_4d(w)
     n, groups, o = x4.shape[0], geom[8], w4.shape[0]
+    plan = _chunked_plan(x4.shape, w4.shape, out_hw, geom, x4.dtype)
+    if plan is not None:
+        out = chunked.forward(x4, w4, b, plan)
+        return out.reshape(n, o, out_hw[1]) if x.ndim == 3 else out
     cols = im2col(x4, w4.shape[2:], geom, out_hw)
     if groups > 1:
         cols = cols.reshape(n, groups, -1, cols.shape[-1])
@@ -136,6 +148,10 @@ def _conv_input(g, w, geom, x_hw):
     g4, w4 = as_4d(g), as_4d(w)
     n, o, oh, ow = g4.shape
     groups, cg, (kh, kw) = geom[8], w4.shape[1], w4.shape[2:]
+    plan = _chunked_plan((n, groups * cg, *x_hw), w4.shape, (oh, ow), geom, g4.dtype)
+    if plan is not None:
+        out = chunked.input_grad(g4, w4, plan)
+        return out.reshape(n, cg, x_hw[1]) if g.ndim == 3 else out
     wt = np.swapaxes(_grouped_weight(w4, groups), -1, -2)   # ([G,] Cg·KH·KW, O/G)
     gg = g4.reshape(n, o, oh * ow) if groups == 1 else g4.reshape(n, groups, o // groups, oh * ow)
     cols = gemm(wt, gg).reshape(n, groups * cg, kh, kw, oh, ow)
@@ -166,6 +182,10 @@ def conv_weight(x, g, geom, khw):
     n, c = x4.shape[:2]
     o, oh, ow = g4.shape[1:]
     groups, kk = geom[8], (c // geom[8]) * khw[0] * khw[1]
+    plan = _chunked_plan(x4.shape, (o, c // groups, *khw), (oh, ow), geom, x4.dtype)
+    if plan is not None:
+        out = chunked.weight_grad(x4, g4, plan)
+        return out.reshape(o, c, khw[1]) if x.ndim == 3 else out
     if o <= oh * ow:
         cols = im2col(x4, khw, geom, (oh, ow)).reshape(n, groups, kk, oh * ow)
         per_image = gemm(g4.reshape(n, groups, o // groups, oh * ow), np.swapaxes(cols, -1, -2))

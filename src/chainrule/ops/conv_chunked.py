@@ -1,0 +1,252 @@
+"""Convolution kernels that walk the batch in chunks small enough for the patches to stay
+in the CPU's cache.
+
+Copying a whole batch's patches (im2col) writes and then reads back an array of
+C·KH·KW times the input's size; for d2l's small layers that round trip through memory
+costs more than the products. Here a chunk of images at a time is copied into a buffer
+of about a megabyte, multiplied while it is still cached, and the buffer reused for the
+next chunk. Two layouts, chosen by the image's shape:
+
+- rows: each padded image flattened; with stride 1 the pixels kernel offset (i, j)
+  meets are one contiguous run of the flat image shifted by i·Wp + j, so a patch is one
+  long copy. The output is computed over full padded rows (Wp columns, OW of them
+  kept), which wastes Wp/OW of the work: the layout for wide images.
+- batch-inner: the chunk transposed to (C, H, W, images), so a patch row holds
+  OW·images contiguous numbers and nothing is wasted; the products run over the whole
+  chunk at once. The layout for small images, and the one serving strides.
+
+A geometry is conv_kernels' tuple (stride_h, stride_w, pad_top, pad_bottom, pad_left,
+pad_right, dilation_h, dilation_w, groups). Buffers are made with zeros_like/empty_like
+of the operands and written by slices, so a compile recording follows every step."""
+from collections import namedtuple
+
+import numpy as np
+
+from ..threads import single_threaded_blas
+
+CHUNK_BYTES = 2 << 20   # patches of one chunk: kept within the L2 and L3 caches
+MIN_IMAGES = 4          # batch-inner chunks hold at least this many images
+ROWS_WASTE = 1.25       # widest Wp/OW the rows layout is used for
+
+# n, c, h, w: input; o, kh, kw: weight; oh, ow: output; hp, wp: padded input size
+Shape = namedtuple("Shape", "n c h w o kh kw oh ow hp wp sh sw pt pl dh dw layout m")
+
+
+def plan(x_shape, w_shape, out_hw, geom, itemsize):
+    """The chunked geometry of a convolution, or None where these kernels do not serve it
+    (groups, 1×1 kernels, an empty batch, chunks too small to pay off)."""
+    n, c, h, w = x_shape
+    o, _, kh, kw = w_shape
+    sh, sw, pt, pb, pl, pr, dh, dw, groups = geom
+    if groups != 1 or n == 0 or kh * kw == 1 or 0 in out_hw:
+        return None
+    oh, ow = out_hw
+    hp, wp = h + pt + pb, w + pl + pr
+    patch = c * kh * kw * itemsize
+    if sh == sw == 1 and wp <= ROWS_WASTE * ow:
+        m = max(1, min(n, CHUNK_BYTES // (patch * oh * wp)))
+        layout = "rows"
+    else:
+        m = min(n, CHUNK_BYTES // (patch * oh * ow))
+        if m < min(n, MIN_IMAGES):
+            return None
+        layout = "batch-inner"
+    return Shape(n, c, h, w, o, kh, kw, oh, ow, hp, wp, sh, sw, pt, pl, dh, dw, layout, m)
+
+
+def _chunks(s):
+    for n0 in range(0, s.n, s.m):
+        yield n0, min(s.n, n0 + s.m)
+
+
+def _offsets(s):
+    for i in range(s.kh):
+        for j in range(s.kw):
+            yield i, j
+
+
+# ---- rows layout -----------------------------------------------------------------------
+def _flat_padded(x, s):
+    """(N, C, Hp·Wp + slack): each image zero padded and flattened; the slack lets the
+    last offset's run read past the last row (into columns that are thrown away)."""
+    flat = np.zeros_like(x, shape=(s.n, s.c, s.hp * s.wp + s.dw * (s.kw - 1)))
+    grid = flat[:, :, :s.hp * s.wp].reshape(s.n, s.c, s.hp, s.wp)
+    grid[:, :, s.pt:s.pt + s.h, s.pl:s.pl + s.w] = x
+    return flat
+
+
+def _row_patches(buf, flat, n0, n1, s):
+    """buf[:k] (k, C, KH, KW, OH·Wp): offset (i, j)'s pixels, one shifted run each."""
+    run = s.oh * s.wp
+    for i, j in _offsets(s):
+        start = i * s.dh * s.wp + j * s.dw
+        buf[:n1 - n0, :, i, j] = flat[n0:n1, :, start:start + run]
+
+
+def _row_gradient(gbuf, g, n0, n1, s):
+    """g's chunk widened to padded rows; the extra columns stay zero."""
+    gbuf[:n1 - n0, :, :, :s.ow] = g[n0:n1]
+    return gbuf[:n1 - n0].reshape(n1 - n0, s.o, s.oh * s.wp)
+
+
+def _rows_forward(x, wb, s):
+    run = s.oh * s.wp
+    flat = _flat_padded(x, s)
+    k_in = s.c * s.kh * s.kw
+    buf = np.empty_like(x, shape=(s.m, k_in + 1, run))
+    buf[:, k_in] = 1  # the row the bias column multiplies
+    patches = buf[:, :k_in].reshape(s.m, s.c, s.kh, s.kw, run)
+    res = np.empty_like(x, shape=(s.m, s.o, run))
+    out = np.empty_like(x, shape=(s.n, s.o, s.oh, s.ow))
+    for n0, n1 in _chunks(s):
+        k = n1 - n0
+        _row_patches(patches, flat, n0, n1, s)
+        np.matmul(wb, buf[:k], out=res[:k])
+        out[n0:n1] = res[:k].reshape(k, s.o, s.oh, s.wp)[..., :s.ow]
+    return out
+
+
+def _rows_weight(x, g, s):
+    """Σ over images of patches · gᵀ, one product per image of the chunk (each is a
+    cache-sized product); per-chunk sums added in chunk order."""
+    run, k_in = s.oh * s.wp, s.c * s.kh * s.kw
+    flat = _flat_padded(x, s)
+    buf = np.empty_like(x, shape=(s.m, s.c, s.kh, s.kw, run))
+    gbuf = np.zeros_like(g, shape=(s.m, s.o, s.oh, s.wp))
+    part = np.empty_like(x, shape=(s.m, k_in, s.o))
+    total = np.zeros_like(x, shape=(k_in, s.o))
+    for n0, n1 in _chunks(s):
+        k = n1 - n0
+        _row_patches(buf, flat, n0, n1, s)
+        gk = _row_gradient(gbuf, g, n0, n1, s)
+        np.matmul(buf[:k].reshape(k, k_in, run), gk.transpose(0, 2, 1), out=part[:k])
+        total += part[:k].sum(axis=0)
+    return total.T
+
+
+def _rows_input(g, w, s):
+    """Each image's column gradients (Wᵀ · g), summed back where each patch came from:
+    one shifted add per kernel offset, in a chunk-sized buffer that stays cached."""
+    run, k_in = s.oh * s.wp, s.c * s.kh * s.kw
+    wt = w.reshape(s.o, k_in).T
+    gbuf = np.zeros_like(g, shape=(s.m, s.o, s.oh, s.wp))
+    cols = np.empty_like(g, shape=(s.m, s.c, s.kh, s.kw, run))
+    acc = np.empty_like(g, shape=(s.m, s.c, s.hp * s.wp + s.dw * (s.kw - 1)))
+    dx = np.empty_like(g, shape=(s.n, s.c, s.h, s.w))
+    for n0, n1 in _chunks(s):
+        k = n1 - n0
+        gk = _row_gradient(gbuf, g, n0, n1, s)
+        np.matmul(wt, gk, out=cols[:k].reshape(k, k_in, run))
+        a = acc[:k]
+        a[...] = 0
+        for i, j in _offsets(s):
+            start = i * s.dh * s.wp + j * s.dw
+            target = a[:, :, start:start + run]
+            np.add(target, cols[:k, :, i, j], out=target)
+        grid = a[:, :, :s.hp * s.wp].reshape(k, s.c, s.hp, s.wp)
+        dx[n0:n1] = grid[:, :, s.pt:s.pt + s.h, s.pl:s.pl + s.w]
+    return dx
+
+
+# ---- batch-inner layout ----------------------------------------------------------------
+class _Inner:
+    """Per-chunk buffers in the (..., images) layout; a chunk of another size (the last
+    one) gets buffers of its own, made on first use."""
+
+    def __init__(self, like, s, shapes, zero=()):
+        self.like, self.s, self.shapes, self.zero, self.made = like, s, shapes, zero, {}
+
+    def __call__(self, k):
+        bufs = self.made.get(k)
+        if bufs is None:
+            bufs = self.made[k] = [
+                (np.zeros_like if name in self.zero else np.empty_like)(
+                    self.like, shape=(*shape, k)) for name, shape in self.shapes]
+        return bufs
+
+
+def _window(s, i, j):
+    """Offset (i, j)'s pixels in a (C, Hp, Wp, images) chunk: a strided slice."""
+    top, left = i * s.dh, j * s.dw
+    return (slice(None), slice(top, top + s.sh * (s.oh - 1) + 1, s.sh),
+            slice(left, left + s.sw * (s.ow - 1) + 1, s.sw))
+
+
+def _inner_patches(buf, xt, x, n0, n1, s):
+    """The chunk moved into the zero-framed (C, Hp, Wp, k) buffer, then its patches
+    (C, KH, KW, OH, OW, k) copied one kernel offset at a time."""
+    xt[:, s.pt:s.pt + s.h, s.pl:s.pl + s.w] = x[n0:n1].transpose(1, 2, 3, 0)
+    for i, j in _offsets(s):
+        buf[:, i, j] = xt[_window(s, i, j)]
+
+
+def _inner_forward(x, wb, s):
+    k_in = s.c * s.kh * s.kw
+    bufs = _Inner(x, s, (("xt", (s.c, s.hp, s.wp)), ("buf", (k_in + 1, s.oh, s.ow)),
+                         ("res", (s.o, s.oh, s.ow))), zero=("xt",))
+    out = np.empty_like(x, shape=(s.n, s.o, s.oh, s.ow))
+    for n0, n1 in _chunks(s):
+        k = n1 - n0
+        fresh = k not in bufs.made
+        xt, buf, res = bufs(k)
+        if fresh:
+            buf[k_in] = 1  # the row the bias column multiplies
+        patches = buf[:k_in].reshape(s.c, s.kh, s.kw, s.oh, s.ow, k)
+        _inner_patches(patches, xt, x, n0, n1, s)
+        np.matmul(wb, buf.reshape(k_in + 1, -1), out=res.reshape(s.o, -1))
+        out[n0:n1] = res.transpose(3, 0, 1, 2)
+    return out
+
+
+def _inner_weight(x, g, s):
+    k_in = s.c * s.kh * s.kw
+    bufs = _Inner(x, s, (("xt", (s.c, s.hp, s.wp)), ("buf", (s.c, s.kh, s.kw, s.oh, s.ow)),
+                         ("gt", (s.o, s.oh, s.ow))), zero=("xt",))
+    total = np.zeros_like(x, shape=(k_in, s.o))
+    for n0, n1 in _chunks(s):
+        xt, buf, gt = bufs(n1 - n0)
+        _inner_patches(buf, xt, x, n0, n1, s)
+        gt[...] = g[n0:n1].transpose(1, 2, 3, 0)
+        total += np.matmul(buf.reshape(k_in, -1), gt.reshape(s.o, -1).T)
+    return total.T
+
+
+def _inner_input(g, w, s):
+    k_in = s.c * s.kh * s.kw
+    wt = w.reshape(s.o, k_in).T
+    bufs = _Inner(g, s, (("gt", (s.o, s.oh, s.ow)), ("cols", (s.c, s.kh, s.kw, s.oh, s.ow)),
+                         ("acc", (s.c, s.hp, s.wp))))
+    dx = np.empty_like(g, shape=(s.n, s.c, s.h, s.w))
+    for n0, n1 in _chunks(s):
+        k = n1 - n0
+        gt, cols, acc = bufs(k)
+        gt[...] = g[n0:n1].transpose(1, 2, 3, 0)
+        np.matmul(wt, gt.reshape(s.o, -1), out=cols.reshape(k_in, -1))
+        acc[...] = 0
+        for i, j in _offsets(s):
+            target = acc[_window(s, i, j)]
+            np.add(target, cols[:, i, j], out=target)
+        dx[n0:n1] = acc[:, s.pt:s.pt + s.h, s.pl:s.pl + s.w].transpose(3, 0, 1, 2)
+    return dx
+
+
+# ---- entry points (4-D arrays of one float dtype) --------------------------------------
+def forward(x, w, b, s):
+    """conv2d of x (N, C, H, W) with w (O, C, KH, KW) plus b (or None)."""
+    single_threaded_blas()
+    bias = np.zeros_like(w, shape=(s.o, 1)) if b is None else b.reshape(s.o, 1)
+    wb = np.concatenate([w.reshape(s.o, -1), bias], axis=1)  # bias as one more column
+    return (_rows_forward if s.layout == "rows" else _inner_forward)(x, wb, s)
+
+
+def weight_grad(x, g, s):
+    """The gradient of conv2d in its weight, (O, C, KH, KW)."""
+    single_threaded_blas()
+    flat = (_rows_weight if s.layout == "rows" else _inner_weight)(x, g, s)
+    return flat.reshape(s.o, s.c, s.kh, s.kw)
+
+
+def input_grad(g, w, s):
+    """The gradient of conv2d in its input, (N, C, H, W)."""
+    single_threaded_blas()
+    return (_rows_input if s.layout == "rows" else _inner_input)(g, w, s)
