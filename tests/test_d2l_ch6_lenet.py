@@ -8,8 +8,8 @@ import chainrule
 from chainrule import d2l
 
 from cli_helpers import write_tiny_idx
-from d2l_chapter_code import (copy_parameters, final_numbers, fixed_batches, fixed_xavier,
-                              namespace, run)
+from d2l_chapter_code import (TRAIN_HELPERS, assert_same_training, copy_parameters,
+                              final_numbers, fixed_batches, namespace, run, stripes, train_both)
 from helpers import assert_close, needs_matplotlib, requires_torch, torch
 
 pytestmark = requires_torch
@@ -31,75 +31,12 @@ for layer in net:
     print(layer.__class__.__name__, 'output shape: \\t', X.shape)
 '''
 
-# the section's own (saved) helpers, as a reader types them in
-TRAIN_HELPERS = '''
-def evaluate_accuracy_gpu(net, data_iter, device=None):
-    if isinstance(net, nn.Module):
-        net.eval()
-        if not device:
-            device = next(iter(net.parameters())).device
-    metric = d2l.Accumulator(2)
-    with torch.no_grad():
-        for X, y in data_iter:
-            if isinstance(X, list):
-                X = [x.to(device) for x in X]
-            else:
-                X = X.to(device)
-            y = y.to(device)
-            metric.add(d2l.accuracy(net(X), y), d2l.size(y))
-    return metric[0] / metric[1]
-
-def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
-    def init_weights(m):
-        if type(m) == nn.Linear or type(m) == nn.Conv2d:
-            nn.init.xavier_uniform_(m.weight)
-    net.apply(init_weights)
-    print('training on', device)
-    net.to(device)
-    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
-    loss = nn.CrossEntropyLoss()
-    animator = d2l.Animator(xlabel='epoch', xlim=[1, num_epochs],
-                            legend=['train loss', 'train acc', 'test acc'])
-    timer, num_batches = d2l.Timer(), len(train_iter)
-    for epoch in range(num_epochs):
-        metric = d2l.Accumulator(3)
-        net.train()
-        for i, (X, y) in enumerate(train_iter):
-            timer.start()
-            optimizer.zero_grad()
-            X, y = X.to(device), y.to(device)
-            y_hat = net(X)
-            l = loss(y_hat, y)
-            l.backward()
-            optimizer.step()
-            with torch.no_grad():
-                metric.add(l * X.shape[0], d2l.accuracy(y_hat, y), X.shape[0])
-            timer.stop()
-            train_l = metric[0] / metric[2]
-            train_acc = metric[1] / metric[2]
-            if (i + 1) % (num_batches // 5) == 0 or i == num_batches - 1:
-                animator.add(epoch + (i + 1) / num_batches, (train_l, train_acc, None))
-        test_acc = evaluate_accuracy_gpu(net, test_iter)
-        animator.add(epoch + 1, (None, None, test_acc))
-    print(f'loss {train_l:.3f}, train acc {train_acc:.3f}, test acc {test_acc:.3f}')
-    print(f'{metric[2] * num_epochs / timer.sum():.1f} examples/sec on {str(device)}')
-'''
-
 # the sizes are the reader's choice on a CPU: the book has batch 256 and 10 epochs
 RUN = '''
 train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size=batch_size)
 lr = 0.9
 train_ch6(net, train_iter, test_iter, num_epochs, lr, d2l.try_gpu())
 '''
-
-
-def _stripes(n, seed):
-    """Fashion-MNIST-shaped images with a bright row per class (as the CLI tests' files)."""
-    rng = np.random.default_rng(seed)
-    labels = (np.arange(n) % 10).astype(np.int64)
-    images = rng.integers(0, 60, (n, 28, 28)).astype(np.float32)
-    images[np.arange(n), labels * 2, :] = 255
-    return (images / 255)[:, None], labels
 
 
 def test_lenet_section_runs_unchanged_on_fashion_mnist_files(tmp_path, monkeypatch):
@@ -120,44 +57,13 @@ def test_lenet_section_runs_unchanged_on_fashion_mnist_files(tmp_path, monkeypat
     assert 0 < loss < 5 and 0 <= train_acc <= 1 and 0 <= test_acc <= 1
 
 
-def _train_both(monkeypatch, net_source, ours_train, lr, epochs=2, n=160, batch=32):
-    """Train the net of `net_source` with chainrule (through `ours_train`) and with
-    PyTorch (through the book's train_ch6) from one set of weights, on one sequence of
-    batches; returns both namespaces and what each printed."""
-    fixed_xavier(monkeypatch, chainrule, torch)
-    X, y = _stripes(n, 0)
-    Xt, yt = _stripes(n // 2, 1)
-    nss = {}
-    for lib, helpers in ((torch, d2l), (chainrule, d2l)):
-        ns = namespace(lib, helpers)
-        run(net_source + TRAIN_HELPERS, ns)
-        nss[lib.__name__] = ns
-    copy_parameters(nss["torch"]["net"], nss["chainrule"]["net"])
-    printed = {}
-    for name, lib, train in (("torch", torch, nss["torch"]["train_ch6"]),
-                             ("chainrule", chainrule, ours_train(nss["chainrule"]))):
-        args = (nss[name]["net"], fixed_batches(X, y, batch, lib),
-                fixed_batches(Xt, yt, batch, lib), epochs, lr, lib.device("cpu"))
-        printed[name] = run("train(*args)", {"train": train, "args": args})
-    return nss, printed
-
-
-def _assert_same_training(nss, printed, rtol=2e-4):
-    ours, theirs = final_numbers(printed["chainrule"]), final_numbers(printed["torch"])
-    np.testing.assert_allclose(ours, theirs, atol=1.5e-3)  # printed to three decimals
-    state_c, state_t = nss["chainrule"]["net"].state_dict(), nss["torch"]["net"].state_dict()
-    for key, value in state_t.items():
-        assert_close(state_c[key].numpy(), value.numpy(), rtol=rtol, atol=rtol / 10,
-                     err_msg=key)
-
-
 @pytest.mark.parametrize("which", ["library", "book"])
 def test_train_ch6_trains_lenet_as_pytorch_does_from_the_same_weights(monkeypatch, which):
     """chainrule's d2l.train_ch6, and the section's own definition run on chainrule,
     against the section's definition on PyTorch."""
     pick = (lambda ns: d2l.train_ch6) if which == "library" else (lambda ns: ns["train_ch6"])
-    nss, printed = _train_both(monkeypatch, LENET, pick, lr=0.9)
-    _assert_same_training(nss, printed)
+    nss, printed = train_both(monkeypatch, LENET, pick, lr=0.9)
+    assert_same_training(nss, printed)
     assert printed["chainrule"].startswith("training on cpu\n")
     if which == "library":  # the per-epoch numbers are kept for diagnose
         result = d2l.last_history()
@@ -264,7 +170,7 @@ def test_evaluate_accuracy_gpu_matches_the_sections_definition_on_torch():
     net_t = torch.nn.Sequential(torch.nn.Linear(4, 3))
     net_c = chainrule.nn.Sequential(chainrule.nn.Linear(4, 3))
     copy_parameters(net_t, net_c)
-    X, y = _stripes(20, 3)
+    X, y = stripes(20, 3)
     X, y = X[:, 0, 0, :4] * 10, y % 3
     ours = d2l.evaluate_accuracy_gpu(net_c, fixed_batches(X, y, 6, chainrule))
     assert ours == ns["evaluate_accuracy_gpu"](net_t, fixed_batches(X, y, 6, torch))
