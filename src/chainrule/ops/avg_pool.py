@@ -4,6 +4,7 @@ padded input, its size inside the input without `count_include_pad`, or
 `divisor_override`). Integer tensors divide with truncation, as C++ does."""
 import numpy as np
 
+from . import avg_pool_tiled as tiled
 from .adjoint import adjoint_pair
 from .pool_windows import at_offset, cropped, offsets, padded, padded_shape
 
@@ -42,6 +43,8 @@ def _divide(total, divisor, dtype):
 
 
 def _avg_pool(x, win, count_include_pad, divisor_override):
+    if tiled.serves(x, win):
+        return tiled.avg_pool(x, win, divisor_override)
     xp = padded(x.astype(_work_dtype(x.dtype), copy=False), win, 0)
     total = np.zeros_like(xp, shape=x.shape[:-2] + (win.oh, win.ow))
     for i, j in offsets(win):
@@ -52,6 +55,8 @@ def _avg_pool(x, win, count_include_pad, divisor_override):
 def _avg_pool_adjoint(g, win, count_include_pad, divisor_override):
     """Each window's gradient / divisor added to every element of the window; offsets in
     reverse, so each element sums its windows in PyTorch's order."""
+    if tiled.serves(g, win):
+        return tiled.avg_pool_adjoint(g, win, divisor_override)
     work = g.astype(_work_dtype(g.dtype), copy=False)
     share = work / divisors(win, count_include_pad, divisor_override).astype(work.dtype)
     gp = np.zeros_like(share, shape=g.shape[:-2] + padded_shape(win))
