@@ -9,7 +9,7 @@ import os
 
 from ._common import CLIError
 
-MODELS = ("linear", "softmax", "mlp")
+MODELS = ("linear", "softmax", "mlp", "lenet", "resnet")
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 INITS = ("default", "normal", "xavier", "kaiming")
 OPTIMIZERS = ("sgd", "adam")
@@ -123,11 +123,14 @@ OPTIONS = [
      "where downloaded data sets live (default: $CHAINRULE_DATA or ~/.cache/chainrule)"),
     ("download", None, True, None, None),  # switched off with --no-download
     ("model", choice(*MODELS), None, "|".join(MODELS),
-     "linear/softmax regression or a multilayer perceptron (default: linear for "
-     "synthetic-linear, mlp otherwise)"),
+     "linear/softmax regression, a multilayer perceptron, or for images d2l's LeNet "
+     "(sigmoid, average pooling; digits' 8x8 images are upsampled bilinearly to its 28x28 "
+     "inside the network) or a small ResNet of d2l's Residual blocks (16-32-64 channels, "
+     "images at their own size) (default: linear for synthetic-linear, mlp otherwise)"),
     ("hidden", hidden_sizes, [256, 128], "N,N", "hidden layer widths of the mlp"),
-    ("activation", choice(*ACTIVATIONS), "relu", "|".join(ACTIVATIONS), "hidden activation"),
-    ("dropout", fraction, 0.0, "P", "dropout probability after each hidden layer"),
+    ("activation", choice(*ACTIVATIONS), "relu", "|".join(ACTIVATIONS),
+     "hidden activation of the mlp"),
+    ("dropout", fraction, 0.0, "P", "dropout probability after each hidden layer of the mlp"),
     ("init", choice(*INITS), "default", "|".join(INITS),
      "weight initialisation: normal (std 0.01, as d2l), xavier, kaiming, or default "
      "(PyTorch's uniform)"),

@@ -48,7 +48,7 @@ def run(args):
     if args.json:
         print(json.dumps({"run": run_dir.path, "test_rows": len(data.X_test), **results}))
     else:
-        print(f"{run_dir.path}: {models.describe(cfg, data.input_dim, data.output_dim)} on "
+        print(f"{run_dir.path}: {models.describe_for(cfg, data)} on "
               f"{data.name}")
         print(test_line(results, len(data.X_test)))
     return 0

@@ -1,14 +1,17 @@
-"""The networks the command line can build (d2l ch. 3-5): linear regression, softmax
-regression and a multilayer perceptron, rebuilt from a run's config for evaluate,
-predict and plot."""
+"""The networks the command line can build (d2l ch. 3-7): linear regression, softmax
+regression, a multilayer perceptron, LeNet and a small ResNet (conv_models.py), rebuilt
+from a run's config for evaluate, predict and plot."""
 import os
 
 import numpy as np
 
+from . import conv_models
 from ._common import CLIError
 
 
-def describe(cfg, input_dim, output_dim):
+def describe(cfg, input_dim, output_dim, image_shape=None):
+    if cfg["model"] in conv_models.CONV_MODELS:
+        return conv_models.describe(cfg["model"], image_shape, output_dim)
     if cfg["model"] in ("linear", "softmax"):
         return f"{cfg['model']} {input_dim}-{output_dim}"
     widths = "-".join(str(w) for w in [input_dim, *cfg["hidden"], output_dim])
@@ -16,15 +19,23 @@ def describe(cfg, input_dim, output_dim):
     return f"mlp {widths}, {cfg['activation']}{extra}"
 
 
-def build(cfg, input_dim, output_dim, task):
+def build(cfg, input_dim, output_dim, task, image_shape=None, data_name="the data set"):
+    """`image_shape`: (height, width) of image data (None for tables), which the
+    convolutional models need."""
     import chainrule
     from chainrule import nn
-    if cfg["model"] == "softmax" and task != "classification":
-        raise CLIError("--model softmax is for classification; use --model linear or mlp "
-                       "for this regression data")
+    if cfg["model"] in conv_models.CONV_MODELS:  # images first: a table is the likelier slip
+        conv_models.check_images(cfg["model"], image_shape, data_name)
+    if cfg["model"] in ("softmax", *conv_models.CONV_MODELS) and task != "classification":
+        raise CLIError(f"--model {cfg['model']} is for classification; use --model linear or "
+                       "mlp for this regression data")
     if cfg["model"] == "mlp" and not cfg["hidden"]:
         raise CLIError("--model mlp needs at least one hidden layer (--hidden 256)")
     chainrule.manual_seed(int(cfg["seed"]))
+    if cfg["model"] in conv_models.CONV_MODELS:
+        model = conv_models.build(cfg["model"], image_shape, output_dim, data_name)
+        initialise(model, cfg["init"], "relu" if cfg["model"] == "resnet" else "sigmoid")
+        return model
     activations = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
     layers, width = [], input_dim
     if cfg["model"] == "mlp":
@@ -39,12 +50,22 @@ def build(cfg, input_dim, output_dim, task):
     return model
 
 
+def build_for(cfg, data):
+    """The model of the settings `cfg` for a DataBundle."""
+    return build(cfg, data.input_dim, data.output_dim, data.task,
+                 image_shape_of(data.transform), data.name)
+
+
+def describe_for(cfg, data):
+    return describe(cfg, data.input_dim, data.output_dim, image_shape_of(data.transform))
+
+
 def initialise(model, scheme, activation):
     from chainrule import nn
     if scheme == "default":
         return
     for m in model.modules():
-        if not isinstance(m, nn.Linear):
+        if not isinstance(m, (nn.Linear, nn.Conv2d)):
             continue
         if scheme == "normal":  # d2l's init_weights: N(0, 0.01^2)
             nn.init.normal_(m.weight, 0.0, 0.01)
@@ -53,7 +74,8 @@ def initialise(model, scheme, activation):
         else:  # He init, matched to the activation's gain
             nonlinearity = activation if activation in ("relu", "tanh", "sigmoid") else "relu"
             nn.init.kaiming_normal_(m.weight, nonlinearity=nonlinearity)
-        nn.init.zeros_(m.bias)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
 
 
 def loss_for(task):
@@ -98,10 +120,16 @@ def load_trained(run):
     output_dim = len(transform["classes"]) if task == "classification" else 1
     input_dim = (len(transform["columns"]) if "columns" in transform
                  else int(np.prod(transform["shape"])))
-    model = build(cfg, input_dim, output_dim, task)
+    model = build(cfg, input_dim, output_dim, task, image_shape_of(transform))
     try:
         model.load_state_dict(weights)
     except (KeyError, RuntimeError, ValueError) as err:
         raise CLIError(f"{path} does not match the model in config.json ({err})") from None
     model.eval()
     return model, cfg, transform
+
+
+def image_shape_of(transform):
+    """(height, width) of a run's image data, None for tables and features."""
+    shape = transform.get("shape") if transform.get("kind") == "image" else None
+    return tuple(int(s) for s in shape) if shape and len(shape) == 2 else None

@@ -8,11 +8,14 @@ import numpy as np
 from . import config as config_mod
 from . import data_sources, models, mpi, runs
 from ._common import CLIError, HelpFormatter, fmt_int, mark_resumable, say, wrap
+from .fix_flags import flag_line, run_settings
 
 EPILOG = """examples:
   chainrule train                                   MLP on the built-in digits
   chainrule train --dataset fashion-mnist --epochs 10 --hidden 256 --dropout 0.2
   chainrule train --dataset synthetic-linear --optimizer sgd --lr 0.03
+  chainrule train --model lenet --epochs 10          d2l's LeNet on the digits
+  chainrule train --model resnet --dataset fashion-mnist --epochs 5 --compile
   chainrule train --dataset house.csv --target SalePrice --drop Id --weight-decay 1e-4
   chainrule train --kfold 5 --epochs 20            5-fold cross-validation
   chainrule train --name exp1 --config settings.toml --lr 0.01
@@ -29,7 +32,8 @@ def add_parser(subparsers):
     p = subparsers.add_parser(
         "train", help="train a model and write a run folder", epilog=EPILOG,
         formatter_class=HelpFormatter,
-        description=wrap("Train a linear model, softmax regression or an MLP. Prints one line "
+        description=wrap("Train a linear model, softmax regression, an MLP, LeNet or a small "
+                    "ResNet. Prints one line "
                     "per epoch, a diagnosis of the learning curves (overfitting, "
                     "underfitting, divergence ...) and the test score, and writes "
                     "runs/<name>/ with the config, history, curves, weights and a checkpoint."))
@@ -53,6 +57,10 @@ def add_parser(subparsers):
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing run folder of the same name")
     p.add_argument("--quiet", action="store_true", help="print only the final results")
+    p.add_argument("--repair", nargs="?", const=3, type=config_mod.positive_int, default=None,
+                   metavar="ROUNDS", help="after the run, apply the diagnosis's top fix and "
+                   "train again, keeping changes that improve the validation metric, up to "
+                   "ROUNDS times (default 3); each round is a run <name>-repairN")
     p.set_defaults(run=run)
     return p
 
@@ -146,16 +154,6 @@ def apply_on_resume(cfg):
 
 
 # ---- training pieces ------------------------------------------------------------------
-# the diagnosis names remedies in Python terms; these are the same remedies as flags
-FLAG_REMEDIES = {
-    "diverged": "a lower --lr (e.g. 10x), --clip-grad 1, --init xavier",
-    "learning rate too high": "a lower --lr (e.g. 10x), --clip-grad 1",
-    "overfitting": "--weight-decay 1e-4, --dropout 0.2, --l1 1e-5, a smaller --hidden",
-    "underfitting": "a wider --hidden, --model mlp, more --epochs, less --weight-decay/--dropout",
-    "not converged": "more --epochs, a higher --lr, --optimizer adam",
-}
-
-
 def l1_callback(strength):
     """Adds the L1 subgradient strength * sign(W) to each weight matrix's gradient, so the
     logged loss stays the data loss and validation stays comparable."""
@@ -199,7 +197,7 @@ def shuffled_training_rows(data, seed):
 def headline(cfg, data, run_path):
     if cfg["kfold"]:
         return "\n".join([f"data:   {data.describe()}",
-                          f"model:  {models.describe(cfg, data.input_dim, data.output_dim)}",
+                          f"model:  {models.describe_for(cfg, data)}",
                           f"run:    {run_path}"])
     val = (f", {cfg['val_split']:.0%} of them for validation" if cfg["val_split"] else "")
     opt = f"{cfg['optimizer']} lr {cfg['lr']:g}"
@@ -213,7 +211,7 @@ def headline(cfg, data, run_path):
             if cfg["patience"] and cfg["val_split"] else "")
     return "\n".join([
         f"data:   {data.describe()}{val}",
-        f"model:  {models.describe(cfg, data.input_dim, data.output_dim)} ({cfg['init']} init)",
+        f"model:  {models.describe_for(cfg, data)} ({cfg['init']} init)",
         f"train:  {opt}, batch {cfg['batch_size']}, up to {cfg['epochs']} epochs{stop}",
         f"run:    {run_path}"])
 
@@ -232,9 +230,11 @@ def run(args):
     elif rank > 0:  # the private folder replaces the run folder: nothing to print
         sys.stdout = open(os.devnull, "w")
     cfg, resume_run = settings(args)
+    if args.repair and (cfg["kfold"] or resume_run is not None):
+        raise CLIError("--repair starts from a new run's diagnosis; drop --kfold / --resume")
     data = data_sources.load(cfg)
     cfg = config_mod.resolve(cfg, cfg["dataset"] == "synthetic-linear")
-    model = models.build(cfg, data.input_dim, data.output_dim, data.task)  # settings check
+    model = models.build_for(cfg, data)  # settings check
     if resume_run is not None:
         check_epochs_on_resume(cfg, resume_run, check_checkpoint(resume_run, model))
         try:
@@ -249,6 +249,9 @@ def run(args):
             mark_resumable(err, run_dir.path)
         raise
     runs.finish_new(run_dir, succeeded=True)
+    if args.repair:
+        from .repair import repair_runs
+        return repair_runs(args, cfg, data, run_dir, args.repair)
     return status
 
 
@@ -280,7 +283,7 @@ def write_settings(run_dir, cfg, data):
 def run_training(cfg, data, run_dir, resume, quiet):
     import chainrule
     from chainrule.train import EarlyStopping, GradientMonitor, diagnose, evaluate, fit
-    model = models.build(cfg, data.input_dim, data.output_dim, data.task)
+    model = models.build_for(cfg, data)
     optimizer = models.optimizer_factory(cfg)(model.parameters())
     callbacks = [l1_callback(cfg["l1"])] if cfg["l1"] else []
     monitor = GradientMonitor(verbose=False)
@@ -295,7 +298,8 @@ def run_training(cfg, data, run_dir, resume, quiet):
     try:
         history = fit(model, (X, y), optimizer=optimizer, callbacks=callbacks,
                       validation_split=cfg["val_split"] or None, seed=cfg["seed"],
-                      checkpoint_dir=run_dir.checkpoint_dir, resume=resume, **kwargs)
+                      checkpoint_dir=run_dir.checkpoint_dir, resume=resume,
+                      settings=run_settings(cfg), **kwargs)
     except ValueError as err:  # fit checks its arguments (e.g. too few rows to split)
         raise CLIError(f"training could not run: {err}") from None
     for flag in monitor.flags[-1:]:
@@ -315,8 +319,9 @@ def run_training(cfg, data, run_dir, resume, quiet):
                                       "epochs_run": len(history), "diagnosis": verdict})
     if verdict and quiet:  # fit printed the full diagnosis otherwise
         print(f"diagnosis: {verdict['verdict']}", flush=True)
-    if verdict and verdict["verdict"] in FLAG_REMEDIES:
-        say(f"  with flags: {FLAG_REMEDIES[verdict['verdict']]}", quiet)
+    flags = flag_line(verdict["fixes"], dict(cfg, task=data.task)) if verdict else ""
+    if flags:
+        say(f"  with flags: {flags}", quiet)
     if data.name == "synthetic-linear" and cfg["model"] == "linear":
         w = [round(float(v), 4) for v in model[0].weight.detach().numpy().reshape(-1)]
         b = float(model[0].bias.detach().numpy().reshape(-1)[0])
@@ -370,7 +375,7 @@ def run_kfold(cfg, data, run_dir, quiet):
     say(f"{k}-fold cross-validation on the {fmt_int(len(data.X_train))} training rows, "
         f"{cfg['epochs']} epochs per fold (no early stopping)", quiet)
     X, y = shuffled_training_rows(data, cfg["seed"])
-    result = k_fold(lambda: models.build(cfg, data.input_dim, data.output_dim, data.task),
+    result = k_fold(lambda: models.build_for(cfg, data),
                     X, y, k=k, seed=cfg["seed"],
                     fit_kwargs=dict(kwargs, optimizer=models.optimizer_factory(cfg),
                                     callbacks=callbacks))
