@@ -66,11 +66,11 @@ class Module:
         d = self.__dict__
         if isinstance(value, Module):
             self._check_init()
-            self._drop(name)
+            self._drop(name, keep="_modules")  # a replaced child keeps its place, as PyTorch
             d["_modules"][name] = value
         elif isinstance(value, Tensor) and is_parameter(value):
             self._check_init()
-            self._drop(name)
+            self._drop(name, keep="_parameters")
             d["_parameters"][name] = value
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:
@@ -90,9 +90,10 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _drop(self, name):
+    def _drop(self, name, keep=None):
         for key in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[key].pop(name, None)
+            if key != keep:
+                self.__dict__[key].pop(name, None)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name):
