@@ -24,6 +24,9 @@ def test_default_train_reaches_95_percent_and_writes_the_run_folder(tmp_path):
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", result.stdout).group(1))
     assert accuracy >= 0.95
     assert "Diagnosis:" in result.stdout and "Epoch 1/" in result.stdout
+    # early stopping ran: it is never suggested again, nor is anything else to a good fit
+    assert "GOOD FIT" in result.stdout and "early_stopping" not in result.stdout
+    assert "--patience" not in result.stdout
     (run,) = (tmp_path / "runs").iterdir()
     for name in RUN_FILES:
         assert (run / name).is_file(), name

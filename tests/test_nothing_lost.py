@@ -249,7 +249,7 @@ def test_save_through_a_symlink_writes_its_target_like_torch(tmp_path, suffix):
 def test_diagnose_names_a_too_high_learning_rate():
     from chainrule.train import diagnose
     history = {"loss": [2.4, 3.1, 2.9, 3.3, 3.0, 3.2], "accuracy": [0.11, 0.09, 0.1, 0.1,
-                                                                     0.12, 0.1]}
+                                                                     0.12, 0.1], "lr": [0.5] * 6}
     d = diagnose(history)
     assert d.verdict == "learning rate too high"
     assert "lower the learning rate" in d.remedies[0]

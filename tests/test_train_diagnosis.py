@@ -10,9 +10,9 @@ from chainrule import nn, optim
 from chainrule.train import History, diagnose, fit
 
 
-def hist(loss, val=None, initial=None):
-    h = History({"loss": list(loss), **({"val_loss": list(val)} if val is not None else {})},
-                list(range(len(loss))))
+def hist(loss, val=None, initial=None, lr=0.1):
+    h = History({"loss": list(loss), **({"val_loss": list(val)} if val is not None else {}),
+                 "lr": [lr] * len(loss)}, list(range(len(loss))))
     h.initial_loss = initial
     return h
 
@@ -64,15 +64,15 @@ def test_real_overfitting_d2l_weight_decay():
             epochs=100, batch_size=5, metrics=(), progress=False, seed=0)
     d = diagnose(h)
     assert d.verdict == "overfitting", d
-    assert d.evidence["gap_ratio"] > 100
+    assert d.evidence["gap_vs_baseline"] > 1
     assert any("weight decay" in r for r in d.remedies)
-    # the same setup with weight decay no longer overfits
+    # the same setup with weight decay: the gap to the validation loss shrinks tenfold
     cr.manual_seed(0)
     net = nn.Linear(200, 1)
     h = fit(net, train, val, loss=nn.MSELoss(),
             optimizer=optim.SGD(net.parameters(), lr=0.003, weight_decay=3.0),
             epochs=100, batch_size=5, metrics=(), progress=False, seed=0)
-    assert diagnose(h).verdict != "overfitting"
+    assert diagnose(h).evidence["gap_vs_baseline"] < d.evidence["gap_vs_baseline"] / 10
 
 
 def _circles(rng, n=300):
@@ -106,13 +106,13 @@ def test_real_not_converged_tiny_learning_rate():
 
 def test_real_divergence_huge_learning_rate():
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 4)).astype(np.float32) * 10
+    X = rng.normal(size=(200, 4)).astype(np.float32)
     y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
     cr.manual_seed(0)
     net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
     with np.errstate(all="ignore"):
         h = fit(net, (X, y), loss=nn.CrossEntropyLoss(),
-                optimizer=optim.SGD(net.parameters(), lr=50.0), epochs=10,
+                optimizer=optim.SGD(net.parameters(), lr=5000.0), epochs=10,
                 validation_split=0.25, progress=False, seed=0)
     d = diagnose(h)
     assert d.verdict == "diverged", d

@@ -4,6 +4,7 @@ diagnosis of the learning curves that says why training went wrong."""
 from .callbacks import (Callback, CSVLogger, EarlyStopping, LambdaCallback,
                         LearningRateScheduler, ModelCheckpoint, TerminateOnNaN)
 from .diagnosis import Diagnosis, diagnose
+from .repair import RepairResult, repair
 from .tensorboard import TensorBoard
 from .fit import evaluate, fit, predict
 from .history import History
@@ -25,4 +26,4 @@ __all__ = ["fit", "evaluate", "predict", "History", "Callback", "LambdaCallback"
            "mae", "rmse", "log_rmse", "confusion_matrix", "register_metric",
            "plot_history", "plot_k_fold", "plot_gradient_flow", "plot_confusion_matrix",
            "plot_predictions", "plot_activations", "covariate_shift", "CovariateShift",
-           "label_shift_weights", "TensorBoard"]
+           "label_shift_weights", "TensorBoard", "repair", "RepairResult"]

@@ -112,3 +112,20 @@ def check_batch_size(batch_size):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     return int(batch_size)
 
+
+
+def targets_of(data):
+    """The targets of a TensorDataset (or a Subset of one) without iterating, else None."""
+    indices = None
+    if hasattr(data, "indices") and hasattr(data, "dataset"):  # Subset
+        indices, data = list(data.indices), data.dataset
+    tensors = getattr(data, "tensors", None)
+    if not isinstance(tensors, (tuple, list)) or len(tensors) < 2:
+        return None
+    y = tensors[-1].detach().numpy()
+    return y if indices is None else y[indices]
+
+
+def batch_size_of(data, default):
+    """The batch size a DataLoader was made with, else fit's."""
+    return getattr(data, "batch_size", None) or default if is_loader(data) else default

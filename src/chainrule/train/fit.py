@@ -4,7 +4,8 @@ import numbers
 
 from . import data as _data
 from .callbacks import LearningRateScheduler
-from .metrics import get_metric
+from .metrics import default_metrics, get_metric
+from .recording import run_params
 from .names import resolve_loss, resolve_optimizer
 from .distributed import DistributedTrainer, use_distributed
 from .trainer import Trainer, loop_eval
@@ -35,6 +36,15 @@ def _check_loss(loss):
     if loss is None or not callable(loss):
         raise TypeError(f"loss must be a loss module or a function (y_hat, y) -> tensor, got "
                         f"{type(loss).__name__}")
+
+
+def _check_settings(settings):
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict) or not all(isinstance(k, str) for k in settings):
+        raise TypeError("settings must be a dict of the run's settings by name, e.g. "
+                        f"{{'init': 'xavier'}}; got {type(settings).__name__}")
+    return dict(settings)
 
 
 def _make_optimizer(optimizer, model):
@@ -138,10 +148,10 @@ def _fit_data(train, val, batch_size, validation_split):
     return train_ds, val_ds, bs
 
 
-def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",),
+def fit(model, train, val=None, *, loss, optimizer, epochs, metrics="auto",
         callbacks=(), batch_size=None, validation_split=None, seed=None, progress=True,
         checkpoint_dir=None, resume=False, clip_grad_norm=None, scheduler=None, lr=None,
-        learning_rate=None, distributed=None, compile=False):
+        learning_rate=None, distributed=None, compile=False, record=True, settings=None):
     """Train `model` on `train` for `epochs` epochs and return a History.
 
     train / val: DataLoader, Dataset or (X, y). validation_split: use the LAST fraction
@@ -153,28 +163,37 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics=("accuracy",
     lr / learning_rate for an optimizer given by name, class or factory. distributed: train on
     the ranks of an MPI job (see train.distributed); None: when a process group exists.
     compile=True: each training step runs as one `chainrule.compile`d function (the same
-    numbers, faster for small models; see chainrule.compiler)."""
+    numbers, faster for small models; see chainrule.compiler). metrics="auto": accuracy
+    for a classification loss, none for a regression loss. record=True: the signals the
+    diagnosis reads go into `history.signals` (train.recording, a few % of an epoch);
+    `history.params` holds the run's settings (lr, optimizer, epochs, batch_size,
+    weight_decay, callbacks, the model's hidden widths, activation and dropout), to which
+    `settings` (a dict, e.g. {"init": "xavier"}) adds what fit cannot see."""
     _check_model(model)
     loss = resolve_loss(loss)
     _check_loss(loss)
     optimizer = resolve_optimizer(optimizer, lr, learning_rate)
     epochs = _check_epochs(epochs)
-    mets = _metric_list(metrics, loss)
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs checkpoint_dir (where the checkpoint was written)")
     if clip_grad_norm is not None and (not isinstance(clip_grad_norm, numbers.Real)
                                        or not clip_grad_norm > 0):
         raise ValueError(f"clip_grad_norm must be a positive number, got {clip_grad_norm!r}")
     train_ds, val_ds, bs = _fit_data(train, val, batch_size, validation_split)
+    if isinstance(metrics, str) and metrics == "auto":
+        metrics = default_metrics(loss, _data.targets_of(train_ds))
+    mets = _metric_list(metrics, loss)
     optimizer = _make_optimizer(optimizer, model)
-    params = {"epochs": epochs, "steps": None, "batch_size": bs,
-              "metrics": [n for n, _ in mets]}
     cbs = list(callbacks or ())
     if scheduler is not None:
         cbs.insert(0, LearningRateScheduler(scheduler))
+    params = run_params(model, optimizer, cbs, _data.batch_size_of(train_ds, bs),
+                        clip_grad_norm)
+    params.update({"epochs": epochs, "steps": None, "metrics": [n for n, _ in mets]},
+                  **_check_settings(settings))
     trainer_class = DistributedTrainer if use_distributed(distributed) else Trainer
     trainer = trainer_class(model, optimizer, params, loss=loss, metrics=mets, callbacks=cbs,
                       clip_grad_norm=clip_grad_norm, checkpoint_dir=checkpoint_dir,
-                      progress=progress, compile=bool(compile))
+                      progress=progress, compile=bool(compile), record=bool(record))
     trainer.prepare_data(train_ds, val_ds, bs, seed)
     return trainer.run(epochs, resume)

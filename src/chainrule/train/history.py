@@ -28,6 +28,27 @@ def _from_num(v):
     return v
 
 
+def _plain(value):
+    """Signals as JSON-friendly values: floats through _num, containers recursively."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return _num(value)
+    return value
+
+
+def _unplain(value):
+    if isinstance(value, dict):
+        return {k: _unplain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unplain(v) for v in value]
+    if value in ("nan", "inf", "-inf"):
+        return float(value)
+    return value
+
+
 class History:
     """Per-epoch records of a training run.
 
@@ -42,6 +63,7 @@ class History:
         self.notes = []          # messages from the trainer and callbacks (NaN stop, ...)
         self.stop_reason = None  # None, "early_stopping", "nan", "callback"
         self.initial_loss = None  # loss of the untrained model on the first batch
+        self.signals = {}  # what fit's recorder measured for the diagnosis (train.recording)
 
     # ---- recording ---------------------------------------------------------------
     def append(self, epoch, logs):
@@ -65,7 +87,7 @@ class History:
             raise KeyError(f"History has no {key!r}; recorded: {sorted(self.history)}") from None
 
     def __getattr__(self, key):
-        if key.startswith("_") or key in ("history", "epoch", "params"):
+        if key.startswith("_") or key in ("history", "epoch", "params", "signals"):
             raise AttributeError(key)
         try:
             return self.__dict__["history"][key]
@@ -134,7 +156,8 @@ class History:
         return {"epoch": list(self.epoch),
                 "history": {k: [_num(v) for v in vals] for k, vals in self.history.items()},
                 "params": self.params, "notes": list(self.notes),
-                "stop_reason": self.stop_reason, "initial_loss": _num(self.initial_loss)}
+                "stop_reason": self.stop_reason, "initial_loss": _num(self.initial_loss),
+                "signals": _plain(self.signals)}
 
     @classmethod
     def from_dict(cls, d):
@@ -143,6 +166,7 @@ class History:
         h.notes = list(d.get("notes", []))
         h.stop_reason = d.get("stop_reason")
         h.initial_loss = _from_num(d.get("initial_loss"))
+        h.signals = _unplain(d.get("signals") or {})
         return h
 
     def to_json(self, path=None):

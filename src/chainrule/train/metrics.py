@@ -176,3 +176,29 @@ def higher_is_better(name):
     return base in MAXIMIZE or (base.startswith("top") and base.endswith("_accuracy")) \
         or "accuracy" in base or base.endswith("acc") or base in ("auc", "f1", "precision",
                                                                    "recall", "r2")
+
+
+_REGRESSION_LOSSES = ("MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "GaussianNLLLoss",
+                      "PoissonNLLLoss")
+_REGRESSION_WORDS = ("mse", "squared", "l1", "huber", "mae", "mean_absolute")
+
+
+def is_regression(loss, targets=None):
+    """Whether `loss` (module or function) measures a regression: by its name, or, for a
+    loss whose name says nothing, by float targets that are not all 0/1."""
+    fn = getattr(loss, "fn", loss)  # a user function behind fit's argument-order guard
+    name = type(fn).__name__ if not hasattr(fn, "__name__") else fn.__name__
+    if type(fn).__name__ in _REGRESSION_LOSSES or any(w in name.lower() for w in _REGRESSION_WORDS):
+        return True
+    if "entropy" in name.lower() or "nll" in name.lower() or type(fn).__name__.startswith("BCE"):
+        return False
+    if targets is None:
+        return False
+    y = _np(targets)
+    return y.dtype.kind == "f" and not ((y == 0) | (y == 1)).all()
+
+
+def default_metrics(loss, targets=None):
+    """fit's metrics when none are named: accuracy for classification, none for a
+    regression (an accuracy of real-valued predictions means nothing)."""
+    return () if is_regression(loss, targets) else ("accuracy",)

@@ -12,6 +12,7 @@ from . import data as _data
 from .callbacks import Callback, CallbackList
 from .checkpoint import load_training_state, plain_state, save_training_state
 from .history import History
+from .recording import RunRecorder
 from .progress import Progress
 
 __all__ = ["Trainer", "NaNRollback"]
@@ -100,7 +101,8 @@ class Trainer:
     """The state of one `fit` call and its steps; callbacks see it as `self.trainer`."""
 
     def __init__(self, model, optimizer, params, *, loss=None, metrics=(), callbacks=(),
-                 clip_grad_norm=None, checkpoint_dir=None, progress=False, compile=False):
+                 clip_grad_norm=None, checkpoint_dir=None, progress=False, compile=False,
+                 record=True):
         self.model, self.optimizer, self.params = model, optimizer, params
         self.compile, self.compiled_step = compile, None
         self.stop_training, self.stop_reason, self.messages = False, None, []
@@ -110,7 +112,9 @@ class Trainer:
         self.initial_epoch = 0
         self.loss, self.metrics, self.clip_grad_norm = loss, list(metrics), clip_grad_norm
         self.checkpoint_dir = checkpoint_dir
-        self.callbacks = CallbackList(list(callbacks) + [NaNRollback()], self)
+        self.recorder = RunRecorder() if record else None
+        extra = [self.recorder] if record else []  # after the user's: their state keys hold
+        self.callbacks = CallbackList(list(callbacks) + [NaNRollback()] + extra, self)
         self.history = History(params=params)
         self.show = Progress(progress, params.get("epochs"))
         self.train_loader = self.val_loader = self.generator = None
@@ -155,7 +159,7 @@ class Trainer:
         self.callbacks.load_state_dict(state["callbacks"])
         h = History.from_dict(state["history"])
         history.history, history.epoch, history.notes = h.history, h.epoch, h.notes
-        history.initial_loss = h.initial_loss
+        history.initial_loss, history.signals = h.initial_loss, h.signals
         self.stop_reason = h.stop_reason
         cr.set_rng_state(state["rng"])
         if self.generator is not None and state.get("loader_rng") is not None:
@@ -218,6 +222,8 @@ class Trainer:
         """Train one epoch; returns its logs and whether it ended on a bad batch."""
         total, count, preds, targets = 0.0, 0, [], []
         for b, batch in enumerate(self.train_loader):
+            if self.recorder is not None and self.recorder.wants_batches:
+                self.recorder.see_batch(*split_batch(batch))
             lv, n, out, yb, problem = self.train_batch(epoch, b, batch)
             if problem is not None:
                 self.request_stop("nan", f"epoch {epoch + 1}, batch {b + 1}: {problem}; "

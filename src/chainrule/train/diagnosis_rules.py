@@ -1,0 +1,251 @@
+"""The diagnosis as a table of rules, tried in order: each rule is a small function that
+reads a RunFacts and returns None or a Finding (why, the numbers behind it, candidate
+fixes). Earlier rules name causes, later ones symptoms: unscaled inputs or a bad
+initialisation explain a divergence, so they are tried before it."""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .evidence import rel_slope
+from .fixes import higher, lower
+
+__all__ = ["Finding", "RULES", "MIN_EPOCHS"]
+
+MIN_EPOCHS = 3
+STALLED = 0.5        # final training loss above this share of learning nothing: stalled
+UNDERFIT = 0.3       # ... above this share, flat and close to validation: underfitting
+INPUT_RMS = (0.01, 5.0)  # inputs outside this root-mean-square range are not normalised
+RATIO = 100.0        # gradient ratio first/last layer beyond which gradients explode
+VANISH = 1e-3        # ... below which they vanish
+DEAD = 0.6           # share of ReLU units that never fire
+WILD = 5.0           # weights moving several times their own size in an epoch
+FROZEN = 0.01        # ... less than 1 % of it: the learning rate is too small to matter
+
+
+@dataclass
+class Finding:
+    reason: str
+    evidence: dict = field(default_factory=dict)
+    fixes: list = field(default_factory=list)
+
+
+def _lr_down(f, factor=10.0):
+    return [{"lr": lower(f.lr, factor)}] if f.lr else []
+
+
+def _init_for(f):
+    return "kaiming" if f.params.get("activation", "relu") == "relu" else "xavier"
+
+
+# ---- causes ---------------------------------------------------------------------------------
+def too_few_epochs(f):
+    if f.n >= MIN_EPOCHS or f.first_bad_epoch() is not None:
+        return None
+    return Finding(f"only {f.n} epoch(s): too few to read a learning curve (at least "
+                   f"{MIN_EPOCHS} are needed)", {"epochs": f.n},
+                   [{"epochs": max(10, 10 * f.n)}])
+
+
+def inputs_not_normalised(f):
+    rms = f.input_rms
+    if rms is None or INPUT_RMS[0] <= rms <= INPUT_RMS[1]:
+        return None
+    return Finding(f"the inputs' root-mean-square is {rms:.3g} where about 1 is expected: "
+                   "on unscaled inputs one learning rate is too large for some weights and "
+                   "too small for others", {"input_rms": rms, "loss_vs_baseline": f.learnt},
+                   [{"normalize": True}] + _lr_down(f))
+
+
+def exploding_gradients(f):
+    ratios = [r for r in (f.grad_ratio("bias"), f.grad_ratio("weight")) if r is not None]
+    if len(f.layers) < 3 or not ratios or max(ratios) <= RATIO:
+        return None
+    return Finding(f"on the untrained model the first layer's gradient is {max(ratios):.3g}x "
+                   "the last layer's: the signal grows through the layers (too large an "
+                   "initialisation)", {"grad_ratio_first_last": max(ratios),
+                                       "layers": len(f.layers)},
+                   [{"init": _init_for(f)}, {"clip_grad_norm": 1.0}] + _lr_down(f))
+
+
+def vanishing_gradients(f):
+    ratios = [r for r in (f.grad_ratio("weight"), f.grad_ratio("bias")) if r is not None]
+    if len(f.layers) < 3 or not ratios or min(ratios) >= VANISH or not f.stalled():
+        return None
+    if (f.dead_relu or 0.0) >= DEAD:  # units that never fire pass no gradient back
+        return None
+    return Finding(f"on the untrained model the first layer's gradient is {min(ratios):.2g} "
+                   "of the last layer's and the loss stayed near the level of learning "
+                   "nothing: the early layers do not learn",
+                   {"grad_ratio_first_last": min(ratios), "loss_vs_baseline": f.learnt},
+                   [{"activation": "relu", "init": "kaiming"}, {"init": "xavier"},
+                    {"optimizer": "adam", "lr": 0.001}])
+
+
+def dead_relus(f):
+    dead = f.dead_relu
+    if dead is None or dead < DEAD or not f.stalled():
+        return None
+    return Finding(f"{dead:.0%} of the ReLU units never fire on the training rows: their "
+                   "gradients are zero, so they cannot recover",
+                   {"dead_relu_share": dead, "loss_vs_baseline": f.learnt},
+                   [{"init": "kaiming"}, {"activation": "tanh"}] + _lr_down(f))
+
+
+# ---- how training went ----------------------------------------------------------------------
+def diverged(f):
+    bad = f.first_bad_epoch()
+    loss = f.loss
+    fixes = _lr_down(f) + [{"clip_grad_norm": 1.0}]
+    if bad is not None:
+        return Finding(f"the {bad[1]} loss became NaN/Inf at epoch {bad[0]}",
+                       {"first_bad_epoch": bad[0]}, fixes)
+    best = float(np.min(loss))
+    if f.n >= 2 and loss[-1] > loss[0] and loss[-1] > 10 * max(best, 1e-12):
+        return Finding(f"training loss grew from {loss[0]:.4g} to {loss[-1]:.4g} (best "
+                       f"{best:.4g})", {"first_loss": float(loss[0]), "best_loss": best}, fixes)
+    return None
+
+
+def learning_rate_too_high(f):
+    start = f.initial_loss
+    blow_up = start is not None and float(f.loss[0]) > 3 * start
+    change = f.max_weight_change
+    wild = change is not None and change > WILD
+    stuck_acc = (f.accuracy is not None and np.isfinite(f.accuracy).all() and f.n >= 2
+                 and f.accuracy[-1] <= f.accuracy[0] + 0.05 and f.final > float(f.loss[0]))
+    if not ((blow_up or wild) and not f.healthy() or stuck_acc):
+        return None
+    if blow_up:
+        why = (f"the first epoch's loss {f.loss[0]:.4g} is {f.loss[0] / start:.3g}x the "
+               f"untrained model's {start:.4g}")
+    elif wild:
+        why = f"in one epoch the weights changed by {change:.3g}x their own size"
+    else:
+        why = (f"training loss ended at {f.final:.4g}, above its first epoch's "
+               f"{f.loss[0]:.4g}, and accuracy stayed where it started")
+    # the further the first epoch overshot, the larger the cut
+    factor = 100.0 if blow_up and f.loss[0] > 20 * start else 10.0
+    return Finding(f"{why}: the steps overshoot instead of descending",
+                   {"first_loss": float(f.loss[0]), "initial_loss": start,
+                    "max_weight_change": change, "loss_vs_baseline": f.learnt},
+                   _lr_down(f, factor) + [{"clip_grad_norm": 1.0}])
+
+
+def nothing_to_learn(f):
+    if f.val is None or not f.baseline_known or not np.isfinite(f.val).any():
+        return None
+    best_val, vb = float(np.nanmin(f.val)), f.val_baseline
+    memorised = best_val - f.final > 0.2 * vb
+    if best_val < 0.9 * vb or float(f.val[0]) > 2 * vb or not memorised:
+        return None
+    return Finding(f"validation loss never beat {best_val / vb:.0%} of a constant "
+                   f"prediction's ({vb:.4g}) while the training loss fell to "
+                   f"{f.learnt:.0%} of it: the model memorises rows whose labels the "
+                   "inputs do not predict (check the labels and the features)",
+                   {"best_val_vs_baseline": best_val / vb, "loss_vs_baseline": f.learnt},
+                   _regularise(f, stop_first=True))
+
+
+def _regularise(f, stop_first=False):
+    """Fixes against memorising: a penalty, dropout, early stopping, a smaller model."""
+    wd = f.params.get("weight_decay") or 0.0
+    hidden = f.params.get("hidden") or []
+    fixes = [{"weight_decay": higher(wd) if wd else 1e-2}]
+    if hidden:
+        fixes.insert(0, {"dropout": 0.5 if (f.params.get("dropout") or 0) < 0.5 else 0.7})
+        fixes.append({"hidden": [max(1, h // 4) for h in hidden]})
+    fixes.insert(0 if stop_first else len(fixes), {"early_stopping": True})
+    return fixes
+
+
+def overfitting(f):
+    if f.val is None or not np.isfinite(f.val).any():
+        return None
+    val, loss, scale = f.val, f.loss, max(f.val_baseline, 1e-12)
+    best_i = int(np.nanargmin(val))
+    best, last = float(val[best_i]), float(val[-1])
+    rise, gap = (last - best) / max(abs(best), 1e-12), last - float(loss[-1])
+    ev = {"best_val_epoch": best_i + 1, "best_val_loss": best, "final_val_loss": last,
+          "val_rise": rise, "gap_vs_baseline": gap / scale}
+    if rise > 0.1 and (last - best) / scale > 0.05 and loss[-1] < loss[best_i]:
+        return Finding(f"validation loss turned at epoch {best_i + 1} ({best:.4g}) and rose "
+                       f"{rise:.0%} to {last:.4g} while training loss kept falling to "
+                       f"{loss[-1]:.4g}", ev, _regularise(f))
+    if last > 2 * float(loss[-1]) and gap / scale > 0.1:
+        return Finding(f"validation loss {last:.4g} is {last / max(loss[-1], 1e-12):.3g}x the "
+                       f"training loss {loss[-1]:.4g}: the model fits the training rows much "
+                       "better than new ones", ev, _regularise(f))
+    return None
+
+
+def _still_falling(f):
+    """(relative slope, window) when the training loss still falls by more than 1 % of
+    the loss of learning nothing per epoch, steadily, at the end of the run."""
+    w = min(max(MIN_EPOCHS, f.n // 3), f.n)
+    tail = f.loss[-w:]
+    per_epoch = (float(tail[0]) - float(tail[-1])) / (w - 1) / max(f.baseline, 1e-12)
+    if w < 2 or per_epoch < 0.01:
+        return None
+    slope, significant = rel_slope(tail)
+    if slope < -0.01 and significant:
+        return slope, w
+    slope_all = rel_slope(f.loss)[0]
+    falling = float(np.mean(np.diff(f.loss) < 0))
+    if slope_all < 0 and falling >= 0.8 and slope <= 0.5 * slope_all:
+        return slope, w
+    return None
+
+
+def not_converged(f):
+    falling, change = _still_falling(f), f.weight_change
+    frozen = change is not None and change < FROZEN and f.stalled()
+    if falling is None and not frozen:
+        return None
+    if frozen:
+        reason = (f"the weights move only {change:.2%} of their size per epoch and the loss "
+                  f"is still {f.learnt:.0%} of learning nothing: the learning rate is too "
+                  "small")
+        fixes = ([{"lr": higher(f.lr)}] if f.lr else []) + [{"optimizer": "adam", "lr": 0.001},
+                                                            {"epochs": 3 * f.n}]
+    else:
+        slope, w = falling
+        reason = (f"training loss still falls {-slope:.1%} per epoch over the last {w} epochs "
+                  f"({f.loss[-w]:.4g} -> {f.final:.4g})")
+        fixes = [{"epochs": 3 * f.n}] + ([{"lr": higher(f.lr, 3)}] if f.lr else [])
+        if f.stalled() and f.lr:  # far from fitting after all these epochs: the rate
+            fixes = [{"lr": higher(f.lr)}, {"epochs": 3 * f.n}]
+    return Finding(reason, {"train_slope_last": falling[0] if falling else None,
+                            "weight_change_per_epoch": change, "loss_vs_baseline": f.learnt},
+                   fixes)
+
+
+def underfitting(f):
+    if f.learnt <= UNDERFIT:
+        return None
+    hidden = f.params.get("hidden") or []
+    wider = [max(64, 4 * h) for h in hidden] if hidden else [64]
+    fixes = [{"hidden": wider}, {"epochs": 3 * f.n}]
+    if f.params.get("weight_decay"):
+        fixes.insert(1, {"weight_decay": 0.0})
+    if f.params.get("dropout"):
+        fixes.insert(1, {"dropout": 0.0})
+    return Finding(f"training loss has flattened at {f.final:.4g}, still {f.learnt:.0%} of "
+                   f"the loss of learning nothing ({f.baseline:.4g}): the model cannot fit "
+                   "even the training rows", {"loss_vs_baseline": f.learnt}, fixes)
+
+
+def good_fit(f):
+    text = f"training loss flattened at {f.final:.4g} ({f.learnt:.1%} of learning nothing)"
+    if f.val is not None:
+        text += f"; validation loss {f.val[-1]:.4g} is not rising away from it"
+    return Finding(text, {"loss_vs_baseline": f.learnt}, [])
+
+
+RULES = [("too few epochs", too_few_epochs), ("inputs not normalised", inputs_not_normalised),
+         ("exploding gradients", exploding_gradients),
+         ("vanishing gradients", vanishing_gradients), ("diverged", diverged),
+         ("learning rate too high", learning_rate_too_high), ("dead ReLUs", dead_relus),
+         ("nothing to learn", nothing_to_learn), ("overfitting", overfitting),
+         ("not converged", not_converged), ("underfitting", underfitting),
+         ("good fit", good_fit)]

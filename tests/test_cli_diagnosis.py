@@ -1,0 +1,40 @@
+"""`chainrule train`'s diagnosis as a learner meets it: the verdict of short runs, fixes
+printed as flags that the run does not already use, and `--repair`."""
+import json
+
+from cli_helpers import assert_usage_error, ok, run_cli
+
+
+def test_one_epoch_is_too_few_epochs_not_underfitting(tmp_path):
+    out = ok(run_cli(tmp_path, "train", "--epochs", "1", "--name", "one")).stdout
+    assert "TOO FEW EPOCHS" in out and "UNDERFITTING" not in out
+    assert "with flags: --epochs 10" in out and "--model mlp" not in out
+    diagnosis = json.loads((tmp_path / "runs/one/metrics.json").read_text())["diagnosis"]
+    assert diagnosis["fixes"] == [{"epochs": 10}]
+
+
+def test_an_adam_run_is_never_told_to_use_adam(tmp_path):
+    out = ok(run_cli(tmp_path, "train", "--epochs", "10", "--name", "ten")).stdout
+    assert "--optimizer adam" not in out and "'adam'" not in out
+    diagnosis = json.loads((tmp_path / "runs/ten/metrics.json").read_text())["diagnosis"]
+    assert all(fix.get("optimizer") != "adam" for fix in diagnosis["fixes"])
+
+
+def test_a_linear_regression_far_too_slow_is_offered_a_higher_rate_by_flags(tmp_path):
+    out = ok(run_cli(tmp_path, "train", "--dataset", "synthetic-linear", "--optimizer", "sgd",
+                     "--lr", "0.0001", "--epochs", "4", "--name", "slow")).stdout
+    assert "NOT CONVERGED" in out and "with flags: --lr 0.001" in out
+
+
+def test_repair_lowers_a_learning_rate_far_too_high_and_keeps_the_better_run(tmp_path):
+    out = ok(run_cli(tmp_path, "train", "--lr", "0.5", "--epochs", "6", "--hidden", "64",
+                     "--name", "hot", "--repair", "1")).stdout
+    assert "repair round 1: learning rate too high; trying --lr 0.05" in out
+    assert "(kept)" in out and "repair: best run runs/hot-repair1" in out
+    config = json.loads((tmp_path / "runs/hot-repair1/config.json").read_text())
+    assert config["lr"] == 0.05 and config["hidden"] == [64]
+
+
+def test_repair_needs_a_new_run(tmp_path):
+    line = assert_usage_error(run_cli(tmp_path, "train", "--kfold", "3", "--repair"))
+    assert "--repair" in line and "--kfold" in line
