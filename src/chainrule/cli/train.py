@@ -8,6 +8,7 @@ import numpy as np
 from . import config as config_mod
 from . import data_sources, models, mpi, runs
 from ._common import CLIError, HelpFormatter, fmt_int, mark_resumable, say, wrap
+from .fix_flags import flag_line, run_settings
 
 EPILOG = """examples:
   chainrule train                                   MLP on the built-in digits
@@ -56,6 +57,10 @@ def add_parser(subparsers):
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing run folder of the same name")
     p.add_argument("--quiet", action="store_true", help="print only the final results")
+    p.add_argument("--repair", nargs="?", const=3, type=config_mod.positive_int, default=None,
+                   metavar="ROUNDS", help="after the run, apply the diagnosis's top fix and "
+                   "train again, keeping changes that improve the validation metric, up to "
+                   "ROUNDS times (default 3); each round is a run <name>-repairN")
     p.set_defaults(run=run)
     return p
 
@@ -149,16 +154,6 @@ def apply_on_resume(cfg):
 
 
 # ---- training pieces ------------------------------------------------------------------
-# the diagnosis names remedies in Python terms; these are the same remedies as flags
-FLAG_REMEDIES = {
-    "diverged": "a lower --lr (e.g. 10x), --clip-grad 1, --init xavier",
-    "learning rate too high": "a lower --lr (e.g. 10x), --clip-grad 1",
-    "overfitting": "--weight-decay 1e-4, --dropout 0.2, --l1 1e-5, a smaller --hidden",
-    "underfitting": "a wider --hidden, --model mlp, more --epochs, less --weight-decay/--dropout",
-    "not converged": "more --epochs, a higher --lr, --optimizer adam",
-}
-
-
 def l1_callback(strength):
     """Adds the L1 subgradient strength * sign(W) to each weight matrix's gradient, so the
     logged loss stays the data loss and validation stays comparable."""
@@ -235,6 +230,8 @@ def run(args):
     elif rank > 0:  # the private folder replaces the run folder: nothing to print
         sys.stdout = open(os.devnull, "w")
     cfg, resume_run = settings(args)
+    if args.repair and (cfg["kfold"] or resume_run is not None):
+        raise CLIError("--repair starts from a new run's diagnosis; drop --kfold / --resume")
     data = data_sources.load(cfg)
     cfg = config_mod.resolve(cfg, cfg["dataset"] == "synthetic-linear")
     model = models.build_for(cfg, data)  # settings check
@@ -252,6 +249,9 @@ def run(args):
             mark_resumable(err, run_dir.path)
         raise
     runs.finish_new(run_dir, succeeded=True)
+    if args.repair:
+        from .repair import repair_runs
+        return repair_runs(args, cfg, data, run_dir, args.repair)
     return status
 
 
@@ -298,7 +298,8 @@ def run_training(cfg, data, run_dir, resume, quiet):
     try:
         history = fit(model, (X, y), optimizer=optimizer, callbacks=callbacks,
                       validation_split=cfg["val_split"] or None, seed=cfg["seed"],
-                      checkpoint_dir=run_dir.checkpoint_dir, resume=resume, **kwargs)
+                      checkpoint_dir=run_dir.checkpoint_dir, resume=resume,
+                      settings=run_settings(cfg), **kwargs)
     except ValueError as err:  # fit checks its arguments (e.g. too few rows to split)
         raise CLIError(f"training could not run: {err}") from None
     for flag in monitor.flags[-1:]:
@@ -318,8 +319,9 @@ def run_training(cfg, data, run_dir, resume, quiet):
                                       "epochs_run": len(history), "diagnosis": verdict})
     if verdict and quiet:  # fit printed the full diagnosis otherwise
         print(f"diagnosis: {verdict['verdict']}", flush=True)
-    if verdict and verdict["verdict"] in FLAG_REMEDIES:
-        say(f"  with flags: {FLAG_REMEDIES[verdict['verdict']]}", quiet)
+    flags = flag_line(verdict["fixes"], dict(cfg, task=data.task)) if verdict else ""
+    if flags:
+        say(f"  with flags: {flags}", quiet)
     if data.name == "synthetic-linear" and cfg["model"] == "linear":
         w = [round(float(v), 4) for v in model[0].weight.detach().numpy().reshape(-1)]
         b = float(model[0].bias.detach().numpy().reshape(-1)[0])
