@@ -38,3 +38,12 @@ def test_repair_lowers_a_learning_rate_far_too_high_and_keeps_the_better_run(tmp
 def test_repair_needs_a_new_run(tmp_path):
     line = assert_usage_error(run_cli(tmp_path, "train", "--kfold", "3", "--repair"))
     assert "--repair" in line and "--kfold" in line
+
+
+def test_fixes_for_a_convolutional_model_offer_no_dense_layer_flags():
+    from chainrule.cli.fix_flags import flag_line
+    fixes = [{"activation": "relu", "init": "kaiming"}, {"init": "xavier"}, {"hidden": [64]}]
+    assert flag_line(fixes, {"model": "lenet"}) == "--init xavier"
+    assert flag_line(fixes, {"model": "mlp"}) == ("--activation relu --init kaiming  or  "
+                                                  "--init xavier  or  --hidden 64")
+    assert flag_line([{"hidden": [64]}], {"model": "linear"}) == "--model mlp --hidden 64"

@@ -14,8 +14,14 @@ def _number(v):
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+# the settings that shape the layers of the models made of Linear layers only
+_DENSE_ONLY = ("hidden", "activation", "dropout")
+
+
 def _flag(key, value, cfg):
     """The flags for one key of a fix, or None when the command line cannot say it."""
+    if key in _DENSE_ONLY and cfg.get("model") not in ("linear", "softmax", "mlp"):
+        return None  # LeNet's and the ResNet's layers are fixed
     if key == "hidden":
         if not value:
             return ["--model", "linear" if cfg.get("task") == "regression" else "softmax"]
