@@ -107,3 +107,23 @@ def test_probability_example_estimates_fits_and_plots(tmp_path):
     assert (tmp_path / "dice.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "after 5000 rolls" in out and "fitted loc" in out
     assert out.rstrip().endswith("all checks passed")
+
+
+@needs_matplotlib
+def test_d2l_lenet_stalls_on_digits_where_batch_norm_learns(tmp_path):
+    out = run_example("d2l_ch6_lenet.py", "--quick", "--root", str(tmp_path / "no-data"),
+                      "--out", str(tmp_path / "figs"), cwd=tmp_path)
+    assert "dataset: digits" in out and "Flatten output shape: (1, 400)" in out
+    accs = dict(re.findall(r"final: (LeNet|LeNet with batch norm): test acc ([0-9.]+)", out))
+    assert float(accs["LeNet"]) < 0.3 < 0.7 < float(accs["LeNet with batch norm"])
+    for stem in ("lenet", "lenetbn"):
+        assert (tmp_path / "figs" / f"{stem}_curves.png").stat().st_size > 1000
+
+
+@needs_matplotlib
+def test_d2l_resnet18_at_a_quarter_of_the_width_learns_the_digits(tmp_path):
+    out = run_example("d2l_ch7_resnet.py", "--epochs", "1", "--width", "16", "--root",
+                      str(tmp_path / "no-data"), "--out", str(tmp_path), cwd=tmp_path)
+    assert "Linear output shape: (1, 10)" in out and "examples/sec on cpu" in out
+    assert float(re.search(r"final: test acc ([0-9.]+)", out).group(1)) > 0.5
+    assert (tmp_path / "resnet_curves.png").stat().st_size > 1000

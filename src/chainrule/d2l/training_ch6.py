@@ -93,7 +93,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device, animator=None)
     optimizer = optim.SGD(net.parameters(), lr=lr)
     loss = nn.CrossEntropyLoss()
     if animator is None:
-        animator = Animator(xlabel="epoch", xlim=[1, num_epochs],
+        # one epoch is plotted from 0.2 to 1: d2l's [1, 1] would be an empty range
+        animator = Animator(xlabel="epoch", xlim=[1, num_epochs] if num_epochs > 1 else [0, 1],
                             legend=["train loss", "train acc", "test acc"],
                             path=None if in_notebook() else default_figure_path("train_ch6.png"))
     timer, num_batches = Timer(), _batch_count(train_iter)
