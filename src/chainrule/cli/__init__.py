@@ -38,7 +38,7 @@ def build_parser():
     from . import datasets, evaluate, plot, predict, train
     parser = ArgumentParser(
         prog="chainrule", formatter_class=HelpFormatter, epilog=EPILOG,
-        description="Train and inspect neural networks (Dive into Deep Learning, ch. 2-5) "
+        description="Train and inspect neural networks (Dive into Deep Learning, ch. 2-7) "
                     "from the command line.")
     parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
