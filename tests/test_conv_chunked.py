@@ -1,5 +1,5 @@
 """The chunked convolution kernels (ops/conv_chunked.py) against PyTorch, for the shapes
-they serve: LeNet's two layers (the rows layout and the batch-inner one), strides,
+they serve: LeNet's two layers (the rows layout and the bands one), strides,
 dilations, uneven padding, conv1d, the transposed convolution, float16/float64, batches
 that leave a partial last chunk, gradients that are broadcast views; second order
 through them, and a compiled LeNet step replaying eager's bits."""
@@ -11,7 +11,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule.ops import conv_chunked
+from chainrule.ops import conv_bands, conv_chunked
 
 from helpers import assert_close, magnitude
 
@@ -64,8 +64,8 @@ def test_lenet_first_layer_uses_rows_and_matches_torch_without_input_gradient():
     _check("conv2d", (50, 1, 28, 28), (6, 1, 5, 5), dict(padding=2), input_grad=False)
 
 
-def test_lenet_second_layer_uses_batch_inner_and_matches_torch():
-    assert _layout((50, 6, 14, 14), (16, 6, 5, 5)) == "batch-inner"
+def test_lenet_second_layer_uses_bands_and_matches_torch():
+    assert _layout((50, 6, 14, 14), (16, 6, 5, 5)) == "bands"
     _check("conv2d", (50, 6, 14, 14), (16, 6, 5, 5), {})
 
 
@@ -77,8 +77,8 @@ def test_rows_layout_with_dilation_and_uneven_same_padding_matches_torch():
         _check("conv2d", (6, 3, 20, 21), (4, 3, 4, 2), dict(padding="same"))
 
 
-def test_batch_inner_layout_with_stride_dilation_and_rectangles_matches_torch():
-    assert _layout((8, 4, 12, 12), (5, 4, 3, 3), stride=2, padding=1) == "batch-inner"
+def test_bands_layout_with_stride_dilation_and_rectangles_matches_torch():
+    assert _layout((8, 4, 12, 12), (5, 4, 3, 3), stride=2, padding=1) == "bands"
     _check("conv2d", (8, 4, 12, 12), (5, 4, 3, 3), dict(stride=2, padding=1))
     _check("conv2d", (9, 3, 11, 7), (2, 3, 3, 2), dict(stride=(2, 3), padding=(1, 2),
                                                         dilation=(2, 1)))
@@ -89,8 +89,9 @@ def test_partial_last_chunks_match_one_chunk(monkeypatch):
     monkeypatch.setattr(conv_chunked, "CHUNK_BYTES", 30_000)
     assert _layout((11, 1, 12, 12), (3, 1, 3, 3), padding=1) == "rows"
     _check("conv2d", (11, 1, 12, 12), (3, 1, 3, 3), dict(padding=1))
-    monkeypatch.setattr(conv_chunked, "MIN_IMAGES", 2)
-    assert _layout((11, 2, 9, 9), (3, 2, 3, 3)) == "batch-inner"
+    monkeypatch.setattr(conv_bands, "FORWARD_BYTES", 10_000)
+    monkeypatch.setattr(conv_bands, "INPUT_BYTES", 10_000)
+    assert _layout((11, 2, 9, 9), (3, 2, 3, 3)) == "bands"
     _check("conv2d", (11, 2, 9, 9), (3, 2, 3, 3), {})
 
 
@@ -153,7 +154,7 @@ def test_compiled_lenet_step_replays_eager_bit_for_bit(monkeypatch):
     """Both layouts over several chunks, the last one short, recorded and replayed."""
     monkeypatch.setattr(conv_chunked, "CHUNK_BYTES", 400_000)
     assert _layout((40, 1, 28, 28), (6, 1, 5, 5), padding=2) == "rows"
-    assert _layout((40, 6, 14, 14), (16, 6, 5, 5)) == "batch-inner"
+    assert _layout((40, 6, 14, 14), (16, 6, 5, 5)) == "bands"
     cr.manual_seed(0)
     a = _lenet()
     b = copy.deepcopy(a)

@@ -7,13 +7,13 @@ costs more than the products. Here a chunk of images at a time is copied into a 
 of about a megabyte, multiplied while it is still cached, and the buffer reused for the
 next chunk. Two layouts, chosen by the image's shape:
 
-- rows: each padded image flattened; with stride 1 the pixels kernel offset (i, j)
-  meets are one contiguous run of the flat image shifted by i·Wp + j, so a patch is one
-  long copy. The output is computed over full padded rows (Wp columns, OW of them
-  kept), which wastes Wp/OW of the work: the layout for wide images.
-- batch-inner: the chunk transposed to (C, H, W, images), so a patch row holds
-  OW·images contiguous numbers and nothing is wasted; the products run over the whole
-  chunk at once. The layout for small images, and the one serving strides.
+- rows (here): each padded image flattened; with stride 1 the pixels kernel offset
+  (i, j) meets are one contiguous run of the flat image shifted by i·Wp + j, so a patch
+  is one long copy. The output is computed over full padded rows (Wp columns, OW of
+  them kept), which wastes Wp/OW of the work: the layout for wide images.
+- bands (conv_bands.py): the chunk with its images innermost, copied once per kernel
+  column; each kernel row is then a band of rows of those copies, a view. The layout
+  for small images, and the one serving strides.
 
 A geometry is conv_kernels' tuple (stride_h, stride_w, pad_top, pad_bottom, pad_left,
 pad_right, dilation_h, dilation_w, groups). Buffers are made with zeros_like/empty_like
@@ -23,13 +23,14 @@ from collections import namedtuple
 import numpy as np
 
 from ..threads import single_threaded_blas
+from . import conv_bands as bands
 
-CHUNK_BYTES = 2 << 20   # patches of one chunk: kept within the L2 and L3 caches
-MIN_IMAGES = 4          # batch-inner chunks hold at least this many images
+CHUNK_BYTES = 2 << 20   # rows layout: patches of one chunk, within the L2 and L3 caches
 ROWS_WASTE = 1.25       # widest Wp/OW the rows layout is used for
 
-# n, c, h, w: input; o, kh, kw: weight; oh, ow: output; hp, wp: padded input size
-Shape = namedtuple("Shape", "n c h w o kh kw oh ow hp wp sh sw pt pl dh dw layout m")
+# n, c, h, w: input; o, kh, kw: weight; oh, ow: output; hp, wp: padded input size;
+# m: images per chunk (m_in: per chunk of the input gradient)
+Shape = namedtuple("Shape", "n c h w o kh kw oh ow hp wp sh sw pt pl dh dw layout m m_in")
 
 
 def plan(x_shape, w_shape, out_hw, geom, itemsize):
@@ -42,16 +43,11 @@ def plan(x_shape, w_shape, out_hw, geom, itemsize):
         return None
     oh, ow = out_hw
     hp, wp = h + pt + pb, w + pl + pr
-    patch = c * kh * kw * itemsize
+    s = Shape(n, c, h, w, o, kh, kw, oh, ow, hp, wp, sh, sw, pt, pl, dh, dw, "rows", 0, 0)
     if sh == sw == 1 and wp <= ROWS_WASTE * ow:
-        m = max(1, min(n, CHUNK_BYTES // (patch * oh * wp)))
-        layout = "rows"
-    else:
-        m = min(n, CHUNK_BYTES // (patch * oh * ow))
-        if m < min(n, MIN_IMAGES):
-            return None
-        layout = "batch-inner"
-    return Shape(n, c, h, w, o, kh, kw, oh, ow, hp, wp, sh, sw, pt, pl, dh, dw, layout, m)
+        m = max(1, min(n, CHUNK_BYTES // (c * kh * kw * itemsize * oh * wp)))
+        return s._replace(m=m, m_in=m)
+    return bands.plan(s._replace(layout="bands"), itemsize)
 
 
 def _chunks(s):
@@ -148,105 +144,26 @@ def _rows_input(g, w, s):
     return dx
 
 
-# ---- batch-inner layout ----------------------------------------------------------------
-class _Inner:
-    """Per-chunk buffers in the (..., images) layout; a chunk of another size (the last
-    one) gets buffers of its own, made on first use."""
-
-    def __init__(self, like, s, shapes, zero=()):
-        self.like, self.s, self.shapes, self.zero, self.made = like, s, shapes, zero, {}
-
-    def __call__(self, k):
-        bufs = self.made.get(k)
-        if bufs is None:
-            bufs = self.made[k] = [
-                (np.zeros_like if name in self.zero else np.empty_like)(
-                    self.like, shape=(*shape, k)) for name, shape in self.shapes]
-        return bufs
-
-
-def _window(s, i, j):
-    """Offset (i, j)'s pixels in a (C, Hp, Wp, images) chunk: a strided slice."""
-    top, left = i * s.dh, j * s.dw
-    return (slice(None), slice(top, top + s.sh * (s.oh - 1) + 1, s.sh),
-            slice(left, left + s.sw * (s.ow - 1) + 1, s.sw))
-
-
-def _inner_patches(buf, xt, x, n0, n1, s):
-    """The chunk moved into the zero-framed (C, Hp, Wp, k) buffer, then its patches
-    (C, KH, KW, OH, OW, k) copied one kernel offset at a time."""
-    xt[:, s.pt:s.pt + s.h, s.pl:s.pl + s.w] = x[n0:n1].transpose(1, 2, 3, 0)
-    for i, j in _offsets(s):
-        buf[:, i, j] = xt[_window(s, i, j)]
-
-
-def _inner_forward(x, wb, s):
-    k_in = s.c * s.kh * s.kw
-    bufs = _Inner(x, s, (("xt", (s.c, s.hp, s.wp)), ("buf", (k_in + 1, s.oh, s.ow)),
-                         ("res", (s.o, s.oh, s.ow))), zero=("xt",))
-    out = np.empty_like(x, shape=(s.n, s.o, s.oh, s.ow))
-    for n0, n1 in _chunks(s):
-        k = n1 - n0
-        fresh = k not in bufs.made
-        xt, buf, res = bufs(k)
-        if fresh:
-            buf[k_in] = 1  # the row the bias column multiplies
-        patches = buf[:k_in].reshape(s.c, s.kh, s.kw, s.oh, s.ow, k)
-        _inner_patches(patches, xt, x, n0, n1, s)
-        np.matmul(wb, buf.reshape(k_in + 1, -1), out=res.reshape(s.o, -1))
-        out[n0:n1] = res.transpose(3, 0, 1, 2)
-    return out
-
-
-def _inner_weight(x, g, s):
-    k_in = s.c * s.kh * s.kw
-    bufs = _Inner(x, s, (("xt", (s.c, s.hp, s.wp)), ("buf", (s.c, s.kh, s.kw, s.oh, s.ow)),
-                         ("gt", (s.o, s.oh, s.ow))), zero=("xt",))
-    total = np.zeros_like(x, shape=(k_in, s.o))
-    for n0, n1 in _chunks(s):
-        xt, buf, gt = bufs(n1 - n0)
-        _inner_patches(buf, xt, x, n0, n1, s)
-        gt[...] = g[n0:n1].transpose(1, 2, 3, 0)
-        total += np.matmul(buf.reshape(k_in, -1), gt.reshape(s.o, -1).T)
-    return total.T
-
-
-def _inner_input(g, w, s):
-    k_in = s.c * s.kh * s.kw
-    wt = w.reshape(s.o, k_in).T
-    bufs = _Inner(g, s, (("gt", (s.o, s.oh, s.ow)), ("cols", (s.c, s.kh, s.kw, s.oh, s.ow)),
-                         ("acc", (s.c, s.hp, s.wp))))
-    dx = np.empty_like(g, shape=(s.n, s.c, s.h, s.w))
-    for n0, n1 in _chunks(s):
-        k = n1 - n0
-        gt, cols, acc = bufs(k)
-        gt[...] = g[n0:n1].transpose(1, 2, 3, 0)
-        np.matmul(wt, gt.reshape(s.o, -1), out=cols.reshape(k_in, -1))
-        acc[...] = 0
-        for i, j in _offsets(s):
-            target = acc[_window(s, i, j)]
-            np.add(target, cols[:, i, j], out=target)
-        dx[n0:n1] = acc[:, s.pt:s.pt + s.h, s.pl:s.pl + s.w].transpose(3, 0, 1, 2)
-    return dx
-
-
 # ---- entry points (4-D arrays of one float dtype) --------------------------------------
 def forward(x, w, b, s):
     """conv2d of x (N, C, H, W) with w (O, C, KH, KW) plus b (or None)."""
     single_threaded_blas()
+    if s.layout == "bands":
+        return bands.forward(x, w, b, s)
     bias = np.zeros_like(w, shape=(s.o, 1)) if b is None else b.reshape(s.o, 1)
     wb = np.concatenate([w.reshape(s.o, -1), bias], axis=1)  # bias as one more column
-    return (_rows_forward if s.layout == "rows" else _inner_forward)(x, wb, s)
+    return _rows_forward(x, wb, s)
 
 
 def weight_grad(x, g, s):
     """The gradient of conv2d in its weight, (O, C, KH, KW)."""
     single_threaded_blas()
-    flat = (_rows_weight if s.layout == "rows" else _inner_weight)(x, g, s)
-    return flat.reshape(s.o, s.c, s.kh, s.kw)
+    if s.layout == "bands":
+        return bands.weight_grad(x, g, s)
+    return _rows_weight(x, g, s).reshape(s.o, s.c, s.kh, s.kw)
 
 
 def input_grad(g, w, s):
     """The gradient of conv2d in its input, (N, C, H, W)."""
     single_threaded_blas()
-    return (_rows_input if s.layout == "rows" else _inner_input)(g, w, s)
+    return (_rows_input if s.layout == "rows" else bands.input_grad)(g, w, s)

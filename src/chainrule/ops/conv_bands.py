@@ -1,0 +1,130 @@
+"""The bands layout of the chunked convolution kernels (see conv_chunked.py): for small
+images and for strides.
+
+A chunk of k images is moved into a zero-framed (C, Hp, Wp, k) buffer: images innermost,
+so a row of pixels holds OW·k contiguous numbers. It is copied once per kernel column j
+(the columns that offset meets, with the column stride), each copy's rows split by their
+phase modulo the row stride. The patches of kernel row i are then a band of OH
+consecutive rows of those copies: a (C·KW, OH·OW·k) matrix that is a view. So the
+forward is KH products (weights of row i times band i) summed, the weight gradient KH
+products of the gradient with the bands; only KW copies are made, not KH·KW.
+
+The input gradient mirrors it: the chunk's gradient is spread once per kernel column
+into a zeroed buffer over whole padded rows, one product with the weights gives each
+kernel row's contribution over those rows, and KH adds of whole row blocks put them
+where the rows of the input are. Sums run in a fixed order: the same bits every run."""
+import numpy as np
+
+FORWARD_BYTES = 640 << 10   # per chunk: the copies, the chunk and its output
+INPUT_BYTES = 1280 << 10    # per chunk of the input gradient: spread gradient, products
+MIN_IMAGES = 4              # a column stride reads one run of k numbers per pixel
+
+
+def _phase_rows(s):
+    return -(-s.hp // s.sh)
+
+
+def plan(s, itemsize):
+    """s with its chunk sizes, or None where a stride would leave chunks too small."""
+    per_image = (s.c * s.kw * s.sh * _phase_rows(s) * s.ow + s.c * s.hp * s.wp
+                 + s.o * s.oh * s.ow) * itemsize
+    m = max(1, min(s.n, FORWARD_BYTES // per_image))
+    if s.sw > 1 and m < min(s.n, MIN_IMAGES):
+        return None
+    per_image = ((s.o * s.kw + s.c * s.kh) * s.oh * s.wp + s.c * s.hp * s.wp) * itemsize
+    return s._replace(m=m, m_in=max(1, min(s.n, INPUT_BYTES // per_image)))
+
+
+def _chunks(n, m):
+    for n0 in range(0, n, m):
+        yield n0, min(n, n0 + m)
+
+
+class _Buffers:
+    """Per-chunk buffers (..., k); the last, shorter chunk gets its own, made on first use
+    (zeros_like/empty_like of an operand, so a compile recording follows them)."""
+
+    def __init__(self, like, shapes, zero=()):
+        self.like, self.shapes, self.zero, self.made = like, shapes, zero, {}
+
+    def __call__(self, k):
+        bufs = self.made.get(k)
+        if bufs is None:
+            bufs = self.made[k] = [
+                (np.zeros_like if name in self.zero else np.empty_like)(self.like, shape=(*shape, k))
+                for name, shape in self.shapes]
+        return bufs
+
+
+def _input_buffers(x, s, *more):
+    return _Buffers(x, (("framed", (s.c, s.hp, s.wp)),
+                        ("shifted", (s.c, s.kw, s.sh, _phase_rows(s), s.ow)), *more),
+                    zero=("framed",))
+
+
+def _shift(framed, shifted, x, n0, n1, s):
+    """The chunk into its zero frame, then one copy per kernel column, rows by phase."""
+    framed[:, s.pt:s.pt + s.h, s.pl:s.pl + s.w] = x[n0:n1].transpose(1, 2, 3, 0)
+    for j in range(s.kw):
+        cols = slice(j * s.dw, j * s.dw + s.sw * (s.ow - 1) + 1, s.sw)
+        for phase in range(s.sh):
+            rows = len(range(phase, s.hp, s.sh))
+            shifted[:, j, phase, :rows] = framed[:, phase::s.sh, cols]
+
+
+def _band(shifted, s, i):
+    """Kernel row i's patches, (C·KW, OH·OW·k): consecutive rows of one phase, a view."""
+    r = i * s.dh
+    return shifted[:, :, r % s.sh, r // s.sh:r // s.sh + s.oh].reshape(s.c * s.kw, -1)
+
+
+def forward(x, w, b, s):
+    # products as (pixels, O): the move back to (k, O, OH, OW) then reads runs of O
+    rows_of_w = [w[:, :, i, :].reshape(s.o, -1).T for i in range(s.kh)]
+    bufs = _input_buffers(x, s)
+    out = np.empty_like(x, shape=(s.n, s.o, s.oh, s.ow))
+    for n0, n1 in _chunks(s.n, s.m):
+        framed, shifted = bufs(n1 - n0)
+        _shift(framed, shifted, x, n0, n1, s)
+        total = np.matmul(_band(shifted, s, 0).T, rows_of_w[0])
+        if b is not None:
+            total += b
+        for i in range(1, s.kh):
+            total += np.matmul(_band(shifted, s, i).T, rows_of_w[i])
+        out[n0:n1] = total.reshape(s.oh, s.ow, n1 - n0, s.o).transpose(2, 3, 0, 1)
+    return out
+
+
+def weight_grad(x, g, s):
+    bufs = _input_buffers(x, s, ("moved", (s.o, s.oh, s.ow)))
+    part = np.empty_like(x, shape=(s.kh, s.o, s.c * s.kw))
+    total = np.zeros_like(part)
+    for n0, n1 in _chunks(s.n, s.m):
+        framed, shifted, moved = bufs(n1 - n0)
+        _shift(framed, shifted, x, n0, n1, s)
+        moved[...] = g[n0:n1].transpose(1, 2, 3, 0)
+        gm = moved.reshape(s.o, -1)
+        for i in range(s.kh):
+            np.matmul(gm, _band(shifted, s, i).T, out=part[i])
+        total += part
+    return total.reshape(s.kh, s.o, s.c, s.kw).transpose(1, 2, 0, 3)
+
+
+def input_grad(g, w, s):
+    # (C·KH, O·KW): row (c, i) holds w[o, c, i, j] at column (o, j)
+    w_rows = w.transpose(1, 2, 0, 3).reshape(s.c * s.kh, s.o * s.kw)
+    bufs = _Buffers(g, (("spread", (s.o, s.kw, s.oh, s.wp)), ("rows", (s.c, s.kh, s.oh, s.wp)),
+                        ("acc", (s.c, s.hp, s.wp))), zero=("spread",))
+    dx = np.empty_like(g, shape=(s.n, s.c, s.h, s.w))
+    for n0, n1 in _chunks(s.n, s.m_in):
+        spread, rows, acc = bufs(n1 - n0)
+        moved = g[n0:n1].transpose(1, 2, 3, 0)
+        for j in range(s.kw):  # the columns kernel column j reaches; the rest stay zero
+            spread[:, j, :, j * s.dw:j * s.dw + s.sw * (s.ow - 1) + 1:s.sw] = moved
+        np.matmul(w_rows, spread.reshape(s.o * s.kw, -1), out=rows.reshape(s.c * s.kh, -1))
+        acc[...] = 0
+        for i in range(s.kh):
+            target = acc[:, i * s.dh:i * s.dh + s.sh * (s.oh - 1) + 1:s.sh]
+            np.add(target, rows[:, i], out=target)
+        dx[n0:n1] = acc[:, s.pt:s.pt + s.h, s.pl:s.pl + s.w].transpose(3, 0, 1, 2)
+    return dx
