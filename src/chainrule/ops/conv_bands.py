@@ -15,8 +15,8 @@ kernel row's contribution over those rows, and KH adds of whole row blocks put t
 where the rows of the input are. Sums run in a fixed order: the same bits every run."""
 import numpy as np
 
-FORWARD_BYTES = 640 << 10   # per chunk: the copies, the chunk and its output
-INPUT_BYTES = 1280 << 10    # per chunk of the input gradient: spread gradient, products
+FORWARD_BYTES = 320 << 10   # per chunk: the copies, the chunk and its output
+INPUT_BYTES = 1 << 20      # per chunk of the input gradient: spread gradient, products
 MIN_IMAGES = 4              # a column stride reads one run of k numbers per pixel
 
 
@@ -113,12 +113,13 @@ def weight_grad(x, g, s):
 def input_grad(g, w, s):
     # (C·KH, O·KW): row (c, i) holds w[o, c, i, j] at column (o, j)
     w_rows = w.transpose(1, 2, 0, 3).reshape(s.c * s.kh, s.o * s.kw)
-    bufs = _Buffers(g, (("spread", (s.o, s.kw, s.oh, s.wp)), ("rows", (s.c, s.kh, s.oh, s.wp)),
-                        ("acc", (s.c, s.hp, s.wp))), zero=("spread",))
+    bufs = _Buffers(g, (("moved", (s.o, s.oh, s.ow)), ("spread", (s.o, s.kw, s.oh, s.wp)),
+                        ("rows", (s.c, s.kh, s.oh, s.wp)), ("acc", (s.c, s.hp, s.wp))),
+                    zero=("spread",))
     dx = np.empty_like(g, shape=(s.n, s.c, s.h, s.w))
     for n0, n1 in _chunks(s.n, s.m_in):
-        spread, rows, acc = bufs(n1 - n0)
-        moved = g[n0:n1].transpose(1, 2, 3, 0)
+        moved, spread, rows, acc = bufs(n1 - n0)
+        moved[...] = g[n0:n1].transpose(1, 2, 3, 0)  # one transposing copy, KW plain ones
         for j in range(s.kw):  # the columns kernel column j reaches; the rest stay zero
             spread[:, j, :, j * s.dw:j * s.dw + s.sw * (s.ow - 1) + 1:s.sw] = moved
         np.matmul(w_rows, spread.reshape(s.o * s.kw, -1), out=rows.reshape(s.c * s.kh, -1))

@@ -21,7 +21,9 @@ of the operands and written by slices, so a compile recording follows every step
 from collections import namedtuple
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
+from .. import _capture
 from ..threads import single_threaded_blas
 from . import conv_bands as bands
 
@@ -72,8 +74,17 @@ def _flat_padded(x, s):
 
 
 def _row_patches(buf, flat, n0, n1, s):
-    """buf[:k] (k, C, KH, KW, OH·Wp): offset (i, j)'s pixels, one shifted run each."""
+    """buf[:k] (k, C, KH, KW, OH·Wp): offset (i, j)'s pixels, one shifted run each. A
+    plain array is copied through one strided view (one NumPy call per chunk, not
+    KH·KW); a compile recording follows slices only, so a traced one by offsets (the
+    same values)."""
     run = s.oh * s.wp
+    if type(flat) is np.ndarray and _capture.ACTIVE[0] is None:
+        src = flat[n0:n1]
+        strides = (*src.strides[:2], s.dh * s.wp * src.itemsize, s.dw * src.itemsize,
+                   src.itemsize)
+        np.copyto(buf[:n1 - n0], as_strided(src, buf[:n1 - n0].shape, strides))
+        return
     for i, j in _offsets(s):
         start = i * s.dh * s.wp + j * s.dw
         buf[:n1 - n0, :, i, j] = flat[n0:n1, :, start:start + run]
