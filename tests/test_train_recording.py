@@ -62,7 +62,10 @@ def test_signals_record_gradients_per_layer_dead_units_inputs_and_baseline():
     s = h.signals
     names = ["0.weight", "0.bias", "3.weight", "3.bias", "5.weight", "5.bias"]
     assert list(s["grad_norm_initial"]) == names
-    assert all(len(s["grad_norm"][n]) == 3 and len(s["weight_change"][n]) == 3 for n in names)
+    assert all(len(s["grad_norm"][n]) == 3 for n in names)
+    assert sorted(s["weight_change"]) == names[::2]  # weight matrices only
+    assert all(len(s["weight_change"][n]) == 3 and s["weight_change"][n][0] > 0
+               for n in names[::2])
     assert all(v > 0 for v in s["grad_norm_initial"].values())
     assert [epoch for epoch, _ in s["dead_relu"]] == [0, 2]
     assert all(0.0 <= share <= 1.0 for _, share in s["dead_relu"])

@@ -153,7 +153,7 @@ def _regularise(f, stop_first=False):
     hidden = f.params.get("hidden") or []
     fixes = [{"weight_decay": higher(wd) if wd else 1e-2}]
     if hidden:
-        fixes.insert(0, {"dropout": 0.5 if (f.params.get("dropout") or 0) < 0.5 else 0.7})
+        fixes.append({"dropout": 0.5 if (f.params.get("dropout") or 0) < 0.5 else 0.7})
         fixes.append({"hidden": [max(1, h // 4) for h in hidden]})
     fixes.insert(0 if stop_first else len(fixes), {"early_stopping": True})
     return fixes
@@ -169,13 +169,16 @@ def overfitting(f):
     ev = {"best_val_epoch": best_i + 1, "best_val_loss": best, "final_val_loss": last,
           "val_rise": rise, "gap_vs_baseline": gap / scale}
     if rise > 0.1 and (last - best) / scale > 0.05 and loss[-1] < loss[best_i]:
+        # a validation curve that turned: stopping at its best is the surest gain
         return Finding(f"validation loss turned at epoch {best_i + 1} ({best:.4g}) and rose "
                        f"{rise:.0%} to {last:.4g} while training loss kept falling to "
-                       f"{loss[-1]:.4g}", ev, _regularise(f))
+                       f"{loss[-1]:.4g}", ev, _regularise(f, stop_first=True))
     if last > 2 * float(loss[-1]) and gap / scale > 0.1:
+        # a linear model: weight decay (d2l 3.7); a network: stop at the best epoch
         return Finding(f"validation loss {last:.4g} is {last / max(loss[-1], 1e-12):.3g}x the "
                        f"training loss {loss[-1]:.4g}: the model fits the training rows much "
-                       "better than new ones", ev, _regularise(f))
+                       "better than new ones", ev,
+                       _regularise(f, stop_first=bool(f.params.get("hidden"))))
     return None
 
 

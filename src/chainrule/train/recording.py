@@ -3,7 +3,7 @@ run's settings (`history.params`) and a few cheap training signals (`history.sig
 
 - grad_norm: per parameter, the mean gradient norm over a few sampled batches per epoch;
   grad_norm_initial: the untrained model's, from the very first batch;
-- weight_change: per parameter, ||w_end - w_start|| / ||w_start|| of each epoch;
+- weight_change: per weight matrix, ||w_end - w_start|| / ||w_start|| of each epoch;
 - dead_relu: share of ReLU units that never fire on up to 256 training rows, measured
   after the first epoch and at the end ([[epoch, share], ...]);
 - inputs: the scale of the training inputs (rms, mean, absmax) seen in the first epoch;
@@ -21,7 +21,7 @@ from .callbacks import Callback
 
 __all__ = ["RunRecorder", "run_params"]
 
-SAMPLED_BATCHES = 4  # gradient norms are read on this many batches per epoch
+SAMPLED_BATCHES = 3  # gradient norms are read on this many batches per epoch
 PROBE_ROWS = 256
 
 
@@ -30,12 +30,7 @@ def _np64(t):
 
 
 def _norm(t):
-    a = np.asarray(t.numpy()).ravel()
-    if a.dtype.kind != "f":
-        a = a.astype(np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        sq = float(np.dot(a, a))
-    return math.sqrt(sq) if math.isfinite(sq) else float("inf")
+    return _norm_np(np.asarray(t.numpy()))
 
 
 # ---- the run's settings -----------------------------------------------------------------
@@ -139,15 +134,18 @@ class RunRecorder(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         steps = self.params.get("steps") or 1
-        self._stride = max(1, steps // SAMPLED_BATCHES)
+        self._stride = max(1, -(-steps // SAMPLED_BATCHES))
         self._grad_sums, self._grad_count = {}, 0
-        self._start = {n: np.array(p.detach().numpy(), copy=True) for n, p in self._named}
+        # weight matrices only: a bias's change says little and would double the copies
+        self._start = {n: np.array(p.detach().numpy(), copy=True) for n, p in self._named
+                       if p.ndim >= 2}
 
     def on_backward_end(self, batch, logs=None):
         if batch % self._stride:
             return
         first = "grad_norm_initial" not in self.signals
-        norms = {n: _norm(p.grad) for n, p in self._named if p.grad is not None}
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms = {n: _norm(p.grad) for n, p in self._named if p.grad is not None}
         for n, v in norms.items():
             self._grad_sums[n] = self._grad_sums.get(n, 0.0) + v
         self._grad_count += 1
@@ -175,10 +173,14 @@ class RunRecorder(Callback):
             for n, _ in self._named:
                 series = self.signals.setdefault("grad_norm", {}).setdefault(n, [])
                 series.append(self._grad_sums.get(n, float("nan")) / self._grad_count)
-        for n, p in self._named:
-            w0 = self._start[n]
-            change = _norm_np(np.asarray(p.detach().numpy()) - w0) / max(_norm_np(w0), 1e-12)
-            self.signals.setdefault("weight_change", {}).setdefault(n, []).append(change)
+        changes = self.signals.setdefault("weight_change", {})
+        with np.errstate(over="ignore", invalid="ignore"):
+            for n, p in self._named:
+                w0 = self._start.get(n)
+                if w0 is None:
+                    continue
+                change = _norm_np(np.asarray(p.detach().numpy()) - w0) / max(_norm_np(w0), 1e-12)
+                changes.setdefault(n, []).append(change)
         if self.wants_batches and self._sums is not None:
             self._finish_first_epoch()
             self._probe(epoch)
@@ -214,8 +216,9 @@ class RunRecorder(Callback):
 
 def _norm_np(a):
     a = a.ravel()
-    with np.errstate(over="ignore", invalid="ignore"):
-        sq = float(np.dot(a, a))
+    if a.dtype.kind != "f":
+        a = a.astype(np.float64)
+    sq = float(np.dot(a, a))  # callers silence overflow once for all their norms
     return math.sqrt(sq) if math.isfinite(sq) else float("inf")
 
 
