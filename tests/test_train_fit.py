@@ -10,7 +10,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn, optim
-from chainrule.train import History, evaluate, fit, metrics, predict
+from chainrule.train import EarlyStopping, History, evaluate, fit, metrics, predict
 from chainrule.utils.data import DataLoader, TensorDataset
 
 
@@ -254,3 +254,32 @@ def test_bad_data():
         fit("net", (X, y), **kw(net))
     with pytest.raises(ValueError, match="used twice"):
         fit(net, (X, y), **kw(net, metrics=["accuracy", "accuracy"]))
+
+
+def test_keras_verbose_and_validation_data_are_accepted(capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    net = nn.Linear(3, 2)
+    h = fit(net, (X[:30], y[:30]), loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=3,
+            verbose=0, validation_data=(X[30:], y[30:]))
+    assert capsys.readouterr().out == "" and len(h["val_loss"]) == 3
+    fit(net, (X, y), loss="cross_entropy", optimizer="sgd", epochs=3, verbose=1)
+    assert "Epoch 3/3" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="not both"):
+        fit(net, (X, y), (X, y), loss="cross_entropy", optimizer="sgd", epochs=1,
+            validation_data=(X, y))
+    with pytest.raises(ValueError, match="progress=True/False"):
+        fit(net, (X, y), loss="cross_entropy", optimizer="sgd", epochs=1, verbose=3)
+
+
+def test_an_epochs_line_comes_before_the_early_stopping_it_caused(capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = rng.integers(0, 2, 40)
+    net = nn.Sequential(nn.Linear(3, 64), nn.ReLU(), nn.Linear(64, 2))
+    h = fit(net, (X, y), loss="cross_entropy", optimizer="adam", lr=0.05, epochs=50,
+            validation_split=0.5, callbacks=[EarlyStopping(patience=1)])
+    lines = capsys.readouterr().out.splitlines()
+    stop = next(i for i, line in enumerate(lines) if line.startswith("early stopping at epoch"))
+    assert lines[stop - 1].startswith(f"Epoch {len(h)}/50"), lines[stop - 1:stop + 1]

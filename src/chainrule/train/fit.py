@@ -38,6 +38,20 @@ def _check_loss(loss):
                         f"{type(loss).__name__}")
 
 
+def _keras_names(progress, val, verbose, validation_data):
+    """(progress, val) with Keras's verbose= and validation_data= folded in."""
+    if verbose is not None:
+        if isinstance(verbose, bool) or verbose not in (0, 1, 2, "auto"):
+            raise ValueError(f"verbose must be 0, 1, 2 or 'auto' (Keras's values; chainrule's "
+                             f"spelling is progress=True/False), got {verbose!r}")
+        progress = verbose != 0
+    if validation_data is not None:
+        if val is not None:
+            raise ValueError("give val= or validation_data= (the same thing), not both")
+        val = validation_data
+    return progress, val
+
+
 def _check_settings(settings):
     if settings is None:
         return {}
@@ -151,7 +165,8 @@ def _fit_data(train, val, batch_size, validation_split):
 def fit(model, train, val=None, *, loss, optimizer, epochs, metrics="auto",
         callbacks=(), batch_size=None, validation_split=None, seed=None, progress=True,
         checkpoint_dir=None, resume=False, clip_grad_norm=None, scheduler=None, lr=None,
-        learning_rate=None, distributed=None, compile=False, record=True, settings=None):
+        learning_rate=None, distributed=None, compile=False, record=True, settings=None,
+        verbose=None, validation_data=None):
     """Train `model` on `train` for `epochs` epochs and return a History.
 
     train / val: DataLoader, Dataset or (X, y). validation_split: use the LAST fraction
@@ -168,7 +183,9 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics="auto",
     diagnosis reads go into `history.signals` (train.recording, a few % of an epoch);
     `history.params` holds the run's settings (lr, optimizer, epochs, batch_size,
     weight_decay, callbacks, the model's hidden widths, activation and dropout), to which
-    `settings` (a dict, e.g. {"init": "xavier"}) adds what fit cannot see."""
+    `settings` (a dict, e.g. {"init": "xavier"}) adds what fit cannot see. Keras's names
+    work too: verbose=0 is progress=False, validation_data is val."""
+    progress, val = _keras_names(progress, val, verbose, validation_data)
     _check_model(model)
     loss = resolve_loss(loss)
     _check_loss(loss)

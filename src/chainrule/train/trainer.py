@@ -345,8 +345,8 @@ class Trainer:
         self.callbacks.call("on_epoch_end", epoch, logs)
         logs["seconds"] = time.perf_counter() - t0
         self.history.append(epoch, logs)
+        self.show.epoch_end(epoch, logs)  # the epoch's line first, then what it caused
         self._flush_messages()
-        self.show.epoch_end(epoch, logs)
         if self.should_stop():  # recorded in the checkpoint: a resume does not go on
             self.stop_reason = self.history.stop_reason = self.stop_reason or "callback"
         if self.checkpoint_dir is not None and not bad:
