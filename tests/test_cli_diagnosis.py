@@ -47,3 +47,37 @@ def test_fixes_for_a_convolutional_model_offer_no_dense_layer_flags():
     assert flag_line(fixes, {"model": "mlp"}) == ("--activation relu --init kaiming  or  "
                                                   "--init xavier  or  --hidden 64")
     assert flag_line([{"hidden": [64]}], {"model": "linear"}) == "--model mlp --hidden 64"
+
+
+def test_saved_to_names_every_file_the_run_wrote(tmp_path):
+    import re
+    for args, name in ((("--epochs", "2", "--hidden", "16"), "one"),
+                       (("--kfold", "2", "--epochs", "1", "--hidden", "8"), "kf")):
+        out = ok(run_cli(tmp_path, "train", *args, "--name", name, "--quiet")).stdout
+        listed = re.search(r"saved to runs/%s/: (.*)" % name, out).group(1).split(", ")
+        written = sorted(p.name + ("/" if p.is_dir() else "")
+                         for p in (tmp_path / "runs" / name).iterdir())
+        assert sorted(listed) == written
+
+
+def test_a_mistyped_flag_gets_a_did_you_mean(tmp_path):
+    line = assert_usage_error(run_cli(tmp_path, "train", "--epocs", "3"))
+    assert "unrecognized arguments: --epocs 3; did you mean --epochs?" in line
+    line = assert_usage_error(run_cli(tmp_path, "train", "--weight_decay=1e-4"))
+    assert "did you mean --weight-decay?" in line
+    line = assert_usage_error(run_cli(tmp_path, "train", "--zzzz"))
+    assert "did you mean" not in line
+
+
+def test_predict_warns_about_images_already_scaled_to_0_1(tmp_path):
+    import numpy as np
+    from chainrule.vision.datasets import Digits
+    ok(run_cli(tmp_path, "train", "--epochs", "1", "--hidden", "8", "--name", "d", "--quiet"))
+    raw = Digits(train=False).data.numpy()[:5].astype(np.float32)
+    np.save(tmp_path / "raw.npy", raw)
+    np.save(tmp_path / "scaled.npy", raw / 16)
+    quiet = ok(run_cli(tmp_path, "predict", "runs/d", "raw.npy"))
+    assert quiet.stderr == "" and len(quiet.stdout.splitlines()) == 6
+    warned = ok(run_cli(tmp_path, "predict", "runs/d", "scaled.npy"))
+    assert "lies in 0..1" in warned.stderr and "raw pixels 0..16" in warned.stderr
+    assert len(warned.stdout.splitlines()) == 6  # the predictions still come

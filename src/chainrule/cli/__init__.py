@@ -56,7 +56,9 @@ def main(argv=None):
         args, extra = parser.parse_known_args(argv)
         if extra:  # let the command's own parser report it, with its own --help hint
             command = parser.commands.get(getattr(args, "command", None), parser)
-            command.error(f"unrecognized arguments: {' '.join(extra)}")
+            from .suggest import did_you_mean
+            command.error(f"unrecognized arguments: {' '.join(extra)}"
+                          f"{did_you_mean(extra, command)}")
         if not hasattr(args, "run"):
             parser.print_help()
             return 0

@@ -81,6 +81,18 @@ def _check_finite(values, path, what):
                        f"{'it' if bad.size == 1 else 'them'}")
 
 
+def _warn_if_prescaled(X, transform, path):
+    """Images scaled to 0..1 before predict are divided by the run's pixel scale again:
+    the model then sees them as nearly black. Say so (stderr: the CSV stays clean)."""
+    scale = float(transform.get("scale") or 1.0) if transform.get("kind") == "image" else 1.0
+    top = float(np.max(X)) * scale if np.size(X) else 0.0
+    if scale > 1.0 and 0.0 < top <= 1.0:
+        sys.stderr.write(f"chainrule: warning: every value in {path} lies in 0..1, but this "
+                         f"run was trained on raw pixels 0..{scale:g} (transform.json divides "
+                         f"by {scale:g}); pass raw pixels, or the model sees images "
+                         f"{scale:g}x too dark\n")
+
+
 def run(args):
     run_dir = runs.open_run(args.run_dir)
     if args.output and os.path.exists(args.output) and not args.overwrite:
@@ -92,6 +104,7 @@ def run(args):
         raise CLIError(f"{args.input} holds no rows to predict")
     _check_finite(X, args.input, "holds a value that is not a finite number (inf, NaN or "
                   "beyond float32's range)")
+    _warn_if_prescaled(X, transform, args.input)
     from chainrule.train import predict
     with np.errstate(all="ignore"):  # reported below, by row
         outputs = predict(model, X).detach().numpy()

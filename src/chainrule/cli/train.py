@@ -328,8 +328,9 @@ def run_training(cfg, data, run_dir, resume, quiet):
         say(f"learned w = {w}, b = {b:.4f}  (true w = "
             f"{data_sources.SYNTHETIC_W}, b = {data_sources.SYNTHETIC_B})", quiet)
     print(test_line(test, len(data.X_test)), flush=True)
-    files = ", ".join(f for f in (runs.CONFIG, runs.HISTORY_CSV, runs.HISTORY_JSON,
-                                  curves, runs.MODEL, runs.CHECKPOINT_DIR + "/") if f)
+    files = ", ".join(f for f in (runs.CONFIG, runs.TRANSFORM, runs.HISTORY_CSV,
+                                  runs.HISTORY_JSON, curves, runs.MODEL, runs.METRICS,
+                                  runs.GRADIENTS, runs.CHECKPOINT_DIR + "/") if f)
     print(f"saved to {run_dir.path}/: {files}", flush=True)
     say(f"next:   chainrule evaluate {run_dir.path}   |   chainrule plot {run_dir.path}", quiet)
     return 0
@@ -381,15 +382,16 @@ def run_kfold(cfg, data, run_dir, quiet):
                                     callbacks=callbacks))
     say(result.to_table(), quiet)
     result.to_json(run_dir.file(runs.KFOLD_JSON))
+    plot = runs.KFOLD_PNG
     try:
         result.plot(run_dir.file(runs.KFOLD_PNG))
     except ImportError:
-        pass
+        plot = None
     key = "val_accuracy" if "val_accuracy" in result.mean else "val_loss"
     for name in ("val_log_rmse", "val_rmse"):
         if name in result.mean:
             key = name
     print(f"{k}-fold {key}: {result.mean[key]:.4f} ± {result.std[key]:.4f}", flush=True)
-    print(f"saved to {run_dir.path}/: {runs.CONFIG}, {runs.KFOLD_JSON}, {runs.KFOLD_PNG}",
-          flush=True)
+    files = ", ".join(f for f in (runs.CONFIG, runs.TRANSFORM, runs.KFOLD_JSON, plot) if f)
+    print(f"saved to {run_dir.path}/: {files}", flush=True)
     return 0
