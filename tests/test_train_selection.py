@@ -159,3 +159,25 @@ def test_random_search_is_seeded():
     assert c.monitor == "val_rmse" and all(r["params"]["lr"] in (0.01, 0.02) for r in c.rows)
     with pytest.raises(ValueError, match="n_iter"):
         random_search(lambda: nn.Linear(3, 1), dist, X, y, k=2, fit_kwargs=kw, n_iter=0)
+
+
+def test_a_searched_name_build_model_takes_but_did_not_get_says_how_to_route_it():
+    import functools
+    import re
+    from chainrule.train import grid_search
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+
+    def build(hidden):
+        return nn.Sequential(nn.Linear(3, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+    kwargs = dict(loss="cross_entropy", epochs=1, progress=False,
+                  optimizer=functools.partial(optim.SGD, lr=0.1))
+    with pytest.raises(TypeError, match=re.escape(
+            "build_model takes ['hidden'], but searched names go to build_model only when "
+            "listed in model_params; they went: ['hidden'] to the optimizer factory. Pass "
+            "model_params=['hidden']")):
+        grid_search(build, {"hidden": [4, 8]}, X, y, k=2, fit_kwargs=kwargs)
+    result = grid_search(build, {"hidden": [4, 8]}, X, y, k=2, fit_kwargs=kwargs,
+                         model_params=["hidden"])
+    assert len(result.rows) == 2

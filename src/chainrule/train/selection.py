@@ -85,7 +85,7 @@ def _build(build_model, fit_kwargs, params=None, model_params=()):
     rest = {k: v for k, v in params.items() if k not in to_model}
     to_fit = {k: v for k, v in rest.items() if k in fit_names}
     to_opt = {k: v for k, v in rest.items() if k not in to_fit}
-    built = build_model(**to_model)
+    built = _call_build(build_model, to_model, to_fit, to_opt)
     kwargs = dict(fit_kwargs or {})
     kwargs.update(to_fit)
     if isinstance(built, tuple):
@@ -113,6 +113,36 @@ def _build(build_model, fit_kwargs, params=None, model_params=()):
                          "parameters; each fold builds a new model, so give a factory instead, "
                          "e.g. lambda params: optim.SGD(params, lr=0.1)")
     return model, kwargs
+
+
+def _routing(to_model, to_fit, to_opt):
+    parts = [f"{sorted(names)} to {where}" for names, where in
+             ((to_model, "build_model"), (to_fit, "fit"), (to_opt, "the optimizer factory"))
+             if names]
+    return "; ".join(parts) or "nothing"
+
+
+def _call_build(build_model, to_model, to_fit, to_opt):
+    """build_model(**to_model), with an error that says where each searched name went
+    when build_model wanted one it did not get."""
+    try:
+        wanted = set(inspect.signature(build_model).parameters)
+    except (TypeError, ValueError):
+        wanted = set()
+    misrouted = sorted(wanted & (set(to_fit) | set(to_opt)))
+    if misrouted:
+        raise TypeError(f"build_model takes {misrouted}, but searched names go to build_model "
+                        f"only when listed in model_params; they went: "
+                        f"{_routing(to_model, to_fit, to_opt)}. Pass "
+                        f"model_params={sorted(set(to_model) | set(misrouted))}")
+    try:
+        return build_model(**to_model)
+    except TypeError as err:
+        if "argument" not in str(err):
+            raise
+        raise TypeError(f"build_model({', '.join(f'{k}=' for k in sorted(to_model))}) failed: "
+                        f"{err}; searched names went: {_routing(to_model, to_fit, to_opt)} "
+                        "(model_params=[...] routes names to build_model)") from err
 
 
 class KFoldResult:
