@@ -131,7 +131,10 @@ class Animator:
 
     def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
                  xscale="linear", yscale="linear", fmts=("-", "m--", "g-.", "r:"), nrows=1,
-                 ncols=1, figsize=(3.5, 2.5), path=None):
+                 ncols=1, figsize=(3.5, 2.5), path=None, ylim_grows=False):
+        # ylim_grows: the y-range widens to show values outside ylim (train_ch3's 0.3-0.9
+        # would hide a loss of 2.3); ylim is kept when every value fits in it
+        self.ylim_grows = ylim_grows
         self.legend = list(legend) if legend else []
         self.fmts = fmts
         self._axes_args = (xlabel, ylabel, xlim, ylim, xscale, yscale)
@@ -190,8 +193,20 @@ class Animator:
         for i, (x, y) in enumerate(zip(self.X or [], self.Y or [])):
             ax.plot(x, y, self.fmts[i % len(self.fmts)])
         xlabel, ylabel, xlim, ylim, xscale, yscale = self._axes_args
-        set_axes(ax, xlabel, ylabel, xlim, ylim, xscale, yscale, self.legend)
+        set_axes(ax, xlabel, ylabel, xlim, self.shown_ylim(), xscale, yscale, self.legend)
         self._fig.tight_layout()
+
+    def shown_ylim(self):
+        """ylim, widened to the recorded values when ylim_grows and one falls outside."""
+        ylim = self._axes_args[3]
+        values = [v for ys in (self.Y or []) for v in ys if np.isfinite(v)]
+        if not (self.ylim_grows and ylim and values):
+            return ylim
+        low, high = min(ylim[0], min(values)), max(ylim[1], max(values))
+        if (low, high) == tuple(ylim):
+            return ylim
+        margin = 0.05 * (high - low)
+        return [low - margin if low < ylim[0] else low, high + margin if high > ylim[1] else high]
 
     def save(self, path, **savefig_kwargs):
         """Draw the recorded curves and write the figure (format from the extension)."""
