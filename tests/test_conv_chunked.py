@@ -182,3 +182,31 @@ def test_compiled_lenet_step_replays_eager_bit_for_bit(monkeypatch):
         e.verified for entries in compiled._cache.values() for e in entries)
     for (name, p), q in zip(a.named_parameters(), b.parameters()):
         assert np.array_equal(p._data, q._data), name
+
+
+def test_chunks_run_on_two_threads_give_the_bits_of_one(monkeypatch):
+    """Chunks side by side on the worker threads: the same output and gradients, bit
+    for bit, as one after another (both layouts, several chunks each)."""
+    monkeypatch.setattr(conv_chunked, "CHUNK_BYTES", 200_000)
+    monkeypatch.setattr(conv_bands, "FORWARD_BYTES", 60_000)
+    monkeypatch.setattr(conv_bands, "INPUT_BYTES", 60_000)
+    rng = np.random.default_rng(3)
+    cases = [((30, 1, 28, 28), (6, 1, 5, 5), 2), ((30, 6, 14, 14), (16, 6, 5, 5), 0)]
+    assert [_layout(x, w, padding=p) for x, w, p in cases] == ["rows", "bands"]
+    try:
+        for x_shape, w_shape, pad in cases:
+            x = rng.standard_normal(x_shape).astype(np.float32)
+            w = rng.standard_normal(w_shape).astype(np.float32)
+            g = None
+            results = []
+            for threads in (1, 2):
+                cr.set_num_threads(threads)
+                xs, ws = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=True)
+                out = F.conv2d(xs, ws, padding=pad)
+                g = rng.standard_normal(out.shape).astype(np.float32) if g is None else g
+                out.backward(cr.tensor(g))
+                results.append([out.detach().numpy(), xs.grad.numpy(), ws.grad.numpy()])
+            for a, b in zip(*results):
+                assert np.array_equal(a, b)
+    finally:
+        cr.set_num_threads("auto")

@@ -178,6 +178,26 @@ def matmul(a, b):
     return _joined_parts(axis, cuts, a, b)
 
 
+def map_parts(fn, count):
+    """[fn(0), ..., fn(count - 1)], up to as many at once as a product's parts may run
+    (the free cores, or set_num_threads), in index order. Each fn(i) must depend on i
+    alone (its own buffers, its own slice of an output), so the bits never depend on
+    how many ran at once; under a compile recording they run one after another."""
+    n = min(_workers(), count) if _capture.ACTIVE[0] is None else 1
+    if n <= 1:
+        return [fn(i) for i in range(count)]
+    results = [None] * count
+
+    def share(k):
+        for i in range(k, count, n):
+            results[i] = fn(i)
+    futures = [_pool[0].submit(share, k) for k in range(1, n)]
+    share(0)
+    for f in futures:
+        f.result()
+    return results
+
+
 def _joined_parts(axis, cuts, a, b):
     """The same parts for arrays a compile recording follows: made one after another and
     joined, so a replay computes exactly what eager code computed."""

@@ -15,6 +15,8 @@ kernel row's contribution over those rows, and KH adds of whole row blocks put t
 where the rows of the input are. Sums run in a fixed order: the same bits every run."""
 import numpy as np
 
+from . import conv_chunks as chunks
+
 FORWARD_BYTES = 320 << 10   # per chunk: the copies, the chunk and its output
 INPUT_BYTES = 1 << 20      # per chunk of the input gradient: spread gradient, products
 MIN_IMAGES = 4              # a column stride reads one run of k numbers per pixel
@@ -35,31 +37,14 @@ def plan(s, itemsize):
     return s._replace(m=m, m_in=max(1, min(s.n, INPUT_BYTES // per_image)))
 
 
-def _chunks(n, m):
-    for n0 in range(0, n, m):
-        yield n0, min(n, n0 + m)
-
-
-class _Buffers:
-    """Per-chunk buffers (..., k); the last, shorter chunk gets its own, made on first use
-    (zeros_like/empty_like of an operand, so a compile recording follows them)."""
-
-    def __init__(self, like, shapes, zero=()):
-        self.like, self.shapes, self.zero, self.made = like, shapes, zero, {}
-
-    def __call__(self, k):
-        bufs = self.made.get(k)
-        if bufs is None:
-            bufs = self.made[k] = [
-                (np.zeros_like if name in self.zero else np.empty_like)(self.like, shape=(*shape, k))
-                for name, shape in self.shapes]
-        return bufs
-
-
 def _input_buffers(x, s, *more):
-    return _Buffers(x, (("framed", (s.c, s.hp, s.wp)),
-                        ("shifted", (s.c, s.kw, s.sh, _phase_rows(s), s.ow)), *more),
-                    zero=("framed",))
+    """Per chunk of k: the zero-framed chunk, its column copies, and one buffer of
+    shape (*shape, k) per shape in `more`."""
+    def make(k):
+        return (np.zeros_like(x, shape=(s.c, s.hp, s.wp, k)),
+                np.empty_like(x, shape=(s.c, s.kw, s.sh, _phase_rows(s), s.ow, k)),
+                *(np.empty_like(x, shape=(*shape, k)) for shape in more))
+    return chunks.Buffers(make)
 
 
 def _shift(framed, shifted, x, n0, n1, s):
@@ -83,7 +68,8 @@ def forward(x, w, b, s):
     rows_of_w = [w[:, :, i, :].reshape(s.o, -1).T for i in range(s.kh)]
     bufs = _input_buffers(x, s)
     out = np.empty_like(x, shape=(s.n, s.o, s.oh, s.ow))
-    for n0, n1 in _chunks(s.n, s.m):
+
+    def chunk(n0, n1):
         framed, shifted = bufs(n1 - n0)
         _shift(framed, shifted, x, n0, n1, s)
         total = np.matmul(_band(shifted, s, 0).T, rows_of_w[0])
@@ -92,32 +78,34 @@ def forward(x, w, b, s):
         for i in range(1, s.kh):
             total += np.matmul(_band(shifted, s, i).T, rows_of_w[i])
         out[n0:n1] = total.reshape(s.oh, s.ow, n1 - n0, s.o).transpose(2, 3, 0, 1)
+    chunks.run(s.n, s.m, chunk)
     return out
 
 
 def weight_grad(x, g, s):
-    bufs = _input_buffers(x, s, ("moved", (s.o, s.oh, s.ow)))
-    part = np.empty_like(x, shape=(s.kh, s.o, s.c * s.kw))
-    total = np.zeros_like(part)
-    for n0, n1 in _chunks(s.n, s.m):
+    bufs = _input_buffers(x, s, (s.o, s.oh, s.ow))
+
+    def chunk(n0, n1):
         framed, shifted, moved = bufs(n1 - n0)
         _shift(framed, shifted, x, n0, n1, s)
         moved[...] = g[n0:n1].transpose(1, 2, 3, 0)
         gm = moved.reshape(s.o, -1)
-        for i in range(s.kh):
-            np.matmul(gm, _band(shifted, s, i).T, out=part[i])
-        total += part
+        return np.stack([np.matmul(gm, _band(shifted, s, i).T) for i in range(s.kh)])
+    parts = chunks.run(s.n, s.m, chunk)
+    total = chunks.ordered_sum(parts, np.zeros_like(x, shape=(s.kh, s.o, s.c * s.kw)))
     return total.reshape(s.kh, s.o, s.c, s.kw).transpose(1, 2, 0, 3)
 
 
 def input_grad(g, w, s):
     # (C·KH, O·KW): row (c, i) holds w[o, c, i, j] at column (o, j)
     w_rows = w.transpose(1, 2, 0, 3).reshape(s.c * s.kh, s.o * s.kw)
-    bufs = _Buffers(g, (("moved", (s.o, s.oh, s.ow)), ("spread", (s.o, s.kw, s.oh, s.wp)),
-                        ("rows", (s.c, s.kh, s.oh, s.wp)), ("acc", (s.c, s.hp, s.wp))),
-                    zero=("spread",))
+    bufs = chunks.Buffers(lambda k: (np.empty_like(g, shape=(s.o, s.oh, s.ow, k)),
+                                     np.zeros_like(g, shape=(s.o, s.kw, s.oh, s.wp, k)),
+                                     np.empty_like(g, shape=(s.c, s.kh, s.oh, s.wp, k)),
+                                     np.empty_like(g, shape=(s.c, s.hp, s.wp, k))))
     dx = np.empty_like(g, shape=(s.n, s.c, s.h, s.w))
-    for n0, n1 in _chunks(s.n, s.m_in):
+
+    def chunk(n0, n1):
         moved, spread, rows, acc = bufs(n1 - n0)
         moved[...] = g[n0:n1].transpose(1, 2, 3, 0)  # one transposing copy, KW plain ones
         for j in range(s.kw):  # the columns kernel column j reaches; the rest stay zero
@@ -128,4 +116,5 @@ def input_grad(g, w, s):
             target = acc[:, i * s.dh:i * s.dh + s.sh * (s.oh - 1) + 1:s.sh]
             np.add(target, rows[:, i], out=target)
         dx[n0:n1] = acc[:, s.pt:s.pt + s.h, s.pl:s.pl + s.w].transpose(3, 0, 1, 2)
+    chunks.run(s.n, s.m_in, chunk)
     return dx

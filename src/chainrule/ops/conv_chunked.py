@@ -26,6 +26,7 @@ from numpy.lib.stride_tricks import as_strided
 from .. import _capture
 from ..threads import single_threaded_blas
 from . import conv_bands as bands
+from . import conv_chunks as chunks
 
 CHUNK_BYTES = 2 << 20   # rows layout: patches of one chunk, within the L2 and L3 caches
 ROWS_WASTE = 1.25       # widest Wp/OW the rows layout is used for
@@ -52,11 +53,6 @@ def plan(x_shape, w_shape, out_hw, geom, itemsize):
     return bands.plan(s._replace(layout="bands"), itemsize)
 
 
-def _chunks(s):
-    for n0 in range(0, s.n, s.m):
-        yield n0, min(s.n, n0 + s.m)
-
-
 def _offsets(s):
     for i in range(s.kh):
         for j in range(s.kw):
@@ -74,7 +70,7 @@ def _flat_padded(x, s):
 
 
 def _row_patches(buf, flat, n0, n1, s):
-    """buf[:k] (k, C, KH, KW, OH·Wp): offset (i, j)'s pixels, one shifted run each. A
+    """buf (k, C, KH, KW, OH·Wp): offset (i, j)'s pixels, one shifted run each. A
     plain array is copied through one strided view (one NumPy call per chunk, not
     KH·KW); a compile recording follows slices only, so a traced one by offsets (the
     same values)."""
@@ -83,33 +79,33 @@ def _row_patches(buf, flat, n0, n1, s):
         src = flat[n0:n1]
         strides = (*src.strides[:2], s.dh * s.wp * src.itemsize, s.dw * src.itemsize,
                    src.itemsize)
-        np.copyto(buf[:n1 - n0], as_strided(src, buf[:n1 - n0].shape, strides))
+        np.copyto(buf, as_strided(src, buf.shape, strides))
         return
     for i, j in _offsets(s):
         start = i * s.dh * s.wp + j * s.dw
-        buf[:n1 - n0, :, i, j] = flat[n0:n1, :, start:start + run]
+        buf[:, :, i, j] = flat[n0:n1, :, start:start + run]
 
 
 def _row_gradient(gbuf, g, n0, n1, s):
     """g's chunk widened to padded rows; the extra columns stay zero."""
-    gbuf[:n1 - n0, :, :, :s.ow] = g[n0:n1]
-    return gbuf[:n1 - n0].reshape(n1 - n0, s.o, s.oh * s.wp)
+    gbuf[:, :, :, :s.ow] = g[n0:n1]
+    return gbuf.reshape(n1 - n0, s.o, s.oh * s.wp)
 
 
 def _rows_forward(x, wb, s):
-    run = s.oh * s.wp
+    run, k_in = s.oh * s.wp, s.c * s.kh * s.kw
     flat = _flat_padded(x, s)
-    k_in = s.c * s.kh * s.kw
-    buf = np.empty_like(x, shape=(s.m, k_in + 1, run))
-    buf[:, k_in] = 1  # the row the bias column multiplies
-    patches = buf[:, :k_in].reshape(s.m, s.c, s.kh, s.kw, run)
-    res = np.empty_like(x, shape=(s.m, s.o, run))
     out = np.empty_like(x, shape=(s.n, s.o, s.oh, s.ow))
-    for n0, n1 in _chunks(s):
-        k = n1 - n0
-        _row_patches(patches, flat, n0, n1, s)
-        np.matmul(wb, buf[:k], out=res[:k])
-        out[n0:n1] = res[:k].reshape(k, s.o, s.oh, s.wp)[..., :s.ow]
+    bufs = chunks.Buffers(lambda k: (np.empty_like(x, shape=(k, k_in + 1, run)),
+                                     np.empty_like(x, shape=(k, s.o, run))))
+
+    def chunk(n0, n1):
+        buf, res = bufs(n1 - n0)
+        buf[:, k_in] = 1  # the row the bias column multiplies
+        _row_patches(buf[:, :k_in].reshape(n1 - n0, s.c, s.kh, s.kw, run), flat, n0, n1, s)
+        np.matmul(wb, buf, out=res)
+        out[n0:n1] = res.reshape(n1 - n0, s.o, s.oh, s.wp)[..., :s.ow]
+    chunks.run(s.n, s.m, chunk)
     return out
 
 
@@ -118,17 +114,18 @@ def _rows_weight(x, g, s):
     cache-sized product); per-chunk sums added in chunk order."""
     run, k_in = s.oh * s.wp, s.c * s.kh * s.kw
     flat = _flat_padded(x, s)
-    buf = np.empty_like(x, shape=(s.m, s.c, s.kh, s.kw, run))
-    gbuf = np.zeros_like(g, shape=(s.m, s.o, s.oh, s.wp))
-    part = np.empty_like(x, shape=(s.m, k_in, s.o))
-    total = np.zeros_like(x, shape=(k_in, s.o))
-    for n0, n1 in _chunks(s):
-        k = n1 - n0
+    bufs = chunks.Buffers(lambda k: (np.empty_like(x, shape=(k, s.c, s.kh, s.kw, run)),
+                                     np.zeros_like(g, shape=(k, s.o, s.oh, s.wp)),
+                                     np.empty_like(x, shape=(k, k_in, s.o))))
+
+    def chunk(n0, n1):
+        buf, gbuf, part = bufs(n1 - n0)
         _row_patches(buf, flat, n0, n1, s)
         gk = _row_gradient(gbuf, g, n0, n1, s)
-        np.matmul(buf[:k].reshape(k, k_in, run), gk.transpose(0, 2, 1), out=part[:k])
-        total += part[:k].sum(axis=0)
-    return total.T
+        np.matmul(buf.reshape(n1 - n0, k_in, run), gk.transpose(0, 2, 1), out=part)
+        return part.sum(axis=0)
+    parts = chunks.run(s.n, s.m, chunk)
+    return chunks.ordered_sum(parts, np.zeros_like(x, shape=(k_in, s.o))).T
 
 
 def _rows_input(g, w, s):
@@ -136,22 +133,25 @@ def _rows_input(g, w, s):
     one shifted add per kernel offset, in a chunk-sized buffer that stays cached."""
     run, k_in = s.oh * s.wp, s.c * s.kh * s.kw
     wt = w.reshape(s.o, k_in).T
-    gbuf = np.zeros_like(g, shape=(s.m, s.o, s.oh, s.wp))
-    cols = np.empty_like(g, shape=(s.m, s.c, s.kh, s.kw, run))
-    acc = np.empty_like(g, shape=(s.m, s.c, s.hp * s.wp + s.dw * (s.kw - 1)))
     dx = np.empty_like(g, shape=(s.n, s.c, s.h, s.w))
-    for n0, n1 in _chunks(s):
+    bufs = chunks.Buffers(lambda k: (
+        np.zeros_like(g, shape=(k, s.o, s.oh, s.wp)),
+        np.empty_like(g, shape=(k, s.c, s.kh, s.kw, run)),
+        np.empty_like(g, shape=(k, s.c, s.hp * s.wp + s.dw * (s.kw - 1)))))
+
+    def chunk(n0, n1):
         k = n1 - n0
+        gbuf, cols, acc = bufs(k)
         gk = _row_gradient(gbuf, g, n0, n1, s)
-        np.matmul(wt, gk, out=cols[:k].reshape(k, k_in, run))
-        a = acc[:k]
-        a[...] = 0
+        np.matmul(wt, gk, out=cols.reshape(k, k_in, run))
+        acc[...] = 0
         for i, j in _offsets(s):
             start = i * s.dh * s.wp + j * s.dw
-            target = a[:, :, start:start + run]
-            np.add(target, cols[:k, :, i, j], out=target)
-        grid = a[:, :, :s.hp * s.wp].reshape(k, s.c, s.hp, s.wp)
+            target = acc[:, :, start:start + run]
+            np.add(target, cols[:, :, i, j], out=target)
+        grid = acc[:, :, :s.hp * s.wp].reshape(k, s.c, s.hp, s.wp)
         dx[n0:n1] = grid[:, :, s.pt:s.pt + s.h, s.pl:s.pl + s.w]
+    chunks.run(s.n, s.m_in, chunk)
     return dx
 
 
