@@ -47,10 +47,17 @@ def plan(x_shape, w_shape, out_hw, geom, itemsize):
     oh, ow = out_hw
     hp, wp = h + pt + pb, w + pl + pr
     s = Shape(n, c, h, w, o, kh, kw, oh, ow, hp, wp, sh, sw, pt, pl, dh, dw, "rows", 0, 0)
+    in_bands = bands.plan(s._replace(layout="bands"), itemsize)
     if sh == sw == 1 and wp <= ROWS_WASTE * ow:
         m = max(1, min(n, CHUNK_BYTES // (c * kh * kw * itemsize * oh * wp)))
-        return s._replace(m=m, m_in=m)
-    return bands.plan(s._replace(layout="bands"), itemsize)
+        return s._replace(m=m, m_in=in_bands.m_in if _bands_input(s) else m)
+    return in_bands
+
+
+def _bands_input(s):
+    """Whether the input gradient goes through bands in the rows layout too: its one
+    product has C·KH rows, too few to pay for it below about 8 (LeNet's first layer)."""
+    return s.c * s.kh >= 8
 
 
 def _offsets(s):
@@ -177,4 +184,6 @@ def weight_grad(x, g, s):
 def input_grad(g, w, s):
     """The gradient of conv2d in its input, (N, C, H, W)."""
     single_threaded_blas()
-    return (_rows_input if s.layout == "rows" else bands.input_grad)(g, w, s)
+    if s.layout == "bands" or _bands_input(s):
+        return bands.input_grad(g, w, s)
+    return _rows_input(g, w, s)
