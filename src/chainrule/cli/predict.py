@@ -104,7 +104,6 @@ def run(args):
         raise CLIError(f"{args.input} holds no rows to predict")
     _check_finite(X, args.input, "holds a value that is not a finite number (inf, NaN or "
                   "beyond float32's range)")
-    _warn_if_prescaled(X, transform, args.input)
     from chainrule.train import predict
     with np.errstate(all="ignore"):  # reported below, by row
         outputs = predict(model, X).detach().numpy()
@@ -120,4 +119,5 @@ def run(args):
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+    _warn_if_prescaled(X, transform, args.input)  # after: an error stays one line
     return 0
