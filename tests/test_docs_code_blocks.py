@@ -40,6 +40,22 @@ def test_every_fence_names_its_language():
     assert not bare, f"fences without a language (python, bash, text, ...): {bare}"
 
 
+def test_every_list_and_table_is_set_off_by_a_blank_line():
+    # GitHub renders a list glued to the paragraph above it; MkDocs prints it as text
+    glued = []
+    for page in PAGES:
+        in_code, previous = False, ""
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            if re.match(r"^\s*(`{3,}|~{3,})", line):
+                in_code = not in_code
+            starts = re.match(r"^(- |\* |\d+\. |\|)", line)
+            if not in_code and starts and previous.strip() and not re.match(
+                    r"^(\s|- |\* |\d+\. |\|)", previous):
+                glued.append(f"{_name(page)}:{number}")
+            previous = line
+    assert not glued, f"lists or tables right after a paragraph line: {glued}"
+
+
 def test_every_path_the_api_reference_documents_imports():
     paths = {m for page in (ROOT / "docs" / "reference").glob("*.md")
              for m in re.findall(r"^::: ([\w.]+)", page.read_text(encoding="utf-8"), re.M)}

@@ -90,7 +90,10 @@ def page_environment(workdir):
     scripts = str(Path(sys.executable).parent)
     env["PATH"] = scripts + os.pathsep + env.get("PATH", "")
     env.update(MPLBACKEND="Agg", CHAINRULE_FIGURE_DIR=str(workdir),
-               CHAINRULE_DATA=str(Path(workdir) / "data"), PYTHONHASHSEED="0")
+               CHAINRULE_DATA=str(Path(workdir) / "data"), PYTHONHASHSEED="0",
+               # MPI launchers inside containers that run as root (see the MPI guide)
+               HYDRA_LAUNCHER="fork", OMPI_ALLOW_RUN_AS_ROOT="1",
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     pythonpath = [str(ROOT / "src")] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(pythonpath)
     return env
