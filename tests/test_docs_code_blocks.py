@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import markdown_blocks  # noqa: E402
 
-PAGES = sorted((ROOT / "docs").rglob("*.md"))
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
 def _name(page):
@@ -54,6 +54,13 @@ def test_every_list_and_table_is_set_off_by_a_blank_line():
                 glued.append(f"{_name(page)}:{number}")
             previous = line
     assert not glued, f"lists or tables right after a paragraph line: {glued}"
+
+
+def test_the_readmes_links_into_the_docs_lead_to_files():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = [t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", readme) if "://" not in t]
+    assert targets and all((ROOT / t).exists() for t in targets), \
+        [t for t in targets if not (ROOT / t).exists()]
 
 
 def test_every_path_the_api_reference_documents_imports():
