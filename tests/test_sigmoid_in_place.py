@@ -44,3 +44,10 @@ def test_sigmoid_second_derivative_matches_torch():
         g.sum().backward()
         results.append(t.grad.detach().numpy())
     assert_close(results[0], results[1], rtol=1e-12, atol=1e-15)
+
+
+def test_sigmoid_gradient_of_a_0d_tensor_matches_torch():
+    ours, theirs = cr.tensor(0.3, requires_grad=True), torch.tensor(0.3, requires_grad=True)
+    cr.sigmoid(ours).backward()
+    torch.sigmoid(theirs).backward()
+    assert_close(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6, atol=0)

@@ -252,7 +252,8 @@ def _sigmoid(x):
 
 
 def _sigmoid_grad(g, o, x):
-    if isinstance(g, Tensor) or isinstance(o, Tensor) or not isinstance(o, np.ndarray):
+    if isinstance(g, Tensor) or isinstance(o, Tensor) or not isinstance(o, np.ndarray) \
+            or o.ndim == 0:  # tensors under create_graph; 0-d arithmetic gives scalars
         return g * o * (1 - o)
     # g·(1-o)·o in PyTorch's order, in one array
     t = np.subtract(1, o)
