@@ -126,6 +126,8 @@ def _made_at_import(name):
     import inspect
     import chainrule
     obj = getattr(chainrule, name)
+    if not callable(obj):  # a constant: pi, e, inf, nan, newaxis
+        return f"### `chainrule.{name}`\n\n```python\n{name} = {obj!r}\n```\n"
     try:
         signature = f"{name}{inspect.signature(obj)}"
     except (TypeError, ValueError):
