@@ -89,3 +89,21 @@ def compare(cr_fn, torch_fn, shapes, dtype=np.float64, seed=0, positive=False, g
         assert_close(c.grad.numpy(), t.grad.numpy(), err_msg=f"grad of input {i}",
                      scale=magnitude(tout.detach().numpy()), **tol)
     return cx, tx
+
+
+def replaying(compiled):
+    """Whether a `chainrule.compile`d function replays a checked recording (no eager
+    fallback)."""
+    return compiled._eager is None and any(
+        e.verified for entries in compiled._cache.values() for e in entries)
+
+
+def cross_entropy_train_step(model, opt):
+    """A classification training step: zero_grad, cross-entropy, backward, step."""
+    def step(X, y):
+        opt.zero_grad()
+        loss = cr.nn.functional.cross_entropy(model(X), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step

@@ -15,6 +15,7 @@ from chainrule.cli.config import defaults, resolve
 from chainrule.cli.data_sources import load_digits
 
 from cli_helpers import assert_usage_error, ok, run_cli, write_tiny_idx
+from helpers import replaying as _replaying
 
 
 def _test_accuracy(result):
@@ -71,11 +72,6 @@ def test_compiled_conv_training_gives_the_eager_run_bit_for_bit(tmp_path):
                for n in ("eager", "compiled")]
     for key, value in weights[0].items():
         assert (weights[1][key].numpy() == value.numpy()).all(), key
-
-
-def _replaying(compiled):
-    return compiled._eager is None and any(
-        e.verified for entries in compiled._cache.values() for e in entries)
 
 
 @pytest.mark.parametrize("model", ["lenet", "resnet"])

@@ -8,6 +8,7 @@ import pytest
 
 import chainrule
 from chainrule import nn
+from helpers import replaying as _replaying
 
 
 def _batches(n, rows, cols, classes=None, seed=0, dtype=np.float32):
@@ -21,11 +22,6 @@ def _batches(n, rows, cols, classes=None, seed=0, dtype=np.float32):
             y = chainrule.tensor(rng.integers(0, classes, rows))
         out.append((X, y))
     return out
-
-
-def _replaying(compiled):
-    return compiled._eager is None and any(
-        e.verified for entries in compiled._cache.values() for e in entries)
 
 
 def _twins(build, make_opt):

@@ -9,6 +9,7 @@ import numpy as np
 import chainrule
 from chainrule import nn
 from chainrule.nn import functional as F
+from helpers import replaying as _replaying, cross_entropy_train_step as _train_step
 
 
 class _Blocks(nn.Module):
@@ -25,21 +26,6 @@ def _network():
         nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1), _Blocks(),
         nn.ReplicationPad2d((1, 0, 0, 1)), nn.Conv2d(3, 2, 2, dilation=(1, 2), bias=False),
         nn.Flatten(), nn.LazyLinear(3))
-
-
-def _replaying(compiled):
-    return compiled._eager is None and any(
-        e.verified for entries in compiled._cache.values() for e in entries)
-
-
-def _train_step(model, opt):
-    def step(X, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(X), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
 
 
 def test_compiled_convolution_training_step_replays_like_eager_bit_for_bit():

@@ -8,6 +8,7 @@ import pytest
 
 import chainrule
 from chainrule import nn
+from helpers import replaying as _replaying
 
 
 def _same(got, want):
@@ -41,11 +42,6 @@ def _quiet_agree(fn, calls, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         return _agree(fn, calls, **kw)
-
-
-def _replaying(compiled):
-    return compiled._eager is None and any(
-        e.verified for entries in compiled._cache.values() for e in entries)
 
 
 def test_a_loss_scale_in_a_closure_list_changed_after_the_recordings_is_seen():

@@ -9,6 +9,7 @@ import numpy as np
 import chainrule
 from chainrule import nn
 from chainrule.nn import functional as F
+from helpers import replaying as _replaying, cross_entropy_train_step as _train_step
 
 
 def _network():
@@ -19,21 +20,6 @@ def _network():
         nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False), nn.Hardtanh(),
         nn.AdaptiveMaxPool2d((3, 2)), nn.Upsample(size=(5, 4)), nn.SELU(),
         nn.AdaptiveAvgPool2d((2, 3)), nn.Flatten(), nn.Linear(12, 3))
-
-
-def _train_step(model, opt):
-    def step(X, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(X), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
-def _replaying(compiled):
-    return compiled._eager is None and any(
-        e.verified for entries in compiled._cache.values() for e in entries)
 
 
 def test_compiled_pooling_training_step_replays_like_eager_bit_for_bit():

@@ -14,6 +14,7 @@ import chainrule.nn.functional as F
 from chainrule.ops import conv_bands, conv_chunked
 
 from helpers import assert_close, magnitude
+from helpers import cross_entropy_train_step
 
 torch = pytest.importorskip("torch")
 tF = torch.nn.functional
@@ -160,15 +161,7 @@ def test_compiled_lenet_step_replays_eager_bit_for_bit(monkeypatch):
     b = copy.deepcopy(a)
 
     def step_of(model):
-        opt = cr.optim.SGD(model.parameters(), lr=0.9)
-
-        def step(X, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(X), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
+        return cross_entropy_train_step(model, cr.optim.SGD(model.parameters(), lr=0.9))
     compiled, eager = cr.compile(step_of(a)), step_of(b)
     rng = np.random.default_rng(0)
     data = [(cr.tensor(rng.standard_normal((40, 1, 28, 28)).astype(np.float32)),

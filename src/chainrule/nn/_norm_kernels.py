@@ -16,7 +16,7 @@ of float16 accumulate in float32, those of float32 and float64 in float64."""
 import numpy as np
 
 from ..autograd.function import Op
-from ..ops.core import _widen
+from ..ops.core import _widen, quiet as _quiet
 from ._norm_grads import grad_bias, grad_input, grad_weight, param
 
 _F16 = np.dtype(np.float16)
@@ -66,15 +66,6 @@ def batch_moments(xv, axes, count, acc):
 def inverse_std(var, eps, dtype):
     with np.errstate(all="ignore"):
         return (1.0 / np.sqrt(var + eps)).astype(dtype, copy=False)
-
-
-def _quiet(fn):
-    """inf and NaN inputs give inf and NaN results, as in PyTorch, without NumPy warnings."""
-    def wrapped(*args):
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return fn(*args)
-    wrapped.__name__ = fn.__name__
-    return wrapped
 
 
 def _norm_forward(x, weight, bias, plan):

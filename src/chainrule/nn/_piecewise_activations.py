@@ -9,25 +9,14 @@ import numpy as np
 
 from .. import random as _random
 from ..autograd.function import Op
-from ..ops.core import apply1, float16_in_float32
+from ..ops.core import apply1
+from ._smooth_activations import _op
 from ..ops.softmax import softmax
 from ..type_info import SCALAR_NAMES
 
 __all__ = ["hardswish", "hardsigmoid", "hardtanh", "hardtanh_", "relu6", "threshold",
            "threshold_", "softshrink", "hardshrink", "rrelu", "rrelu_", "softsign",
            "softmin", "glu", "tanhshrink"]
-
-
-def _quiet(fn):
-    """NumPy warns where exp overflows or inf meets 0; PyTorch returns inf/nan silently."""
-    def rule(*args):
-        with np.errstate(all="ignore"):
-            return fn(*args)
-    return rule
-
-
-def _op(name, forward, grad, **kw):
-    return Op(name, _quiet(float16_in_float32(forward)), _quiet(float16_in_float32(grad)), **kw)
 
 
 def _floats_only(x, fn):

@@ -5,7 +5,7 @@ dispatch to chainrule ops on tensors, so second derivatives come from the same r
 import numpy as np
 
 from ..autograd.function import Op
-from ..ops.core import apply1, float16_in_float32
+from ..ops.core import apply1, float16_in_float32, quiet as _quiet
 from ..type_info import SCALAR_NAMES
 
 __all__ = ["elu", "elu_", "selu", "selu_", "celu", "celu_", "silu", "mish"]
@@ -39,15 +39,8 @@ def _elu_grad_from_result(g, out, x, alpha, scale, input_scale):
     return np.where(out > 0, g * pos, g * ipt * (out + neg))
 
 
-def _quiet(fn):
-    """NumPy warns where exp overflows or inf meets 0; PyTorch returns inf/nan silently."""
-    def rule(*args):
-        with np.errstate(all="ignore"):
-            return fn(*args)
-    return rule
-
-
 def _op(name, forward, grad, **kw):
+    """An activation's op: float16 computed in float32, no NumPy warnings at the tails."""
     return Op(name, _quiet(float16_in_float32(forward)), _quiet(float16_in_float32(grad)), **kw)
 
 

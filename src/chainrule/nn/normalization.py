@@ -17,6 +17,21 @@ def _filled(shape, fill, dtype, device, name):
     return Parameter(Tensor._wrap(np.full(shape, fill, dtype=np_dtype)))
 
 
+def _affine_parameters(module, affine, bias, shape, dtype, device):
+    """A weight of ones and a bias of zeros of `shape` (or None when not affine)."""
+    name = type(module).__name__
+    module.register_parameter("weight", _filled(shape, 1.0, dtype, device, name) if affine else None)
+    module.register_parameter("bias", _filled(shape, 0.0, dtype, device, name)
+                              if affine and bias else None)
+
+
+def _reset_affine(module):
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """Normalises over the trailing `normalized_shape` dims of each sample, then applies
     an elementwise weight (ones) and bias (zeros) of that shape."""
@@ -28,21 +43,9 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = _filled(self.normalized_shape, 1.0, dtype, device, "LayerNorm")
-            if bias:
-                self.bias = _filled(self.normalized_shape, 0.0, dtype, device, "LayerNorm")
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, elementwise_affine, bias, self.normalized_shape, dtype, device)
 
-    def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+    reset_parameters = _reset_affine
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -67,21 +70,9 @@ class GroupNorm(Module):
                              f"num_groups ({num_groups})")
         self.num_groups, self.num_channels = num_groups, num_channels
         self.eps, self.affine = eps, affine
-        if affine:
-            self.weight = _filled((num_channels,), 1.0, dtype, device, "GroupNorm")
-            if bias:
-                self.bias = _filled((num_channels,), 0.0, dtype, device, "GroupNorm")
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, affine, bias, (num_channels,), dtype, device)
 
-    def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+    reset_parameters = _reset_affine
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

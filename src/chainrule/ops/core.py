@@ -219,6 +219,16 @@ def _widen(v):
     return v.astype(np.float32) if _is_half(v) else v
 
 
+def quiet(fn):
+    """`fn` without NumPy's warnings on log(0), 0/0, overflow, inf meeting 0: PyTorch
+    returns inf/NaN silently."""
+    def quieted(*args):
+        with np.errstate(all="ignore"):
+            return fn(*args)
+    quieted.__name__ = getattr(fn, "__name__", "quieted")
+    return quieted
+
+
 def float16_in_float32(fn):
     """A forward or gradient rule computed as PyTorch's CPU kernels compute float16: in
     float32, rounded once at the end. Written with several NumPy calls, it would round

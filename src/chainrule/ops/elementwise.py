@@ -9,15 +9,11 @@ from .. import dtypes
 from ..autograd.function import Op
 from ..tensor import Tensor
 from .core import (apply, apply1, binary, c_contiguous, check_broadcast,
-                   float16_in_float32, in_common_dtype, promote, _int_scalar, _operand, to_float)
+                   float16_in_float32, in_common_dtype, promote, quiet, _int_scalar, _operand,
+                   to_float)
 
 
-def _quiet(fn):
-    """NumPy warns on log(0), 0/0, ...; PyTorch returns inf/nan silently."""
-    def forward(*args):
-        with np.errstate(all="ignore"):
-            return fn(*args)
-    return forward
+_quiet = quiet
 
 
 # ---- arithmetic -------------------------------------------------------------------
