@@ -52,3 +52,8 @@ def test_nansum_to_an_integer_dtype_drops_nan_before_the_cast():
 def test_prod_of_everything_with_two_zeros_has_a_zero_gradient_even_beside_a_nan():
     _same(lambda M, x: M.prod(x), [0.0, nan, 0.0, 2.0])
     _same(lambda M, x: M.prod(M.sigmoid(x), dtype=M.float32), [-inf, nan, -inf, 1.0], dtype="float16")
+
+
+def test_cumprod_gradient_at_the_first_zero_stops_before_the_second_zero():
+    # the -inf after the second zero would make 0 * -inf = NaN in the full sum
+    _same(lambda M, x: M.cumprod(x, 0) * M.tensor([1.0, 2.0, 3.0, 4.0]), [-2.0, -0.0, 0.0, -inf])

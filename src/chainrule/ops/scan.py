@@ -33,7 +33,12 @@ def _cumprod_grad(g, out, x, d):
     after = xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n).masked_fill(up_to_i, 1)
     partial = cumprod(after, -1)  # [..., i, j] = prod over i < k <= j
     upper = Tensor._wrap(np.triu(np.ones((n, n), dtype=x._data.dtype)))  # j >= i
-    tail = (partial * upper * gm.unsqueeze(-2)).sum(-1)
+    terms = partial * upper * gm.unsqueeze(-2)
+    zeros = np.cumsum(x._data == 0, axis=d)
+    if not grad_mode.is_grad_enabled():  # PyTorch's sum stops before a slice's second zero
+        short = Tensor._wrap(np.moveaxis(zeros <= 1, d, -1)[..., None, :])  # [..., 1, j]
+        terms = E.where(short, terms, 0.0)
+    tail = terms.sum(-1)
     ones = Tensor._wrap(np.ones(tuple(xm.shape[:-1]) + (1,), dtype=xm._data.dtype))
     prefix = ones if n == 1 else cat([ones, cumprod(xm[..., :-1], -1)], -1)  # out_{i-1}
     gi = (prefix * tail).transpose(d, -1)
@@ -41,7 +46,6 @@ def _cumprod_grad(g, out, x, d):
         return gi                    # PyTorch's double-backward formula), differentiable
     # as PyTorch: before a slice's first zero the division (inf / inf stays NaN there),
     # after it 0 (even where a NaN or inf follows)
-    zeros = np.cumsum(x._data == 0, axis=d)
     before, after = zeros == 0, (zeros > 1) | ((zeros == 1) & (x._data != 0))
     fast = _rev_cumsum(E.where(before, g * out, 0.0), d) / E.where(before, x, 1.0)
     return E.where(before, fast, E.where(after, 0.0, gi))
