@@ -57,3 +57,11 @@ def test_prod_of_everything_with_two_zeros_has_a_zero_gradient_even_beside_a_nan
 def test_cumprod_gradient_at_the_first_zero_stops_before_the_second_zero():
     # the -inf after the second zero would make 0 * -inf = NaN in the full sum
     _same(lambda M, x: M.cumprod(x, 0) * M.tensor([1.0, 2.0, 3.0, 4.0]), [-2.0, -0.0, 0.0, -inf])
+
+
+def test_cumprod_gradient_with_zeros_over_a_middle_dim_of_a_4d_tensor():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 4, 5))
+    x[0, 0, 1, 2] = x[0, 1, 1, 2] = 0.0           # two zeros in one slice along dim 1
+    x[1, 1, 3, 4] = 0.0
+    _same(lambda M, t: M.cumprod(t, 1) * 1.5, x.tolist(), dtype="float64")

@@ -36,7 +36,7 @@ def _cumprod_grad(g, out, x, d):
     terms = partial * upper * gm.unsqueeze(-2)
     zeros = np.cumsum(x._data == 0, axis=d)
     if not grad_mode.is_grad_enabled():  # PyTorch's sum stops before a slice's second zero
-        short = Tensor._wrap(np.moveaxis(zeros <= 1, d, -1)[..., None, :])  # [..., 1, j]
+        short = Tensor._wrap(np.swapaxes(zeros <= 1, d, -1)[..., None, :])  # [..., 1, j]
         terms = E.where(short, terms, 0.0)
     tail = terms.sum(-1)
     ones = Tensor._wrap(np.ones(tuple(xm.shape[:-1]) + (1,), dtype=xm._data.dtype))
