@@ -107,3 +107,20 @@ def cross_entropy_train_step(model, opt):
         opt.step()
         return loss
     return step
+
+
+def functional_matches_torch(fn, a, tol, *args, **kw):
+    """nn.functional.`fn` on array `a` against PyTorch's: dtype, values and the gradient of a
+    weighted sum, within `tol` (rtol=, atol=); returns both results."""
+    import torch
+    x, t = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ours = getattr(cr.nn.functional, fn)(x, *args, **kw)
+    theirs = getattr(torch.nn.functional, fn)(t, *args, **kw)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+    assert_close(ours.detach().numpy(), theirs.detach().numpy(), **tol)
+    w = np.random.default_rng(1).uniform(0.5, 1.5, tuple(theirs.shape)).astype(a.dtype)
+    (ours * cr.tensor(w)).sum().backward()
+    (theirs * torch.tensor(w)).sum().backward()
+    assert_close(x.grad.numpy(), t.grad.numpy(), **tol)
+    return ours, theirs

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from helpers import assert_close, requires_torch, torch
+from helpers import assert_close, functional_matches_torch, requires_torch, torch
 
 pytestmark = requires_torch
 F = cr.nn.functional
@@ -29,17 +29,7 @@ def _values(dtype):
 
 def _check(fn, dtype, *args, array=None, **kw):
     a = _values(dtype) if array is None else array.astype(dtype)
-    x, t = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-    ours = getattr(F, fn)(x, *args, **kw)
-    theirs = getattr(torch.nn.functional, fn)(t, *args, **kw)
-    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
-    tol = TOL[np.dtype(dtype).type]
-    assert_close(ours.detach().numpy(), theirs.detach().numpy(), **tol)
-    w = np.random.default_rng(1).uniform(0.5, 1.5, tuple(theirs.shape)).astype(dtype)
-    (ours * cr.tensor(w)).sum().backward()
-    (theirs * torch.tensor(w)).sum().backward()
-    assert_close(x.grad.numpy(), t.grad.numpy(), **tol)
-    return ours, theirs
+    return functional_matches_torch(fn, a, TOL[np.dtype(dtype).type], *args, **kw)
 
 
 def _check_inplace(fn, *args, **kw):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from helpers import assert_close, requires_torch, torch
+from helpers import assert_close, functional_matches_torch, requires_torch, torch
 
 pytestmark = requires_torch
 F = cr.nn.functional
@@ -18,18 +18,7 @@ TOL = {np.float16: dict(rtol=2e-3, atol=2e-3), np.float32: dict(rtol=2e-6, atol=
 
 def _check(fn, shape, dtype=np.float32, *args, **kw):
     a = np.random.default_rng(0).standard_normal(shape).astype(dtype)
-    x, t = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-    ours = getattr(F, fn)(x, *args, **kw)
-    theirs = getattr(torch.nn.functional, fn)(t, *args, **kw)
-    assert tuple(ours.shape) == tuple(theirs.shape)
-    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
-    tol = TOL[np.dtype(dtype).type]
-    assert_close(ours.detach().numpy(), theirs.detach().numpy(), **tol)
-    w = np.random.default_rng(1).uniform(0.5, 1.5, tuple(theirs.shape)).astype(dtype)
-    (ours * cr.tensor(w)).sum().backward()
-    (theirs * torch.tensor(w)).sum().backward()
-    assert_close(x.grad.numpy(), t.grad.numpy(), **tol)
-    return ours, theirs
+    return functional_matches_torch(fn, a, TOL[np.dtype(dtype).type], *args, **kw)
 
 
 def _same_error(call, *words, shape=(1, 2, 3, 4)):

@@ -11,6 +11,7 @@ from ..tensor import Tensor
 from . import functional as F, init
 from .module import Module
 from .parameter import Parameter, UninitializedParameter, materialize
+from .layers import lazy_weight_and_bias
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -209,11 +210,7 @@ class LazyConv2d(Conv2d):
         self.stride, self.dilation = _ntuple(stride, 2), _ntuple(dilation, 2)
         self.output_padding, self.transposed = (0, 0), False
         self._set_padding(padding, padding_mode)
-        self.weight = UninitializedParameter(dtype=dtype)
-        if bias:
-            self.bias = UninitializedParameter(dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        lazy_weight_and_bias(self, bias, dtype)
 
     def has_uninitialized_params(self):
         return isinstance(self.weight, UninitializedParameter)

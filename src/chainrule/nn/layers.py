@@ -60,6 +60,12 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+def lazy_weight_and_bias(module, bias, dtype):
+    """A lazy module's weight (and bias, or None): shapes fixed at the first call."""
+    module.register_parameter("weight", UninitializedParameter(dtype=dtype))
+    module.register_parameter("bias", UninitializedParameter(dtype=dtype) if bias else None)
+
+
 class LazyLinear(Linear):
     """Linear whose in_features is taken from the first input. The placeholder parameters
     are materialised in place, so an optimizer built before the first call trains them.
@@ -70,11 +76,7 @@ class LazyLinear(Linear):
         Module.__init__(self)
         devices.place(device, "LazyLinear")
         self.in_features, self.out_features = 0, out_features
-        self.weight = UninitializedParameter(dtype=dtype)
-        if bias:
-            self.bias = UninitializedParameter(dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        lazy_weight_and_bias(self, bias, dtype)
 
     def has_uninitialized_params(self):
         return isinstance(self.weight, UninitializedParameter)
