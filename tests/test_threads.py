@@ -128,3 +128,23 @@ def test_importing_chainrule_gives_blas_one_thread_before_any_product():
                          env={**__import__("os").environ, "OMP_NUM_THREADS": ""})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[1]"
+
+
+@pytest.mark.parametrize("dt_a,dt_b", [("float16", "float16"), ("int64", "int64"),
+                                       ("float32", "float64"), ("int32", "float32")])
+def test_products_cut_into_parts_keep_numpys_result_dtype_and_values(dt_a, dt_b):
+    rng = np.random.default_rng(4)
+    a = (rng.standard_normal((300, 200)) * 3).astype(dt_a)
+    b = (rng.standard_normal((200, 300)) * 3).astype(dt_b)
+    assert len(threads.plan(a.shape, b.shape)[1]) > 2
+    want = np.matmul(a, b)
+    results = []
+    for n in (1, 2):
+        chainrule.set_num_threads(n)
+        results.append(threads.matmul(a, b))
+    for got in results:
+        assert got.dtype == want.dtype
+        scale = np.abs(a).max().astype(np.float64) * np.abs(b).max() * a.shape[1]
+        tol = 1e-2 if want.dtype == np.float16 else 1e-5
+        assert np.allclose(got.astype(np.float64), want.astype(np.float64), rtol=tol, atol=tol * scale)
+    assert np.array_equal(results[0], results[1])
