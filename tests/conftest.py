@@ -6,7 +6,7 @@ import pytest
 def figures_out_of_the_checkout(tmp_path_factory):
     """Figures written where no path was named (train_ch3's curves outside Jupyter) go to
     a temporary folder rather than into the folder the tests run from."""
-    from chainrule._figures import FIGURE_DIR_ENV
+    from chainrule.runtime.figures import FIGURE_DIR_ENV
     patch = pytest.MonkeyPatch()
     patch.setenv(FIGURE_DIR_ENV, str(tmp_path_factory.mktemp("figures")))
     yield

@@ -740,7 +740,7 @@ def test_a_tensor_hook_registered_inside_the_function_keeps_it_eager():
 
 
 def test_an_error_halfway_through_a_recording_leaves_nothing_traced():
-    from chainrule import _capture
+    from chainrule.runtime import recording_hooks as _capture
     from chainrule.compiler.trace import Traced
     model = nn.Linear(3, 2)
     opt = chainrule.optim.SGD(model.parameters(), lr=0.1)

@@ -13,7 +13,7 @@ pytest.importorskip("matplotlib", reason="live curves need matplotlib, which is 
 
 import chainrule as cr  # noqa: E402
 from chainrule import d2l, nn, optim  # noqa: E402
-from chainrule._figures import FIGURE_DIR_ENV  # noqa: E402
+from chainrule.runtime.figures import FIGURE_DIR_ENV  # noqa: E402
 from chainrule.train import LivePlot, fit  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

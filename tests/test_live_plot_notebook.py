@@ -25,7 +25,7 @@ _require("ipykernel")
 nbformat = _require("nbformat")
 nbclient = _require("nbclient")
 
-from chainrule._figures import FIGURE_DIR_ENV  # noqa: E402
+from chainrule.runtime.figures import FIGURE_DIR_ENV  # noqa: E402
 
 KERNEL = "chainrule-test-python"
 

@@ -268,7 +268,7 @@ def test_uint8_results_have_a_known_dtype_matching_torch(name):
 
 
 def test_unknown_numpy_dtypes_never_reach_a_tensor():
-    from chainrule.tensor import Tensor
+    from chainrule.tensors.tensor import Tensor
     t = Tensor._wrap(np.array([1, 2], dtype=np.uint64))  # what np.prod(uint8) would give
     assert t.dtype == cr.int64
     with pytest.raises(TypeError, match="complex128"):

@@ -11,8 +11,8 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn
-from chainrule._atomic import atomic_write_text
-from chainrule._display import in_notebook
+from chainrule.runtime.atomic_files import atomic_write_text
+from chainrule.runtime.notebook_display import in_notebook
 from chainrule.train.metrics import resolve_mode
 from chainrule.train.tables import format_table
 

@@ -288,7 +288,7 @@ def test_names_pytorch_does_not_have_stay_plain_attribute_errors():
 
 
 def test_every_public_pytorch_name_is_either_present_or_reported_unsupported():
-    from chainrule import _torch_names
+    from chainrule.compat import torch_names as _torch_names
     for owner, names, table in ((cr, dir(torch), _torch_names.TORCH),
                                 (cr.ones(2, 2), dir(torch.Tensor), _torch_names.TENSOR)):
         public = {n for n in names if not n.startswith("_")}

@@ -74,9 +74,10 @@ def on_files(files, config):
 
 # the top-level namespace, grouped; a defining module not named here lands in "Other"
 _GROUPS = [
-    ("Tensors, dtypes and devices", ("tensor", "dtypes", "devices", "legacy_types",
-                                     "type_info", "printing")),
-    ("Creating tensors", ("creation",)),
+    ("Tensors, dtypes and devices", ("tensors.tensor", "tensors.dtypes", "tensors.devices",
+                                     "tensors.legacy_types", "tensors.type_info",
+                                     "tensors.printing")),
+    ("Creating tensors", ("tensors.creation",)),
     ("Random numbers", ("random",)),
     ("Gradient modes", ("autograd",)),
     ("Pointwise math", ("ops.elementwise", "ops.division", "ops.pointwise_math",
@@ -84,7 +85,7 @@ _GROUPS = [
                         "ops.compound")),
     ("Reductions, softmax and scans", ("ops.reduction", "ops.softmax", "ops.scan")),
     ("Shapes, views and combining", ("ops.shape", "ops.arrange", "ops.combine",
-                                     "method_functions")),
+                                     "tensors.function_forms")),
     ("Indexing, sorting and searching", ("ops.indexing", "ops.scatter", "ops.scatter_reduce",
                                          "ops.sorting", "ops.searching")),
     ("Products, linear algebra and convolution", ("ops.linalg", "ops.einsum", "ops.conv",

@@ -1,15 +1,15 @@
 """chainrule: deep learning on NumPy with PyTorch's API, as Dive into Deep Learning
 teaches it. `import chainrule as torch` runs d2l and PyTorch code."""
-from . import dtypes
-from .dtypes import (bool_ as bool, dtype, double, float, float16, float32, float64, half,
+from .tensors import dtypes
+from .tensors.dtypes import (bool_ as bool, dtype, double, float, float16, float32, float64, half,
                      int, int8, int16, int32, int64, long, short, uint8,
                      get_default_dtype, set_default_dtype)
-from .tensor import Size, Tensor
-from .devices import device, get_default_device, set_default_device
-from . import tensor_methods  # noqa: F401  (binds ops to Tensor)
+from .tensors.tensor import Size, Tensor
+from .tensors.devices import device, get_default_device, set_default_device
+from .tensors import methods  # noqa: F401  (binds ops to Tensor)
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
+from .tensors.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
                        full_like, linspace, logspace, ones, ones_like, tensor,
                        zeros, zeros_like)
 from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
@@ -30,7 +30,7 @@ from .ops.shape import (broadcast_to, cat, chunk, clone, concat, concatenate, ex
 from .ops.linalg import bmm, dot, inner, matmul, mm, mv, outer
 from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .ops.indexing import gather, index_select, masked_fill, masked_select, nonzero, take
-from . import tensor_methods_extra  # noqa: F401  (sorting, scatter, einsum, ... as methods)
+from .tensors import methods_ordering_scatter  # noqa: F401  (sorting, scatter, einsum, ... as methods)
 from .ops.sorting import (argsort, bincount, cummax, cummin, kthvalue, median, mode, msort,
                           sort, topk, unique)
 from .ops.scatter import index_add, index_put, scatter, scatter_add
@@ -60,13 +60,13 @@ from .ops.combine import (atleast_1d, atleast_2d, atleast_3d, block_diag, broadc
                           dstack, hstack, meshgrid, row_stack, tensordot, vstack)
 from .ops.searching import (bucketize, isin, searchsorted, tril_indices, triu_indices,
                             unravel_index)
-from .method_functions import (adjoint, argwhere, can_cast, conj, conj_physical, detach, e, inf,
+from .tensors.function_forms import (adjoint, argwhere, can_cast, conj, conj_physical, detach, e, inf,
                                is_complex, is_floating_point, is_inference, is_nonzero,
                                is_same_size, is_signed, nan, narrow, newaxis, pi,
                                promote_types, real, resolve_conj, resolve_neg, result_type,
                                rsub, scalar_tensor, select)
-from .printing import set_printoptions
-from .type_info import finfo, iinfo
+from .tensors.printing import set_printoptions
+from .tensors.type_info import finfo, iinfo
 from .ops.heaviside import heaviside
 from . import linalg
 from .linalg import det, inv as inverse
@@ -78,11 +78,11 @@ single_threaded_blas()
 
 multiply, subtract, divide, negative, absolute = mul, sub, div, neg, abs
 greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
-from .legacy_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
+from .tensors.legacy_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                            HalfTensor, IntTensor, LongTensor, ShortTensor)
 from .ops.bitwise import (bitwise_and, bitwise_left_shift, bitwise_or, bitwise_right_shift,
                           bitwise_xor)
-from .out_arg import install as _install_out
+from .tensors.out_arg import install as _install_out
 _install_out(globals())  # out= on the functions that take it in PyTorch
 __version__ = "0.1.0"
 
@@ -97,7 +97,7 @@ def numel(x):
 
 _SUBMODULES = ("accelerator", "cuda", "nn", "optim", "utils", "vision", "d2l", "train",
                "serialization", "cli", "distributions", "viz")
-_LAZY = {"save": "serialization", "load": "serialization", "summary": "model_summary",
+_LAZY = {"save": "serialization", "load": "serialization", "summary": "viz.model_summary",
          "compile": "compiler",
          "save_safetensors": "serialization", "load_safetensors": "serialization"}
 
@@ -109,5 +109,5 @@ def __getattr__(name):
         return importlib.import_module(f".{name}", __name__)
     if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    from .unsupported import missing
+    from .compat.unsupported import missing
     raise missing("torch", name)  # names PyTorch has are reported as not supported

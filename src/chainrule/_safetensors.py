@@ -13,8 +13,8 @@ import struct
 
 import numpy as np
 
-from ._atomic import atomic_write
-from .tensor import Tensor
+from .runtime.atomic_files import atomic_write
+from .tensors.tensor import Tensor
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024   # as the reference implementation
 ALIGN = 8

@@ -1,7 +1,7 @@
 """`chainrule.cuda`, as `torch.cuda` behaves in PyTorch's CPU-only build: queries answer
 "no GPU", seeding is a silent no-op (so seeding scripts run), and anything that needs a
 GPU fails with the same error as placing a tensor on 'cuda'."""
-from .devices import place
+from .tensors.devices import place
 
 __all__ = ["is_available", "device_count", "is_initialized", "manual_seed",
            "manual_seed_all", "empty_cache", "current_device", "synchronize",

@@ -15,8 +15,8 @@ from .ops.linalg_inverse import det, inv, pinv, solve, solve_triangular
 from .ops.linalg_inverse import slogdet as _slogdet
 from .ops.reduction import amax, amin, sum as _sum
 from .ops.shape import stack
-from .tensor import Tensor
-from .type_info import SCALAR_NAMES
+from .tensors.tensor import Tensor
+from .tensors.type_info import SCALAR_NAMES
 
 __all__ = ["inv", "solve", "solve_triangular", "lstsq", "det", "slogdet", "pinv",
            "matrix_power", "matrix_rank", "cond", "norm", "vector_norm", "matrix_norm", "eigh",
@@ -255,7 +255,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 def _take_out():
     """out= as on torch.linalg's functions (the result's exact dtype, as PyTorch wants)."""
-    from .out_arg import with_out
+    from .tensors.out_arg import with_out
     for name in ("inv", "solve", "solve_triangular", "det", "slogdet", "pinv", "matrix_power",
                  "matrix_rank", "cond", "norm", "vector_norm", "matrix_norm", "eigh", "eigvalsh",
                  "svd", "svdvals", "qr", "cholesky", "cross", "vecdot", "multi_dot", "matmul"):
@@ -272,7 +272,7 @@ _TORCH_LINALG = set("""cholesky_ex eig eigvals householder_product inv_ex ldl_fa
 
 def __getattr__(name):
     # a torch.linalg function chainrule lacks fails by name, still as an AttributeError
-    from .unsupported import UnsupportedError
+    from .compat.unsupported import UnsupportedError
     if name in _TORCH_LINALG:
         raise UnsupportedError(f"chainrule does not support torch.linalg.{name} (chainrule."
                                f"linalg has {', '.join(sorted(__all__[:-1]))})")

@@ -2,10 +2,11 @@
 gives the same numbers. `Generator` objects can be passed where PyTorch takes one."""
 import numpy as np
 
-from . import _capture, dtypes
-from .creation import _finish, _np_dtype, _shape, like_input
-from .devices import CPU, place
-from .tensor import Tensor
+from .runtime import recording_hooks
+from .tensors import dtypes
+from .tensors.creation import _finish, _np_dtype, _shape, like_input
+from .tensors.devices import CPU, place
+from .tensors.tensor import Tensor
 
 
 class Generator:
@@ -13,7 +14,7 @@ class Generator:
         self._rng = np.random.default_rng(0)
         self._seed = 0
 
-    @_capture.replayed(idempotent=True)  # inside a compiled function: every replay seeds
+    @recording_hooks.replayed(idempotent=True)  # inside a compiled function: every replay seeds
     def manual_seed(self, seed):
         try:
             seed = int(seed)
@@ -28,7 +29,7 @@ class Generator:
         self._rng = np.random.default_rng(self._seed)
         return self
 
-    @_capture.replayed(idempotent=True)
+    @recording_hooks.replayed(idempotent=True)
     def seed(self):
         return self.manual_seed(np.random.SeedSequence().entropy % (2 ** 63))._seed
 
@@ -38,7 +39,7 @@ class Generator:
     def get_state(self):
         return self._rng.bit_generator.state
 
-    @_capture.replayed(idempotent=True)
+    @recording_hooks.replayed(idempotent=True)
     def set_state(self, state):
         self._rng.bit_generator.state = state
 
@@ -68,7 +69,7 @@ def set_rng_state(state):
 
 def _rng(generator):
     gen = generator or default_generator
-    recorder = _capture.ACTIVE[0]  # a compile recording replays each draw as a draw
+    recorder = recording_hooks.ACTIVE[0]  # a compile recording replays each draw as a draw
     return gen._rng if recorder is None or recorder.suspended else recorder.draws(gen)
 
 

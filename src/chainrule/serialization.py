@@ -22,10 +22,11 @@ import zipfile
 
 import numpy as np
 
-from . import devices, dtypes
-from ._atomic import atomic_write
+from .tensors import devices
+from .tensors import dtypes
+from .runtime.atomic_files import atomic_write
 from ._safetensors import is_valid_shape, load_safetensors, save_safetensors
-from .tensor import Tensor
+from .tensors.tensor import Tensor
 
 __all__ = ["save", "load", "save_safetensors", "load_safetensors", "UnsafeFileError"]
 

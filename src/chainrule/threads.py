@@ -18,7 +18,7 @@ from math import prod
 
 import numpy as np
 
-from . import _capture
+from .runtime import recording_hooks
 
 SMALL_GEMM = 1 << 20       # multiply-adds below which a product is one part
 MAX_PARTS = 4              # most parts a product is cut into
@@ -173,7 +173,7 @@ def matmul(a, b):
     axis, cuts = plan(a.shape, b.shape)
     if len(cuts) == 2:
         return np.matmul(a, b)
-    if type(a) is np.ndarray and type(b) is np.ndarray and _capture.ACTIVE[0] is None:
+    if type(a) is np.ndarray and type(b) is np.ndarray and recording_hooks.ACTIVE[0] is None:
         return _run_parts(axis, cuts, a, b)
     return _joined_parts(axis, cuts, a, b)
 
@@ -183,7 +183,7 @@ def map_parts(fn, count):
     (the free cores, or set_num_threads), in index order. Each fn(i) must depend on i
     alone (its own buffers, its own slice of an output), so the bits never depend on
     how many ran at once; under a compile recording they run one after another."""
-    n = min(_workers(), count) if _capture.ACTIVE[0] is None else 1
+    n = min(_workers(), count) if recording_hooks.ACTIVE[0] is None else 1
     if n <= 1:
         return [fn(i) for i in range(count)]
     results = [None] * count

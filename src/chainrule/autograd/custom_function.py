@@ -23,7 +23,7 @@ incoming gradient (`_OutputGrads`), so `backward` receives all of them at once.
 """
 import numpy as np
 
-from .. import _capture
+from ..runtime import recording_hooks
 from . import grad_mode
 from .function import IndexedRule, Op, record, tensor_class
 
@@ -229,7 +229,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         Tensor = tensor_class()
-        _capture.unsupported(f"custom autograd.Function {cls.__name__}: its Python runs "
+        recording_hooks.unsupported(f"custom autograd.Function {cls.__name__}: its Python runs "
                              "on every call")
         track = grad_mode.is_grad_enabled()
         needs = tuple(track and isinstance(a, Tensor) and a.requires_grad for a in args)
@@ -249,7 +249,7 @@ class Function:
 
 def _connect(cls, ctx, args, output, Tensor):
     """Record the call's Node(s) and give each differentiable output its history."""
-    from .. import views
+    from ..tensors import views
     call_op, select_op = _ops(cls)
     ctx._cls, ctx._name, ctx._inputs = cls, call_op.name, args
     ctx._last_edge = max(i for i, n in enumerate(ctx.needs_input_grad) if n)

@@ -5,7 +5,7 @@ import heapq
 
 import numpy as np
 
-from .. import _capture
+from ..runtime import recording_hooks
 from . import grad_mode
 from .anomaly import _enabled as _anomaly, check_backward
 from . import tensor_hooks
@@ -202,7 +202,7 @@ def _graph_inputs(node, g, Tensor):
 def _set_grad(t, g, Tensor, create_graph, owned=False):
     """Accumulate into `t.grad`: in place when possible (as PyTorch does), a new tensor
     with a graph when create_graph is set."""
-    recorder = _capture.ACTIVE[0]
+    recorder = recording_hooks.ACTIVE[0]
     if recorder is not None:  # a compile recording replays this assignment
         return recorder.set_grad(t, g, create_graph)
     if type(g) is Tensor:

@@ -83,7 +83,7 @@ def tensor_class():
     autograd, so autograd cannot import tensor.py while loading; it looks the class up on
     first use and keeps it (a function-level import costs a microsecond per call)."""
     if not _TENSOR:
-        from ..tensor import Tensor
+        from ..tensors.tensor import Tensor
         _TENSOR.append(Tensor)
     return _TENSOR[0]
 

@@ -11,7 +11,7 @@ _OUTPUTS = "outputs of the user-provided function"
 
 
 def _tensor_type():
-    from ..tensor import Tensor
+    from ..tensors.tensor import Tensor
     return Tensor
 
 
@@ -122,7 +122,7 @@ _MISSING = {
 
 def _fill_zeros(grads, refs, strict, create_graph, stage):
     """Zeros where a gradient is missing (an independent input), or strict's error."""
-    from ..creation import zeros_like
+    from ..tensors.creation import zeros_like
     out = []
     for i, (g, ref) in enumerate(zip(grads, refs)):
         if g is None:
@@ -160,7 +160,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(*inputs), J·v): the Jacobian-vector product, by the double-backward trick."""
-    from ..creation import zeros_like
+    from ..tensors.creation import zeros_like
     with grad_mode.enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _prepare(inputs, create_graph)
@@ -187,7 +187,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 def _jacobian_rows(out, inputs, i, create_graph, strict):
     """d out / d inputs[j] for each j, shaped out.shape + inputs[j].shape."""
-    from ..creation import zeros, zeros_like
+    from ..tensors.creation import zeros, zeros_like
     from ..ops.shape import stack
     rows = [[] for _ in inputs]
     flat = out.reshape(-1)
@@ -273,7 +273,7 @@ def _second_order_setup(func, inputs, v, create_graph, strict, fn_name):
         raise RuntimeError("The vector v can only be None if the input to the user-provided "
                            "function is a single Tensor with a single element.")
     else:
-        from ..creation import ones_like
+        from ..tensors.creation import ones_like
         v = (ones_like(inputs[0]),)
     out = _single_output(func(*inputs), fn_name, strict)
     jac = _grads((out,), inputs, create_graph=True)
@@ -294,7 +294,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(*inputs), H·v) for a scalar function, by the double-backward trick."""
-    from ..creation import zeros_like
+    from ..tensors.creation import zeros_like
     with grad_mode.enable_grad():
         in_tuple, inputs, v, out, jac = _second_order_setup(func, inputs, v, create_graph,
                                                             strict, "hvp")

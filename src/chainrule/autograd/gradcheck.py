@@ -3,12 +3,12 @@ import numpy as np
 
 
 def _differentiable(args):
-    from ..tensor import Tensor
+    from ..tensors.tensor import Tensor
     return [t for t in args if isinstance(t, Tensor) and t.requires_grad]
 
 
 def _float_outputs(fn, args):
-    from ..tensor import Tensor
+    from ..tensors.tensor import Tensor
     out = fn(*args)
     return [o for o in (out if isinstance(out, (tuple, list)) else (out,))
             if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
@@ -33,7 +33,7 @@ def _numeric_jacobian(fn, args, t, k, eps):
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """True when the gradient of `fn` (returning a tensor or a tuple of tensors) with respect
     to every float64 input that requires grad matches central differences."""
-    from ..tensor import Tensor
+    from ..tensors.tensor import Tensor
     from . import grad as autograd_grad
     args = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     diff = _differentiable(args)

@@ -9,7 +9,7 @@ once per backward, so graphs without hooks pay nothing per node.
 """
 import weakref
 
-from .. import _capture
+from ..runtime import recording_hooks
 
 _on = [False]
 _node_hooks = weakref.WeakKeyDictionary()  # Node -> {handle id: fn}
@@ -47,7 +47,7 @@ def register_hook(t, hook):
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     _on[0] = True
-    _capture.unsupported("a tensor hook is registered during the call")
+    recording_hooks.unsupported("a tensor hook is registered during the call")
     return handle
 
 
@@ -61,7 +61,7 @@ def register_post_accumulate_grad_hook(t, hook):
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     _on[0] = True
-    _capture.unsupported("a tensor hook is registered during the call")
+    recording_hooks.unsupported("a tensor hook is registered during the call")
     return handle
 
 

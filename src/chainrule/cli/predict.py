@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from .._atomic import atomic_write_text
+from ..runtime.atomic_files import atomic_write_text
 from . import data_sources, models, runs
 from ._common import CLIError, HelpFormatter, wrap
 

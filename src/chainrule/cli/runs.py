@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 
-from .._atomic import atomic_write_text
+from ..runtime.atomic_files import atomic_write_text
 from ._common import CLIError
 
 CONFIG = "config.json"

@@ -17,11 +17,12 @@ import warnings
 
 import numpy as np
 
-from .. import _capture, dtypes
+from ..runtime import recording_hooks
+from ..tensors import dtypes
 from ..autograd import grad_mode, tensor_hooks
 from ..autograd.anomaly import _enabled as anomaly_enabled
 from ..nn.module import Module
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from . import discover, groups, state_guards
 from .state_guards import _ITEM
 from .trace import GuardFailed, Recorder, Traced, ValueChanged
@@ -98,7 +99,7 @@ class CompiledFunction:
         return f"chainrule.compile({self.__name__})"
 
     def __call__(self, *args, **kwargs):
-        if _capture.ACTIVE[0] is not None or self._eager is not None:
+        if recording_hooks.ACTIVE[0] is not None or self._eager is not None:
             return self.run_eagerly(*args, **kwargs)  # nested in a recording, or given up
         roots, modules, optimizers, tensors = discover.reachable(self.fn, args, kwargs)
         reason = self._unsupported(args, kwargs, modules)  # checked before replays too:
@@ -249,14 +250,14 @@ class CompiledFunction:
             grad._data = recorder.trace(data, private=False, numbered=False)
         recorder.effect_done()  # the first stretch of kernels starts from these arrays
         watched = groups.watch(optimizers)
-        _capture.ACTIVE[0] = recorder
+        recording_hooks.ACTIVE[0] = recorder
         try:
             result = self.fn(*call_args, **call_kwargs)
             recorder.finish()
             output = self._output_plan(result, recorder)
             recorder.checkpoint()
         finally:
-            _capture.ACTIVE[0] = None
+            recording_hooks.ACTIVE[0] = None
             state.checks += [(_ITEM, *read) for read in groups.unwatch(watched, recorder)]
             for t, data in swapped:
                 t._data = data

@@ -10,7 +10,7 @@ import types
 from ..nn.hooks import GLOBAL as _GLOBAL_HOOKS, _METHODS as _HOOK_KINDS
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 _DEPTH = 3  # how far to follow plain functions called by the compiled one
 

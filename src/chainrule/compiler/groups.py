@@ -6,14 +6,14 @@ own code may read a group too (`loss * opt.param_groups[0]["lr"]`): that value i
 into the recording and must be guarded. While a call is recorded, each group is a dict
 that notes the keys read outside those calls; afterwards the original dicts come back,
 with whatever the call wrote."""
-from .. import _capture
+from ..runtime import recording_hooks
 
 
 class _WatchedGroup(dict):
     __slots__ = ("reads", "writes")
 
     def _note(self, key, value):
-        recorder = _capture.ACTIVE[0]
+        recorder = recording_hooks.ACTIVE[0]
         if recorder is not None and not recorder.suspended and key != "params":
             self.reads.setdefault(key, value)
 
@@ -29,7 +29,7 @@ class _WatchedGroup(dict):
         return value
 
     def __setitem__(self, key, value):
-        recorder = _capture.ACTIVE[0]
+        recorder = recording_hooks.ACTIVE[0]
         if recorder is not None and not recorder.suspended:
             self.writes.append(key)
         dict.__setitem__(self, key, value)

@@ -10,11 +10,11 @@ for any node. The buffers hold one call's activations: the backward of a call ma
 a later call of the same signature raises instead of reading overwritten values."""
 import numpy as np
 
-from .. import _capture
+from ..runtime import recording_hooks
 from ..autograd import grad, grad_mode
 from ..autograd.custom_function import Function
 from ..nn.module import Module
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .compiled import CompiledFunction, run_steps
 
 
@@ -28,7 +28,7 @@ class _Training(CompiledFunction):
         self.last = None         # the recording the latest call used
 
     def _forward_backward(self, *args):
-        recorder = _capture.ACTIVE[0]
+        recorder = recording_hooks.ACTIVE[0]
         out = self.module(*args)
         if not isinstance(out, Tensor) or not out.requires_grad:
             recorder.unsupported("the module's output is not one tensor that requires grad")
@@ -96,7 +96,7 @@ def compile_module(module, check=False, dynamic=False):
             or any(isinstance(a, Tensor) and a.requires_grad for a in args))
         if not needs_grad:
             return inference(*args, **kwargs)
-        if kwargs or _capture.ACTIVE[0] is not None:
+        if kwargs or recording_hooks.ACTIVE[0] is not None:
             return module(*args, **kwargs)  # keyword calls, or inside a compiled step
         training.last = None
         out = training(*args)

@@ -21,7 +21,7 @@ import numpy as np
 from ..nn.hooks import _METHODS as _HOOK_DICTS
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 _MISSING = object()
 _DEPTH = 4                 # how far into containers and objects values are followed

@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from .. import _capture
+from ..runtime import recording_hooks
 from . import returns
 from .draws import Draws
 from .steps import (GuardFailed, ValueChanged, accumulate_grad, assign_grad, call_step,
@@ -48,7 +48,7 @@ class Traced(np.ndarray):
 
     def __bool__(self):
         value = bool(_view(self, np.ndarray))
-        recorder = _capture.ACTIVE[0]
+        recorder = recording_hooks.ACTIVE[0]
         if recorder is not None and not recorder.suspended:
             recorder.guard(self, value)
         return value
@@ -68,7 +68,7 @@ def _escape(name):
 
     def method(self, *args):
         value = unbound(_view(self, np.ndarray), *args)
-        recorder = _capture.ACTIVE[0]
+        recorder = recording_hooks.ACTIVE[0]
         if recorder is not None and not recorder.suspended:
             recorder.escape(self, value, unbound, args)
         return value
@@ -83,7 +83,7 @@ for _name in _ESCAPES:
 
 
 def _dispatch(fn, args, kwargs):
-    recorder = _capture.ACTIVE[0]
+    recorder = recording_hooks.ACTIVE[0]
     pargs = [_plain(a) for a in args]
     pkw = {k: _plain(v) for k, v in kwargs.items()} if kwargs else kwargs
     if recorder is None or recorder.suspended:
@@ -350,7 +350,7 @@ class Recorder:
         if create_graph:
             self.unsupported("backward(create_graph=True)")
             return False
-        from ..tensor import Tensor
+        from ..tensors.tensor import Tensor
         g = g._data if isinstance(g, Tensor) else g
         self.irreversible = True
         if leaf.grad is None:
@@ -398,7 +398,7 @@ class Recorder:
     def _opaque_step(self, fn, args, kwargs):
         """Replay `fn(*args)` with values taken out of tensors and traced tensors read
         fresh."""
-        from ..tensor import Tensor
+        from ..tensors.tensor import Tensor
         fresh = {}
         for i, a in enumerate(args):
             if self._escaped(a):

@@ -7,8 +7,8 @@ replaces `from d2l import torch as d2l`: same names, signatures and behaviour, w
 `d2l.plt` for matplotlib and d2l's small tensor aliases (d2l.numpy, d2l.reshape, ...).
 Extra, for working offline: `d2l.load_data_digits`, a Fashion-MNIST stand-in made from
 the UCI digits that ship with chainrule."""
-from .. import creation as _creation
-from .. import dtypes as _dtypes
+from ..tensors import creation as _creation
+from ..tensors import dtypes as _dtypes
 from .. import ops as _ops  # noqa: F401
 from ..ops import elementwise as _ew
 from ..ops import linalg as _linalg

@@ -1,7 +1,8 @@
 """d2l's two-dimensional cross-correlation (chapter 6.2), the operation a convolutional
 layer computes, written out for one channel so it can be read and checked by hand."""
-from .. import creation, dtypes
-from ..tensor import Tensor
+from ..tensors import creation
+from ..tensors import dtypes
+from ..tensors.tensor import Tensor
 
 __all__ = ["corr2d"]
 

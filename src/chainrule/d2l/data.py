@@ -4,9 +4,10 @@ import os
 
 import numpy as np
 
-from .. import creation, random
+from .. import random
+from ..tensors import creation
 from ..ops.linalg import matmul
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ..utils import data
 from ..vision import datasets, transforms
 

@@ -8,9 +8,9 @@ import os
 
 import numpy as np
 
-from .._display import in_notebook, pyplot
-from .._figures import LiveDisplay, figure_format, new_figure, write_figure
-from ..tensor import Tensor
+from ..runtime.notebook_display import in_notebook, pyplot
+from ..runtime.figures import LiveDisplay, figure_format, new_figure, write_figure
+from ..tensors.tensor import Tensor
 
 __all__ = ["use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "Animator",
            "get_plt", "in_notebook"]

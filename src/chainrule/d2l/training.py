@@ -7,11 +7,11 @@ from collections import namedtuple
 import numpy as np
 
 from .. import autograd, cuda, nn, optim
-from ..devices import device
+from ..tensors.devices import device
 from ..ops.linalg import matmul
 from .data import get_fashion_mnist_labels
-from .._display import in_notebook
-from .._figures import default_figure_path
+from ..runtime.notebook_display import in_notebook
+from ..runtime.figures import default_figure_path
 from .plotting import Animator, show_images
 
 __all__ = ["linreg", "squared_loss", "sgd", "accuracy", "evaluate_accuracy", "evaluate_loss",
@@ -195,7 +195,7 @@ def predict_ch3(net, test_iter, n=6, labels_fn=None):
     h, w = X.shape[-2], X.shape[-1]
     axes = show_images(X[0:n].reshape((n, h, w)), 1, n, titles=titles[0:n])
     if not in_notebook():  # a script shows nothing: write the figure and say where
-        from .._figures import write_figure
+        from ..runtime.figures import write_figure
         path = default_figure_path("predict_ch3.png")
         write_figure(axes[0].figure, path)
         print(f"predict_ch3: figure written to {path}", flush=True)

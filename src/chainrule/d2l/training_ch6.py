@@ -2,8 +2,8 @@
 evaluate_accuracy_gpu and train_ch6, with the device arguments d2l passes. chainrule
 computes on the CPU, where d2l.try_gpu() sends everything on a machine without a GPU."""
 from .. import autograd, nn, optim
-from .._display import in_notebook
-from .._figures import default_figure_path
+from ..runtime.notebook_display import in_notebook
+from ..runtime.figures import default_figure_path
 from . import training
 from .plotting import Animator
 from .training import Accumulator, Timer, TrainResult, accuracy

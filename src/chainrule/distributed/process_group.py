@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 _DEFAULT_TIMEOUT = 1800.0  # seconds, PyTorch's default of 30 minutes
 _state = {"comm": None, "timeout": _DEFAULT_TIMEOUT, "failed": False, "bytes": 0,

@@ -16,5 +16,5 @@ __all__ = ["Bernoulli", "Categorical", "Distribution", "Multinomial", "Normal", 
 
 def __getattr__(name):
     # the rest of torch.distributions (Beta, Gamma, ...) is named as not supported
-    from ..unsupported import missing
+    from ..compat.unsupported import missing
     raise missing("torch.distributions", name)

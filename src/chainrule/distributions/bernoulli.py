@@ -3,7 +3,7 @@ import math
 import numbers
 
 from .. import random as _random
-from ..tensor import Size, Tensor
+from ..tensors.tensor import Size, Tensor
 from ..ops import elementwise as E
 from ..nn._losses import binary_cross_entropy_with_logits as _bce_logits
 from . import constraints

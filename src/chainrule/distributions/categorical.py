@@ -3,7 +3,7 @@ dimension) or `logits` (log-normalised); the other is derived on first use."""
 import numpy as np
 
 from .. import random as _random
-from ..tensor import Size, Tensor
+from ..tensors.tensor import Size, Tensor
 from ..ops import elementwise as E, reduction as R, softmax as SM
 from ..ops.indexing import gather
 from ..ops.shape import expand

@@ -3,7 +3,7 @@
 them."""
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 
 class Constraint:

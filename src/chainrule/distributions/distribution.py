@@ -5,9 +5,10 @@ import numbers
 
 import numpy as np
 
-from .. import dtypes, random as _random
+from .. import random as _random
+from ..tensors import dtypes
 from ..autograd import grad_mode
-from ..tensor import Size, Tensor
+from ..tensors.tensor import Size, Tensor
 from ..ops import elementwise as E
 from ..ops.special import LGAMMA
 from ..ops.shape import expand

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import random as _random
-from ..tensor import Size, Tensor
+from ..tensors.tensor import Size, Tensor
 from ..ops import elementwise as E, reduction as R
 from . import constraints
 from .categorical import Categorical

@@ -3,7 +3,7 @@ from samples back to loc and scale."""
 import math
 import numbers
 
-from ..tensor import Size
+from ..tensors.tensor import Size
 from ..ops import elementwise as E
 from ..ops.special import erfinv
 from . import constraints

@@ -3,7 +3,7 @@
 import math
 import numbers
 
-from ..tensor import Size
+from ..tensors.tensor import Size
 from ..ops import elementwise as E
 from . import constraints
 from .distribution import Distribution, broadcast_all, noise

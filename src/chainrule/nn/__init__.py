@@ -37,7 +37,7 @@ __all__ += ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv2
 
 def __getattr__(name):
     # the rest of torch.nn (Conv2d, ...) is named as not supported
-    from ..unsupported import missing
+    from ..compat.unsupported import missing
     raise missing("torch.nn", name)
 
 

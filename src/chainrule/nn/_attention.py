@@ -9,7 +9,7 @@ import numpy as np
 
 from ..ops.linalg import matmul
 from ..ops.softmax import softmax
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 __all__ = ["scaled_dot_product_attention"]
 

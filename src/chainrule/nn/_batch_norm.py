@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ..ops.core import apply
 from ._norm_kernels import (BATCH_NORM, NormPlan, compute_dtype, stats_dtype,
                             use_batch_statistics, use_fixed_statistics)

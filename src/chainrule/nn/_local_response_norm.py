@@ -2,7 +2,7 @@
 squares over `size` neighbouring channels) ** beta, the window zero-padded at the edges.
 Composed of differentiable ops (square, pad, a sliding window along the channels), so
 every order of derivative comes with them."""
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ..ops.padding import pad
 
 

@@ -9,7 +9,7 @@ from ..autograd.function import Op
 from ..ops import elementwise as E
 from ..ops.core import apply, check_float
 from ..ops.softmax import _log_softmax, _softmax, log_softmax, softmax
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
 

@@ -1,7 +1,7 @@
 """F.normalize: divide by the p-norm along `dim`, never by less than `eps` (so a zero
 vector stays zero instead of becoming NaN)."""
-from ..out_arg import with_out
-from ..tensor import Tensor
+from ..tensors.out_arg import with_out
+from ..tensors.tensor import Tensor
 
 
 def _normalize(input, p=2.0, dim=1, eps=1e-12):

@@ -12,7 +12,7 @@ from ..autograd.function import Op
 from ..ops.core import apply1
 from ._smooth_activations import _op
 from ..ops.softmax import softmax
-from ..type_info import SCALAR_NAMES
+from ..tensors.type_info import SCALAR_NAMES
 
 __all__ = ["hardswish", "hardsigmoid", "hardtanh", "hardtanh_", "relu6", "threshold",
            "threshold_", "softshrink", "hardshrink", "rrelu", "rrelu_", "softsign",

@@ -8,8 +8,8 @@ from ..ops.adaptive_pool import Cells
 from ..ops.avg_pool import AVG_POOL2D
 from ..ops.core import apply1
 from ..ops.pool_windows import Windows, output_length
-from ..tensor import Tensor
-from ..type_info import SCALAR_NAMES
+from ..tensors.tensor import Tensor
+from ..tensors.type_info import SCALAR_NAMES
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d"]

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..ops.core import apply1, float16_in_float32, quiet as _quiet
-from ..type_info import SCALAR_NAMES
+from ..tensors.type_info import SCALAR_NAMES
 
 __all__ = ["elu", "elu_", "selu", "selu_", "celu", "celu_", "silu", "mish"]
 

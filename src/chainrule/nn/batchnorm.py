@@ -8,9 +8,10 @@ import numbers
 
 import numpy as np
 
-from .. import devices, dtypes
+from ..tensors import devices
+from ..tensors import dtypes
 from ..autograd import grad_mode
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from . import init
 from ._batch_norm import batch_norm
 from .module import Module

@@ -14,7 +14,7 @@ from ..ops.fold import fold, unfold
 from ..ops.padding import pad
 from ..ops.linalg import linear
 from ..ops.softmax import log_softmax, softmax
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ._batch_norm import batch_norm, instance_norm
 from ._group_norm import group_norm
 from ._layer_norm import layer_norm
@@ -168,7 +168,7 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 def __getattr__(name):
     # the rest of torch.nn.functional (conv2d, ...) is named as not supported
-    from ..unsupported import missing
+    from ..compat.unsupported import missing
     raise missing("torch.nn.functional", name)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.custom_function import Function
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ..utils.hooks import RemovableHandle
 
 _METHODS = {"_forward_pre_hooks": "register_forward_pre_hook",

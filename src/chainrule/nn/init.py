@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .. import random as _random
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .parameter import UninitializedParameter
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",

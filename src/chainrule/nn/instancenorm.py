@@ -3,7 +3,7 @@ with PyTorch's defaults (affine=False, track_running_stats=False), buffers and r
 input without a batch dim is taken as a batch of one."""
 import warnings
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ._batch_norm import instance_norm
 from .batchnorm import _NormBase
 

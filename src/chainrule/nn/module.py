@@ -5,9 +5,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import _capture, devices, dtypes
+from ..runtime import recording_hooks
+from ..tensors import devices
+from ..tensors import dtypes
 from ..autograd import grad_mode
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from . import hooks
 from .parameter import (Parameter, UninitializedBuffer, UninitializedParameter, is_parameter,
                         materialize)
@@ -236,7 +238,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    @_capture.replayed(idempotent=True)
+    @recording_hooks.replayed(idempotent=True)
     def zero_grad(self, set_to_none=True):
         for p in self.parameters():
             if p.grad is None:

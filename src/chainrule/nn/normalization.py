@@ -4,8 +4,9 @@ import numbers
 
 import numpy as np
 
-from .. import devices, dtypes
-from ..tensor import Tensor
+from ..tensors import devices
+from ..tensors import dtypes
+from ..tensors.tensor import Tensor
 from . import functional as F, init
 from .module import Module
 from .parameter import Parameter

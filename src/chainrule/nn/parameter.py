@@ -3,9 +3,9 @@ subclass that only changes how it prints; ops treat it as any tensor and return 
 tensors."""
 import numpy as np
 
-from .. import dtypes
-from ..printing import tensor_repr
-from ..tensor import Tensor
+from ..tensors import dtypes
+from ..tensors.printing import tensor_repr
+from ..tensors.tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 
 def _params(parameters):

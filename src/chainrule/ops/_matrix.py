@@ -3,8 +3,8 @@ and matrix building blocks that work on NumPy arrays (ordinary backward) and on 
 (create_graph), so every gradient rule is itself differentiable."""
 import numpy as np
 
-from ..tensor import Tensor
-from ..type_info import SCALAR_NAMES
+from ..tensors.tensor import Tensor
+from ..tensors.type_info import SCALAR_NAMES
 
 
 class LinAlgError(RuntimeError):

@@ -5,9 +5,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import dtypes
+from ..tensors import dtypes
 from ..autograd import grad_mode
-from ..type_info import SCALAR_NAMES
+from ..tensors.type_info import SCALAR_NAMES
 
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 

@@ -7,7 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from . import plane_index
 from .adjoint import adjoint_pair
 from .core import apply1

@@ -2,7 +2,7 @@
 gathering at fixed indices, pixel shuffling. A map and its adjoint are two Ops, each the
 other's gradient rule, so derivatives of every order follow from two NumPy kernels."""
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import apply1
 
 

@@ -4,9 +4,9 @@ ops (expand, reshape, index_select); tril/triu and diag_embed are Ops of their o
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import apply1
-from ..views import make_view
+from ..tensors.views import make_view
 from .indexing import _scatter_back, index_select
 from .rules import tensor_rule
 from .shape import _sizes, flip, permute

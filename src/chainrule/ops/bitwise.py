@@ -4,7 +4,7 @@ outside [0, width): 0 to the left, the sign (0 or -1) to the right."""
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import binary, check_broadcast
 
 

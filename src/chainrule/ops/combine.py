@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .shape import cat, stack, _tensors
 
 

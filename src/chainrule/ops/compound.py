@@ -6,9 +6,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import dtypes
+from ..tensors import dtypes
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from . import elementwise as E, reduction as R
 from .core import apply1, c_contiguous
 from .accumulate import reduction_input

@@ -3,7 +3,7 @@
 Three ops close the convolution under differentiation: conv (x, w), its adjoint in the
 input (conv_transpose) and its adjoint in the weight. Each one's gradient rules are the
 other two, so a gradient of any order is again made of these three kernels."""
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ..autograd.function import Op
 from . import conv_args as args
 from .conv_kernels import (bias_grad, conv_forward, conv_input, conv_weight, out_spatial,

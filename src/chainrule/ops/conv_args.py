@@ -4,8 +4,8 @@ import numbers
 
 import numpy as np
 
-from ..tensor import Tensor
-from ..type_info import SCALAR_NAMES
+from ..tensors.tensor import Tensor
+from ..tensors.type_info import SCALAR_NAMES
 
 
 def _is_int(v):

@@ -23,7 +23,7 @@ from collections import namedtuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .. import _capture
+from ..runtime import recording_hooks
 from ..threads import single_threaded_blas
 from . import conv_bands as bands
 from . import conv_chunks as chunks
@@ -82,7 +82,7 @@ def _row_patches(buf, flat, n0, n1, s):
     KH·KW); a compile recording follows slices only, so a traced one by offsets (the
     same values)."""
     run = s.oh * s.wp
-    if type(flat) is np.ndarray and _capture.ACTIVE[0] is None:
+    if type(flat) is np.ndarray and recording_hooks.ACTIVE[0] is None:
         src = flat[n0:n1]
         strides = (*src.strides[:2], s.dh * s.wp * src.itemsize, s.dw * src.itemsize,
                    src.itemsize)

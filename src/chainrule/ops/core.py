@@ -4,10 +4,10 @@ import numbers
 
 import numpy as np
 
-from .. import dtypes
+from ..tensors import dtypes
 from ..autograd import grad_mode
 from ..autograd.function import record
-from ..tensor import Tensor, as_tensor_arg
+from ..tensors.tensor import Tensor, as_tensor_arg
 
 
 def apply(op, inputs, params=()):

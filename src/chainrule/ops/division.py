@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import as_common, binary, check_broadcast, promote, _operand
 from .elementwise import DIV, _quiet, _zero_grad
 

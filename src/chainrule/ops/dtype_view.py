@@ -4,8 +4,8 @@ with PyTorch's checks. The result shares x's memory and version counter; a view 
 integer dtype is not differentiable (PyTorch's neither)."""
 import numpy as np
 
-from .. import dtypes
-from ..tensor import Tensor
+from ..tensors import dtypes
+from ..tensors.tensor import Tensor
 
 _LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}

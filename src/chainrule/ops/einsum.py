@@ -8,7 +8,7 @@ import string
 import numpy as np
 
 from ..autograd.function import IndexedRule, Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import apply, promote
 from .rules import tensor_rule
 

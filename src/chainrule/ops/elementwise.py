@@ -5,9 +5,9 @@ import numbers
 
 import numpy as np
 
-from .. import dtypes
+from ..tensors import dtypes
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import (apply, apply1, binary, c_contiguous, check_broadcast,
                    float16_in_float32, in_common_dtype, promote, quiet, _int_scalar, _operand,
                    to_float)

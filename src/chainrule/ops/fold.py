@@ -4,8 +4,8 @@ the other op."""
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
-from ..type_info import SCALAR_NAMES
+from ..tensors.tensor import Tensor
+from ..tensors.type_info import SCALAR_NAMES
 from .conv_args import check_tensor
 from .conv_kernels import col2im, im2col, out_spatial
 from .core import apply

@@ -3,7 +3,7 @@ raises instead of returning zeros that would silently stop learning."""
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import apply
 
 

@@ -4,8 +4,8 @@ lists, bool masks) copies, and repeated indices accumulate gradient."""
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor, to_array
-from ..views import make_view, writable
+from ..tensors.tensor import Tensor, to_array
+from ..tensors.views import make_view, writable
 from .core import apply, apply1
 
 _BASIC = (int, slice, type(None), type(Ellipsis))

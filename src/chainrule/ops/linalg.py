@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ..threads import matmul as gemm
 from .core import apply
 

@@ -4,7 +4,7 @@ so second derivatives come by construction."""
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import apply, apply1
 from ._matrix import (LinAlgError, batch_prefix, check_matrix, expand_scalar, inv as _inv, mT,
                       singular_batch, solve as _solve)

@@ -3,7 +3,7 @@ gradient rules: LinalgVectorNormBackward0."""
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from . import elementwise
 from .accumulate import accumulator, reduction_input
 from .core import apply1

@@ -10,8 +10,8 @@ import numbers
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
-from ..type_info import SCALAR_NAMES
+from ..tensors.tensor import Tensor
+from ..tensors.type_info import SCALAR_NAMES
 from .core import apply
 
 _MODES = ("constant", "reflect", "replicate", "circular")

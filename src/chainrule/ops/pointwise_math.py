@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from .core import binary
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .elementwise import (_quiet, _unary, clamp, erf, isnan, log, sigmoid, sign, sin, sqrt,
                           trunc, where)
 from .rules import tensor_rule

@@ -6,9 +6,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import dtypes
+from ..tensors import dtypes
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import apply1, c_contiguous as _contiguous  # results laid out as PyTorch's
 from . import elementwise
 from .accumulate import accumulator, reduction_input

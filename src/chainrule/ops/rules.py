@@ -3,7 +3,7 @@ backward and tensors under create_graph; `tensor_rule` wraps the arrays so one r
 written in differentiable operations, serves both (and second order follows)."""
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 
 def tensor_rule(fn, n_inputs=None):

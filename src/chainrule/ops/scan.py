@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from . import elementwise as E
 from .accumulate import accumulator, reduction_input
 from .core import apply1

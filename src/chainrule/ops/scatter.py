@@ -1,11 +1,11 @@
 """Writing values at indices: scatter, scatter_add, index_add, index_put (accumulate),
 index_fill, index_copy, masked_scatter (their in-place forms are bound in
-tensor_methods_extra). Each gradient sends g back along the same indices (gather or
+tensors/methods_ordering_scatter.py). Each gradient sends g back along the same indices (gather or
 index_select of g) and passes g through where the input's values survive."""
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor, to_array
+from ..tensors.tensor import Tensor, to_array
 from .core import apply
 from .elementwise import where
 from .indexing import convert_index, gather, getitem, index_select

@@ -6,7 +6,7 @@ chainrule's ops so second order follows."""
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import apply
 from .elementwise import where
 from .indexing import gather

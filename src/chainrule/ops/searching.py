@@ -3,8 +3,8 @@ helpers tril_indices, triu_indices, unravel_index. Results are integer or bool t
 (no gradient, as in PyTorch)."""
 import numpy as np
 
-from .. import dtypes
-from ..tensor import Tensor
+from ..tensors import dtypes
+from ..tensors.tensor import Tensor
 
 
 def _array(v):

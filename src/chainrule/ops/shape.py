@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 
-from .. import dtypes
+from ..tensors import dtypes
 from ..autograd.function import IndexedRule, Op
-from ..tensor import Tensor, Size
-from ..views import make_view, mark_multi
+from ..tensors.tensor import Tensor, Size
+from ..tensors.views import make_view, mark_multi
 from .core import apply, apply1, promote
 from .indexing import SLICE, basic_index
 

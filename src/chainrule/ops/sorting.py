@@ -6,7 +6,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import apply1
 from .elementwise import where
 from .indexing import gather

@@ -4,7 +4,7 @@ gradient back where the window lies."""
 import numpy as np
 
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .core import apply1
 from .shape import _view_of
 

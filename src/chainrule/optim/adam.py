@@ -3,7 +3,7 @@ as torch.optim.Adam / AdamW: bias corrections are computed in Python floats and 
 update is param -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)."""
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ._kernels import addcmul_square_, effective_grad, lerp_
 from .optimizer import Optimizer, _step_counter
 

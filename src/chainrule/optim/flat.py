@@ -11,7 +11,7 @@ or replaced, a reshaped parameter, mixed dtypes) sends the group back to the
 per-parameter path, which is numerically the same step."""
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 # Above this many elements a group's copies in and out cost more than the per-parameter
 # calls they save (the d2l MLP's 200k parameters step faster one by one).

@@ -7,7 +7,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
-from .. import _capture
+from ..runtime import recording_hooks
 from .optimizer import Optimizer
 
 
@@ -47,7 +47,7 @@ class LRScheduler:
     def get_last_lr(self):
         return self._last_lr
 
-    @_capture.replayed
+    @recording_hooks.replayed
     def step(self, epoch=None):
         self._step_count += 1
         if epoch is None:
@@ -236,7 +236,7 @@ class ReduceLROnPlateau:
         return a > (best * (1.0 + self.threshold) if self.threshold_mode == "rel"
                     else best + self.threshold)
 
-    @_capture.replayed
+    @recording_hooks.replayed
     def step(self, metrics, epoch=None):
         current = float(metrics)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch

@@ -6,9 +6,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from .. import _capture
+from ..runtime import recording_hooks
 from ..autograd import grad_mode
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .flat import flat_group, step_flat
 
 
@@ -90,7 +90,7 @@ class Optimizer:
             buf = self._scratch_buffers[key] = np.empty_like(like)
         return buf
 
-    @_capture.replayed(idempotent=True)
+    @recording_hooks.replayed(idempotent=True)
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:
@@ -106,11 +106,11 @@ class Optimizer:
                     p.grad._data.fill(0)
                     p.grad._version[0] += 1
 
-    @_capture.replayed
+    @recording_hooks.replayed
     def step(self, closure=None):
         loss = None
         if closure is not None:
-            _capture.unsupported("optimizer.step(closure): the closure runs inside the step")
+            recording_hooks.unsupported("optimizer.step(closure): the closure runs inside the step")
             with grad_mode.enable_grad():
                 loss = closure()
         with grad_mode.no_grad():

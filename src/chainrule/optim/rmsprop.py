@@ -2,7 +2,7 @@
 step as torch.optim.RMSprop."""
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ._kernels import add_scaled, addcmul_square_, effective_grad, lerp_
 from .optimizer import Optimizer, _step_counter
 

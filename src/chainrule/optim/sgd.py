@@ -2,7 +2,7 @@
 L2 weight decay and maximisation, step for step as torch.optim.SGD."""
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ._kernels import add_scaled, effective_grad
 from .optimizer import Optimizer
 

@@ -7,7 +7,7 @@ import os
 import sys
 import warnings
 
-from .._atomic import atomic_write_text
+from ..runtime.atomic_files import atomic_write_text
 from .metrics import resolve_mode
 
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "CSVLogger",

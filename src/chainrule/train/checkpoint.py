@@ -18,7 +18,7 @@ class CheckpointFormatError(ValueError):
 
 
 def _tensor_type():
-    from ..tensor import Tensor
+    from ..tensors.tensor import Tensor
     return Tensor
 
 

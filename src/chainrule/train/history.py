@@ -6,7 +6,7 @@ import json
 import math
 import os
 
-from .._atomic import atomic_write_text
+from ..runtime.atomic_files import atomic_write_text
 from .tables import format_table
 
 __all__ = ["History"]

@@ -4,7 +4,7 @@ import math
 import os
 import time
 
-from .._figures import (LiveDisplay, default_figure_path, figure_format, new_figure,
+from ..runtime.figures import (LiveDisplay, default_figure_path, figure_format, new_figure,
                         write_figure)
 from .callbacks import Callback
 from .history import History

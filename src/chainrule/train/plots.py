@@ -4,8 +4,8 @@ Each function returns the matplotlib Figure and, given `path`, writes it (PNG, S
 by extension). Headless machines get the Agg backend automatically."""
 import numpy as np
 
-from .._display import pyplot
-from .._figures import write_figure
+from ..runtime.notebook_display import pyplot
+from ..runtime.figures import write_figure
 
 __all__ = ["plot_history", "plot_k_fold", "plot_gradient_flow", "plot_confusion_matrix",
            "plot_predictions", "plot_activations"]

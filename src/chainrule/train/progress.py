@@ -3,7 +3,7 @@ stdout is a terminal or a notebook; one summary line per epoch otherwise; nothin
 progress=False. Works without tqdm (plain lines)."""
 import sys
 
-from .._display import in_notebook
+from ..runtime.notebook_display import in_notebook
 
 __all__ = ["Progress", "format_logs"]
 

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .._atomic import atomic_write_text
+from ..runtime.atomic_files import atomic_write_text
 from .backends import check_backend, run_tasks
 from .history import _num
 from .tables import format_table

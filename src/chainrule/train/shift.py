@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import nn, optim
 from ..random import manual_seed
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 
 def _array(x, name):

@@ -9,7 +9,7 @@ import os
 import struct
 import warnings
 
-from .._atomic import atomic_write
+from ..runtime.atomic_files import atomic_write
 from .callbacks import Callback
 
 __all__ = ["TensorBoard"]

@@ -4,7 +4,7 @@ import enum
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ._pillow import require_pillow
 
 

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 __all__ = ["Compose", "ToTensor", "Normalize", "Lambda", "Resize", "InterpolationMode"]
 

@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 
-from ..creation import full
+from ..tensors.creation import full
 from ..ops.shape import cat, stack
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from ._pillow import require_pillow
 
 

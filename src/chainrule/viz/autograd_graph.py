@@ -2,8 +2,8 @@
 (backward nodes grey, leaf tensors that require grad blue with their parameter names and
 shapes, saved tensors orange, outputs green)."""
 from ..autograd.custom_function import FunctionCtx
-from ..model_trace import graph_inputs
-from ..tensor import Tensor
+from .model_trace import graph_inputs
+from ..tensors.tensor import Tensor
 from .dot import Digraph
 
 __all__ = ["make_dot"]

@@ -3,9 +3,9 @@ box per layer call with its name, type, input/output shapes and parameter count,
 edges of the data flow found in the autograd graph of a dummy batch."""
 import os
 
-from .. import model_trace
-from .._atomic import atomic_write
-from ..tensor import Tensor
+from . import model_trace
+from ..runtime.atomic_files import atomic_write
+from ..tensors.tensor import Tensor
 from .dot import Digraph
 
 __all__ = ["plot_model"]

@@ -14,7 +14,7 @@ from ... import distributed as dist
 from ...autograd import grad_mode
 from ...autograd.function import Node
 from ...distributed.process_group import _comm, _mpi, _wait, _wire, broadcast_array
-from ...tensor import Tensor
+from ...tensors.tensor import Tensor
 from ..module import Module
 
 

@@ -1,7 +1,7 @@
 """Helpers over batch structures (a Tensor/array, or lists, tuples and dicts of them)."""
 import numpy as np
 
-from ...tensor import Tensor
+from ...tensors.tensor import Tensor
 
 
 def gather_rows(values, indices):

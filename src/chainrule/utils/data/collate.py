@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from ...tensor import Tensor
+from ...tensors.tensor import Tensor
 
 
 def _stack_tensors(batch):

@@ -4,8 +4,8 @@ dummy batch becomes a node named inside the scope of the module that ran it
 as it does for PyTorch's traced graphs."""
 import re
 
-from ... import model_trace
-from ...tensor import Tensor
+from ...viz import model_trace
+from ...tensors.tensor import Tensor
 
 __all__ = ["graph_def"]
 

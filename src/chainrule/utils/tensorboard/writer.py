@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ...tensor import Tensor
+from ...tensors.tensor import Tensor
 from . import graph
 
 __all__ = ["SummaryWriter"]
@@ -231,7 +231,7 @@ class SummaryWriter:
     def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
         """The graph of `model(input_to_model)` (a tensor or a tuple of tensors), each op
         named inside the scope of the module that ran it."""
-        from ... import model_trace
+        from ...viz import model_trace
         if input_to_model is None:
             raise ValueError("SummaryWriter.add_graph: pass input_to_model, a batch the model "
                              "accepts (a tensor or a tuple of tensors)")

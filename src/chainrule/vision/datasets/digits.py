@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from ...tensor import Tensor
+from ...tensors.tensor import Tensor
 from .image_dataset import ImageDataset
 
 DATA_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "digits.npz")

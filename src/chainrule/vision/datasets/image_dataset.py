@@ -3,7 +3,7 @@ arrays, a per-image `__getitem__`, and a vectorised `__getitems__` that the Data
 uses to fetch a whole batch at once (transforms applied batch-wise when they can be)."""
 import numpy as np
 
-from ...tensor import Tensor
+from ...tensors.tensor import Tensor
 
 
 class ImageDataset:

@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from ...tensor import Tensor
+from ...tensors.tensor import Tensor
 from ..idx import read_idx
 from . import download as _download
 from .image_dataset import ImageDataset

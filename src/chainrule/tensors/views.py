@@ -13,8 +13,8 @@ import weakref
 import numpy as np
 from numpy.lib.array_utils import byte_bounds
 
-from .autograd import grad_mode
-from .autograd.function import Op, record
+from ..autograd import grad_mode
+from ..autograd.function import Op, record
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers "
             "to a single memory location. Please clone() the tensor before performing the "
@@ -285,7 +285,7 @@ CONTIGUOUS = Op("CloneBackward0", lambda x: np.copy(x, order="C"), lambda g, o, 
 
 
 def contiguous(self, memory_format=None):
-    from .ops.core import apply1
+    from ..ops.core import apply1
     return self if self._data.flags.c_contiguous else apply1(CONTIGUOUS, self)
 
 

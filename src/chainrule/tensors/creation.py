@@ -4,7 +4,8 @@ import numbers
 
 import numpy as np
 
-from . import devices, dtypes
+from . import devices
+from . import dtypes
 from .tensor import Tensor, to_array
 
 

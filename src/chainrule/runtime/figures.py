@@ -11,8 +11,8 @@ import base64
 import io
 import os
 
-from ._atomic import atomic_write
-from ._display import in_notebook
+from .atomic_files import atomic_write
+from .notebook_display import in_notebook
 
 __all__ = ["FIGURE_DIR_ENV", "default_figure_path", "figure_format", "new_figure",
            "write_figure", "LiveDisplay"]

@@ -40,7 +40,7 @@ def promote_types(type1, type2):
 
 
 def result_type(tensor1, tensor2):
-    from .ops.core import _operand, promote
+    from ..ops.core import _operand, promote
     return dtypes.from_numpy_dtype(promote(_operand(tensor1, "result_type"),
                                            _operand(tensor2, "result_type")))
 

@@ -3,16 +3,16 @@ in-place forms), alongside those bound in tensor_methods."""
 import numpy as np
 
 from . import dtypes
-from .ops import arrange as A, pointwise_extra as P, scan as SC
-from .ops import scatter_reduce as SCR
-from .ops import scatter as SCT, sorting as SO, pointwise_math as PM, compound as C
-from .ops import special as G
-from .ops import elementwise as E
-from .ops.elementwise import where as _where
-from . import random as _random
+from ..ops import arrange as A, pointwise_extra as P, scan as SC
+from ..ops import scatter_reduce as SCR
+from ..ops import scatter as SCT, sorting as SO, pointwise_math as PM, compound as C
+from ..ops import special as G
+from ..ops import elementwise as E
+from ..ops.elementwise import where as _where
+from .. import random as _random
 from .tensor import Tensor
-from .tensor_methods import _inplace_method
-from .unsupported import tensor_getattr
+from .methods import _inplace_method
+from ..compat.unsupported import tensor_getattr
 
 _METHODS = {
     SO: "sort argsort msort topk kthvalue median mode cummax cummin unique bincount",

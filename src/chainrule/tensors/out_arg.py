@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from . import dtypes
-from .autograd import grad_mode
+from ..autograd import grad_mode
 from .tensor import Tensor
 from .type_info import SCALAR_NAMES
 from .views import check_partial_overlap, writable

@@ -1,7 +1,8 @@
 """PyTorch's legacy typed constructors: `LongTensor([1, 2])` is an int64 tensor,
 `FloatTensor(2, 3)` an uninitialised float32 one, and `isinstance(x, LongTensor)` asks
 for x's dtype."""
-from . import devices, dtypes
+from . import devices
+from . import dtypes
 from .tensor import Tensor
 
 

@@ -4,10 +4,10 @@ module, recording each module call in order. `summary`, `viz.plot_model` and
 materialises lazy modules (a dry run on a zero batch of `input_size`, as torchinfo does)."""
 import numbers
 
-from . import dtypes as _dtypes
-from .autograd import grad_mode
-from .creation import zeros
-from .tensor import Tensor
+from ..tensors import dtypes as _dtypes
+from ..autograd import grad_mode
+from ..tensors.creation import zeros
+from ..tensors.tensor import Tensor
 
 __all__ = ["LayerCall", "make_inputs", "trace", "graph_inputs", "tensors_in"]
 
@@ -95,7 +95,7 @@ def make_inputs(what, input_size=None, dtypes=None, input_data=None, requires_gr
 def trace(net, inputs, what, grad=False):
     """Run `net(*inputs)` in eval mode, recording every module call; the modules' training
     flags and hooks are as before afterwards. Returns (calls, output)."""
-    from .nn.module import Module
+    from ..nn.module import Module
     if not isinstance(net, Module):
         raise TypeError(f"{what}: expected a chainrule.nn.Module, got {type(net).__name__}")
     calls, ended, handles, seen = [], [], [], set()

@@ -3,16 +3,17 @@ and routes NumPy functions called on tensors to chainrule ops (so gradient rules
 with NumPy also build graphs under create_graph=True)."""
 import numpy as np
 
-from . import devices, random as _random
-from .ops import elementwise as E, indexing as I, linalg as L, reduction as R, shape as S
-from .ops import softmax as SM
-from .ops import linalg_inverse as LI
-from .ops.bitwise import invert as _invert
-from .ops.heaviside import heaviside
-from .ops.pointwise_math import reciprocal as _reciprocal
-from .autograd.function import GraphLostError
-from .ops.core import _operand, apply
-from .autograd import grad_mode
+from .. import random as _random
+from . import devices
+from ..ops import elementwise as E, indexing as I, linalg as L, reduction as R, shape as S
+from ..ops import softmax as SM
+from ..ops import linalg_inverse as LI
+from ..ops.bitwise import invert as _invert
+from ..ops.heaviside import heaviside
+from ..ops.pointwise_math import reciprocal as _reciprocal
+from ..autograd.function import GraphLostError
+from ..ops.core import _operand, apply
+from ..autograd import grad_mode
 from .tensor import Tensor
 from .views import writable
 
@@ -188,7 +189,7 @@ def _plain(v):
 
 
 def _check_no_graph(name, args, kwargs):
-    from .autograd import grad_mode
+    from ..autograd import grad_mode
     if not grad_mode.is_grad_enabled():
         return
     for v in (*args, *kwargs.values()):

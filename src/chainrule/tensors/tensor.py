@@ -4,10 +4,12 @@ import numbers
 
 import numpy as np
 
-from . import _capture, devices, dtypes
-from . import autograd
+from ..runtime import recording_hooks
+from . import devices
+from . import dtypes
+from .. import autograd
 from . import views
-from .autograd import function, grad_mode
+from ..autograd import function, grad_mode
 
 
 class Size(tuple):
@@ -76,7 +78,7 @@ def _known_dtype(arr):
                     + ", ".join(d.name for d in dtypes.ALL))
 
 
-_RECORDING = _capture.ACTIVE  # read on every tensor made: one global lookup, not two
+_RECORDING = recording_hooks.ACTIVE  # read on every tensor made: one global lookup, not two
 
 
 class Tensor(function.TensorBase):
@@ -204,7 +206,7 @@ class Tensor(function.TensorBase):
 
     def __array__(self, dtype=None, copy=None):
         if self.requires_grad and grad_mode._state[0]:
-            from .autograd.function import GraphLostError
+            from ..autograd.function import GraphLostError
             raise GraphLostError(  # the graph would be cut silently (as PyTorch, refuse)
                 "Can't convert a tensor that requires grad to a NumPy array while grad mode "
                 "is on (the graph would be lost); use tensor.detach().numpy() instead")
@@ -284,12 +286,12 @@ class Tensor(function.TensorBase):
     def register_hook(self, hook):
         """`hook(grad)` runs when this tensor's gradient is computed; it may return a
         replacement. Returns a RemovableHandle."""
-        from .autograd import tensor_hooks
+        from ..autograd import tensor_hooks
         return tensor_hooks.register_hook(self, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """`hook(tensor)` runs after backward has accumulated into this leaf's .grad."""
-        from .autograd import tensor_hooks
+        from ..autograd import tensor_hooks
         return tensor_hooks.register_post_accumulate_grad_hook(self, hook)
 
     # ---- dtype conversion ---------------------------------------------------------
@@ -301,7 +303,7 @@ class Tensor(function.TensorBase):
         want = dtypes.to_numpy_dtype(dtype)
         if want == self._data.dtype and not copy:
             return self
-        from .ops.shape import cast
+        from ..ops.shape import cast
         return cast(self, want)
 
     def type(self, dtype=None):
@@ -371,7 +373,7 @@ class Tensor(function.TensorBase):
     def _check_result_type(self, other, opname):
         """PyTorch refuses before computing: x.bitwise_and_(2.5) on an int tensor is a
         cast error (a float result), not bitwise_and's own refusal of floats."""
-        from .ops.core import promote
+        from ..ops.core import promote
         want = promote(self, other)
         if not dtypes.can_cast_inplace(want, self._data.dtype):
             raise RuntimeError(f"{opname}: result type {dtypes._BY_NP[want]} can't be cast to "
@@ -394,11 +396,11 @@ class Tensor(function.TensorBase):
         self._version[0] += 1
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from .tensor_methods import array_ufunc
+        from .methods import array_ufunc
         return array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        from .tensor_methods import array_function
+        from .methods import array_function
         return array_function(func, args, kwargs)
 
 

@@ -1,7 +1,7 @@
 """The error for a PyTorch name chainrule does not have: `chainrule.fft` or `x.stft` say
 "chainrule does not support torch.fft" rather than a bare AttributeError. It stays an
 AttributeError, so hasattr() and getattr(obj, name, default) behave as usual."""
-from . import _torch_names
+from . import torch_names as _torch_names
 
 
 class UnsupportedError(AttributeError):
