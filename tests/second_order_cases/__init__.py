@@ -1,6 +1,6 @@
 """Second-order cases kept beside their concept: each module here defines `CASES`, a dict
 name -> (function of (M, F, L, *inputs), input specs), in the form of
-tests/test_second_order.py, which merges them into its enumeration. Input specs are
+tests/autograd/test_second_order.py, which merges them into its enumeration. Input specs are
 ("any", shape), ("pos", shape) or ("unit", shape)."""
 import importlib
 import pkgutil

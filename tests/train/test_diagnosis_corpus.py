@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-CORPUS = Path(__file__).resolve().parent.parent / "benchmarks" / "diagnosis" / "corpus.py"
+CORPUS = Path(__file__).resolve().parents[2] / "benchmarks" / "diagnosis" / "corpus.py"
 
 
 def _corpus():

@@ -1,5 +1,5 @@
 """chainrule.distributed, DistributedDataParallel and DistributedSampler. The collective
-tests start real MPI jobs (mpiexec -n 2) running the scripts in tests/mpi/."""
+tests start real MPI jobs (mpiexec -n 2) running the scripts in tests/distributed/mpi/."""
 import importlib.util
 import os
 import shutil
@@ -25,7 +25,7 @@ needs_mpi = pytest.mark.skipif(
 
 
 def mpirun(n, script, *args, timeout=60, cwd=None):
-    """Run tests/mpi/<script> (or `-m module`) on n ranks; mpich's launcher forks locally
+    """Run tests/distributed/mpi/<script> (or `-m module`) on n ranks; mpich's launcher forks locally
     and Open MPI may run as root and oversubscribe the CPUs, as in CI containers."""
     env = dict(os.environ, HYDRA_LAUNCHER="fork", OMPI_ALLOW_RUN_AS_ROOT="1",
                OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1",
