@@ -3,7 +3,9 @@
 The data goes through chainrule's atomic write (a temporary file in the destination
 folder, renamed over the destination only once complete), and a checksum mismatch aborts
 that write, so an interrupted or corrupted download never leaves a file that looks
-complete. `fetch` is a module attribute so tests can replace it."""
+complete. `fetch` is a module attribute so tests can replace it. (pooch would do the
+hashing and retries but tries one URL at a time, refuses file:// mirrors and keeps a
+second temp-and-rename of its own; the few lines here are simpler than wrapping it.)"""
 import hashlib
 import os
 import time
