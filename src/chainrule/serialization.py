@@ -11,7 +11,8 @@ read with `allow_pickle=False`. Writes are atomic (temporary file, fsync, rename
 Supported: Tensor (dtype, shape, requires_grad; a tensor appearing twice is stored once
 and loads as one object), numpy arrays, None, bool, int, float, str, and lists, tuples,
 dicts and OrderedDicts of these (dict keys: str, int, float, bool, None or tuples).
-Paths ending in `.safetensors` use the safetensors format (flat dicts of tensors)."""
+Paths ending in `.safetensors` use the safetensors format (flat dicts of tensors),
+read and written by the safetensors package."""
 import collections
 import io
 import json
@@ -25,7 +26,7 @@ import numpy as np
 from .tensors import devices
 from .tensors import dtypes
 from .runtime.atomic_files import atomic_write
-from ._safetensors import is_valid_shape, load_safetensors, save_safetensors
+from ._safetensors import load_safetensors, save_safetensors
 from .tensors.tensor import Tensor
 
 __all__ = ["save", "load", "save_safetensors", "load_safetensors", "UnsafeFileError"]
@@ -149,6 +150,20 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
 
 
 # ---- decoding -------------------------------------------------------------------------
+def _is_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def is_valid_shape(shape):
+    """A list of non-negative ints NumPy can hold: the product of the sides (zeros counted
+    as ones, so that 2**64 x 0 is refused too) must fit a signed 64-bit index."""
+    if not (isinstance(shape, list) and all(_is_int(s) and s >= 0 for s in shape)):
+        return False
+    if len(shape) > 64:  # NumPy's limit on dimensions
+        return False
+    return math.prod(max(s, 1) for s in shape) < 2 ** 63
+
+
 def _refuse(name, what):
     raise UnsafeFileError(f"{name}: not a chainrule save file: {what}")
 

@@ -80,6 +80,39 @@ def test_history_and_search_tables_share_one_layout():
     assert h.to_table() == format_table(["epoch", "loss"], [["1", "0.5000"]])
 
 
+def test_tables_align_each_column_left_or_right_with_an_optional_rule():
+    assert format_table(["name", "n"], [["ab", "1"], ["c", "100"]], align="lr", sep=" | ",
+                        rule=None) == "name |   n\nab   |   1\nc    | 100"
+    with pytest.raises(ValueError, match="align must give 'l' or 'r' for each of the 2"):
+        format_table(["a", "b"], [], align="l")
+
+
+def test_k_fold_table_lists_mean_std_and_each_fold_in_columns():
+    histories = []
+    for v in (0.5, 0.25):
+        h = cr.train.History()
+        h.append(0, {"loss": v, "lr": 0.1})
+        histories.append(h)
+    res = cr.train.KFoldResult(histories, 2, [(None, [0, 1]), (None, [2])])
+    assert res.to_table() == ("2-fold cross-validation (fold sizes [2, 1])\n"
+                              "metric       mean ± std  fold 1  fold 2\n"
+                              "------  ---------------  ------  ------\n"
+                              "loss    0.3750 ± 0.1250  0.5000  0.2500")
+
+
+def test_summary_and_gradient_monitor_tables_share_the_column_layout():
+    net = nn.Sequential(nn.Linear(2, 3))
+    text = str(cr.summary(net, (1, 2), verbose=0)).split("\n")
+    assert text[:4] == ["=" * 37, "Layer (type)   Output Shape   Param #",
+                        "=" * 37, "0 (Linear)     [1, 3]               9"]
+    monitor = cr.train.GradientMonitor()
+    monitor.norms, monitor.total = {"0.weight": [1.0, 0.5], "0.bias": [2.0]}, [3.0, 1.5]
+    assert monitor.summary() == ("parameter   epoch 1   epoch 2\n"
+                                 "---------  --------  --------\n"
+                                 "0.weight   1.00e+00  5.00e-01\n"
+                                 "0.bias     2.00e+00         -")
+
+
 @pytest.mark.parametrize("monitor, mode", [
     ("loss", "min"), ("val_loss", "min"), ("val_rmse", "min"), ("my_error", "min"),
     ("accuracy", "max"), ("val_top3_accuracy", "max"), ("val_auc", "max")])

@@ -128,7 +128,7 @@ def test_download_via_file_urls(tmp_path, monkeypatch):
     ds = datasets.FashionMNIST(root, train=True, download=True)
     assert (root / "FashionMNIST" / "raw" / "train-images-idx3-ubyte.gz").is_file()
     np.testing.assert_array_equal(ds.data.numpy(), images)
-    assert not [p for p in os.listdir(root / "FashionMNIST" / "raw") if p.endswith(".part")]
+    assert not [p for p in os.listdir(root / "FashionMNIST" / "raw") if p.startswith(".")]
 
 
 def test_download_skips_present_files(tmp_path, monkeypatch):
@@ -166,6 +166,18 @@ def test_download_md5_mismatch_keeps_old_file(tmp_path, monkeypatch):
         dl.download(["http://mirror/f.gz"], str(dest), md5="0123", attempts=2)
     assert dest.read_bytes() == b"old content"
     assert os.listdir(tmp_path) == ["f.gz"]  # no temporary file left behind
+
+
+def test_download_cut_mid_file_leaves_no_file_that_looks_complete(tmp_path, monkeypatch):
+    def cut(url, out):
+        out.write(b"first half")
+        raise ConnectionResetError("connection reset by peer")
+
+    monkeypatch.setattr(dl, "fetch", cut)
+    monkeypatch.setattr(dl.time, "sleep", lambda s: None)
+    with pytest.raises(dl.DownloadError, match="connection reset by peer"):
+        dl.download(["http://mirror/f.gz"], str(tmp_path / "f.gz"), attempts=2)
+    assert os.listdir(tmp_path) == []
 
 
 def test_offline_message_says_where_to_put_files(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from .callbacks import Callback
+from .tables import format_table
 
 __all__ = ["GradientMonitor"]
 
@@ -125,10 +126,12 @@ class GradientMonitor(Callback):
         return any(f["kind"] == "exploding" for f in self.flags)
 
     def summary(self):
-        lines = [f"{'parameter':30s} " + " ".join(f"ep{i + 1:>7d}" for i in range(len(self.total)))]
-        for n, vals in self.norms.items():
-            lines.append(f"{n:30s} " + " ".join(f"{v:9.2e}" for v in vals))
-        return "\n".join(lines + [f["message"] for f in self.flags])
+        epochs = max([len(vals) for vals in self.norms.values()] + [len(self.total)])
+        header = ["parameter"] + [f"epoch {i + 1}" for i in range(epochs)]
+        rows = [[n] + [f"{v:.2e}" for v in vals] + ["-"] * (epochs - len(vals))
+                for n, vals in self.norms.items()]
+        table = format_table(header, rows, align="l" + "r" * (len(header) - 1))
+        return "\n".join([table] + [f["message"] for f in self.flags])
 
     def plot(self, path=None, **kw):
         from .plots import plot_gradient_flow

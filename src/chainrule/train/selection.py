@@ -160,13 +160,12 @@ class KFoldResult:
         return self.mean[key]
 
     def to_table(self):
-        lines = [f"{self.k}-fold cross-validation (fold sizes {self.fold_sizes})"]
-        for key in self.final:
-            if key == "lr":
-                continue
-            vals = " ".join(f"{v:.4f}" for v in self.final[key])
-            lines.append(f"  {key:>14s}: {self.mean[key]:.4f} ± {self.std[key]:.4f}   [{vals}]")
-        return "\n".join(lines)
+        keys = [key for key in self.final if key != "lr"]
+        header = ["metric", "mean ± std"] + [f"fold {i + 1}" for i in range(self.k)]
+        rows = [[key, f"{self.mean[key]:.4f} ± {self.std[key]:.4f}"]
+                + [f"{v:.4f}" for v in self.final[key]] for key in keys]
+        return (f"{self.k}-fold cross-validation (fold sizes {self.fold_sizes})\n"
+                + format_table(header, rows, align="l" + "r" * (len(header) - 1)))
 
     __str__ = to_table
 

@@ -103,7 +103,7 @@ class _Builder:
     def add_leaf(self, t):
         """A leaf that requires grad: blue tensor -> grey AccumulateGrad, as in PyTorch's
         graph, where the leaf is reached through its AccumulateGrad node."""
-        acc = f"{id(t)}:AccumulateGrad"
+        acc = f"acc{id(t)}"  # no colon: DOT reads "a:b" in an edge as node a, port b
         if acc not in self.seen:
             self.seen.add(acc)
             self.dot.node(acc, "AccumulateGrad", fillcolor=GREY)
@@ -124,7 +124,7 @@ class _Builder:
                           fillcolor=GREY)
             if self.show_saved:
                 for label, arr in _saved(fn):
-                    key = f"{id(fn)}:{label}"
+                    key = f"saved{id(fn)}_{label}"
                     self.dot.node(key, f"{label}\n {size_to_str(arr.shape)}", fillcolor=ORANGE)
                     self.dot.edge(str(id(fn)), key, dir="none")
             for src in graph_inputs(fn):

@@ -1,96 +1,61 @@
-"""A small DOT graph builder with the part of `graphviz.Digraph`'s interface that notebooks
-and scripts use (`.source`, `.render`, `.pipe`, `_repr_svg_`). The DOT text is built here;
-only rendering needs Graphviz's `dot` program, run as a subprocess, so no Python package
-is required."""
-import os
-import re
-import shutil
-import subprocess
+"""The graphs chainrule draws are `graphviz.Digraph`s (the graphviz package, as torchviz
+uses; the `viz` extra installs it): `.source` is the DOT text, `.render`, `.pipe` and
+Jupyter's inline display run Graphviz's `dot` program. This subclass keeps labels plain
+text and, when `dot` is missing, says what to install."""
+import contextlib
+
+try:
+    import graphviz
+except ImportError:  # drawing then says which package to install
+    graphviz = None
 
 __all__ = ["Digraph", "GraphvizNotFoundError"]
-
-
-class GraphvizNotFoundError(RuntimeError):
-    """Rendering was asked for but Graphviz's `dot` program is not installed."""
-
 
 _INSTALL_HINT = ("install Graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: "
                  "`brew install graphviz`; conda: `conda install -c conda-forge graphviz`); "
                  "the DOT text is available without it as `.source`")
 
 
-def quote(text):
-    """A DOT double-quoted string: backslashes and quotes escaped, newlines as `\\n`."""
-    text = str(text).replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + text.replace("\n", "\\n") + '"'
+class GraphvizNotFoundError(graphviz.ExecutableNotFound if graphviz else RuntimeError):
+    """Rendering was asked for but Graphviz's `dot` program is not installed (a
+    `graphviz.ExecutableNotFound`, so code written for torchviz catches it too)."""
+
+    def __init__(self, message):
+        RuntimeError.__init__(self, message)
 
 
-def _attr_list(attrs):
-    items = [f"{k}={quote(v)}" for k, v in attrs.items() if v is not None]
-    return " [" + " ".join(items) + "]" if items else ""
-
-
-def dot_program():
-    path = shutil.which("dot")
-    if path is None:
+@contextlib.contextmanager
+def _dot_needed():
+    try:
+        yield
+    except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError("rendering a graph needs Graphviz's `dot` program, which "
-                                    "is not on PATH: " + _INSTALL_HINT)
-    return path
+                                    "is not on PATH: " + _INSTALL_HINT) from None
 
 
-class Digraph:
-    """A directed graph in DOT: add nodes and edges, read `.source`, render with `dot`."""
+def _plain(text):
+    """A label shown as written: backslashes escaped, newlines as DOT's `\\n` breaks, never
+    read as an HTML-like label."""
+    return graphviz.nohtml(graphviz.escape(str(text)).replace("\n", "\\n"))
 
-    def __init__(self, name=None, graph_attr=None, node_attr=None, edge_attr=None):
-        self.name = name
-        self.graph_attr = dict(graph_attr or {})
-        self.node_attr = dict(node_attr or {})
-        self.edge_attr = dict(edge_attr or {})
-        self.body = []
+
+class Digraph(graphviz.Digraph if graphviz else object):
+    """A `graphviz.Digraph` whose node labels are plain text and whose rendering names
+    what to install when Graphviz's `dot` is missing."""
+
+    def __init__(self, *args, **kwargs):
+        if graphviz is None:
+            raise ModuleNotFoundError("drawing graphs needs the graphviz package: pip "
+                                      "install 'chainrule[viz]' (or pip install graphviz)")
+        super().__init__(*args, **kwargs)
 
     def node(self, name, label=None, **attrs):
-        self.body.append(f"\t{quote(name)}{_attr_list({'label': label, **attrs})}")
+        super().node(name, None if label is None else _plain(label), **attrs)
 
-    def edge(self, tail, head, **attrs):
-        self.body.append(f"\t{quote(tail)} -> {quote(head)}{_attr_list(attrs)}")
+    def pipe(self, *args, **kwargs):
+        with _dot_needed():
+            return super().pipe(*args, **kwargs)
 
-    @property
-    def source(self):
-        lines = ["digraph" + (f" {quote(self.name)}" if self.name else "") + " {"]
-        for kind, attrs in (("graph", self.graph_attr), ("node", self.node_attr),
-                            ("edge", self.edge_attr)):
-            if attrs:
-                lines.append(f"\t{kind}{_attr_list(attrs)}")
-        return "\n".join(lines + self.body + ["}"]) + "\n"
-
-    def __str__(self):
-        return self.source
-
-    def pipe(self, format="svg"):
-        """The graph rendered by `dot` in `format` ('svg', 'png', 'pdf', ...), as bytes."""
-        if not isinstance(format, str) or not re.fullmatch(r"[a-z0-9_:]+", format):
-            raise ValueError(f"Digraph.pipe: format must be an output format name of dot "
-                             f"such as 'svg' or 'png', got {format!r}")
-        proc = subprocess.run([dot_program(), f"-T{format}"], input=self.source.encode(),
-                              capture_output=True, check=False)
-        if proc.returncode != 0:
-            raise RuntimeError(f"dot failed to render format {format!r}: "
-                               f"{proc.stderr.decode(errors='replace').strip()}")
-        return proc.stdout
-
-    def render(self, filename="graph", format="svg", cleanup=False):
-        """Write the DOT text to `filename` and the rendering to `filename.format`; return
-        the rendering's path. `cleanup=True` removes the DOT file afterwards."""
-        data = self.pipe(format)
-        filename = os.fspath(filename)
-        with open(filename, "w", encoding="utf-8") as f:
-            f.write(self.source)
-        out = f"{filename}.{format}"
-        with open(out, "wb") as f:
-            f.write(data)
-        if cleanup:
-            os.remove(filename)
-        return out
-
-    def _repr_svg_(self):
-        return self.pipe("svg").decode("utf-8")
+    def render(self, *args, **kwargs):
+        with _dot_needed():
+            return super().render(*args, **kwargs)

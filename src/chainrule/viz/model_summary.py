@@ -66,17 +66,17 @@ class ModelStatistics:
         return out
 
     def __str__(self):
-        rows = [("Layer (type)", "Output Shape", "Param #")] + self.rows()
-        w = [max(len(r[i]) for r in rows) + 3 for i in range(3)]
-        width = sum(w)
-        line = lambda r: f"{r[0]:<{w[0]}}{r[1]:<{w[1]}}{r[2]:>{w[2] - 3}}"
+        from .train.tables import format_table
+        header, *rows = format_table(["Layer (type)", "Output Shape", "Param #"], self.rows(),
+                                     align="llr", sep="   ", rule=None).split("\n")
+        rule = "=" * len(header)
         mb = lambda b: f"{b / MB:.2f}"
-        text = ["=" * width, line(rows[0]), "=" * width] + [line(r) for r in rows[1:]]
-        text += ["=" * width,
+        text = [rule, header, rule] + rows
+        text += [rule,
                  f"Total params: {self.total_params:,}",
                  f"Trainable params: {self.trainable_params:,}",
                  f"Non-trainable params: {self.non_trainable_params:,}",
-                 "=" * width,
+                 rule,
                  f"Input size (MB): {mb(self.input_bytes)}",
                  f"Forward pass size (MB): {mb(self.forward_bytes)}",
                  f"Backward pass size (MB): {mb(self.backward_bytes)}",
@@ -86,7 +86,7 @@ class ModelStatistics:
                  f"Estimated memory, training (MB): {mb(self.training_bytes)}",
                  "(training keeps every activation for backward and adds their gradients "
                  "and the parameters'; optimizer state such as Adam's moments comes on top)",
-                 "=" * width]
+                 rule]
         return "\n".join(text)
 
     __repr__ = __str__

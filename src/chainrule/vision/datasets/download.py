@@ -1,14 +1,18 @@
 """Download a file from a list of mirrors, checked against its MD5, with retries.
 
-The data goes to a temporary file in the destination folder and replaces the destination
-only after its checksum matched, so an interrupted or corrupted download never leaves a
-file that looks complete. `fetch` is a module attribute so tests can replace it."""
+The data goes through chainrule's atomic write (a temporary file in the destination
+folder, renamed over the destination only once complete), and a checksum mismatch aborts
+that write, so an interrupted or corrupted download never leaves a file that looks
+complete. `fetch` is a module attribute so tests can replace it. (pooch would do the
+hashing and retries but tries one URL at a time, refuses file:// mirrors and keeps a
+second temp-and-rename of its own; the few lines here are simpler than wrapping it.)"""
 import hashlib
 import os
-import tempfile
 import time
 import urllib.error
 import urllib.request
+
+from ...runtime.atomic_files import atomic_write
 
 ATTEMPTS = 3
 BACKOFF_S = 1.0      # waits 1 s, 2 s, ... between rounds over the mirrors
@@ -30,32 +34,27 @@ def fetch(url, out):
             out.write(chunk)
 
 
-def file_md5(path):
-    digest = hashlib.md5(usedforsecurity=False)  # the published checksums are MD5
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+class _Hashing:
+    """A binary file that also hashes what is written to it."""
+
+    def __init__(self, out):
+        self.out = out
+        self.digest = hashlib.md5(usedforsecurity=False)  # the published checksums are MD5
+
+    def write(self, chunk):
+        self.digest.update(chunk)
+        return self.out.write(chunk)
 
 
 def _try_once(url, dest, md5):
-    folder = os.path.dirname(os.path.abspath(dest))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(dest) + ".",
-                               suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            fetch(url, out)
-            out.flush()
-            os.fsync(out.fileno())
-        got = file_md5(tmp)
-        if md5 is not None and got != md5:
+    def write(out):
+        hashing = _Hashing(out)
+        fetch(url, hashing)
+        got = hashing.digest.hexdigest()
+        if md5 is not None and got != md5:  # raised inside the write: dest stays as it was
             raise DownloadError(f"MD5 mismatch for {url}: got {got}, expected {md5}")
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; data files are not secrets
-        os.replace(tmp, dest)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+
+    atomic_write(dest, write)
 
 
 def _no_connection(err):
