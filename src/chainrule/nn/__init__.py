@@ -5,7 +5,8 @@ from .activation import (GELU, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, Sigmoid,
 from .batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, LazyBatchNorm1d,
                         LazyBatchNorm2d, LazyBatchNorm3d)
 from .containers import ModuleDict, ModuleList, Sequential
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, LazyConv2d
+from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
+                   LazyConv2d)
 from .fold import Fold, Unfold
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,
                       ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
@@ -28,6 +29,7 @@ __all__ += ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "Laz
             "LazyBatchNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm", "InstanceNorm1d",
             "InstanceNorm2d", "InstanceNorm3d"]
 
+__all__ += ["Conv3d", "ConvTranspose3d"]
 __all__ += ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv2d", "Fold",
             "Unfold", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
             "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d",

@@ -10,6 +10,7 @@ from ..autograd.function import Op
 from ..ops.core import apply1, check_float, float16_in_float32
 from ..ops.elementwise import erf_any, relu as _relu, sigmoid, tanh
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ..ops.conv_volumes import conv3d, conv_transpose3d
 from ..ops.fold import fold, unfold
 from ..ops.padding import pad
 from ..ops.linalg import linear
@@ -30,6 +31,7 @@ __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "g
            "smooth_l1_loss", "normalize", "logsigmoid", "softplus"]
 __all__ += ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm"]
 __all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "pad"]
+__all__ += ["conv3d", "conv_transpose3d"]
 
 
 def relu(x, inplace=False):
