@@ -181,6 +181,9 @@ __all__ += _pooling.__all__
 from . import _pool_volumes  # noqa: E402
 from ._pool_volumes import *  # noqa: E402,F401,F403
 __all__ += _pool_volumes.__all__
+from . import _max_unpool  # noqa: E402
+from ._max_unpool import *  # noqa: E402,F401,F403
+__all__ += _max_unpool.__all__
 
 # more activations, in modules of their own
 from . import _piecewise_activations, _smooth_activations  # noqa: E402
