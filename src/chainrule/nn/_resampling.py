@@ -8,6 +8,7 @@ import numpy as np
 
 from ..ops import resample
 from ..ops.core import apply1
+from ..ops.resample_uint8 import bilinear_uint8
 from ..tensor import Tensor
 from ..type_info import SCALAR_NAMES
 from ._pool_volumes import adaptive_avg_pool3d
@@ -96,13 +97,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[dim - 1](
             input, sizes)
     _check_dtype(input, mode, dim)
+    if input._data.dtype == np.uint8 and mode == "bilinear":
+        return Tensor._wrap(bilinear_uint8(input._data, sizes, scales, align_corners))
     return _resample(input, mode, sizes, scales, align_corners)
 
 
 def _check_dtype(x, mode, dim):
-    """Floats, and uint8 where PyTorch's CPU kernels take it: the nearest modes."""
+    """Floats, and uint8 where PyTorch's CPU kernels take it: the nearest modes and
+    bilinear."""
     dtype = x._data.dtype
-    if dtype.kind == "f" or (dtype == np.uint8 and mode in ("nearest", "nearest-exact")):
+    if dtype.kind == "f" or (dtype == np.uint8 and mode in ("nearest", "nearest-exact",
+                                                             "bilinear")):
         return
     name = SCALAR_NAMES.get(dtype.name, x.dtype)
     if dtype == np.uint8 and mode in ("linear", "trilinear"):
