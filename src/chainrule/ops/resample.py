@@ -37,8 +37,8 @@ def linear_source(n_in, n_out, align_corners, scale, dtype):
     if align_corners:
         s = kind(n_in - 1) / kind(n_out - 1) if n_out > 1 else kind(0)
         real = s * np.arange(n_out, dtype=kind)
-    else:
-        s = _scale(n_in, n_out, scale, kind)
+    else:  # an axis whose size is kept is copied, whatever the scale factor
+        s = _scale(n_in, n_out, None if n_in == n_out else scale, kind)
         real = np.maximum(_fma(s, np.arange(n_out, dtype=kind) + kind(0.5), kind(-0.5)), kind(0))
     # PyTorch floors in float (floorf) even for float64 sources
     index0 = np.minimum(np.floor(real.astype(np.float32)).astype(np.int64), n_in - 1)
