@@ -1,6 +1,6 @@
 """Convolution layers: Conv1d, Conv2d, Conv3d (padding_mode zeros/reflect/replicate/
-circular), ConvTranspose1d, ConvTranspose2d, ConvTranspose3d and LazyConv2d, with PyTorch's arguments, defaults,
-initialisation, parameter names and repr."""
+circular), ConvTranspose1d, ConvTranspose2d, ConvTranspose3d and LazyConv2d, with
+PyTorch's arguments, defaults, initialisation, parameter names and repr."""
 import math
 import numbers
 
