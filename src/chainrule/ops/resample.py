@@ -1,7 +1,8 @@
 """Resampling the last one, two or three dimensions: nearest and (bi/tri)linear
 interpolation with PyTorch's source indices and weights (computed in float32 for float32
-and float16 inputs, as its kernels do), and pixel (un)shuffle. All are linear maps: each forward has its
-adjoint as gradient (ops/adjoint.py), so every order of derivative follows."""
+and float16 inputs, as its kernels do), and pixel (un)shuffle. All are linear maps: each
+forward has its adjoint as gradient (ops/adjoint.py), so every order of derivative
+follows."""
 import itertools
 
 import numpy as np
