@@ -1,6 +1,6 @@
 """3-D pooling against PyTorch: max_pool3d (values, indices, gradients; ties, NaN, -inf),
-avg_pool3d (padding counted or not, divisor_override, ceil_mode, int64), adaptive_avg_pool3d
-and their modules; empty batches, unbatched inputs and the errors PyTorch raises."""
+avg_pool3d (padding counted or not, divisor_override, ceil_mode, int64),
+adaptive_avg_pool3d, adaptive_max_pool3d and their modules; empty batches, unbatched inputs and the errors PyTorch raises."""
 import numpy as np
 import pytest
 
@@ -106,6 +106,21 @@ def test_adaptive_avg_pool3d_matches_torch(size):
     _check("adaptive_avg_pool3d", (3, 5, 6, 7), np.float32, output_size=size)
 
 
+@pytest.mark.parametrize("size", [(3, 4, 5), 1, (2, None, 3), (5, 6, 7), (7, 9, 2)], ids=str)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_adaptive_max_pool3d_values_indices_and_gradient_match_torch(size, dtype):
+    _check("adaptive_max_pool3d", (2, 3, 5, 6, 7), dtype, output_size=size,
+           return_indices=True)
+
+
+def test_adaptive_max_pool3d_ties_nan_and_empty_batch_match_torch():
+    a = np.random.default_rng(6).integers(0, 2, (2, 2, 5, 4, 5)).astype(np.float64)
+    a[0, 0, 1, 1, ::2] = np.nan  # several NaN in one cell: the last one wins
+    _check("adaptive_max_pool3d", None, array=a, output_size=(3, 3, 2), return_indices=True)
+    _check("adaptive_max_pool3d", (0, 2, 3, 4, 3), output_size=2, return_indices=True)
+    _check("adaptive_max_pool3d", (2, 3, 4, 3), output_size=(2, 1, 2), return_indices=True)
+
+
 def _same_error(call, shape=(1, 2, 4, 4, 4), dtype=np.float32, *words):
     a = np.zeros(shape, dtype)
     with pytest.raises(Exception) as want:
@@ -134,6 +149,10 @@ def _same_error(call, shape=(1, 2, 4, 4, 4), dtype=np.float32, *words):
     (lambda M, x: M.avg_pool3d(x, 2), (1, 2, 4, 4, 4), np.int32, ["Int"]),
     (lambda M, x: M.adaptive_avg_pool3d(x, (2, 2)), (1, 2, 4, 4, 4), np.float32,
      ["output_size", "(2, 2)"]),
+    (lambda M, x: M.adaptive_max_pool3d(x, (2, 2)), (1, 2, 4, 4, 4), np.float32,
+     ["output_size", "(2, 2)"]),
+    (lambda M, x: M.adaptive_max_pool3d(x, 2), (1, 2, 4, 4, 4), np.int64, ["Long"]),
+    (lambda M, x: M.adaptive_max_pool3d(x, 2), (2, 4, 4), np.float32, ["(2, 4, 4)"]),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_3d_pool_bad_arguments_raise_torchs_exception(call, shape, dtype, words):
     _same_error(call, shape, dtype, *words)
@@ -145,6 +164,7 @@ def test_3d_pool_bad_arguments_raise_torchs_exception(call, shape, dtype, words)
     ("AvgPool3d", (3,), dict(stride=2, padding=1, count_include_pad=False), {}),
     ("AvgPool3d", ((2, 1, 2),), dict(divisor_override=2), {}),
     ("AdaptiveAvgPool3d", ((2, 3, None),), {}, {}),
+    ("AdaptiveMaxPool3d", ((3, 2, 2),), dict(return_indices=True), {}),
 ])
 def test_3d_pool_modules_match_torch(name, args, kwargs, call):
     ours, theirs = getattr(cr.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)

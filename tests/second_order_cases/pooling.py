@@ -64,6 +64,10 @@ CASES = {
         [_any(1, 1, 3, 3, 4)]),
     "adaptive_avg_pool3d": (lambda M, F, L, x: F.adaptive_avg_pool3d(x, (2, 3, 2)) ** 2,
                             [_any(1, 2, 5, 4, 3)]),
+    "adaptive_max_pool3d": (lambda M, F, L, x: F.adaptive_max_pool3d(
+        x, (2, 3, 2), return_indices=True)[0] ** 2, [_any(1, 2, 5, 4, 3)]),
+    "adaptive_max_pool3d_through_gradient": (lambda M, F, L, x: _through_gradient(
+        M, lambda t: F.adaptive_max_pool3d(t, 2), x), [_any(1, 1, 3, 4, 3)]),
     "max_unpool1d": (lambda M, F, L, x: _unpooled(F, x, F.max_pool1d, F.max_unpool1d, 2),
                      [_any(2, 2, 6)]),
     "max_unpool2d": (lambda M, F, L, x: _unpooled(F, x, F.max_pool2d, F.max_unpool2d,

@@ -49,8 +49,8 @@ from .activation import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswis
                          Softsign, Tanhshrink, Threshold)
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: E402
                       AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
-from .pooling import (AdaptiveAvgPool3d, AvgPool3d, MaxPool3d, MaxUnpool1d,  # noqa: E402
-                      MaxUnpool2d, MaxUnpool3d)
+from .pooling import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d,  # noqa: E402
+                      MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
 from .resampling import (Dropout1d, Dropout2d, PixelShuffle, PixelUnshuffle,  # noqa: E402
                          Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
 __all__ += ["ELU", "SELU", "CELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "ReLU6",
@@ -59,5 +59,5 @@ __all__ += ["ELU", "SELU", "CELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "
             "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
             "AdaptiveMaxPool2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
             "PixelShuffle", "PixelUnshuffle", "Dropout1d", "Dropout2d"]
-__all__ += ["MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "MaxUnpool1d", "MaxUnpool2d",
-            "MaxUnpool3d"]
+__all__ += ["MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "MaxUnpool1d",
+            "MaxUnpool2d", "MaxUnpool3d"]

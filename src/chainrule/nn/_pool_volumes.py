@@ -1,8 +1,9 @@
-"""nn.functional's 3-D pooling: max_pool3d, avg_pool3d and adaptive_avg_pool3d, with
-PyTorch's arguments, checks and messages. Max pooling gathers each window's winner (found
-in NumPy as PyTorch's kernel picks it), so its gradient scatters to the winners; average
-pooling sums (height, width) windows with the 2-D pooling, then the depth taps, and
-divides by each window's divisor. Both are differentiable ops, to any order."""
+"""nn.functional's 3-D pooling: max_pool3d, avg_pool3d, adaptive_avg_pool3d and
+adaptive_max_pool3d, with PyTorch's arguments, checks and messages. Max pooling gathers
+each window's winner (found in NumPy as PyTorch's kernel picks it), so its gradient
+scatters to the winners; average pooling sums (height, width) windows with the 2-D
+pooling, then the depth taps, and divides by each window's divisor. All are
+differentiable ops, to any order."""
 import numpy as np
 
 from ..ops import pool_volumes
@@ -14,7 +15,7 @@ from ._pooling import (_is_int, _output_size, adaptive_avg_pool1d, adaptive_avg_
                        avg_pool2d, check_dims, check_input, ints)
 from ..type_info import SCALAR_NAMES
 
-__all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d"]
+__all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d"]
 
 
 def _sizes(x, kernel, stride, padding, dilation, ceil_mode, fn):
@@ -56,10 +57,23 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     check_input(input, 3, fn)
     out = _sizes(input, kernel, stride, padding, dilation, ceil_mode, fn)
     index = pool_volumes.winners(input._data, out, kernel, stride, padding, dilation)
-    lead = tuple(input.shape[:-3])
+    return _at_winners(input, index, out, return_indices)
+
+
+def _at_winners(x, index, out, return_indices):
+    """The values at the winners: a gather, whose gradient scatters to them."""
+    lead = tuple(x.shape[:-3])
     flat = Tensor._wrap(index.reshape(lead + (int(np.prod(out)),)))
-    values = gather(input.flatten(-3), -1, flat).reshape(lead + out)
+    values = gather(x.flatten(-3), -1, flat).reshape(lead + out)
     return (values, Tensor._wrap(index)) if return_indices else values
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    fn = "adaptive_max_pool3d"
+    check_input(input, 3, fn, ints_ok=False)
+    out = _output_size(input, output_size, 3, fn)
+    index = pool_volumes.adaptive_winners(input._data, out)
+    return _at_winners(input, index, out, return_indices)
 
 
 def _check_avg_dtype(x, fn):

@@ -1,5 +1,5 @@
 """Pooling modules: MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d,
-AdaptiveMaxPool1d/2d and MaxUnpool1d/2d/3d, with PyTorch's defaults, attributes and repr."""
+AdaptiveMaxPool1d/2d/3d and MaxUnpool1d/2d/3d, with PyTorch's defaults, attributes and repr."""
 from . import functional as F
 from .module import Module
 
@@ -122,6 +122,11 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPool):
 class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     def forward(self, x):
         return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    def forward(self, x):
+        return F.adaptive_max_pool3d(x, self.output_size, self.return_indices)
 
 
 class _MaxUnpoolNd(Module):

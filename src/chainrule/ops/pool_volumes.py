@@ -78,3 +78,37 @@ def divisors(sizes, out, kernel, stride, pads, count_include_pad, divisor_overri
         along = _window_sizes(*args)[pick]
         total = total[..., None] * along.reshape((1,) * axis + (-1,))
     return total
+
+
+def _cells(out, size):
+    """Adaptive pooling's cells along one axis: first input and length of each."""
+    o = np.arange(out)
+    start = (o * size) // out
+    return start, -((-(o + 1) * size) // out) - start
+
+
+def adaptive_winners(x, out):
+    """Flat index (in the input's last k dims) of each adaptive cell's winner, scanned as
+    PyTorch scans it: a greater value or a NaN takes the cell. Offsets past a smaller
+    cell's end are masked, never revisiting an element."""
+    sizes = x.shape[-len(out):]
+    cells = [_cells(m, n) for m, n in zip(out, sizes)]
+    lead = x.shape[:-len(out)]
+    best = np.full_like(x, _lowest(x.dtype), shape=lead + tuple(out))
+    index = np.zeros_like(best, dtype=np.int64)
+    flat_x = x.reshape(lead + (int(np.prod(sizes)),))
+    spans = [range(int(length.max(initial=0))) for _, length in cells]
+    lengths = np.ix_(*(length for _, length in cells))
+    for offset in itertools.product(*spans):
+        grid = np.ix_(*(np.minimum(start + o, n - 1)
+                        for (start, _), o, n in zip(cells, offset, sizes)))
+        flat, inside = 0, True
+        for axis, n, o, length in zip(grid, sizes, offset, lengths):
+            flat = flat * n + axis
+            inside = inside & (o < length)
+        v = flat_x[..., flat]
+        take = (v > best) | np.isnan(v) if x.dtype.kind == "f" else v > best
+        take &= inside
+        np.copyto(best, v, where=take)
+        np.copyto(index, flat, where=take)
+    return index
