@@ -29,6 +29,7 @@ from .ops.shape import (broadcast_to, cat, chunk, clone, concat, concatenate, ex
                         unbind, unsqueeze)
 from .ops.linalg import bmm, dot, inner, matmul, mm, mv, outer
 from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .ops.conv_volumes import conv3d, conv_transpose3d
 from .ops.indexing import gather, index_select, masked_fill, masked_select, nonzero, take
 from .tensors import methods_ordering_scatter  # noqa: F401  (sorting, scatter, einsum, ... as methods)
 from .ops.sorting import (argsort, bincount, cummax, cummin, kthvalue, median, mode, msort,

@@ -45,6 +45,14 @@ CASES = {
         M, F, x, "bilinear", size=(4, 6), align_corners=True), [_any(1, 2, 3, 4)]),
     "interpolate_linear": (lambda M, F, L, x: _interpolations(M, F, x, "linear", size=9),
                            [_any(2, 2, 4)]),
+    "interpolate_trilinear": (lambda M, F, L, x: _interpolations(
+        M, F, x, "trilinear", scale_factor=(1.7, 0.8, 1.3)), [_any(1, 2, 3, 5, 2)]),
+    "interpolate_trilinear_align_corners": (lambda M, F, L, x: _interpolations(
+        M, F, x, "trilinear", size=(4, 2, 3), align_corners=True), [_any(1, 1, 3, 4, 2)]),
+    "interpolate_nearest_3d": (lambda M, F, L, x: _interpolations(
+        M, F, x, "nearest", size=(3, 5, 3)), [_any(1, 2, 2, 3, 4)]),
+    "interpolate_nearest_exact_3d": (lambda M, F, L, x: _interpolations(
+        M, F, x, "nearest-exact", scale_factor=(0.6, 1.5, 1.2)), [_any(1, 2, 5, 2, 3)]),
     "pixel_shuffle": (lambda M, F, L, x: _through_gradient(
         M, lambda t: F.pixel_shuffle(t, 2), x), [_any(1, 8, 2, 3)]),
     "pixel_unshuffle": (lambda M, F, L, x: _through_gradient(

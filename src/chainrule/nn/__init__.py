@@ -5,7 +5,8 @@ from .activation import (GELU, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, Sigmoid,
 from .batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, LazyBatchNorm1d,
                         LazyBatchNorm2d, LazyBatchNorm3d)
 from .containers import ModuleDict, ModuleList, Sequential
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, LazyConv2d
+from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
+                   LazyConv2d)
 from .fold import Fold, Unfold
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,
                       ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
@@ -28,6 +29,7 @@ __all__ += ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "Laz
             "LazyBatchNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm", "InstanceNorm1d",
             "InstanceNorm2d", "InstanceNorm3d"]
 
+__all__ += ["Conv3d", "ConvTranspose3d"]
 __all__ += ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv2d", "Fold",
             "Unfold", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
             "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d",
@@ -47,6 +49,8 @@ from .activation import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswis
                          Softsign, Tanhshrink, Threshold)
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: E402
                       AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
+from .pooling import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d,  # noqa: E402
+                      MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
 from .resampling import (Dropout1d, Dropout2d, PixelShuffle, PixelUnshuffle,  # noqa: E402
                          Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
 __all__ += ["ELU", "SELU", "CELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "ReLU6",
@@ -55,3 +59,5 @@ __all__ += ["ELU", "SELU", "CELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "
             "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
             "AdaptiveMaxPool2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
             "PixelShuffle", "PixelUnshuffle", "Dropout1d", "Dropout2d"]
+__all__ += ["MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "MaxUnpool1d",
+            "MaxUnpool2d", "MaxUnpool3d"]

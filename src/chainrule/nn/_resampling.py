@@ -4,10 +4,14 @@ messages."""
 import math
 import numbers
 
+import numpy as np
+
 from ..ops import resample
 from ..ops.core import apply1
+from ..ops.resample_uint8 import bilinear_uint8
 from ..tensors.tensor import Tensor
 from ..tensors.type_info import SCALAR_NAMES
+from ._pool_volumes import adaptive_avg_pool3d
 from ._pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 __all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle"]
@@ -16,7 +20,9 @@ _MODES = "nearest | linear | bilinear | bicubic | trilinear | area | nearest-exa
 _OPS = {("nearest", 1): resample.NEAREST1D, ("nearest", 2): resample.NEAREST2D,
         ("nearest-exact", 1): resample.NEAREST_EXACT1D,
         ("nearest-exact", 2): resample.NEAREST_EXACT2D,
-        ("linear", 1): resample.LINEAR1D, ("bilinear", 2): resample.BILINEAR2D}
+        ("linear", 1): resample.LINEAR1D, ("bilinear", 2): resample.BILINEAR2D,
+        ("nearest", 3): resample.NEAREST3D, ("nearest-exact", 3): resample.NEAREST_EXACT3D,
+        ("trilinear", 3): resample.TRILINEAR3D}
 _DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
@@ -77,21 +83,38 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in _DIMS and dim != _DIMS[mode] and dim in (1, 2, 3):
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
                                   f"{_DIMS[mode] + 2}D input")
-    if antialias or mode in ("bicubic", "trilinear") or dim == 3:
+    if antialias or mode == "bicubic":
         raise NotImplementedError(f"interpolate: chainrule does not support mode={mode!r} on "
                                   f"{input.ndim}-D input{' with antialias' if antialias else ''}"
-                                  "; supported: nearest, nearest-exact, area (3-D and 4-D "
-                                  "input), linear (3-D), bilinear (4-D)")
-    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "area") or dim not in (1, 2):
+                                  "; supported: nearest, nearest-exact, area (3-D, 4-D and 5-D "
+                                  "input), linear (3-D), bilinear (4-D), trilinear (5-D)")
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear",
+                    "area") or dim not in (1, 2, 3):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {input.ndim}D) for the modes: {_MODES} (got {mode})")
     _check_sizes(input, sizes)
     if mode == "area":
-        return (adaptive_avg_pool1d if dim == 1 else adaptive_avg_pool2d)(input, sizes)
-    if input._data.dtype.kind != "f":
-        raise NotImplementedError(f'"upsample_{mode.replace("-", "_")}{dim}d" not implemented '
-                                  f"for '{SCALAR_NAMES.get(input._data.dtype.name, input.dtype)}'")
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[dim - 1](
+            input, sizes)
+    _check_dtype(input, mode, dim)
+    if input._data.dtype == np.uint8 and mode == "bilinear":
+        return Tensor._wrap(bilinear_uint8(input._data, sizes, scales, align_corners))
     return _resample(input, mode, sizes, scales, align_corners)
+
+
+def _check_dtype(x, mode, dim):
+    """Floats, and uint8 where PyTorch's CPU kernels take it: the nearest modes and
+    bilinear."""
+    dtype = x._data.dtype
+    if dtype.kind == "f" or (dtype == np.uint8 and mode in ("nearest", "nearest-exact",
+                                                             "bilinear")):
+        return
+    name = SCALAR_NAMES.get(dtype.name, x.dtype)
+    if dtype == np.uint8 and mode in ("linear", "trilinear"):
+        raise NotImplementedError(f'"compute_indices_weights_linear" not implemented for '
+                                  f"'{name}'")
+    raise NotImplementedError(f'"upsample_{mode.replace("-", "_")}{dim}d" not implemented '
+                              f"for '{name}'")
 
 
 def _resample(x, mode, sizes, scales, align_corners):

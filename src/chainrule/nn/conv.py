@@ -1,6 +1,6 @@
-"""Convolution layers: Conv1d, Conv2d (padding_mode zeros/reflect/replicate/circular),
-ConvTranspose1d, ConvTranspose2d and LazyConv2d, with PyTorch's arguments, defaults,
-initialisation, parameter names and repr."""
+"""Convolution layers: Conv1d, Conv2d, Conv3d (padding_mode zeros/reflect/replicate/
+circular), ConvTranspose1d, ConvTranspose2d, ConvTranspose3d and LazyConv2d, with
+PyTorch's arguments, defaults, initialisation, parameter names and repr."""
 import math
 import numbers
 
@@ -109,7 +109,7 @@ class _ConvNd(Module):
                 init.uniform_(self.bias, -bound, bound)
 
     def _conv(self, x, weight, bias):
-        fn = F.conv1d if self._dims == 1 else F.conv2d
+        fn = (F.conv1d, F.conv2d, F.conv3d)[self._dims - 1]
         if self.padding_mode != "zeros":
             x = F.pad(x, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return fn(x, weight, bias, self.stride, 0, self.dilation, self.groups)
@@ -147,6 +147,11 @@ class Conv2d(_ConvNd):
     _dims = 2
 
 
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W) inputs; weight (out, in/groups, kd, kh, kw)."""
+    _dims = 3
+
+
 class _ConvTransposeNd(_ConvNd):
     _transposed = True
 
@@ -181,7 +186,7 @@ class _ConvTransposeNd(_ConvNd):
         return tuple(v - lo for v, lo in zip(sizes, smallest))
 
     def forward(self, input, output_size=None):
-        fn = F.conv_transpose1d if self._dims == 1 else F.conv_transpose2d
+        fn = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._dims - 1]
         output_padding = self._output_padding(input, output_size)
         return fn(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                   self.groups, self.dilation)
@@ -195,6 +200,11 @@ class ConvTranspose1d(_ConvTransposeNd):
 class ConvTranspose2d(_ConvTransposeNd):
     """The adjoint of Conv2d in its input; weight (in, out/groups, kh, kw)."""
     _dims = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """The adjoint of Conv3d in its input; weight (in, out/groups, kd, kh, kw)."""
+    _dims = 3
 
 
 class LazyConv2d(Conv2d):

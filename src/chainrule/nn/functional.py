@@ -10,6 +10,7 @@ from ..autograd.function import Op
 from ..ops.core import apply1, check_float, float16_in_float32
 from ..ops.elementwise import erf_any, relu as _relu, sigmoid, tanh
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ..ops.conv_volumes import conv3d, conv_transpose3d
 from ..ops.fold import fold, unfold
 from ..ops.padding import pad
 from ..ops.linalg import linear
@@ -30,6 +31,7 @@ __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "g
            "smooth_l1_loss", "normalize", "logsigmoid", "softplus"]
 __all__ += ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm"]
 __all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "pad"]
+__all__ += ["conv3d", "conv_transpose3d"]
 
 
 def relu(x, inplace=False):
@@ -176,6 +178,12 @@ def __getattr__(name):
 from . import _pooling  # noqa: E402
 from ._pooling import *  # noqa: E402,F401,F403
 __all__ += _pooling.__all__
+from . import _pool_volumes  # noqa: E402
+from ._pool_volumes import *  # noqa: E402,F401,F403
+__all__ += _pool_volumes.__all__
+from . import _max_unpool  # noqa: E402
+from ._max_unpool import *  # noqa: E402,F401,F403
+__all__ += _max_unpool.__all__
 
 # more activations, in modules of their own
 from . import _piecewise_activations, _smooth_activations  # noqa: E402

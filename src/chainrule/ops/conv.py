@@ -81,7 +81,9 @@ def _common_checks(x, weight, bias, k, opname):
     args.check_dims(x, weight, k, opname)
 
 
-def _convolution(x, weight, bias, stride, padding, dilation, groups, k, opname):
+def _convolution(x, weight, bias, stride, padding, dilation, groups, k, opname,
+                 run=None):
+    """Checks shared by every dimension, then `run` (the 1-D/2-D kernels when None)."""
     _common_checks(x, weight, bias, k, opname)
     stride = args.int_tuple(stride, k, "stride", opname)
     dilation = args.int_tuple(dilation, k, "dilation", opname)
@@ -90,9 +92,14 @@ def _convolution(x, weight, bias, stride, padding, dilation, groups, k, opname):
     args.check_dtypes(x, weight, bias, opname)
     if x.ndim == k + 1:  # unbatched: a batch of one, as PyTorch does
         return _convolution(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups,
-                            k, opname).squeeze(0)
+                            k, opname, run).squeeze(0)
     args.check_weight(x, weight, bias, groups, False, opname)
     args.check_kernel_fits(x, weight, pads, dilation, opname)
+    return (run or planar_conv)(x, weight, bias, stride, pads, dilation, groups)
+
+
+def planar_conv(x, weight, bias, stride, pads, dilation, groups):
+    """conv1d/conv2d on checked arguments; pads are (low, high) pairs."""
     geom = _geometry(stride, pads, dilation, groups)
     out_hw = out_spatial(spatial(x), spatial(weight), geom)
     return apply(CONV, (x, weight, bias), (geom, out_hw))
@@ -103,7 +110,7 @@ def _lift(values, k, fill):
 
 
 def _transposed(x, weight, bias, stride, padding, output_padding, groups, dilation, k,
-                opname):
+                opname, run=None):
     _common_checks(x, weight, bias, k, opname)
     if isinstance(padding, str):
         raise TypeError(f"{opname}(): argument 'padding' must be tuple of ints, not str")
@@ -115,8 +122,12 @@ def _transposed(x, weight, bias, stride, padding, output_padding, groups, dilati
     args.check_dtypes(x, weight, bias, opname)
     if x.ndim == k + 1:
         return _transposed(x.unsqueeze(0), weight, bias, stride, padding, output_padding,
-                           groups, dilation, k, opname).squeeze(0)
+                           groups, dilation, k, opname, run).squeeze(0)
     args.check_weight(x, weight, bias, groups, True, opname)
+    if run is not None:
+        out = args.transposed_out(x.shape[2:], weight.shape[2:], stride, padding,
+                                  output_padding, dilation, opname)
+        return run(x, weight, bias, stride, padding, output_padding, groups, dilation, out)
     out_hw = args.transposed_out(spatial(x), spatial(weight), _lift(stride, k, 1),
                                  _lift(padding, k, 0), _lift(output_padding, k, 0),
                                  _lift(dilation, k, 1), opname)

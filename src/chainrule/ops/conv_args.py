@@ -129,7 +129,8 @@ def transposed_out(in_hw, k_hw, stride, padding, output_padding, dilation, opnam
     if any(v < 0 for v in output_padding):
         raise RuntimeError(f"{opname}: negative output_padding is not supported")
     if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
-        dims = ("height", "width")  # conv_transpose1d too, as a height of 1
+        # conv_transpose1d too, as a height of 1
+        dims = ("depth", "height", "width")[3 - len(stride):]
         parts = [f"{what}_{n}: {v}" for what, values in (("output_padding", output_padding),
                                                           ("stride", stride),
                                                           ("dilation", dilation))

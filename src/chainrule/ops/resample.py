@@ -1,7 +1,10 @@
-"""Resampling the last one or two dimensions: nearest and (bi)linear interpolation with
-PyTorch's source indices and weights (computed in float32 for float32 and float16 inputs,
-as its kernels do), and pixel (un)shuffle. All are linear maps: each forward has its
-adjoint as gradient (ops/adjoint.py), so every order of derivative follows."""
+"""Resampling the last one, two or three dimensions: nearest and (bi/tri)linear
+interpolation with PyTorch's source indices and weights (computed in float32 for float32
+and float16 inputs, as its kernels do), and pixel (un)shuffle. All are linear maps: each
+forward has its adjoint as gradient (ops/adjoint.py), so every order of derivative
+follows."""
+import itertools
+
 import numpy as np
 
 from .adjoint import adjoint_pair
@@ -35,8 +38,8 @@ def linear_source(n_in, n_out, align_corners, scale, dtype):
     if align_corners:
         s = kind(n_in - 1) / kind(n_out - 1) if n_out > 1 else kind(0)
         real = s * np.arange(n_out, dtype=kind)
-    else:
-        s = _scale(n_in, n_out, scale, kind)
+    else:  # an axis whose size is kept is copied, whatever the scale factor
+        s = _scale(n_in, n_out, None if n_in == n_out else scale, kind)
         real = np.maximum(_fma(s, np.arange(n_out, dtype=kind) + kind(0.5), kind(-0.5)), kind(0))
     # PyTorch floors in float (floorf) even for float64 sources
     index0 = np.minimum(np.floor(real.astype(np.float32)).astype(np.int64), n_in - 1)
@@ -71,28 +74,44 @@ def _nearest_adjoint(g, axes, sizes):
     return out
 
 
+def _along(axes, k):
+    """Axis k's (index0, index1, weight0, weight1), shaped to broadcast over the output's
+    last len(axes) dims."""
+    shape = (-1,) + (1,) * (len(axes) - k - 1)
+    return tuple(a.reshape(shape) for a in axes[k])
+
+
+def _blend(work, axes, picked):
+    """The interpolation over the axes after those `picked`: the outermost axis's two
+    neighbours blended last, each as index1 * weight1 + index0 * weight0 in one rounding,
+    as PyTorch's kernels nest them."""
+    i0, i1, w0, w1 = _along(axes, len(picked))
+    if len(picked) == len(axes) - 1:
+        low, high = work[(Ellipsis, *picked, i0)], work[(Ellipsis, *picked, i1)]
+    else:
+        low, high = _blend(work, axes, picked + (i0,)), _blend(work, axes, picked + (i1,))
+    return _fma(high, w1, low * w0)
+
+
 def _linear(x, axes, sizes):
     work = x.astype(axes[-1][2].dtype, copy=False)
-    c0, c1, wc0, wc1 = axes[-1]
-    if len(axes) == 1:
-        return _fma(work[..., c1], wc1, work[..., c0] * wc0).astype(x.dtype, copy=False)
-    r0, r1, wr0, wr1 = (a[:, None] for a in axes[0])
-    top = _fma(work[..., r0, c1], wc1, work[..., r0, c0] * wc0)
-    bottom = _fma(work[..., r1, c1], wc1, work[..., r1, c0] * wc0)
-    return _fma(bottom, wr1, top * wr0).astype(x.dtype, copy=False)
+    return _blend(work, axes, ()).astype(x.dtype, copy=False)
 
 
 def _corners(axes, sizes):
-    """Flat input index and weight of each output's 2 (1-D) or 4 (2-D) corners, in the
-    order PyTorch's backward adds them."""
-    c0, c1, wc0, wc1 = axes[-1]
-    if len(axes) == 1:
-        return np.stack([c0, c1], -1), np.stack([wc0, wc1], -1)
-    r0, r1, wr0, wr1 = (a[:, None] for a in axes[0])
-    width = sizes[-1]
-    index = np.stack([r0 * width + c0, r0 * width + c1, r1 * width + c0, r1 * width + c1], -1)
-    weight = np.stack([wr0 * wc0, wr0 * wc1, wr1 * wc0, wr1 * wc1], -1)
-    return index, weight
+    """Flat input index and weight of each output's 2**k corners, in the order PyTorch's
+    backward adds them (the first axis's neighbour outermost)."""
+    parts = [_along(axes, k) for k in range(len(sizes))]
+    shape = tuple(len(a[0]) for a in axes)
+    index, weight = [], []
+    for corner in itertools.product((0, 1), repeat=len(sizes)):
+        flat, w = 0, None
+        for (i0, i1, w0, w1), size, high in zip(parts, sizes, corner):
+            flat = flat * size + (i1 if high else i0)
+            w = (w1 if high else w0) if w is None else w * (w1 if high else w0)
+        index.append(np.broadcast_to(flat, shape))
+        weight.append(np.broadcast_to(w, shape))
+    return np.stack(index, -1), np.stack(weight, -1)
 
 
 def _linear_adjoint(g, axes, sizes):
@@ -116,6 +135,10 @@ NEAREST_EXACT2D, NEAREST_EXACT2D_ADJOINT = _pair("NearestExact", 2, _nearest,
                                                  _nearest_adjoint)
 LINEAR1D, LINEAR1D_ADJOINT = _pair("Linear", 1, _linear, _linear_adjoint)
 BILINEAR2D, BILINEAR2D_ADJOINT = _pair("Bilinear", 2, _linear, _linear_adjoint)
+NEAREST3D, NEAREST3D_ADJOINT = _pair("Nearest", 3, _nearest, _nearest_adjoint)
+NEAREST_EXACT3D, NEAREST_EXACT3D_ADJOINT = _pair("NearestExact", 3, _nearest,
+                                                 _nearest_adjoint)
+TRILINEAR3D, TRILINEAR3D_ADJOINT = _pair("Trilinear", 3, _linear, _linear_adjoint)
 
 
 def _shuffle(x, r):
