@@ -72,6 +72,7 @@ def runs(tmp_path_factory):
             "other": _train(tmp, 99, "c")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", [0, 1], ids=["manual-loop", "fit"])
 def test_same_seed_gives_identical_weights(runs, which):
     first, again = runs["first"][which], runs["again"][which]

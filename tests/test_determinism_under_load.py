@@ -14,6 +14,8 @@ import chainrule
 from chainrule import nn, threads
 from cli_helpers import ok, run_cli
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 
 @pytest.fixture
 def busy_loop():

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import needs_matplotlib
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 

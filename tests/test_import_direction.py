@@ -2,8 +2,11 @@
 import time, and no module patches names into another after the fact."""
 import ast
 import importlib
+import importlib.util
 import inspect
 import pathlib
+
+import pytest
 
 import chainrule
 from chainrule.autograd.function import TensorBase
@@ -50,6 +53,7 @@ def _imported_modules(path, tree):
     return names
 
 
+@pytest.mark.slow
 def test_no_module_assigns_into_another_module_at_import_time():
     """`function.Tensor = Tensor` style late binding hides a dependency; refuse it.
     (Binding methods onto the Tensor class, as tensors/methods.py does, is not this.)"""
@@ -71,3 +75,24 @@ def test_every_tensor_is_the_type_autograd_records():
     p = chainrule.nn.Parameter(chainrule.ones(2))
     assert isinstance(x, TensorBase) and isinstance(p, TensorBase)
     assert (x * p).sum().grad_fn is not None
+
+
+def test_every_relative_import_in_the_package_names_a_module_that_exists():
+    """Imports inside functions run late, so a moved module would break only when they
+    run; this finds them all at once."""
+    missing = []
+    for path in sorted(SRC.rglob("*.py")):
+        parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+        package = parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and node.level):
+                continue
+            base = ".".join(package[: len(package) - node.level + 1]
+                            + ([node.module] if node.module else []))
+            try:
+                found = importlib.util.find_spec(base) is not None
+            except ModuleNotFoundError:  # a parent package is missing
+                found = False
+            if not found:
+                missing.append(f"{path.relative_to(SRC)}:{node.lineno}: {base}")
+    assert missing == []

@@ -16,6 +16,8 @@ import zipfile
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 MEMORY_CAP = 1536 * 1024 * 1024   # far below what any of these files claims to need
 
 LOADER = textwrap.dedent("""

@@ -66,6 +66,7 @@ def test_output_saved_for_backward_modified_in_place_is_detected():
         z.backward()
 
 
+@pytest.mark.slow
 def test_deep_chain_without_recursion_error():
     x = cr.tensor(1.0, requires_grad=True)
     y = x

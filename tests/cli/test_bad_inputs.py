@@ -377,6 +377,7 @@ def cli_ready():
         pytest.skip("the chainrule command is not available in this build")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, pattern", [c[1:] for c in CLI_CASES],
                          ids=[c[0] for c in CLI_CASES])
 def test_cli_bad_input(cli_ready, tmp_path, args, pattern):

@@ -17,6 +17,8 @@ from chainrule.cli.data_sources import load_digits
 from cli_helpers import assert_usage_error, ok, run_cli, write_tiny_idx
 from helpers import replaying as _replaying
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 
 def _test_accuracy(result):
     return float(re.search(r"test accuracy: ([0-9.]+)", result.stdout).group(1))

@@ -1,8 +1,11 @@
 """`chainrule train`'s diagnosis as a learner meets it: the verdict of short runs, fixes
 printed as flags that the run does not already use, and `--repair`."""
+import pytest
 import json
 
 from cli_helpers import assert_usage_error, ok, run_cli
+
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
 
 
 def test_one_epoch_is_too_few_epochs_not_underfitting(tmp_path):

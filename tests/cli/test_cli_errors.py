@@ -5,6 +5,8 @@ import pytest
 
 from cli_helpers import assert_usage_error, ok, run_cli
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 
 def _setup(tmp_path):
     (tmp_path / "good.csv").write_text("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))

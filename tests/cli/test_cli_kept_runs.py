@@ -13,7 +13,7 @@ import pytest
 from cli_helpers import cli_env, ok, run_cli
 from chainrule.train import trainer as trainer_mod
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import pytest
 from cli_helpers import load_weights, ok, run_cli
 from helpers import needs_matplotlib
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 pytest.importorskip("pandas", reason="CSV data sets need pandas, which is not installed")
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from cli_helpers import cli_env, load_weights, ok, run_cli, write_tiny_idx
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 RUN_FILES = ("config.json", "history.csv", "history.json", "model.safetensors",
              "transform.json", "metrics.json", "checkpoint/last.ckpt")
 if importlib.util.find_spec("matplotlib") is not None:  # curves are skipped without it

@@ -10,7 +10,7 @@ import pytest
 
 from cli_helpers import assert_usage_error, cli_env, ok, run_cli
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
 def _snapshot(folder):

@@ -471,6 +471,7 @@ def test_fit_compile_true_reports_a_nan_loss_like_eager():
     assert len(results[0][1]) == len(results[1][1])
 
 
+@pytest.mark.slow
 def test_cli_train_compile_writes_the_same_run_as_eager(tmp_path):
     import json
     from cli_helpers import ok, run_cli

@@ -96,6 +96,7 @@ def test_scratch_batch_norm_trains_and_predicts_like_torch():
                      rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_concise_batch_norm_layers_train_like_torch():
     """The chapter's concise version: nn.BatchNorm2d / nn.BatchNorm1d in a Sequential."""
     def build(lib):

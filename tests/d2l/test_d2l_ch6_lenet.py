@@ -57,6 +57,7 @@ def test_lenet_section_runs_unchanged_on_fashion_mnist_files(tmp_path, monkeypat
     assert 0 < loss < 5 and 0 <= train_acc <= 1 and 0 <= test_acc <= 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["library", "book"])
 def test_train_ch6_trains_lenet_as_pytorch_does_from_the_same_weights(monkeypatch, which):
     """chainrule's d2l.train_ch6, and the section's own definition run on chainrule,

@@ -2,6 +2,7 @@
 and with nn.BatchNorm2d/1d, trained by d2l.train_ch6: PyTorch's weights, moving
 statistics and numbers from the same start and batches, and the section run unchanged on
 Fashion-MNIST-format files."""
+import pytest
 import numpy as np
 
 import chainrule
@@ -49,6 +50,7 @@ def _np(t):
     return t.detach().numpy()
 
 
+@pytest.mark.slow
 def test_lenet_with_scratch_batch_norm_trains_as_pytorch_through_train_ch6(monkeypatch):
     nss, printed = train_both(monkeypatch, LENET_SCRATCH_BN, lambda ns: d2l.train_ch6, lr=1.0)
     assert_same_training(nss, printed)
@@ -60,6 +62,7 @@ def test_lenet_with_scratch_batch_norm_trains_as_pytorch_through_train_ch6(monke
     assert final_numbers(printed["chainrule"])[2] > 0.2  # above chance, where plain LeNet stalls
 
 
+@pytest.mark.slow
 def test_lenet_with_nn_batch_norm_trains_as_pytorch_through_train_ch6(monkeypatch):
     nss, printed = train_both(monkeypatch, LENET_CONCISE_BN, lambda ns: d2l.train_ch6, lr=1.0)
     assert_same_training(nss, printed)  # running statistics are in the state_dict here

@@ -126,6 +126,7 @@ def test_residual_that_changes_the_shape_without_a_shortcut_conv_says_so():
         d2l.Residual(3, 6, strides=2)(chainrule.rand(2, 3, 6, 6))
 
 
+@pytest.mark.slow
 def test_resnet18_layer_shapes_at_224_match_torch():
     printed = {}
     for lib, residual in ((chainrule, d2l.Residual), (torch, _torch_residual())):
@@ -136,6 +137,7 @@ def test_resnet18_layer_shapes_at_224_match_torch():
     assert printed["chainrule"].splitlines()[-1] == "Linear output shape:\t Size([1, 10])"
 
 
+@pytest.mark.slow
 def test_resnet18_trains_an_epoch_with_train_ch6_as_pytorch_does(monkeypatch):
     """Smaller inputs than the book's 96x96 (the reader's choice on a CPU): 28x28 images,
     five batches of four (the book's loop plots every num_batches // 5 batches, so it needs

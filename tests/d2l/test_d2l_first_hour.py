@@ -52,6 +52,7 @@ def test_train_ch3s_failed_check_says_what_to_do(tmp_path, monkeypatch):
                       torch.optim.SGD(net.parameters(), lr=0.1))
 
 
+@pytest.mark.slow
 def test_readmes_snippet_on_the_digits_passes_d2ls_check_with_20_epochs(tmp_path, monkeypatch):
     monkeypatch.setenv("CHAINRULE_FIGURE_DIR", str(tmp_path))
     net = _net()

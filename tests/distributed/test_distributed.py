@@ -16,6 +16,8 @@ import chainrule.distributed as dist
 from chainrule.nn.parallel import DistributedDataParallel
 from chainrule.utils.data import DistributedSampler
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 MPI_DIR = Path(__file__).parent / "mpi"
 _MPIEXEC = shutil.which("mpiexec", path=os.pathsep.join(
     [str(Path(sys.executable).parent), os.environ.get("PATH", "")]))

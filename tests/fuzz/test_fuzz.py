@@ -8,6 +8,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from fuzz_check import check_recipe
 from fuzz_gen import HypothesisChooser, generate
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 pytest.importorskip("torch")
 
 FUZZ = settings(max_examples=750, deadline=None, derandomize=True, database=None,

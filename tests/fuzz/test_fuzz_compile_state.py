@@ -1,9 +1,12 @@
 """chainrule.compile against eager while the Python state a step reads changes between
 calls (fuzz_compile_state.py). Derandomized, so CI sees the same programs every run."""
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fuzz_compile_state import (COUNTER, EAGER, FEATURES, MUTATIONS, STOPS,
                                 check_program)
+
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
 
 STATE_FUZZ = settings(max_examples=250, deadline=None, derandomize=True, database=None,
                       suppress_health_check=list(HealthCheck), print_blob=True)

@@ -189,6 +189,7 @@ def _truncated_mean(mean, std, a, b):
     return mean + sign * std * (pdf(lo) - pdf(hi)) / (sf(lo) - sf(hi))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mean,std,a,b", [(0.0, 1.0, -2.0, 2.0), (10.0, 1.0, -2.0, 2.0),
                                           (-30.0, 1.0, -2.0, 2.0), (5.0, 1.0, 0.0, 0.1),
                                           (0.0, 1.0, 3.0, math.inf), (0.0, 2.0, 30.0, 31.0)])

@@ -44,6 +44,7 @@ def test_progress_and_d2l_use_the_same_notebook_detection():
     assert plotting.in_notebook is in_notebook and progress.in_notebook is in_notebook
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entry", ["chainrule.train.plots._plt()", "chainrule.d2l.plt"])
 def test_headless_pyplot_honours_mplbackend(tmp_path, entry):
     pytest.importorskip("matplotlib", reason="the backend choice needs matplotlib")

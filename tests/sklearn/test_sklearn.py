@@ -22,6 +22,8 @@ from chainrule import nn, optim  # noqa: E402
 from chainrule.sklearn import NeuralNetClassifier, NeuralNetRegressor  # noqa: E402
 from chainrule.train import EarlyStopping  # noqa: E402
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 
 class MLP(nn.Module):
     """Input width from the data (LazyLinear), output width filled in by the estimator."""

@@ -16,6 +16,8 @@ import chainrule as cr
 from chainrule import nn
 from chainrule.train.checkpoint import CHECKPOINT_NAME, load_training_state
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 EPOCHS = 40
 KILLS = 12
 

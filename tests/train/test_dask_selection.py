@@ -12,6 +12,8 @@ import chainrule as cr
 from chainrule.train import grid_search, k_fold, random_search
 from chainrule.train.backends import WorkerLostError
 
+pytestmark = pytest.mark.slow  # starts processes or runs long work: `-m "not slow"` skips it
+
 needs_dask = pytest.mark.skipif(
     importlib.util.find_spec("distributed") is None or importlib.util.find_spec("joblib") is None,
     reason="dask.distributed and joblib (the chainrule[dask] extra) are needed")

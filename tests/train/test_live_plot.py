@@ -57,6 +57,7 @@ def _no_temporaries(folder):
     assert not left, f"temporary files left behind: {left}"
 
 
+@pytest.mark.slow
 def test_liveplot_writes_a_png_of_every_epoch_and_names_the_path_once(tmp_path, capsys):
     path = tmp_path / "curves.png"
     live = LivePlot(path, min_interval=0)
@@ -71,6 +72,7 @@ def test_liveplot_writes_a_png_of_every_epoch_and_names_the_path_once(tmp_path, 
     _no_temporaries(tmp_path)
 
 
+@pytest.mark.slow
 def test_liveplot_curves_are_the_histories_numbers(tmp_path):
     live = LivePlot(tmp_path / "c.png", min_interval=0)
     h = _fit([live], epochs=4, metrics=["accuracy"])

@@ -38,6 +38,7 @@ def _check(path, kind):
         assert b"<svg" in open(path, "rb").read()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext", ["png", "svg"])
 def test_all_plots_written(trained, tmp_path, ext):
     net, X, y, h, gm = trained

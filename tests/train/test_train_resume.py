@@ -65,6 +65,7 @@ def _bytes(path):
     return {k: np.ascontiguousarray(v.numpy()).tobytes() for k, v in sd.items()}
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_is_bit_identical(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)

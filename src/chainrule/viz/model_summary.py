@@ -66,7 +66,7 @@ class ModelStatistics:
         return out
 
     def __str__(self):
-        from .train.tables import format_table
+        from ..train.tables import format_table
         header, *rows = format_table(["Layer (type)", "Output Shape", "Param #"], self.rows(),
                                      align="llr", sep="   ", rule=None).split("\n")
         rule = "=" * len(header)
