@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .evidence import rel_slope
+from .evidence import rel_slope, trend
 from .fixes import higher, lower
 
 __all__ = ["Finding", "RULES", "MIN_EPOCHS"]
@@ -21,6 +21,7 @@ VANISH = 1e-3        # ... below which they vanish
 DEAD = 0.6           # share of ReLU units that never fire
 WILD = 5.0           # weights moving several times their own size in an epoch
 FROZEN = 0.01        # ... less than 1 % of it: the learning rate is too small to matter
+JITTER = 0.2         # ... a fifth of it per epoch late in a run that got somewhere: bouncing
 
 
 @dataclass
@@ -114,13 +115,19 @@ def learning_rate_too_high(f):
     wild = change is not None and change > WILD
     stuck_acc = (f.accuracy is not None and np.isfinite(f.accuracy).all() and f.n >= 2
                  and f.accuracy[-1] <= f.accuracy[0] + 0.05 and f.final > float(f.loss[0]))
-    if not ((blow_up or wild) and not f.healthy() or stuck_acc):
+    # settled runs move their weights a few percent per epoch; this one keeps jumping
+    late = f.late_weight_change
+    jitter = late is not None and late > JITTER and not f.stalled()
+    if not ((blow_up or wild) and not f.healthy() or stuck_acc or jitter):
         return None
     if blow_up:
         why = (f"the first epoch's loss {f.loss[0]:.4g} is {f.loss[0] / start:.3g}x the "
                f"untrained model's {start:.4g}")
-    elif wild:
+    elif wild and not f.healthy():
         why = f"in one epoch the weights changed by {change:.3g}x their own size"
+    elif jitter:
+        why = (f"in the second half of the run the weights still change by {late:.0%} of "
+               "their size per epoch")
     else:
         why = (f"training loss ended at {f.final:.4g}, above its first epoch's "
                f"{f.loss[0]:.4g}, and accuracy stayed where it started")
@@ -128,7 +135,8 @@ def learning_rate_too_high(f):
     factor = 100.0 if blow_up and f.loss[0] > 20 * start else 10.0
     return Finding(f"{why}: the steps overshoot instead of descending",
                    {"first_loss": float(f.loss[0]), "initial_loss": start,
-                    "max_weight_change": change, "loss_vs_baseline": f.learnt},
+                    "max_weight_change": change, "late_weight_change": late,
+                    "loss_vs_baseline": f.learnt},
                    _lr_down(f, factor) + [{"clip_grad_norm": 1.0}])
 
 
@@ -137,7 +145,7 @@ def nothing_to_learn(f):
         return None
     best_val, vb = float(np.nanmin(f.val)), f.val_baseline
     memorised = best_val - f.final > 0.2 * vb
-    if best_val < 0.9 * vb or float(f.val[0]) > 2 * vb or not memorised:
+    if best_val < 0.9 * vb or float(f.val[0]) > 2 * vb or not (memorised or _diverging(f)):
         return None
     return Finding(f"validation loss never beat {best_val / vb:.0%} of a constant "
                    f"prediction's ({vb:.4g}) while the training loss fell to "
@@ -145,6 +153,18 @@ def nothing_to_learn(f):
                    "inputs do not predict (check the labels and the features)",
                    {"best_val_vs_baseline": best_val / vb, "loss_vs_baseline": f.learnt},
                    _regularise(f, stop_first=True))
+
+
+def _diverging(f):
+    """Whether, after the first epoch, the training loss falls (by 1 % of learning nothing
+    or more) while the validation loss rises, both beyond the epoch-to-epoch noise: what
+    the model picks up from the training rows makes new rows worse. A model too small
+    for learnable data moves both curves the same way."""
+    if f.n < 2 * MIN_EPOCHS:
+        return False
+    fall, t_train = trend(f.loss[1:], f.baseline)
+    rise, t_val = trend(f.val[1:], f.val_baseline)
+    return fall < -0.01 and t_train < -2 and rise > 0 and t_val > 2
 
 
 def _regularise(f, stop_first=False):
