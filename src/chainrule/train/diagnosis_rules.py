@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..i18n import N_, _
 from .evidence import rel_slope, trend
 from .fixes import higher, lower
 
@@ -43,8 +44,8 @@ def _init_for(f):
 def too_few_epochs(f):
     if f.n >= MIN_EPOCHS or f.first_bad_epoch() is not None:
         return None
-    return Finding(f"only {f.n} epoch(s): too few to read a learning curve (at least "
-                   f"{MIN_EPOCHS} are needed)", {"epochs": f.n},
+    return Finding(_("only {n} epoch(s): too few to read a learning curve (at least "
+                     "{needed} are needed)").format(n=f.n, needed=MIN_EPOCHS), {"epochs": f.n},
                    [{"epochs": max(10, 10 * f.n)}])
 
 
@@ -52,9 +53,9 @@ def inputs_not_normalised(f):
     rms = f.input_rms
     if rms is None or INPUT_RMS[0] <= rms <= INPUT_RMS[1]:
         return None
-    return Finding(f"the inputs' root-mean-square is {rms:.3g} where about 1 is expected: "
-                   "on unscaled inputs one learning rate is too large for some weights and "
-                   "too small for others", {"input_rms": rms, "loss_vs_baseline": f.learnt},
+    return Finding(_("the inputs' root-mean-square is {rms:.3g} where about 1 is expected: "
+                     "on unscaled inputs one learning rate is too large for some weights and "
+                     "too small for others").format(rms=rms), {"input_rms": rms, "loss_vs_baseline": f.learnt},
                    [{"normalize": True}] + _lr_down(f))
 
 
@@ -62,9 +63,9 @@ def exploding_gradients(f):
     ratios = [r for r in (f.grad_ratio("bias"), f.grad_ratio("weight")) if r is not None]
     if len(f.layers) < 3 or not ratios or max(ratios) <= RATIO:
         return None
-    return Finding(f"on the untrained model the first layer's gradient is {max(ratios):.3g}x "
-                   "the last layer's: the signal grows through the layers (too large an "
-                   "initialisation)", {"grad_ratio_first_last": max(ratios),
+    return Finding(_("on the untrained model the first layer's gradient is {ratio:.3g}x "
+                     "the last layer's: the signal grows through the layers (too large an "
+                     "initialisation)").format(ratio=max(ratios)), {"grad_ratio_first_last": max(ratios),
                                        "layers": len(f.layers)},
                    [{"init": _init_for(f)}, {"clip_grad_norm": 1.0}] + _lr_down(f))
 
@@ -75,9 +76,9 @@ def vanishing_gradients(f):
         return None
     if (f.dead_relu or 0.0) >= DEAD:  # units that never fire pass no gradient back
         return None
-    return Finding(f"on the untrained model the first layer's gradient is {min(ratios):.2g} "
-                   "of the last layer's and the loss stayed near the level of learning "
-                   "nothing: the early layers do not learn",
+    return Finding(_("on the untrained model the first layer's gradient is {ratio:.2g} "
+                     "of the last layer's and the loss stayed near the level of learning "
+                     "nothing: the early layers do not learn").format(ratio=min(ratios)),
                    {"grad_ratio_first_last": min(ratios), "loss_vs_baseline": f.learnt},
                    [{"activation": "relu", "init": "kaiming"}, {"init": "xavier"},
                     {"optimizer": "adam", "lr": 0.001}])
@@ -87,8 +88,8 @@ def dead_relus(f):
     dead = f.dead_relu
     if dead is None or dead < DEAD or not f.stalled():
         return None
-    return Finding(f"{dead:.0%} of the ReLU units never fire on the training rows: their "
-                   "gradients are zero, so they cannot recover",
+    return Finding(_("{dead:.0%} of the ReLU units never fire on the training rows: their "
+                     "gradients are zero, so they cannot recover").format(dead=dead),
                    {"dead_relu_share": dead, "loss_vs_baseline": f.learnt},
                    [{"init": "kaiming"}, {"activation": "tanh"}] + _lr_down(f))
 
@@ -99,12 +100,15 @@ def diverged(f):
     loss = f.loss
     fixes = _lr_down(f) + [{"clip_grad_norm": 1.0}]
     if bad is not None:
-        return Finding(f"the {bad[1]} loss became NaN/Inf at epoch {bad[0]}",
+        why = (_("the training loss became NaN/Inf at epoch {epoch}") if bad[1] == "training"
+               else _("the validation loss became NaN/Inf at epoch {epoch}"))
+        return Finding(why.format(epoch=bad[0]),
                        {"first_bad_epoch": bad[0]}, fixes)
     best = float(np.min(loss))
     if f.n >= 2 and loss[-1] > loss[0] and loss[-1] > 10 * max(best, 1e-12):
-        return Finding(f"training loss grew from {loss[0]:.4g} to {loss[-1]:.4g} (best "
-                       f"{best:.4g})", {"first_loss": float(loss[0]), "best_loss": best}, fixes)
+        return Finding(_("training loss grew from {first:.4g} to {last:.4g} (best "
+                         "{best:.4g})").format(first=loss[0], last=loss[-1], best=best),
+                       {"first_loss": float(loss[0]), "best_loss": best}, fixes)
     return None
 
 
@@ -121,19 +125,20 @@ def learning_rate_too_high(f):
     if not ((blow_up or wild) and not f.healthy() or stuck_acc or jitter):
         return None
     if blow_up:
-        why = (f"the first epoch's loss {f.loss[0]:.4g} is {f.loss[0] / start:.3g}x the "
-               f"untrained model's {start:.4g}")
+        why = _("the first epoch's loss {first:.4g} is {times:.3g}x the untrained model's "
+                "{start:.4g}").format(first=f.loss[0], times=f.loss[0] / start, start=start)
     elif wild and not f.healthy():
-        why = f"in one epoch the weights changed by {change:.3g}x their own size"
+        why = _("in one epoch the weights changed by {change:.3g}x their own size").format(
+            change=change)
     elif jitter:
-        why = (f"in the second half of the run the weights still change by {late:.0%} of "
-               "their size per epoch")
+        why = _("in the second half of the run the weights still change by {late:.0%} of "
+                "their size per epoch").format(late=late)
     else:
-        why = (f"training loss ended at {f.final:.4g}, above its first epoch's "
-               f"{f.loss[0]:.4g}, and accuracy stayed where it started")
+        why = _("training loss ended at {final:.4g}, above its first epoch's {first:.4g}, "
+                "and accuracy stayed where it started").format(final=f.final, first=f.loss[0])
     # the further the first epoch overshot, the larger the cut
     factor = 100.0 if blow_up and f.loss[0] > 20 * start else 10.0
-    return Finding(f"{why}: the steps overshoot instead of descending",
+    return Finding(_("{why}: the steps overshoot instead of descending").format(why=why),
                    {"first_loss": float(f.loss[0]), "initial_loss": start,
                     "max_weight_change": change, "late_weight_change": late,
                     "loss_vs_baseline": f.learnt},
@@ -147,10 +152,11 @@ def nothing_to_learn(f):
     memorised = best_val - f.final > 0.2 * vb
     if best_val < 0.9 * vb or float(f.val[0]) > 2 * vb or not (memorised or _diverging(f)):
         return None
-    return Finding(f"validation loss never beat {best_val / vb:.0%} of a constant "
-                   f"prediction's ({vb:.4g}) while the training loss fell to "
-                   f"{f.learnt:.0%} of it: the model memorises rows whose labels the "
-                   "inputs do not predict (check the labels and the features)",
+    return Finding(_("validation loss never beat {best:.0%} of a constant prediction's "
+                     "({constant:.4g}) while the training loss fell to {learnt:.0%} of it: "
+                     "the model memorises rows whose labels the inputs do not predict (check "
+                     "the labels and the features)").format(best=best_val / vb, constant=vb,
+                                                            learnt=f.learnt),
                    {"best_val_vs_baseline": best_val / vb, "loss_vs_baseline": f.learnt},
                    _regularise(f, stop_first=True))
 
@@ -190,14 +196,16 @@ def overfitting(f):
           "val_rise": rise, "gap_vs_baseline": gap / scale}
     if rise > 0.1 and (last - best) / scale > 0.05 and loss[-1] < loss[best_i]:
         # a validation curve that turned: stopping at its best is the surest gain
-        return Finding(f"validation loss turned at epoch {best_i + 1} ({best:.4g}) and rose "
-                       f"{rise:.0%} to {last:.4g} while training loss kept falling to "
-                       f"{loss[-1]:.4g}", ev, _regularise(f, stop_first=True))
+        return Finding(_("validation loss turned at epoch {epoch} ({best:.4g}) and rose "
+                         "{rise:.0%} to {last:.4g} while training loss kept falling to "
+                         "{train:.4g}").format(epoch=best_i + 1, best=best, rise=rise,
+                                               last=last, train=loss[-1]), ev, _regularise(f, stop_first=True))
     if last > 2 * float(loss[-1]) and gap / scale > 0.1:
         # a linear model: weight decay (d2l 3.7); a network: stop at the best epoch
-        return Finding(f"validation loss {last:.4g} is {last / max(loss[-1], 1e-12):.3g}x the "
-                       f"training loss {loss[-1]:.4g}: the model fits the training rows much "
-                       "better than new ones", ev,
+        return Finding(_("validation loss {last:.4g} is {times:.3g}x the training loss "
+                         "{train:.4g}: the model fits the training rows much better than new "
+                         "ones").format(last=last, times=last / max(loss[-1], 1e-12),
+                                        train=loss[-1]), ev,
                        _regularise(f, stop_first=bool(f.params.get("hidden"))))
     return None
 
@@ -226,15 +234,16 @@ def not_converged(f):
     if falling is None and not frozen:
         return None
     if frozen:
-        reason = (f"the weights move only {change:.2%} of their size per epoch and the loss "
-                  f"is still {f.learnt:.0%} of learning nothing: the learning rate is too "
-                  "small")
+        reason = _("the weights move only {change:.2%} of their size per epoch and the loss "
+                   "is still {learnt:.0%} of learning nothing: the learning rate is too "
+                   "small").format(change=change, learnt=f.learnt)
         fixes = ([{"lr": higher(f.lr)}] if f.lr else []) + [{"optimizer": "adam", "lr": 0.001},
                                                             {"epochs": 3 * f.n}]
     else:
         slope, w = falling
-        reason = (f"training loss still falls {-slope:.1%} per epoch over the last {w} epochs "
-                  f"({f.loss[-w]:.4g} -> {f.final:.4g})")
+        reason = _("training loss still falls {slope:.1%} per epoch over the last {w} epochs "
+                   "({start:.4g} -> {final:.4g})").format(slope=-slope, w=w, start=f.loss[-w],
+                                                          final=f.final)
         fixes = [{"epochs": 3 * f.n}] + ([{"lr": higher(f.lr, 3)}] if f.lr else [])
         if f.stalled() and f.lr:  # far from fitting after all these epochs: the rate
             fixes = [{"lr": higher(f.lr)}, {"epochs": 3 * f.n}]
@@ -253,22 +262,26 @@ def underfitting(f):
         fixes.insert(1, {"weight_decay": 0.0})
     if f.params.get("dropout"):
         fixes.insert(1, {"dropout": 0.0})
-    return Finding(f"training loss has flattened at {f.final:.4g}, still {f.learnt:.0%} of "
-                   f"the loss of learning nothing ({f.baseline:.4g}): the model cannot fit "
-                   "even the training rows", {"loss_vs_baseline": f.learnt}, fixes)
+    return Finding(_("training loss has flattened at {final:.4g}, still {learnt:.0%} of "
+                     "the loss of learning nothing ({baseline:.4g}): the model cannot fit "
+                     "even the training rows").format(final=f.final, learnt=f.learnt,
+                                                      baseline=f.baseline), {"loss_vs_baseline": f.learnt}, fixes)
 
 
 def good_fit(f):
-    text = f"training loss flattened at {f.final:.4g} ({f.learnt:.1%} of learning nothing)"
+    text = _("training loss flattened at {final:.4g} ({learnt:.1%} of learning "
+             "nothing)").format(final=f.final, learnt=f.learnt)
     if f.val is not None:
-        text += f"; validation loss {f.val[-1]:.4g} is not rising away from it"
+        text += _("; validation loss {val:.4g} is not rising away from it").format(
+            val=f.val[-1])
     return Finding(text, {"loss_vs_baseline": f.learnt}, [])
 
 
-RULES = [("too few epochs", too_few_epochs), ("inputs not normalised", inputs_not_normalised),
-         ("exploding gradients", exploding_gradients),
-         ("vanishing gradients", vanishing_gradients), ("diverged", diverged),
-         ("learning rate too high", learning_rate_too_high), ("dead ReLUs", dead_relus),
-         ("nothing to learn", nothing_to_learn), ("overfitting", overfitting),
-         ("not converged", not_converged), ("underfitting", underfitting),
-         ("good fit", good_fit)]
+RULES = [(N_("too few epochs"), too_few_epochs),
+         (N_("inputs not normalised"), inputs_not_normalised),
+         (N_("exploding gradients"), exploding_gradients),
+         (N_("vanishing gradients"), vanishing_gradients), (N_("diverged"), diverged),
+         (N_("learning rate too high"), learning_rate_too_high), (N_("dead ReLUs"), dead_relus),
+         (N_("nothing to learn"), nothing_to_learn), (N_("overfitting"), overfitting),
+         (N_("not converged"), not_converged), (N_("underfitting"), underfitting),
+         (N_("good fit"), good_fit)]
