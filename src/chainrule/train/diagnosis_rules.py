@@ -112,9 +112,25 @@ def diverged(f):
     return None
 
 
+def _memorising_after_recovery(f):
+    """Training loss ended under a quarter of learning nothing while the validation loss
+    rose steadily (beyond noise, by over a tenth of a constant prediction's loss) for
+    several epochs after its best."""
+    if f.val is None or f.learnt > 0.25 or not np.isfinite(f.val).all():
+        return False
+    after = f.val[int(np.argmin(f.val)):]
+    if len(after) < 2 * MIN_EPOCHS:
+        return False
+    rise, t = trend(after, f.val_baseline)
+    return rise > 0.1 and t > 2
+
+
 def learning_rate_too_high(f):
     start = f.initial_loss
-    blow_up = start is not None and float(f.loss[0]) > 3 * start
+    # a first epoch that overshot is no verdict on a run that then fit its training
+    # rows and went on to memorise them: that is overfitting
+    blow_up = (start is not None and float(f.loss[0]) > 3 * start
+               and not _memorising_after_recovery(f))
     change = f.max_weight_change
     wild = change is not None and change > WILD
     stuck_acc = (f.accuracy is not None and np.isfinite(f.accuracy).all() and f.n >= 2
@@ -185,6 +201,15 @@ def _regularise(f, stop_first=False):
     return fixes
 
 
+def _rise_stands_out(after_best, scale):
+    """Whether the validation loss after its best epoch rises beyond its epoch-to-epoch
+    noise (a least-squares trend over 2 standard errors); with too few epochs after the
+    best to tell, the rise is taken as it is."""
+    if len(after_best) < 2 * MIN_EPOCHS:
+        return True
+    return trend(after_best, scale)[1] > 2
+
+
 def overfitting(f):
     if f.val is None or not np.isfinite(f.val).any():
         return None
@@ -194,12 +219,14 @@ def overfitting(f):
     rise, gap = (last - best) / max(abs(best), 1e-12), last - float(loss[-1])
     ev = {"best_val_epoch": best_i + 1, "best_val_loss": best, "final_val_loss": last,
           "val_rise": rise, "gap_vs_baseline": gap / scale}
-    if rise > 0.1 and (last - best) / scale > 0.05 and loss[-1] < loss[best_i]:
+    if (rise > 0.1 and (last - best) / scale > 0.05 and loss[-1] < loss[best_i]
+            and _rise_stands_out(val[best_i:], scale)):
         # a validation curve that turned: stopping at its best is the surest gain
         return Finding(_("validation loss turned at epoch {epoch} ({best:.4g}) and rose "
                          "{rise:.0%} to {last:.4g} while training loss kept falling to "
                          "{train:.4g}").format(epoch=best_i + 1, best=best, rise=rise,
-                                               last=last, train=loss[-1]), ev, _regularise(f, stop_first=True))
+                                               last=last, train=loss[-1]),
+                       ev, _regularise(f, stop_first=True))
     if last > 2 * float(loss[-1]) and gap / scale > 0.1:
         # a linear model: weight decay (d2l 3.7); a network: stop at the best epoch
         return Finding(_("validation loss {last:.4g} is {times:.3g}x the training loss "
@@ -211,13 +238,16 @@ def overfitting(f):
 
 
 def _still_falling(f):
-    """(relative slope, window) when the training loss still falls by more than 1 % of
-    the loss of learning nothing per epoch, steadily, at the end of the run."""
+    """(relative slope, window) when the training loss still falls at the end of the
+    run: by more than 1 % of the loss of learning nothing per epoch, steadily, or by
+    less but without slowing down (see _undecelerated)."""
     w = min(max(MIN_EPOCHS, f.n // 3), f.n)
     tail = f.loss[-w:]
     per_epoch = (float(tail[0]) - float(tail[-1])) / (w - 1) / max(f.baseline, 1e-12)
-    if w < 2 or per_epoch < 0.01:
+    if w < 2:
         return None
+    if per_epoch < 0.01:
+        return (rel_slope(tail)[0], w) if _undecelerated(f, w) else None
     slope, significant = rel_slope(tail)
     if slope < -0.01 and significant:
         return slope, w
@@ -226,6 +256,18 @@ def _still_falling(f):
     if slope_all < 0 and falling >= 0.8 and slope <= 0.5 * slope_all:
         return slope, w
     return None
+
+
+def _undecelerated(f, w):
+    """Whether the loss falls in nearly every epoch of the last `w` and, per epoch, at
+    least half as fast as over the first `w` after the first epoch: a loss approaching
+    the best the model can do slows down, one held back by a tiny step does not."""
+    if f.n < 3 * w or not np.isfinite(f.loss).all():
+        return False
+    head, tail = f.loss[1:1 + w], f.loss[-w:]
+    fall_head, fall_tail = float(head[0] - head[-1]), float(tail[0] - tail[-1])
+    steady = float(np.mean(np.diff(tail) < 0)) >= 0.8 and trend(tail, f.baseline)[1] < -2
+    return steady and fall_head > 0 and fall_tail >= 0.5 * fall_head
 
 
 def not_converged(f):
