@@ -274,10 +274,10 @@ LOOKED_AT = [
        lr=0.003, epochs=30),
     _r("digits-softmax-sgd", "good fit", "digits", optimizer="sgd", lr=0.5, epochs=20),
 ]
-# Written after the rules were last changed, on seeds of their own, and never run before
-# the figures in the README were taken: the check on recipes the rules have not seen.
+# The third held-out set, on seeds 100-105: never tuned on at first, looked at once (the
+# README gives that figure), then tuned on.
 NONLINEAR = {"nonlinear": True}
-HELD_OUT = [
+LOOKED_AT_SECOND = [
     _r("nonlinear-regression-mlp-1-epoch", "too few epochs", "regression", NONLINEAR,
        model=MLP, optimizer="adam", lr=0.003, epochs=1),
     _r("nonlinear-regression-mlp-sgd-lr-1", "diverged", "regression", NONLINEAR, model=MLP,
@@ -314,11 +314,50 @@ HELD_OUT = [
     _r("rings-mlp-sgd-momentum", "good fit", "rings", model={"hidden": [32, 32]},
        optimizer="sgd", lr=0.1, momentum=0.9, epochs=40),
 ]
+# Written after the rules were last changed, on seeds of their own, and never run before
+# the figures in the README were taken: the check on recipes the rules have not seen.
+TEN_CLASSES = {"classes": 10}
+HELD_OUT = [
+    _r("wide-regression-2-epochs", "too few epochs", "wide_regression", optimizer="sgd",
+       lr=0.003, epochs=2, batch_size=5),
+    _r("nonlinear-regression-linear-batch-16-sgd-lr-1.5", "diverged", "regression",
+       NONLINEAR, optimizer="sgd", lr=1.5, epochs=10, batch_size=16),
+    _r("blobs-10-classes-deep-relu-large-init", "exploding gradients", "blobs", TEN_CLASSES,
+       model={"hidden": [64] * 6, "weight_std": 0.5}, optimizer="sgd", lr=0.01, epochs=10),
+    _r("nonlinear-regression-mlp-adam-lr-0.3", "learning rate too high", "regression",
+       NONLINEAR, model=MLP, optimizer="adam", lr=0.3, epochs=15),
+    _r("digits-linear-sgd-lr-20", "learning rate too high", "digits", optimizer="sgd",
+       lr=20.0, epochs=10),
+    _r("blobs-10-classes-deep-sigmoid", "vanishing gradients", "blobs", TEN_CLASSES,
+       model=DEEP_SIGMOID, optimizer="sgd", lr=0.1, epochs=10),
+    _r("digits-3-layers-dead-biases", "dead ReLUs", "digits",
+       model={"hidden": [64, 64, 64], "bias": -3.0}, optimizer="adam", lr=0.001, epochs=10),
+    _r("digits-linear-pixels-0-255-adam", "inputs not normalised", "digits", {"scale": 255.0},
+       optimizer="adam", lr=0.01, epochs=10),
+    _r("digits-linear-shuffled-labels", "nothing to learn", "digits",
+       {"shuffle_labels": True}, optimizer="adam", lr=0.01, epochs=30),
+    _r("digits-30-rows-deep-mlp", "overfitting", "digits", {"rows": 30},
+       model={"hidden": [256, 256]}, optimizer="adam", lr=0.003, epochs=80, batch_size=10),
+    _r("rings-mlp-2-tanh-units", "underfitting", "rings",
+       model={"hidden": [2], "activation": "tanh"}, optimizer="adam", lr=0.01, epochs=40),
+    _r("digits-mlp-adam-lr-1e-5", "not converged", "digits", model=MLP, optimizer="adam",
+       lr=1e-5, epochs=15),
+    _r("wide-regression-sgd-lr-1e-4", "not converged", "wide_regression", optimizer="sgd",
+       lr=1e-4, epochs=20, batch_size=5),
+    _r("digits-mlp-sgd-lr-0.1", "good fit", "digits", model=MLP, optimizer="sgd", lr=0.1,
+       epochs=30),
+    _r("blobs-10-classes-mlp-adam", "good fit", "blobs", TEN_CLASSES, model=MLP,
+       optimizer="adam", lr=0.003, epochs=30),
+    _r("regression-linear-adam", "good fit", "regression", optimizer="adam", lr=0.05,
+       epochs=30),
+]
 for _recipe in LOOKED_AT:
     _recipe.held_out = 1
+for _recipe in LOOKED_AT_SECOND:
+    _recipe.held_out, _recipe.first_seed = 1, 100
 for _recipe in HELD_OUT:
-    _recipe.held_out, _recipe.first_seed = 2, 100
-RECIPES += LOOKED_AT + HELD_OUT
+    _recipe.held_out, _recipe.first_seed = 2, 200
+RECIPES += LOOKED_AT + LOOKED_AT_SECOND + HELD_OUT
 
 
 def recipe_named(name):
