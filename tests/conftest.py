@@ -13,6 +13,18 @@ def figures_out_of_the_checkout(tmp_path_factory):
     patch.undo()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def messages_in_english():
+    """The tests read chainrule's messages in English, whatever the locale they run in
+    (tests/test_i18n.py sets a language where it means to)."""
+    patch = pytest.MonkeyPatch()
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        patch.delenv(name, raising=False)
+    patch.setenv("LANG", "C.UTF-8")
+    yield
+    patch.undo()
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

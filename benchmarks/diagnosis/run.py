@@ -111,7 +111,7 @@ def main(argv=None):
                (args.split == "all" or (r.held_out == 2) == (args.split == "held-out"))]
     rows, t0 = [], time.perf_counter()
     for recipe in recipes:
-        for seed in range(args.seeds):
+        for seed in range(recipe.first_seed, recipe.first_seed + args.seeds):
             d, repeated, outcome = one_run(recipe, seed, not args.no_repair)
             rows.append({"recipe": recipe.name, "seed": seed, "label": recipe.label,
                          "held_out": recipe.held_out, "verdict": d.verdict,

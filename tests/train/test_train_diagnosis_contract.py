@@ -95,6 +95,84 @@ def test_validation_that_never_beats_a_constant_while_training_falls_is_nothing_
     assert d.verdict == "nothing to learn" and d.fixes[0] == {"early_stopping": True}
 
 
+def test_weights_still_jumping_late_in_a_run_that_got_somewhere_are_a_learning_rate_too_high():
+    # Adam at lr 3 on a linear regression: the loss ends near 3 % of learning nothing, but
+    # the weights keep moving by half their size each epoch
+    loss = [6.0, 2.0, 0.9, 0.5, 0.3, 0.25, 0.2, 0.22, 0.18, 0.2]
+    wc = {"0.weight": [7.0, 0.8, 0.7, 0.6, 0.3, 0.45, 0.5, 0.57, 0.4, 0.42]}
+    h = hist(loss, initial=6.0, params={"optimizer": "Adam", "lr": 3.0},
+             signals=signals(baseline_loss=6.0, weight_change=wc))
+    d = diagnose(h)
+    assert d.verdict == "learning rate too high" and d.fixes[0] == {"lr": 0.3}, d
+    assert d.evidence["late_weight_change"] == pytest.approx(0.45)
+    settled = dict(wc, **{"0.weight": wc["0.weight"][:5] + [0.03] * 5})
+    calm = diagnose(hist(loss, initial=6.0, params={"optimizer": "Adam", "lr": 3.0},
+                         signals=signals(baseline_loss=6.0, weight_change=settled)))
+    assert calm.verdict != "learning rate too high", calm
+
+
+def test_training_loss_creeping_down_while_validation_rises_is_nothing_to_learn():
+    # shuffled labels a small network cannot memorise fast: both curves stay near the
+    # constant prediction, but they move apart steadily
+    epochs = np.arange(30)
+    wobble = 0.004 * np.sin(1.7 * epochs)
+    loss = 2.3 * (1.0 - 0.001 * epochs + wobble)
+    val = 2.3 * (1.0 + 0.0008 * epochs - wobble)
+    d = diagnose(hist(loss, val, initial=2.3, signals=signals(val_baseline_loss=2.3)))
+    assert d.verdict == "nothing to learn", d
+    # a model too small for learnable data: validation follows the training loss down
+    follows = diagnose(hist(loss, 2.3 * (1.0 - 0.0008 * epochs - wobble), initial=2.3,
+                            signals=signals(val_baseline_loss=2.3)))
+    assert follows.verdict == "underfitting", follows
+
+
+def test_a_loss_falling_slowly_without_slowing_down_is_not_converged_not_underfitting():
+    # plain SGD at lr 1e-4: half a percent of learning nothing per epoch, every epoch
+    loss = 2.3 * (1.17 - 0.0045 * np.arange(15))
+    d = diagnose(hist(loss, initial=2.3, signals=signals(
+        weight_change={"0.weight": [0.013] * 15})))
+    assert d.verdict == "not converged" and d.fixes[0] == {"lr": 1.0}, d
+    # the same level reached along a curve that flattens: the model is too small
+    flattening = 2.3 * (1.05 + 0.12 * np.exp(-np.arange(15) / 2.0))
+    d = diagnose(hist(flattening, initial=2.3, signals=signals(
+        weight_change={"0.weight": [0.013] * 15})))
+    assert d.verdict == "underfitting", d
+
+
+def test_a_first_epoch_overshoot_then_memorising_is_overfitting():
+    # 30 rows, a wide net: epoch 1 overshoots, then the rows are memorised and the
+    # validation loss climbs for the rest of the run
+    epochs = np.arange(40)
+    loss = np.r_[2.2, 0.7 * np.exp(-epochs[1:] / 6.0) + 0.01]
+    val = np.r_[1.0, 0.8, 0.6, 0.5, 0.45, 0.5 + 0.03 * epochs[5:]]
+    h = hist(loss, val, initial=0.69, signals=signals(baseline_loss=0.69,
+                                                       val_baseline_loss=0.69))
+    d = diagnose(h)
+    assert d.verdict == "overfitting" and d.fixes[0] == {"early_stopping": True}, d
+    # the same overshoot with a validation loss that follows the training loss down
+    follows = diagnose(hist(loss, loss + 0.15, initial=0.69, signals=signals(
+        baseline_loss=0.69, val_baseline_loss=0.69)))
+    assert follows.verdict == "learning rate too high", follows
+
+
+def test_a_noisy_validation_loss_that_ends_on_a_bump_is_not_overfitting():
+    # SGD with momentum on two rings: the validation loss settles and jumps around its
+    # level; its lowest epoch is a dip, its last one a bump
+    epochs = np.arange(40)
+    loss = 0.69 * (0.15 + 0.85 * np.exp(-epochs / 3.0))
+    val = 0.69 * (0.22 + 0.8 * np.exp(-epochs / 3.0)
+                  + 0.04 * np.random.default_rng(0).standard_normal(40))
+    val[15], val[-1] = 0.69 * 0.12, 0.69 * 0.30
+    d = diagnose(hist(loss, val, initial=0.69, signals=signals(
+        baseline_loss=0.69, val_baseline_loss=0.69)))
+    assert d.verdict != "overfitting", d
+    # the same dip followed by a steady climb is a turn
+    val[16:] = 0.69 * (0.13 + 0.007 * np.arange(24))
+    d = diagnose(hist(loss, val, initial=0.69, signals=signals(
+        baseline_loss=0.69, val_baseline_loss=0.69)))
+    assert d.verdict == "overfitting", d
+
+
 def test_weights_that_barely_move_are_a_learning_rate_too_small():
     h = hist(FLAT, initial=2.3, signals=signals(weight_change={"0.weight": [1e-4] * 5}))
     d = diagnose(h)

@@ -65,6 +65,60 @@ def test_unscaled_inputs_are_standardised_for_training_and_validation():
     assert result.history.signals["inputs"]["rms"] == pytest.approx(1.0, abs=0.2)
 
 
+def _loaders(X, y, val_rows=75, batch_size=32):
+    from chainrule.utils.data import DataLoader, TensorDataset
+    cut = len(X) - val_rows
+    train = DataLoader(TensorDataset(cr.tensor(X[:cut]), cr.tensor(y[:cut])),
+                       batch_size=batch_size, shuffle=True,
+                       generator=cr.Generator().manual_seed(0))
+    val = DataLoader(TensorDataset(cr.tensor(X[cut:]), cr.tensor(y[cut:])), batch_size=64)
+    return train, val
+
+
+def test_unscaled_inputs_in_a_dataloader_are_standardised_with_the_training_rows_statistics():
+    X, y = _blobs()
+    train, val = _loaders(X * 500, y)
+    result = repair(build_model, train, fit_kwargs=dict(
+        loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=6, seed=0, val=val), rounds=1)
+    (r,) = result.rounds
+    assert r.verdict == "inputs not normalised" and r.fix == {"normalize": True}
+    assert r.kept and result.history.params["normalize"] is True
+    assert result.history.signals["inputs"]["rms"] == pytest.approx(1.0, abs=0.2)
+
+
+def test_a_standardised_dataloader_serves_its_rows_in_its_own_order():
+    from chainrule.train.standardize import standardise
+    X, y = _blobs()
+    X = X * 500 + 40
+    train, val = _loaders(X, y)
+    std_train, std_val = standardise(train, val)
+    rows = X[:225].astype(np.float64)
+    mean, std = rows.mean(axis=0), rows.std(axis=0)
+    # the same shuffle as the loader itself with a generator in the same state
+    train.generator.manual_seed(7)
+    plain = [(xb.numpy(), yb.numpy()) for xb, yb in train]
+    train.generator.manual_seed(7)
+    scaled = [(xb.numpy(), yb.numpy()) for xb, yb in std_train]
+    assert len(scaled) == len(plain) == len(std_train)
+    for (px, py), (sx, sy) in zip(plain, scaled):
+        np.testing.assert_array_equal(py, sy)
+        np.testing.assert_allclose(sx, (px - mean) / std, rtol=1e-5, atol=1e-5)
+    # validation rows: the training rows' statistics, not their own
+    (vx, _), *_ = list(std_val)
+    np.testing.assert_allclose(vx.numpy(), (X[225:289] - mean) / std, rtol=1e-5, atol=1e-5)
+
+
+def test_a_dataloader_to_repair_needs_validation_rows_and_pairs_as_batches():
+    from chainrule.train.standardize import standardise
+    from chainrule.utils.data import DataLoader
+    X, y = _blobs()
+    train, _ = _loaders(X, y)
+    with pytest.raises(TypeError, match="needs val="):
+        repair(build_model, train, fit_kwargs=dict(loss="cross_entropy", optimizer="sgd"))
+    with pytest.raises(TypeError, match=r"batches must be \(inputs, targets\) pairs"):
+        standardise(DataLoader(cr.tensor(X), batch_size=16), None)
+
+
 def test_a_good_fit_needs_no_round():
     X, y = _blobs(spread=2.0)
     result = repair(build_model, (X, y), fit_kwargs=dict(
@@ -85,7 +139,7 @@ def test_repair_explains_what_it_needs():
     X, y = _blobs()
     with pytest.raises(TypeError, match="needs loss="):
         repair(build_model, (X, y), fit_kwargs=dict(optimizer="sgd", epochs=1))
-    with pytest.raises(TypeError, match=r"data must be \(X, y\)"):
+    with pytest.raises(TypeError, match=r"data must be \(X, y\) arrays or tensors, or a DataLoader"):
         repair(build_model, X, fit_kwargs=dict(loss="cross_entropy", optimizer="sgd"))
     with pytest.raises(ValueError, match="optimizer must be given by name"):
         repair(build_model, (X, y), fit_kwargs=dict(loss="cross_entropy",

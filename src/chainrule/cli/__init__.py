@@ -12,6 +12,7 @@ exit status 2."""
 import os
 import sys
 
+from ..i18n import _
 from ._common import (EXIT_USAGE, ArgumentParser, CLIError, HelpFormatter,
                       one_line, resume_hint)
 
@@ -64,16 +65,19 @@ def main(argv=None):
             return 0
         return int(args.run(args) or 0)
     except CLIError as err:
-        sys.stderr.write(f"chainrule: error: {one_line(err)}{resume_hint(err)}\n")
+        sys.stderr.write(_("chainrule: error: {message}").format(message=one_line(err))
+                         + f"{resume_hint(err)}\n")
         return EXIT_USAGE
     except KeyboardInterrupt as err:
-        sys.stderr.write(f"chainrule: interrupted{resume_hint(err)}\n")
+        sys.stderr.write(_("chainrule: interrupted") + f"{resume_hint(err)}\n")
         return 130
     except BrokenPipeError:  # `chainrule predict ... | head`
         return 0
     except Exception as err:  # a bug, not a user mistake: still one line unless asked
         if os.environ.get("CHAINRULE_TRACEBACK"):
             raise
-        sys.stderr.write(f"chainrule: internal error: {type(err).__name__}: {one_line(err)} "
-                         f"(set CHAINRULE_TRACEBACK=1 to see where){resume_hint(err)}\n")
+        sys.stderr.write(_("chainrule: internal error: {kind}: {message} (set "
+                           "CHAINRULE_TRACEBACK=1 to see where)").format(
+                               kind=type(err).__name__, message=one_line(err))
+                         + f"{resume_hint(err)}\n")
         return 1

@@ -3,6 +3,7 @@ mistakes in one line, and small printing helpers."""
 import argparse
 import sys
 
+from ..i18n import _
 EXIT_USAGE = 2
 
 
@@ -22,8 +23,8 @@ class ArgumentParser(argparse.ArgumentParser):
     saying what is wrong and where to look."""
 
     def error(self, message):
-        sys.stderr.write(f"{self.prog}: error: {one_line(message)} "
-                         f"(see `{self.prog} --help`)\n")
+        sys.stderr.write(_("{prog}: error: {message} (see `{prog} --help`)").format(
+            prog=self.prog, message=one_line(message)) + "\n")
         sys.exit(EXIT_USAGE)
 
 
@@ -40,8 +41,8 @@ def mark_resumable(err, run_path):
 def resume_hint(err):
     """'; ...continue it with ...' for an error marked by mark_resumable, else ''."""
     path = getattr(err, "resumable_run", None)
-    return (f"; the run so far is kept: continue it with `chainrule train --resume {path}`"
-            if path else "")
+    return (_("; the run so far is kept: continue it with `chainrule train --resume "
+              "{path}`").format(path=path) if path else "")
 
 
 def say(text="", quiet=False):

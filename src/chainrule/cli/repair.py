@@ -5,6 +5,7 @@ and say for each round the verdict, the change and the metric before and after."
 import argparse
 import math
 
+from ..i18n import _
 from . import runs
 from ._common import say
 from .fix_flags import fix_as_flags
@@ -69,33 +70,38 @@ def repair_runs(args, cfg, data, run_dir, rounds):
     score = validation_score(run_dir)
     diagnosis = run_dir.read_json(runs.METRICS).get("diagnosis")
     if score is None:
-        say("repair: needs validation rows (--val-split > 0) to judge a change", False)
+        say(_("repair: needs validation rows (--val-split > 0) to judge a change"), False)
         return 0
     for r in range(1, rounds + 1):
         verdict = (diagnosis or {}).get("verdict")
         if verdict in (None, "good fit"):
-            say(f"repair: {verdict or 'no diagnosis'}: nothing to repair", False)
+            say(_("repair: {verdict}: nothing to repair").format(
+                verdict=_(verdict) if verdict else _("no diagnosis")), False)
             break
         fix, flags = _next_fix(diagnosis, best_cfg, tried)
         if fix is None:
-            say(f"repair round {r}: {verdict}; no fix left that flags can express", False)
+            say(_("repair round {r}: {verdict}; no fix left that flags can express").format(
+                r=r, verdict=_(verdict)), False)
             break
         tried.append(fix)
         trial_cfg = apply_fix(best_cfg, fix)
-        say(f"repair round {r}: {verdict}; trying {' '.join(flags)}", False)
+        say(_("repair round {r}: {verdict}; trying {flags}").format(
+            r=r, verdict=_(verdict), flags=" ".join(flags)), False)
         trial_dir = runs.prepare_new(args.out, f"{_base(run_dir)}-repair{r}", args.overwrite)
         train_into(trial_dir, trial_cfg, data, quiet_args, resume=False)
         runs.finish_new(trial_dir, succeeded=True)
         new = validation_score(trial_dir)
         kept = _better(new, score)
-        say(f"repair round {r}: {score[0]} {score[1]:.4f} -> {new[1]:.4f} "
-            f"({'kept' if kept else 'undone'})", False)
+        say((_("repair round {r}: {metric} {before:.4f} -> {after:.4f} (kept)") if kept else
+             _("repair round {r}: {metric} {before:.4f} -> {after:.4f} (undone)")).format(
+                 r=r, metric=score[0], before=score[1], after=new[1]), False)
         if kept:
             best_dir, best_cfg, score = trial_dir, trial_cfg, new
             kept_flags += flags
             diagnosis = trial_dir.read_json(runs.METRICS).get("diagnosis")
-    change = " ".join(kept_flags) if kept_flags else "no change"
-    print(f"repair: best run {best_dir.path} ({score[0]} {score[1]:.4f}; {change})", flush=True)
+    change = " ".join(kept_flags) if kept_flags else _("no change")
+    print(_("repair: best run {path} ({metric} {score:.4f}; {change})").format(
+        path=best_dir.path, metric=score[0], score=score[1], change=change), flush=True)
     return 0
 
 

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 
+from ..i18n import _
 from . import config as config_mod
 from . import data_sources, models, mpi, runs
 from ._common import CLIError, HelpFormatter, fmt_int, mark_resumable, say, wrap
@@ -73,8 +74,8 @@ def _shown(v):
 def _resume_folder(args):
     if args.resume is True:
         if not args.name:
-            raise CLIError("--resume needs the run to continue: --resume runs/NAME "
-                           "(or --name NAME)")
+            raise CLIError(_("--resume needs the run to continue: --resume runs/NAME "
+                             "(or --name NAME)"))
         return os.path.join(args.out, args.name)
     return args.resume
 
@@ -85,11 +86,11 @@ def settings(args):
     stored, resume_run = {}, None
     if args.resume is not None:
         if args.overwrite:
-            raise CLIError("--resume and --overwrite contradict each other; use one")
+            raise CLIError(_("--resume and --overwrite contradict each other; use one"))
         resume_run = runs.open_run(_resume_folder(args))
         if not resume_run.has_checkpoint():
-            raise CLIError(f"{resume_run.path} has no checkpoint to resume from; start a new "
-                           "run instead (without --resume)")
+            raise CLIError(_("{path} has no checkpoint to resume from; start a new run "
+                             "instead (without --resume)").format(path=resume_run.path))
         stored = {k: v for k, v in resume_run.config().items() if k in config_mod.CONVERTERS}
         stored = config_mod.absolute_paths(stored)
     from_file = config_mod.read_toml(args.config) if args.config else {}
@@ -110,12 +111,13 @@ def _refuse_changes_on_resume(stored, cfg):
     changed = [k for k in config_mod.OPTION_NAMES
                if k not in RESUMABLE and cfg[k] != stored.get(k)]
     if changed:
-        shown = ", ".join(f"--{k.replace('_', '-')} {_shown(cfg[k])} (the run has "
-                          f"{_shown(stored.get(k))})" for k in changed)
-        raise CLIError(f"--resume continues a run with its own settings; cannot change "
-                       f"{shown}: start a new run instead (only "
-                       f"{', '.join('--' + k.replace('_', '-') for k in RESUMABLE)} "
-                       "can change on --resume)")
+        shown = ", ".join(_("--{flag} {value} (the run has {stored})").format(
+            flag=k.replace('_', '-'), value=_shown(cfg[k]), stored=_shown(stored.get(k)))
+            for k in changed)
+        raise CLIError(_("--resume continues a run with its own settings; cannot change "
+                         "{changes}: start a new run instead (only {flags} can change on "
+                         "--resume)").format(
+            changes=shown, flags=", ".join("--" + k.replace("_", "-") for k in RESUMABLE)))
 
 
 def check_checkpoint(run_dir, model):
@@ -128,14 +130,16 @@ def check_checkpoint(run_dir, model):
         model.load_state_dict(state["model"])
         done = int(state["epoch"]) + 1
     except Exception as err:  # a damaged or foreign checkpoint is a problem of the input
-        raise CLIError(f"cannot resume from {path}: {type(err).__name__}: {err}") from None
+        raise CLIError(_("cannot resume from {path}: {kind}: {error}").format(
+            path=path, kind=type(err).__name__, error=err)) from None
     return done
 
 
 def check_epochs_on_resume(cfg, run_dir, done):
     if cfg["epochs"] < done:  # cannot apply: training does not go backwards
-        raise CLIError(f"--epochs {cfg['epochs']}: {run_dir.path} has already trained {done} "
-                       "epochs; --resume continues up to a larger --epochs")
+        raise CLIError(_("--epochs {epochs}: {path} has already trained {done} epochs; "
+                         "--resume continues up to a larger --epochs").format(
+            epochs=cfg["epochs"], path=run_dir.path, done=done))
 
 
 def apply_on_resume(cfg):
@@ -196,10 +200,11 @@ def shuffled_training_rows(data, seed):
 
 def headline(cfg, data, run_path):
     if cfg["kfold"]:
-        return "\n".join([f"data:   {data.describe()}",
-                          f"model:  {models.describe_for(cfg, data)}",
-                          f"run:    {run_path}"])
-    val = (f", {cfg['val_split']:.0%} of them for validation" if cfg["val_split"] else "")
+        return "\n".join([_("data:   {data}").format(data=data.describe()),
+                          _("model:  {model}").format(model=models.describe_for(cfg, data)),
+                          _("run:    {path}").format(path=run_path)])
+    val = (_(", {share:.0%} of them for validation").format(share=cfg["val_split"])
+           if cfg["val_split"] else "")
     opt = f"{cfg['optimizer']} lr {cfg['lr']:g}"
     if cfg["momentum"]:
         opt += f" momentum {cfg['momentum']:g}"
@@ -207,13 +212,15 @@ def headline(cfg, data, run_path):
         opt += f" weight decay {cfg['weight_decay']:g}"
     if cfg["l1"]:
         opt += f" L1 {cfg['l1']:g}"
-    stop = (f", early stopping after {cfg['patience']} epochs without progress"
-            if cfg["patience"] and cfg["val_split"] else "")
+    stop = (_(", early stopping after {patience} epochs without progress").format(
+        patience=cfg["patience"]) if cfg["patience"] and cfg["val_split"] else "")
     return "\n".join([
-        f"data:   {data.describe()}{val}",
-        f"model:  {models.describe_for(cfg, data)} ({cfg['init']} init)",
-        f"train:  {opt}, batch {cfg['batch_size']}, up to {cfg['epochs']} epochs{stop}",
-        f"run:    {run_path}"])
+        _("data:   {data}").format(data=data.describe()) + val,
+        _("model:  {model} ({init} init)").format(model=models.describe_for(cfg, data),
+                                                  init=cfg["init"]),
+        _("train:  {optimizer}, batch {batch}, up to {epochs} epochs").format(
+            optimizer=opt, batch=cfg["batch_size"], epochs=cfg["epochs"]) + stop,
+        _("run:    {path}").format(path=run_path)])
 
 
 def _fit_kwargs(cfg, data, quiet):
@@ -231,7 +238,8 @@ def run(args):
         sys.stdout = open(os.devnull, "w")
     cfg, resume_run = settings(args)
     if args.repair and (cfg["kfold"] or resume_run is not None):
-        raise CLIError("--repair starts from a new run's diagnosis; drop --kfold / --resume")
+        raise CLIError(_("--repair starts from a new run's diagnosis; drop --kfold / "
+                         "--resume"))
     data = data_sources.load(cfg)
     cfg = config_mod.resolve(cfg, cfg["dataset"] == "synthetic-linear")
     model = models.build_for(cfg, data)  # settings check
@@ -260,7 +268,7 @@ def train_into(run_dir, cfg, data, args, resume):
         write_settings(run_dir, cfg, data)
     say(headline(cfg, data, run_dir.path), args.quiet)
     for note in data.notes:
-        say(f"note:   {note}", args.quiet)
+        say(_("note:   {note}").format(note=note), args.quiet)
     if cfg["kfold"]:
         return run_kfold(cfg, data, run_dir, args.quiet)
     try:
@@ -301,9 +309,9 @@ def run_training(cfg, data, run_dir, resume, quiet):
                       checkpoint_dir=run_dir.checkpoint_dir, resume=resume,
                       settings=run_settings(cfg), **kwargs)
     except ValueError as err:  # fit checks its arguments (e.g. too few rows to split)
-        raise CLIError(f"training could not run: {err}") from None
+        raise CLIError(_("training could not run: {error}").format(error=err)) from None
     for flag in monitor.flags[-1:]:
-        say(f"gradients: {flag['message']}", quiet)
+        say(_("gradients: {message}").format(message=flag["message"]), quiet)
     chainrule.save_safetensors(dict(model.state_dict()), run_dir.file(runs.MODEL))
     history.to_csv(run_dir.file(runs.HISTORY_CSV))
     history.to_json(run_dir.file(runs.HISTORY_JSON))
@@ -318,10 +326,10 @@ def run_training(cfg, data, run_dir, resume, quiet):
     run_dir.write_json(runs.METRICS, {"test": test, "test_rows": len(data.X_test),
                                       "epochs_run": len(history), "diagnosis": verdict})
     if verdict and quiet:  # fit printed the full diagnosis otherwise
-        print(f"diagnosis: {verdict['verdict']}", flush=True)
+        print(_("diagnosis: {verdict}").format(verdict=_(verdict["verdict"])), flush=True)
     flags = flag_line(verdict["fixes"], dict(cfg, task=data.task)) if verdict else ""
     if flags:
-        say(f"  with flags: {flags}", quiet)
+        say(_("  with flags: {flags}").format(flags=flags), quiet)
     if data.name == "synthetic-linear" and cfg["model"] == "linear":
         w = [round(float(v), 4) for v in model[0].weight.detach().numpy().reshape(-1)]
         b = float(model[0].bias.detach().numpy().reshape(-1)[0])
@@ -331,25 +339,26 @@ def run_training(cfg, data, run_dir, resume, quiet):
     files = ", ".join(f for f in (runs.CONFIG, runs.TRANSFORM, runs.HISTORY_CSV,
                                   runs.HISTORY_JSON, curves, runs.MODEL, runs.METRICS,
                                   runs.GRADIENTS, runs.CHECKPOINT_DIR + "/") if f)
-    print(f"saved to {run_dir.path}/: {files}", flush=True)
-    say(f"next:   chainrule evaluate {run_dir.path}   |   chainrule plot {run_dir.path}", quiet)
+    print(_("saved to {path}/: {files}").format(path=run_dir.path, files=files), flush=True)
+    say(_("next:   chainrule evaluate {path}   |   chainrule plot {path}").format(
+        path=run_dir.path), quiet)
     return 0
 
 
 def test_line(test, n_rows):
     parts = []
-    for key, label in (("accuracy", "test accuracy"), ("log_rmse", "test log-RMSE"),
-                       ("rmse", "test RMSE"), ("loss", "test loss")):
+    for key, label in (("accuracy", _("test accuracy")), ("log_rmse", _("test log-RMSE")),
+                       ("rmse", _("test RMSE")), ("loss", _("test loss"))):
         if key in test:
             parts.append(f"{label}: {test[key]:.4f}")
-    return "   ".join(parts) + f"   ({fmt_int(n_rows)} test rows)"
+    return "   ".join(parts) + "   " + _("({rows} test rows)").format(rows=fmt_int(n_rows))
 
 
 def save_curves(history, run_dir):
     try:
         history.plot(run_dir.file(runs.CURVES))
     except ImportError:
-        print("note: curves.png skipped: plots need matplotlib (pip install matplotlib)")
+        print(_("note: curves.png skipped: plots need matplotlib (pip install matplotlib)"))
         return None
     import matplotlib.pyplot as plt
     plt.close("all")
@@ -360,8 +369,8 @@ def run_kfold(cfg, data, run_dir, quiet):
     from chainrule.train import LambdaCallback, k_fold
     k = cfg["kfold"]
     if k > len(data.X_train):
-        raise CLIError(f"--kfold {k} needs at least {k} training rows; there are "
-                       f"{len(data.X_train)}")
+        raise CLIError(_("--kfold {k} needs at least {k} training rows; there are "
+                         "{rows}").format(k=k, rows=len(data.X_train)))
     seen, last = [], {}
     kwargs = _fit_kwargs(cfg, data, True)
 
@@ -369,12 +378,13 @@ def run_kfold(cfg, data, run_dir, quiet):
         seen.append(1)
         shown = "  ".join(f"{key} {v:.4f}" for key, v in last.items()
                           if key not in ("lr", "seconds"))
-        say(f"fold {len(seen)}/{k}: {shown}", quiet)
+        say(_("fold {i}/{k}: {scores}").format(i=len(seen), k=k, scores=shown), quiet)
     callbacks = [l1_callback(cfg["l1"])] if cfg["l1"] else []
     callbacks.append(LambdaCallback(on_epoch_end=lambda e, logs: last.update(logs or {}),
                                     on_train_end=fold_done))
-    say(f"{k}-fold cross-validation on the {fmt_int(len(data.X_train))} training rows, "
-        f"{cfg['epochs']} epochs per fold (no early stopping)", quiet)
+    say(_("{k}-fold cross-validation on the {rows} training rows, {epochs} epochs per fold "
+          "(no early stopping)").format(k=k, rows=fmt_int(len(data.X_train)),
+                                        epochs=cfg["epochs"]), quiet)
     X, y = shuffled_training_rows(data, cfg["seed"])
     result = k_fold(lambda: models.build_for(cfg, data),
                     X, y, k=k, seed=cfg["seed"],
@@ -393,5 +403,5 @@ def run_kfold(cfg, data, run_dir, quiet):
             key = name
     print(f"{k}-fold {key}: {result.mean[key]:.4f} ± {result.std[key]:.4f}", flush=True)
     files = ", ".join(f for f in (runs.CONFIG, runs.TRANSFORM, runs.KFOLD_JSON, plot) if f)
-    print(f"saved to {run_dir.path}/: {files}", flush=True)
+    print(_("saved to {path}/: {files}").format(path=run_dir.path, files=files), flush=True)
     return 0

@@ -6,6 +6,7 @@ the run does not already have (Dive into Deep Learning ch. 3.6-3.7, 4.8, 5.4-5.6
 import math
 from dataclasses import dataclass, field
 
+from ..i18n import _
 from .diagnosis_rules import RULES
 from .evidence import RunFacts
 from .fixes import describe_fix, higher, lower, novel
@@ -25,9 +26,11 @@ class Diagnosis:
 
     def __str__(self):
         nums = ", ".join(f"{k}={_fmt(v)}" for k, v in self.evidence.items() if v is not None)
-        lines = [f"Diagnosis: {self.verdict.upper()} - {self.reason}", f"  evidence: {nums}"]
+        lines = [_("Diagnosis: {verdict} - {reason}").format(verdict=_(self.verdict).upper(),
+                                                             reason=self.reason),
+                 _("  evidence: {numbers}").format(numbers=nums)]
         if self.remedies:
-            lines.append("  try: " + "; ".join(self.remedies))
+            lines.append(_("  try: {remedies}").format(remedies=_("; ").join(self.remedies)))
         return "\n".join(lines)
 
     def to_dict(self):
@@ -88,7 +91,7 @@ def diagnose(history, *, initial_loss=None):
         fixes = _keep_novel(finding.fixes, facts, verdict)
         remedies = [describe_fix(f, facts.params) for f in fixes]
         if verdict == "good fit":
-            remedies = ["nothing urgent; evaluate once on the held-out test set"]
+            remedies = [_("nothing urgent; evaluate once on the held-out test set")]
         return Diagnosis(verdict, finding.reason, evidence, fixes, remedies)
     raise AssertionError("the last rule always matches")
 

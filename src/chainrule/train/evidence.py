@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["RunFacts", "series_of"]
+__all__ = ["RunFacts", "series_of", "rel_slope", "trend"]
 
 
 def series_of(history, key):
@@ -40,6 +40,21 @@ def rel_slope(values):
     resid = y - (slope * x + icpt)
     se = math.sqrt(float(np.sum(resid ** 2)) / (len(y) - 2) / float(np.sum((x - x.mean()) ** 2)))
     return rel, abs(slope) > 2 * se
+
+
+def trend(values, scale):
+    """(change over the run from a least-squares line, in units of `scale`; that
+    slope in standard errors): a drift that stands out of the epoch-to-epoch noise
+    has |t| > 2."""
+    y = values[np.isfinite(values)]
+    if len(y) < 3:
+        return 0.0, 0.0
+    x = np.arange(len(y), dtype=np.float64)
+    slope, icpt = np.polyfit(x, y, 1)
+    resid = y - (slope * x + icpt)
+    se = math.sqrt(float(np.sum(resid ** 2)) / (len(y) - 2) / float(np.sum((x - x.mean()) ** 2)))
+    t = slope / se if se > 0 else math.copysign(math.inf, slope) if slope else 0.0
+    return float(slope * (len(y) - 1) / max(scale, 1e-12)), float(t)
 
 
 class RunFacts:
@@ -129,16 +144,30 @@ class RunFacts:
             return None if not last else math.inf
         return first / last
 
-    @property
-    def weight_change(self):
-        """Median over epochs of the largest relative weight change of a layer."""
+    def _layer_change(self):
+        """Per epoch, the largest relative change of a weight matrix (finite epochs only)."""
         wc = self.signals.get("weight_change") or {}
         series = [np.asarray(v, dtype=np.float64) for k, v in wc.items() if k.endswith("weight")]
         if not series:
             return None
         per_epoch = np.nanmax(np.vstack([s[:min(map(len, series))] for s in series]), axis=0)
-        per_epoch = per_epoch[np.isfinite(per_epoch)]
-        return float(np.median(per_epoch)) if len(per_epoch) else None
+        return per_epoch[np.isfinite(per_epoch)]
+
+    @property
+    def weight_change(self):
+        """Median over epochs of the largest relative weight change of a layer."""
+        per_epoch = self._layer_change()
+        return float(np.median(per_epoch)) if per_epoch is not None and len(per_epoch) else None
+
+    @property
+    def late_weight_change(self):
+        """The same median over the second half of the run only: once the loss has
+        settled, a run that still moves its weights by a large share of their size each
+        epoch is bouncing around the minimum rather than descending into it."""
+        per_epoch = self._layer_change()
+        if per_epoch is None or len(per_epoch) < 4:
+            return None
+        return float(np.median(per_epoch[len(per_epoch) // 2:]))
 
     @property
     def max_weight_change(self):

@@ -4,6 +4,8 @@ differs from the run's own value for that key (read from `history.params`), so n
 tells a learner to do what the run already does."""
 import math
 
+from ..i18n import N_, _
+
 __all__ = ["FIX_KEYS", "run_value", "novel", "describe_fix", "lower", "higher"]
 
 FIX_KEYS = ("lr", "epochs", "optimizer", "weight_decay", "dropout", "hidden", "init",
@@ -72,28 +74,31 @@ def higher(value, factor=10.0):
 
 
 _WORDS = {
-    "epochs": "train for {v} epochs", "optimizer": "use the {v} optimizer",
-    "weight_decay": "weight decay {v:g}", "dropout": "dropout {v:g} after each hidden layer",
-    "hidden": "hidden layers {v}", "init": "{v} initialisation",
-    "activation": "{v} activations", "clip_grad_norm": "clip the gradient norm at {v:g}",
-    "batch_size": "batch size {v}",
+    "epochs": N_("train for {v} epochs"), "optimizer": N_("use the {v} optimizer"),
+    "weight_decay": N_("weight decay {v:g}"),
+    "dropout": N_("dropout {v:g} after each hidden layer"),
+    "hidden": N_("hidden layers {v}"), "init": N_("{v} initialisation"),
+    "activation": N_("{v} activations"), "clip_grad_norm": N_("clip the gradient norm at {v:g}"),
+    "batch_size": N_("batch size {v}"),
 }
 
 
 def _lr_words(v, params):
     old = run_value(params, "lr")
     if isinstance(old, (int, float)) and math.isfinite(old) and old > 0:
-        return f"{'lower' if v < old else 'raise'} the learning rate to {v:g} (from {old:g})"
-    return f"learning rate {v:g}"
+        words = (_("lower the learning rate to {v:g} (from {old:g})") if v < old
+                 else _("raise the learning rate to {v:g} (from {old:g})"))
+        return words.format(v=v, old=old)
+    return _("learning rate {v:g}").format(v=v)
 
 
 def _hidden_words(v, params):
     old = run_value(params, "hidden") or []
     if not v:
-        return "no hidden layer"
+        return _("no hidden layer")
     if sum(v) > sum(old) or len(v) > len(old):
-        return f"give the model more capacity: hidden layers {list(v)}"
-    return f"use a smaller model: hidden layers {list(v)}"
+        return _("give the model more capacity: hidden layers {v}").format(v=list(v))
+    return _("use a smaller model: hidden layers {v}").format(v=list(v))
 
 
 def describe_fix(fix, params=None):
@@ -103,21 +108,21 @@ def describe_fix(fix, params=None):
         if key == "lr":
             parts.append(_lr_words(v, params))
         elif key == "normalize":
-            parts.append("standardise the inputs (mean 0, std 1 per feature)" if v
-                         else "feed the inputs unscaled")
+            parts.append(_("standardise the inputs (mean 0, std 1 per feature)") if v
+                         else _("feed the inputs unscaled"))
         elif key == "early_stopping":
-            parts.append("stop early on the validation loss and keep the best weights "
-                         "(EarlyStopping(restore_best_weights=True))" if v
-                         else "drop early stopping")
+            parts.append(_("stop early on the validation loss and keep the best weights "
+                           "(EarlyStopping(restore_best_weights=True))") if v
+                         else _("drop early stopping"))
         elif key == "hidden":
             parts.append(_hidden_words(v, params))
         elif key == "epochs":
             old = run_value(params, "epochs")
-            parts.append(f"train longer: {v} epochs" if old is None or v > old
-                         else f"train for {v} epochs")
+            parts.append((_("train longer: {v} epochs") if old is None or v > old
+                          else _("train for {v} epochs")).format(v=v))
         elif key == "weight_decay" and not v:
-            parts.append("no weight decay")
+            parts.append(_("no weight decay"))
         else:
-            parts.append(_WORDS[key].format(v=v))
+            parts.append(_(_WORDS[key]).format(v=v))
     code = ", ".join(f"{k}={v!r}" for k, v in fix.items())
-    return f"{'; '.join(parts)} ({code})"
+    return f"{_('; ').join(parts)} ({code})"

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import data as _data
 from .fixes import FIX_KEYS, describe_fix
+from .standardize import standardise
 
 __all__ = ["repair", "RepairResult", "RepairRound", "train_with"]
 
@@ -127,16 +129,6 @@ def _optimizer(settings, fit_kwargs):
     return functools.partial(getattr(optim, OPTIMIZERS[name]), **extra)
 
 
-def _standardise(train, val):
-    from . import data as _data
-    X = np.asarray(_data.as_tensor(train[0]).numpy(), dtype=np.float64)
-    mean, std = X.mean(axis=0), X.std(axis=0)
-    std = np.where(std > 1e-8, std, 1.0)
-    scale = (lambda A: ((np.asarray(_data.as_tensor(A).numpy(), dtype=np.float64) - mean)
-                        / std).astype(np.float32))
-    return (scale(train[0]), train[1]), (scale(val[0]), val[1])
-
-
 def _build(build_model, settings):
     from .model_edits import apply_activation, apply_init
     kwargs = {k: settings[k] for k in MODEL_KEYS
@@ -155,7 +147,7 @@ def train_with(build_model, train, val, settings, fit_kwargs):
     from .callbacks import EarlyStopping
     from .fit import fit
     if settings.get("normalize"):
-        train, val = _standardise(train, val)
+        train, val = standardise(train, val)
     model = _build(build_model, settings)
     callbacks = list(fit_kwargs.get("callbacks", ()))
     if settings.get("early_stopping") and not any(isinstance(c, EarlyStopping) for c in callbacks):
@@ -165,18 +157,25 @@ def train_with(build_model, train, val, settings, fit_kwargs):
     kwargs = {k: v for k, v in fit_kwargs.items() if k not in _TAKEN}
     kwargs.update(callbacks=callbacks, progress=fit_kwargs.get("progress", False))
     known = {k: settings.get(k) for k in ("init", "normalize") if settings.get(k) is not None}
+    # a DataLoader brings its own batch size
+    batch_size = None if _data.is_loader(train) else int(settings["batch_size"])
     with np.errstate(over="ignore", invalid="ignore"):  # trying bad settings is the point
-            history = fit(model, train, val, optimizer=_optimizer(settings, fit_kwargs),
-                      epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]),
+        history = fit(model, train, val, optimizer=_optimizer(settings, fit_kwargs),
+                      epochs=int(settings["epochs"]), batch_size=batch_size,
                       clip_grad_norm=settings.get("clip_grad_norm"), settings=known, **kwargs)
     return model, history, val
 
 
 def _split(data, fit_kwargs):
-    from . import data as _data
-    if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise TypeError("repair: data must be (X, y) arrays or tensors (a fix may rescale "
-                        f"the inputs); got {type(data).__name__}")
+    loader = _data.is_loader(data)
+    if not (loader or isinstance(data, (tuple, list)) and len(data) == 2):
+        raise TypeError("repair: data must be (X, y) arrays or tensors, or a DataLoader of "
+                        f"(inputs, targets) batches; got {type(data).__name__}")
+    if loader and fit_kwargs.get("val") is None:
+        raise TypeError("repair: a DataLoader as data needs val= (validation rows as (X, y) "
+                        "or a DataLoader): its rows are shuffled, so none are split off")
+    if loader:
+        return data, fit_kwargs["val"], None
     if fit_kwargs.get("val") is not None:
         return tuple(data), tuple(fit_kwargs["val"]), None
     fraction = fit_kwargs.get("validation_split") or 0.2
@@ -205,17 +204,16 @@ def _score(model, history, val, fit_kwargs):
 
 
 def _applicable(fix, build_model, train):
-    from . import data as _data
     for key in fix:
         if key in ("hidden", "dropout") and not _accepts(build_model, key):
             return False
-        if key == "normalize" and _data.is_loader(train):
+        if key == "batch_size" and _data.is_loader(train):  # the DataLoader's own
             return False
     return True
 
 
 def repair(build_model, data, fit_kwargs=None, rounds=3, *, verbose=False):
-    """Train `build_model()` on `data` ((X, y)) with `fit_kwargs` (fit's arguments; the
+    """Train `build_model()` on `data` ((X, y), or a DataLoader with val=) with `fit_kwargs` (fit's arguments; the
     optimizer by name, weight_decay and momentum accepted here for it; val= or
     validation_split= for the rows that judge each round), then up to `rounds` times:
     diagnose, apply the top fix not yet tried, train a fresh model, and keep the change
@@ -231,6 +229,8 @@ def repair(build_model, data, fit_kwargs=None, rounds=3, *, verbose=False):
         raise ValueError(f"repair: settings keys must be among {FIX_KEYS}; got {sorted(unknown)}")
     train, val, note = _split(data, fit_kwargs)
     settings = initial_settings(build_model, fit_kwargs)
+    if _data.is_loader(train):
+        settings["batch_size"] = train.batch_size
     model, history, seen_val = train_with(build_model, train, val, settings, fit_kwargs)
     metric, score = _score(model, history, seen_val, fit_kwargs)
     result = RepairResult([], dict(settings), model, history, metric, score, score,
