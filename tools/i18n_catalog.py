@@ -1,5 +1,5 @@
-"""The message catalogs of chainrule.i18n: the messages the code marks with _() or N_()
-(in the modules that import chainrule.i18n), and each locale's .po compiled to the .mo
+"""The message catalogs of chainrule.runtime.i18n: the messages the code marks with _() or N_()
+(in the modules that import chainrule.runtime.i18n), and each locale's .po compiled to the .mo
 gettext reads. Needs babel (pip install babel).
 
     python tools/i18n_catalog.py compile   # every locale/<lang>/LC_MESSAGES/*.po -> .mo
@@ -11,8 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "chainrule"
-LOCALE = PACKAGE / "locale"
-_USES_I18N = re.compile(r"^from (\.+|chainrule\.)i18n import", re.M)
+LOCALE = PACKAGE / "runtime" / "locale"
+_USES_I18N = re.compile(r"^from (\.+|chainrule\.)(runtime\.)?i18n import", re.M)
 
 
 def source_files():

@@ -12,7 +12,7 @@ exit status 2."""
 import os
 import sys
 
-from ..i18n import _
+from ..runtime.i18n import _
 from ._common import (EXIT_USAGE, ArgumentParser, CLIError, HelpFormatter,
                       one_line, resume_hint)
 

@@ -3,7 +3,7 @@ mistakes in one line, and small printing helpers."""
 import argparse
 import sys
 
-from ..i18n import _
+from ..runtime.i18n import _
 EXIT_USAGE = 2
 
 

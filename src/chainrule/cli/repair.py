@@ -5,7 +5,7 @@ and say for each round the verdict, the change and the metric before and after."
 import argparse
 import math
 
-from ..i18n import _
+from ..runtime.i18n import _
 from . import runs
 from ._common import say
 from .fix_flags import fix_as_flags

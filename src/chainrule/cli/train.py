@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-from ..i18n import _
+from ..runtime.i18n import _
 from . import config as config_mod
 from . import data_sources, models, mpi, runs
 from ._common import CLIError, HelpFormatter, fmt_int, mark_resumable, say, wrap

@@ -6,7 +6,7 @@ the run does not already have (Dive into Deep Learning ch. 3.6-3.7, 4.8, 5.4-5.6
 import math
 from dataclasses import dataclass, field
 
-from ..i18n import _
+from ..runtime.i18n import _
 from .diagnosis_rules import RULES
 from .evidence import RunFacts
 from .fixes import describe_fix, higher, lower, novel

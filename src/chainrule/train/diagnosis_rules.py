@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..i18n import N_, _
+from ..runtime.i18n import N_, _
 from .evidence import rel_slope, trend
 from .fixes import higher, lower
 

@@ -4,7 +4,7 @@ differs from the run's own value for that key (read from `history.params`), so n
 tells a learner to do what the run already does."""
 import math
 
-from ..i18n import N_, _
+from ..runtime.i18n import N_, _
 
 __all__ = ["FIX_KEYS", "run_value", "novel", "describe_fix", "lower", "higher"]
 

@@ -11,8 +11,8 @@ import pytest
 from chainrule.train import History, diagnose
 from cli_helpers import assert_usage_error, cli_env, ok
 
-ROOT = Path(__file__).resolve().parent.parent
-PO = ROOT / "src" / "chainrule" / "locale" / "zh_CN" / "LC_MESSAGES" / "chainrule.po"
+ROOT = Path(__file__).resolve().parents[2]
+PO = ROOT / "src" / "chainrule" / "runtime" / "locale" / "zh_CN" / "LC_MESSAGES" / "chainrule.po"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -32,6 +32,7 @@ def _run(tmp_path, env_update, *args):
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_chainrule_train_reads_in_chinese_under_a_chinese_lang(tmp_path):
     out = ok(_run(tmp_path, {"LANG": "zh_CN.UTF-8"}, "train", "--epochs", "1",
                   "--name", "one")).stdout
@@ -41,6 +42,7 @@ def test_chainrule_train_reads_in_chinese_under_a_chinese_lang(tmp_path):
     assert "TOO FEW EPOCHS" not in out and "Diagnosis:" not in out
 
 
+@pytest.mark.slow
 def test_chainrule_train_reads_in_english_by_default(tmp_path):
     out = ok(_run(tmp_path, {}, "train", "--epochs", "1", "--name", "one")).stdout
     assert "Diagnosis: TOO FEW EPOCHS - only 1 epoch(s)" in out
@@ -48,6 +50,7 @@ def test_chainrule_train_reads_in_english_by_default(tmp_path):
     assert not CJK.search(out), out
 
 
+@pytest.mark.slow
 def test_a_command_line_mistake_is_one_chinese_line_under_language(tmp_path):
     line = assert_usage_error(_run(tmp_path, {"LANGUAGE": "zh_CN"}, "train", "--resume",
                                    "runs/x", "--overwrite"))

@@ -1,5 +1,5 @@
 """Messages in the user's language: the diagnosis's reasons and remedies and the command
-line's messages go through gettext with the `chainrule` catalog (chainrule/locale/<lang>/
+line's messages go through gettext with the `chainrule` catalog (chainrule/runtime/locale/<lang>/
 LC_MESSAGES/chainrule.mo, compiled from the .po beside it). The language is resolved as
 gettext resolves it, from LANGUAGE, LC_ALL, LC_MESSAGES and LANG in that order, at the
 time a message is made, so a changed environment takes effect; English, the messages as
