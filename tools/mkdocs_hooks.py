@@ -81,7 +81,7 @@ _GROUPS = [
     ("Random numbers", ("random",)),
     ("Gradient modes", ("autograd",)),
     ("Pointwise math", ("ops.elementwise", "ops.division", "ops.pointwise_math",
-                        "ops.pointwise_extra", "ops.special", "ops.heaviside", "ops.bitwise",
+                        "ops.fmod_and_nan_to_num", "ops.special", "ops.heaviside", "ops.bitwise",
                         "ops.compound")),
     ("Reductions, softmax and scans", ("ops.reduction", "ops.softmax", "ops.scan")),
     ("Shapes, views and combining", ("ops.shape", "ops.arrange", "ops.combine",

@@ -38,7 +38,7 @@ from .ops.scatter import index_add, index_put, scatter, scatter_add
 from .ops.scatter_reduce import scatter_reduce
 from .ops.arrange import (diag, diag_embed, diagonal, fliplr, flipud, repeat_interleave, roll,
                           trace, tril, triu)
-from .ops.pointwise_extra import fmod, nan_to_num
+from .ops.fmod_and_nan_to_num import fmod, nan_to_num
 from .ops.scan import cumprod
 from .ops.einsum import einsum
 from .ops.pointwise_math import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,

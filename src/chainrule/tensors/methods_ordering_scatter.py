@@ -3,7 +3,8 @@ in-place forms), alongside those bound in tensor_methods."""
 import numpy as np
 
 from . import dtypes
-from ..ops import arrange as A, pointwise_extra as P, scan as SC
+from ..ops import arrange as A, scan as SC
+from ..ops import fmod_and_nan_to_num as P
 from ..ops import scatter_reduce as SCR
 from ..ops import scatter as SCT, sorting as SO, pointwise_math as PM, compound as C
 from ..ops import special as G
