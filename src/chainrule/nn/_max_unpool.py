@@ -79,31 +79,27 @@ def _arguments(kernel_size, stride, padding, k, fn):
     return kernel, stride, ints(padding, k, "padding", fn)
 
 
-def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    """The inverse of max_pool1d at its indices: (N, C, L) (or (C, L)); zeros elsewhere."""
-    fn = "max_unpool1d"
-    kernel, stride, padding = _arguments(kernel_size, stride, padding, 1, fn)
-    _check(input, indices, 1, fn)
-    sizes = _output_size(input, kernel, stride, padding, output_size)
-    return _unpool(input, indices, sizes, fn)
-
-
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    """The inverse of max_pool2d at its indices: (N, C, H, W) (or (C, H, W))."""
-    fn = "max_unpool2d"
-    kernel, stride, padding = _arguments(kernel_size, stride, padding, 2, fn)
-    _check(input, indices, 2, fn)
-    sizes = _output_size(input, kernel, stride, padding, output_size)
-    return _unpool(input, indices, sizes, fn)
-
-
-def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    """The inverse of max_pool3d at its indices: (N, C, D, H, W) (or (C, D, H, W))."""
-    fn = "max_unpool3d"
-    kernel, stride, padding = _arguments(kernel_size, stride, padding, 3, fn)
-    _check(input, indices, 3, fn)
-    if min(stride) <= 0:
+def _max_unpool(k, input, indices, kernel_size, stride, padding, output_size):
+    fn = f"max_unpool{k}d"
+    kernel, stride, padding = _arguments(kernel_size, stride, padding, k, fn)
+    _check(input, indices, k, fn)
+    if k == 3 and min(stride) <= 0:  # PyTorch checks strides only for the 3-D form
         raise RuntimeError(f"{fn}: strides should be greater than zero, but got stride: "
                            f"{list(stride)}")
     sizes = _output_size(input, kernel, stride, padding, output_size)
     return _unpool(input, indices, sizes, fn)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool1d at its indices: (N, C, L) (or (C, L)); zeros elsewhere."""
+    return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool2d at its indices: (N, C, H, W) (or (C, H, W))."""
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool3d at its indices: (N, C, D, H, W) (or (C, D, H, W))."""
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)

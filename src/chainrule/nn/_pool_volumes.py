@@ -12,7 +12,7 @@ from ..ops.padding import pad
 from ..ops.pool_windows import output_length
 from ..tensors.tensor import Tensor
 from ._pooling import (_is_int, _output_size, adaptive_avg_pool1d, adaptive_avg_pool2d,
-                       avg_pool2d, check_dims, check_input, ints)
+                       avg_pool2d, check_dims, check_input, check_window, ints)
 from ..tensors.type_info import SCALAR_NAMES
 
 __all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d"]
@@ -20,17 +20,7 @@ __all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool
 
 def _sizes(x, kernel, stride, padding, dilation, ceil_mode, fn):
     """The checked output (depth, height, width), in PyTorch's order of checks."""
-    for k, s, p, d in zip(kernel, stride, padding, dilation):
-        if s == 0:
-            raise RuntimeError(f"{fn}: stride should not be zero")
-        if p < 0:
-            raise RuntimeError(f"{fn}: pad must be non-negative, but got pad: {p}")
-        if p > int(((k - 1) * d + 1) / 2):
-            raise RuntimeError(f"{fn}: pad should be at most half of effective kernel size, "
-                               f"but got pad={p}, kernel_size={k} and dilation={d}")
-    for name, values in (("kernel size", kernel), ("stride", stride), ("dilation", dilation)):
-        if min(values) <= 0:
-            raise RuntimeError(f"{fn}: {name} should be greater than zero, but got {values}")
+    check_window(kernel, stride, padding, dilation, fn)
     sizes = tuple(x.shape[-3:])
     out = tuple(output_length(*a, ceil_mode) for a in zip(sizes, kernel, stride, padding,
                                                              dilation))

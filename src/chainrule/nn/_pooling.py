@@ -58,10 +58,8 @@ def check_dtype(x, fn, ints_ok=True):
                                   f"'{SCALAR_NAMES.get(x._data.dtype.name, x.dtype)}'")
 
 
-def windows(x, kernel, stride, padding, dilation, ceil_mode, fn):
-    """The checked geometry of a pooling over x's last two dims (PyTorch's order of checks)."""
-    h, w = x.shape[-2:]
-    stride = stride or kernel
+def check_window(kernel, stride, padding, dilation, fn):
+    """A pooling window's arguments, per spatial dim, in PyTorch's order of checks."""
     for k, s, p, d in zip(kernel, stride, padding, dilation):
         if s == 0:
             raise RuntimeError(f"{fn}: stride should not be zero")
@@ -70,9 +68,16 @@ def windows(x, kernel, stride, padding, dilation, ceil_mode, fn):
         if p > int(((k - 1) * d + 1) / 2):
             raise RuntimeError(f"{fn}: pad should be at most half of effective kernel size, "
                                f"but got pad={p}, kernel_size={k} and dilation={d}")
-    for name, pair in (("kernel size", kernel), ("stride", stride), ("dilation", dilation)):
-        if min(pair) <= 0:
-            raise RuntimeError(f"{fn}: {name} should be greater than zero, but got {pair}")
+    for name, values in (("kernel size", kernel), ("stride", stride), ("dilation", dilation)):
+        if min(values) <= 0:
+            raise RuntimeError(f"{fn}: {name} should be greater than zero, but got {values}")
+
+
+def windows(x, kernel, stride, padding, dilation, ceil_mode, fn):
+    """The checked geometry of a pooling over x's last two dims (PyTorch's order of checks)."""
+    h, w = x.shape[-2:]
+    stride = stride or kernel
+    check_window(kernel, stride, padding, dilation, fn)
     oh = output_length(h, kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
     ow = output_length(w, kernel[1], stride[1], padding[1], dilation[1], ceil_mode)
     if oh < 1 or ow < 1:
