@@ -124,3 +124,16 @@ def functional_matches_torch(fn, a, tol, *args, **kw):
     (theirs * torch.tensor(w)).sum().backward()
     assert_close(x.grad.numpy(), t.grad.numpy(), **tol)
     return ours, theirs
+
+
+def functional_raises_like_torch(call, a, *words):
+    """call(functional_module, tensor) on array `a` raises the exception type PyTorch's
+    nn.functional raises, with a message that carries each of `words`."""
+    import pytest
+    import torch
+    with pytest.raises(Exception) as want:
+        call(torch.nn.functional, torch.tensor(a))
+    with pytest.raises(want.type) as got:
+        call(cr.nn.functional, cr.tensor(a))
+    for word in words:
+        assert word in str(got.value), (word, str(got.value))
