@@ -31,11 +31,12 @@ SCRIPT = textwrap.dedent("""
     out, ckpt = sys.argv[1], sys.argv[2]
     slow = os.environ.get("SLOW") == "1"
     if slow:  # stretch each checkpoint write so that kills land inside it
-        write_array = serialization._npy_bytes
+        from chainrule.serialization import archive_write
+        write_array = archive_write._npy_bytes
         def slow_npy_bytes(arr):
             time.sleep(0.004)
             return write_array(arr)
-        serialization._npy_bytes = slow_npy_bytes
+        archive_write._npy_bytes = slow_npy_bytes
         real_save = serialization.save
         def announced_save(obj, f, *a, **k):
             with open(os.path.join(os.path.dirname(ckpt), "saves_started"), "a") as log:
@@ -163,13 +164,13 @@ def test_killed_plain_save_keeps_the_previous_file(tmp_path):
     script.write_text(textwrap.dedent("""
         import sys, time
         import chainrule as torch
-        from chainrule import serialization
-        write_array = serialization._npy_bytes
+        from chainrule.serialization import archive_write
+        write_array = archive_write._npy_bytes
         def slow(arr):
             open(sys.argv[1] + ".writing", "w").close()
             time.sleep(0.2)
             return write_array(arr)
-        serialization._npy_bytes = slow
+        archive_write._npy_bytes = slow
         torch.save({"w": torch.full((64, 64), 2.0), "b": torch.zeros(64)}, sys.argv[1])
     """))
     target = tmp_path / "model.pt"

@@ -9,8 +9,8 @@ import struct
 
 import numpy as np
 
-from .runtime.atomic_files import atomic_write
-from .tensors.tensor import Tensor
+from ..runtime.atomic_files import atomic_write
+from ..tensors.tensor import Tensor
 
 TO_NUMPY = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4",
             "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "?"}

@@ -1,18 +1,5 @@
-"""`chainrule.save` / `chainrule.load`: tensors, state dicts and nested containers in a
-format that cannot run code when loaded (no pickle anywhere).
-
-A save file is a zip archive holding `tree.json` (the object's structure, with the
-dtype and shape of every array) and `arrays/<i>.npy`, one NumPy file per distinct
-tensor. Loading trusts nothing: the archive may contain only those names, each entry's
-declared size must match what the tree says its array needs (which caps the total
-decompressed bytes: no zip bomb), every `.npy` header must agree with the tree and is
-read with `allow_pickle=False`. Writes are atomic (temporary file, fsync, rename).
-
-Supported: Tensor (dtype, shape, requires_grad; a tensor appearing twice is stored once
-and loads as one object), numpy arrays, None, bool, int, float, str, and lists, tuples,
-dicts and OrderedDicts of these (dict keys: str, int, float, bool, None or tuples).
-Paths ending in `.safetensors` use the safetensors format (flat dicts of tensors),
-read and written by the safetensors package."""
+"""Reading a chainrule save file while trusting nothing: only the expected names, sizes
+that match the tree, .npy headers that agree with it, no pickle."""
 import collections
 import io
 import json
@@ -23,133 +10,14 @@ import zipfile
 
 import numpy as np
 
-from .tensors import devices
-from .tensors import dtypes
-from .runtime.atomic_files import atomic_write
-from ._safetensors import load_safetensors, save_safetensors
-from .tensors.tensor import Tensor
-
-__all__ = ["save", "load", "save_safetensors", "load_safetensors", "UnsafeFileError"]
-
-FORMAT = "chainrule.save"
-VERSION = 1
-TREE = "tree.json"
-MAX_TREE_BYTES = 64 * 1024 * 1024
-MAX_NPY_HEADER = 4096        # NumPy writes 64..~200-byte headers for these dtypes
-MAX_DEPTH = 200
-DEFLATE_MAX_RATIO = 1032     # no DEFLATE stream expands more than this
-# save() never compresses; a compressed entry (from another zip tool) may expand freely up
-# to this size, beyond it at most by this ratio, so a small file cannot demand gigabytes
-COMPRESSED_FREE_BYTES = 64 * 1024 * 1024
-COMPRESSED_MAX_RATIO = 100
-_ARRAY_DTYPES = {d.name: d.np for d in dtypes.ALL}
-_GRAD_DTYPES = {d.name for d in dtypes.ALL if d.is_floating_point}
+from ..tensors import devices
+from ..tensors.tensor import Tensor
+from .archive_format import (ARRAY_DTYPES, COMPRESSED_FREE_BYTES, COMPRESSED_MAX_RATIO,
+                             DEFLATE_MAX_RATIO, FORMAT, GRAD_DTYPES, MAX_DEPTH, MAX_NPY_HEADER,
+                             MAX_TREE_BYTES, TREE, VERSION, UnsafeFileError, is_safetensors_path)
+from .safetensors_files import load_safetensors
 
 
-class UnsafeFileError(ValueError):
-    """A file that is not a well-formed chainrule save file."""
-
-
-def _is_safetensors_path(f):
-    return isinstance(f, (str, os.PathLike)) and os.fspath(f).endswith(".safetensors")
-
-
-# ---- encoding -------------------------------------------------------------------------
-class _Encoder:
-    def __init__(self):
-        self.arrays = []        # distinct arrays, in file order
-        self.seen = {}          # id(tensor) -> node, so shared tensors are stored once
-        self.keep = []          # keeps encoded objects alive so ids stay unique
-        self.active = set()     # ids of containers being encoded: catches cycles
-
-    def array_node(self, arr, kind, requires_grad=False):
-        if arr.dtype.name not in _ARRAY_DTYPES:
-            raise TypeError(f"chainrule.save: cannot save an array of dtype {arr.dtype}")
-        self.arrays.append(arr)
-        node = {"t": kind, "array": len(self.arrays) - 1, "dtype": arr.dtype.name,
-                "shape": list(arr.shape)}
-        if requires_grad:
-            node["requires_grad"] = True
-        return node
-
-    def encode(self, obj, depth=0):
-        if depth > MAX_DEPTH:
-            raise ValueError(f"chainrule.save: nesting deeper than {MAX_DEPTH} levels")
-        if obj is None:
-            return {"t": "none"}
-        if isinstance(obj, (bool, np.bool_)):
-            return {"t": "bool", "v": bool(obj)}
-        if isinstance(obj, numbers.Integral):
-            return {"t": "int", "v": int(obj)}
-        if isinstance(obj, numbers.Real):
-            return {"t": "float", "v": repr(float(obj))}  # repr keeps nan/inf and all bits
-        if isinstance(obj, str):
-            return {"t": "str", "v": obj}
-        if isinstance(obj, Tensor):
-            if id(obj) not in self.seen:
-                self.keep.append(obj)
-                self.seen[id(obj)] = self.array_node(obj._data, "tensor", obj.requires_grad)
-            return self.seen[id(obj)]
-        if isinstance(obj, np.ndarray):
-            return self.array_node(obj, "ndarray")
-        if isinstance(obj, (list, tuple, dict)):
-            if id(obj) in self.active:
-                raise ValueError("chainrule.save: the object contains itself (a cycle)")
-            self.active.add(id(obj))
-            try:
-                return self.container(obj, depth)
-            finally:
-                self.active.discard(id(obj))
-        raise TypeError(f"chainrule.save: cannot save an object of type {type(obj).__name__}"
-                        " (supported: tensors, arrays, numbers, strings, None, and lists, "
-                        "tuples and dicts of them)")
-
-    def container(self, obj, depth):
-        if isinstance(obj, dict):
-            for k in obj:
-                if not isinstance(k, (str, numbers.Number, tuple, type(None))):
-                    raise TypeError(f"chainrule.save: dict key {k!r} has type "
-                                    f"{type(k).__name__}; keys must be str, numbers, None "
-                                    "or tuples")
-            kind = "odict" if isinstance(obj, collections.OrderedDict) else "dict"
-            return {"t": kind, "keys": [self.encode(k, depth + 1) for k in obj],
-                    "values": [self.encode(v, depth + 1) for v in obj.values()]}
-        kind = "list" if isinstance(obj, list) else "tuple"
-        return {"t": kind, "items": [self.encode(v, depth + 1) for v in obj]}
-
-
-def _npy_bytes(arr):
-    buf = io.BytesIO()
-    # np.require, not np.ascontiguousarray, which turns 0-d arrays into 1-d ones
-    np.lib.format.write_array(buf, np.require(arr, requirements="C"), allow_pickle=False)
-    return buf.getvalue()
-
-
-def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
-    """Save `obj` to the path or binary file object `f` (extra arguments are accepted
-    for PyTorch compatibility and ignored)."""
-    if _is_safetensors_path(f):
-        if not (isinstance(obj, dict) and all(isinstance(v, Tensor) for v in obj.values())):
-            raise TypeError("chainrule.save: a .safetensors file holds a flat dict of "
-                            "name -> tensor; use another extension for other objects")
-        return save_safetensors(obj, f)
-    enc = _Encoder()
-    tree = {"format": FORMAT, "version": VERSION, "root": enc.encode(obj)}
-    tree_bytes = json.dumps(tree, separators=(",", ":"), allow_nan=False).encode("utf-8")
-
-    def write(out):
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
-            zf.writestr(TREE, tree_bytes)
-            for i, arr in enumerate(enc.arrays):
-                zf.writestr(f"arrays/{i}.npy", _npy_bytes(arr))
-
-    if hasattr(f, "write"):
-        write(f)
-    else:
-        atomic_write(f, write)
-
-
-# ---- decoding -------------------------------------------------------------------------
 def _is_int(v):
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
@@ -188,11 +56,11 @@ def _check_node(node, name, n_arrays, depth=0):
         idx, dt, shape = node.get("array"), node.get("dtype"), node.get("shape")
         if not (type(idx) is int and 0 <= idx < n_arrays):
             _refuse(name, f"tree refers to array {idx!r}, which is not in the archive")
-        if dt not in _ARRAY_DTYPES:
+        if dt not in ARRAY_DTYPES:
             _refuse(name, f"array {idx} has unsupported dtype {dt!r}")
         if not is_valid_shape(shape):
             _refuse(name, f"array {idx} has an invalid shape {shape!r}")
-        if node.get("requires_grad") is True and kind == "tensor" and dt not in _GRAD_DTYPES:
+        if node.get("requires_grad") is True and kind == "tensor" and dt not in GRAD_DTYPES:
             _refuse(name, f"array {idx} is a {dt} tensor marked requires_grad; only "
                           "floating-point tensors can require gradients")
         return
@@ -234,7 +102,7 @@ def _read_entry(zf, info, cap, name):
 
 
 def _load_array(zf, info, dtype, shape, name, file_size):
-    expected = np.dtype(_ARRAY_DTYPES[dtype]).itemsize * math.prod(shape)
+    expected = np.dtype(ARRAY_DTYPES[dtype]).itemsize * math.prod(shape)
     lo, hi = expected, expected + MAX_NPY_HEADER
     if not lo <= info.file_size <= hi:
         _refuse(name, f"{info.filename} declares {info.file_size} bytes but an array of "
@@ -250,7 +118,7 @@ def _load_array(zf, info, dtype, shape, name, file_size):
                       "this archive (zip bomb or corrupt file?)")
     data = _read_entry(zf, info, hi, name)
     stream = io.BytesIO(data)
-    want = np.dtype(_ARRAY_DTYPES[dtype])
+    want = np.dtype(ARRAY_DTYPES[dtype])
     try:  # check the .npy header before np.load allocates what it declares
         major, _ = np.lib.format.read_magic(stream)
         read_header = {1: np.lib.format.read_array_header_1_0,
@@ -316,7 +184,7 @@ def load(f, map_location=None, pickle_module=None, weights_only=True, mmap=None,
     arguments are accepted and ignored: nothing is ever unpickled). Tensors load to the
     CPU; a `map_location` naming another device fails as on PyTorch's CPU-only build."""
     _check_map_location(map_location)
-    if _is_safetensors_path(f):
+    if is_safetensors_path(f):
         return load_safetensors(f)
     if hasattr(f, "read"):
         data = f.read()
