@@ -28,6 +28,13 @@ def replayed(fn=None, *, idempotent=False):
     return wrapper
 
 
+def fresh(arr):
+    """While a call is recorded: whether `arr` is a whole new result of one of its kernels
+    (an array no one else holds, which backward may make `.grad` without a copy)."""
+    recorder = ACTIVE[0]
+    return recorder is not None and recorder.fresh(arr)
+
+
 def unsupported(reason):
     """Tell a running recording that this call cannot be replayed (it falls back)."""
     recorder = ACTIVE[0]

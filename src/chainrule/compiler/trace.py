@@ -156,6 +156,7 @@ class Recorder:
         self.rollback = set()    # generators to restore when a value guard records again
         self._passed = {}        # id(value) -> its guard's step, while its use is unknown
         self._late = {}          # id(value) -> where: guarded values no replay can recover
+        self._results = set()    # ids of the arrays kernels made, each a step's own output
 
     def trace(self, arr, private=True, numbered=True):
         """`arr` as a traced array; its memory is remembered, so a plain view of it made
@@ -286,6 +287,8 @@ class Recorder:
             if isinstance(r, np.ndarray):
                 if not (r.base is not None and any(np.may_share_memory(r, a) for a in inputs)):
                     fresh.append((None if single else i, r))
+                    if r.base is None:
+                        self._results.add(id(r))
                 r = self.trace(r)
             wrapped.append(r)
         if fresh:
@@ -345,8 +348,14 @@ class Recorder:
     def draws(self, generator):
         return Draws(self, generator)
 
-    def set_grad(self, leaf, g, create_graph):
-        """backward's `.grad` assignment, as a step (see engine._set_grad)."""
+    def fresh(self, arr):
+        """Whether `arr` is a whole array a kernel of this call made (eager would own it)."""
+        return (type(arr) is Traced and id(arr.base) in self._results
+                and arr.shape == arr.base.shape and arr.dtype == arr.base.dtype)
+
+    def set_grad(self, leaf, g, create_graph, owned=False):
+        """backward's `.grad` assignment, as a step (see engine._set_grad). A gradient
+        eager would take without a copy (`owned`) stays in its kernel's buffer."""
         if create_graph:
             self.unsupported("backward(create_graph=True)")
             return False
@@ -354,13 +363,16 @@ class Recorder:
         g = g._data if isinstance(g, Tensor) else g
         self.irreversible = True
         if leaf.grad is None:
-            buf = np.empty(leaf._data.shape, leaf._data.dtype)
-            traced = self.trace(buf)
-            np.copyto(buf, _plain(g), casting="unsafe")
-            self.kernel(np.copyto, (traced, g), {"casting": "unsafe"}, (buf, _plain(g)),
-                        {"casting": "unsafe"}, None)
+            if owned and self.fresh(g) and g.dtype == leaf._data.dtype:
+                buf, traced = g.base, g
+            else:
+                buf = np.empty(leaf._data.shape, leaf._data.dtype)
+                traced = self.trace(buf)
+                np.copyto(buf, _plain(g), casting="unsafe")
+                self.kernel(np.copyto, (traced, g), {"casting": "unsafe"}, (buf, _plain(g)),
+                            {"casting": "unsafe"}, None)
             leaf.grad = Tensor._wrap(traced)
-            self._note("grad", id(leaf))
+            self._note("grad", id(leaf), buf is g.base)
             self._add(assign_grad(leaf, buf, Tensor))
         else:  # accumulate into whatever .grad holds when the replay gets here
             self._note("accumulate grad", self.describe(leaf.grad._data), self.describe(g))
