@@ -242,6 +242,8 @@ def hooked(modules):
     when those exist), or None: hooks run Python on every call."""
     for m in (_GLOBAL_HOOKS, *modules):  # hooks for every module, then each one's own
         d = m.__dict__  # not getattr: a missing attribute goes through Module.__getattr__
+        if not d.get("_has_hooks"):  # what Module.__call__ tests before running any hook
+            continue
         for kind in _HOOK_KINDS:
             if d.get(kind):
                 return m

@@ -14,8 +14,8 @@ import numpy as np
 from .. import _capture
 from . import returns
 from .draws import Draws
-from .steps import (GuardFailed, ValueChanged, accumulate_grad, assign_grad, call_step,
-                    guard, nothing, recompute, value_guard)
+from .steps import (GuardFailed, ValueChanged, accumulate_grad, assign_grad, bound,
+                    call_step, guard, nothing, recompute, value_guard)
 
 # ndarray methods that NumPy does not route through __array_function__/__array_ufunc__
 _METHODS = ("astype", "copy", "reshape", "ravel", "flatten", "repeat", "take", "dot",
@@ -272,7 +272,7 @@ class Recorder:
         self._note(_name(fn), self.describe(tuple(args)),
                    tuple((k, self.describe(v)) for k, v in kwargs.items()))
         if "out" in kwargs or result is None:  # writes into memory the replay reuses
-            self._add(functools.partial(fn, *pargs, **pkw), rerun or None)
+            self._add(bound(fn, pargs, pkw), rerun or None)
             if "out" in kwargs:
                 out = kwargs["out"]
                 return out[0] if type(out) is tuple and len(out) == 1 else out
@@ -293,7 +293,7 @@ class Recorder:
             wrapped.append(r)
         if fresh:
             if single and _takes_out(fn):
-                self._add(functools.partial(fn, *pargs, out=fresh[0][1], **pkw))
+                self._add(bound(fn, pargs, {**pkw, "out": fresh[0][1]}))
             else:
                 self._add(recompute(fn, pargs, pkw, fresh))
         return wrapped[0] if single else type(result)(wrapped)
@@ -335,6 +335,13 @@ class Recorder:
         if id(_owner(arr)) in self._owners:
             return _view(arr, Traced)
         self._constant(arr)
+        return self.trace(arr)
+
+    def buffer(self, shape, dtype):
+        """An array of this call that its next kernels fill whole (with out=), so it needs
+        no step of its own (threads.py's parts of a large product)."""
+        arr = np.empty(shape, dtype)
+        self._results.add(id(arr))
         return self.trace(arr)
 
     def _constant(self, arr):
