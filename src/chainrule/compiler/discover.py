@@ -165,10 +165,13 @@ def _is(a, b):
     return a is b
 
 
+_SCALARS = (bool, int, float, complex, str, type(None))
+
+
 def _walked(args, kwargs):
     """The arguments a walk looks into: tensors are copied in, scalars hold nothing."""
     return [a for a in (*args, *kwargs.values())
-            if not isinstance(a, (Tensor, bool, int, float, complex, str, type(None)))]
+            if type(a) not in _SCALARS and not isinstance(a, Tensor)]
 
 
 def find(reached, fn, args, kwargs):
