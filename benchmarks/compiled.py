@@ -4,6 +4,8 @@ process, one thread each, medians of several rounds:
 1. the main job's epoch (digits, 64-256-128-10, batch 32, Adam; 45 steps), with the whole
    training step compiled; on an idle machine and, with --busy, also beside one busy-loop;
 2. the tiny graph (11 ops on 8×8, forward + backward) as a compiled function;
+   with, when JAX is installed (optional), JAX's jit of the same step against PyTorch
+   (jax_main_job.py; one thread);
 3. the d2l MLP epoch (784-256-10, batch 256, SGD), compiled against chainrule eager;
 4. the arithmetic alone: the replayed steps' own matrix products (shapes, strides and
    dtypes read from the recordings), as bare np.matmul calls (and as torch.matmul calls
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+import jax_main_job  # noqa: E402
 import mlp_epoch  # noqa: E402
 import tiny_graph  # noqa: E402
 from main_job import (build_main_job, busy_machine, digits_arrays,  # noqa: E402
@@ -179,13 +182,16 @@ def epoch_workload(torch, chainrule, build, epoch, X, y, batch):
     return fns + [gemm, torch_gemm], flops, step, nets
 
 
-def timed_epochs(torch, chainrule, build, epoch, X, y, batch, pairs):
+def timed_epochs(torch, chainrule, build, epoch, X, y, batch, pairs, jax_epoch=None):
+    """jax_epoch: JAX's epoch of the same step, timed in the same rounds (its ratio to
+    PyTorch is then the ratio of the medians)."""
     fns, flops, step, nets = epoch_workload(torch, chainrule, build, epoch, X, y, batch)
-    (comp, theirs, eager, gemm, torch_gemm), ratio = interleaved(fns, pairs)
+    times, ratio = interleaved(fns + [jax_epoch] * (jax_epoch is not None), pairs)
+    comp, theirs, eager, gemm, torch_gemm = times[:5]
     # every round ran both chainrule epochs once, so the weights must still agree
     assert_same_weights(nets["compiled"], nets["eager"], "after the timed epochs")
     return dict(compiled=comp, torch=theirs, eager=eager, gemm=gemm, torch_gemm=torch_gemm,
-                ratio=ratio, flops=flops, step=step)
+                ratio=ratio, flops=flops, step=step, jax=times[5] if jax_epoch else None)
 
 
 def _closure(fn):
@@ -273,6 +279,23 @@ def _us(t):
     return f"{t * 1e6:.1f} µs"
 
 
+def jax_epoch_or_none(X, y, skip):
+    """JAX's jit of the same main-job step (jax_main_job.py), or None with a message when
+    JAX is not installed (it is no dependency of chainrule)."""
+    if skip:
+        return None
+    if not jax_main_job.available():
+        print("(no JAX row: JAX is not installed; `pip install jax` adds it)", flush=True)
+        return None
+    return jax_main_job.epoch_fn(X, y)
+
+
+def jax_row(X, r):
+    name = f"main job epoch, JAX jit ({len(batches(len(X), 32))} steps, same rounds)"
+    print(f"| {name} | idle | {_ms(r['jax'])} (JAX) | {_ms(r['torch'])} | | "
+          f"{r['jax'] / r['torch']:.2f} (of medians) | | JAX, one thread |", flush=True)
+
+
 def _row(name, machine, r, fmt, goal):
     print(f"| {name} | {machine} | {fmt(r['compiled'])} | {fmt(r['torch'])} | "
           f"{fmt(r['eager'])} | {r['ratio']:.2f} | {r['compiled'] / r['eager']:.2f} | {goal} |",
@@ -284,12 +307,15 @@ def speed_table(torch, chainrule, args, X, y):
           "PyTorch | compiled / chainrule eager | goal |\n|---|---|---|---|---|---|---|---|")
     epochs = {}
     name = f"main job epoch ({len(batches(len(X), 32))} steps, batch 32, Adam)"
+    jax_epoch = jax_epoch_or_none(X, y, args.no_jax)
     for busy in ((False, True) if args.busy else (False,)):
         with busy_machine() if busy else contextlib.nullcontext():
             r = timed_epochs(torch, chainrule, build_main_job, main_job_epoch, X, y, 32,
-                             args.pairs)
+                             args.pairs, None if busy else jax_epoch)
         epochs[f"main job ({'busy' if busy else 'idle'})"] = r
         _row(name, "busy" if busy else "idle", r, _ms, "≤ 0.20 vs PyTorch")
+        if r["jax"] is not None:
+            jax_row(X, r)
     r = timed_tiny_graph(torch, chainrule, args.pairs, 400)
     _row("tiny graph, 11 ops fwd+bwd on 8×8, per step", "idle", r, _us, "≤ 0.25 vs PyTorch")
     DX, Dy = mlp_epoch.make_data(args.rows)
@@ -337,6 +363,8 @@ def main():
     p.add_argument("--rows", type=int, default=20000, help="rows of the d2l epoch")
     p.add_argument("--busy", action="store_true", help="also time the main job beside a busy loop")
     p.add_argument("--profile", action="store_true", help="cProfile replayed main-job steps")
+    p.add_argument("--no-jax", action="store_true", help="leave out the JAX row (it runs "
+                   "only when jax is installed)")
     args = p.parse_args()
     import torch
     import chainrule

@@ -166,7 +166,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
                     else:
                         # a fresh array from a rule can become .grad without a copy;
                         # the incoming gradient itself or a view of it cannot
-                        owned = gi is not g and type(gi) is np.ndarray and gi.base is None
+                        owned = gi is not g and (gi.base is None if type(gi) is np.ndarray
+                                                 else _capture.fresh(gi))
                         leaf_grads[key] = (e, gi, owned)
             if not retain_graph:
                 node.args = node.out = node.saved = None
@@ -204,7 +205,7 @@ def _set_grad(t, g, Tensor, create_graph, owned=False):
     with a graph when create_graph is set."""
     recorder = recording_hooks.ACTIVE[0]
     if recorder is not None:  # a compile recording replays this assignment
-        return recorder.set_grad(t, g, create_graph)
+        return recorder.set_grad(t, g, create_graph, owned)
     if type(g) is Tensor:
         if not create_graph:
             g = g._data

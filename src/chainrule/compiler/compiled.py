@@ -91,6 +91,7 @@ class CompiledFunction:
         self._eager = None       # why the function runs eagerly from now on
         self._again = 0          # recordings made because a guarded value changed
         self._changing = None    # the Python value the previous recording itself changed
+        self._reached = None     # what the last call found (discover.Reached)
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
@@ -101,7 +102,8 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if recording_hooks.ACTIVE[0] is not None or self._eager is not None:
             return self.run_eagerly(*args, **kwargs)  # nested in a recording, or given up
-        roots, modules, optimizers, tensors = discover.reachable(self.fn, args, kwargs)
+        self._reached = discover.find(self._reached, self.fn, args, kwargs)
+        roots, modules, optimizers, tensors = self._reached.for_arguments(args, kwargs)
         reason = self._unsupported(args, kwargs, modules)  # checked before replays too:
         if reason:                                          # a hook may come later
             return self._give_up(reason, args, kwargs)

@@ -19,6 +19,29 @@ class ValueChanged(GuardFailed):
         self.again = again
 
 
+_REDUCE_KEYS = {"axis", "dtype", "out", "keepdims", "where"}
+_OUT_BY_NAME = (np.maximum, np.minimum)  # a third argument by position is deprecated
+
+
+def bound(fn, pargs, pkw):
+    """`fn(*pargs, **pkw)` as a step, with `out` passed by position where NumPy takes it
+    so (parsing keywords costs more than many of the small kernels it runs)."""
+    out = pkw.get("out") if pkw else None
+    if type(out) is tuple and len(out) == 1:
+        out = out[0]
+    if isinstance(out, np.ndarray):
+        if (isinstance(fn, np.ufunc) and fn.nout == 1 and len(pargs) == fn.nin
+                and fn not in _OUT_BY_NAME):
+            rest = {k: v for k, v in pkw.items() if k != "out"}
+            return functools.partial(fn, *pargs, out, **rest)
+        if (isinstance(getattr(fn, "__self__", None), np.ufunc) and fn.__name__ == "reduce"
+                and len(pargs) == 1 and pkw.keys() <= _REDUCE_KEYS
+                and pkw.get("where", True) is True):
+            return functools.partial(fn, pargs[0], pkw.get("axis", 0), pkw.get("dtype"), out,
+                                     pkw.get("keepdims", False))
+    return functools.partial(fn, *pargs, **pkw)
+
+
 def recompute(fn, pargs, pkw, fresh):
     """Step for a kernel without out=: run it, copy each new result into its buffer."""
     def step():

@@ -14,8 +14,8 @@ import numpy as np
 from ..runtime import recording_hooks
 from . import returns
 from .draws import Draws
-from .steps import (GuardFailed, ValueChanged, accumulate_grad, assign_grad, call_step,
-                    guard, nothing, recompute, value_guard)
+from .steps import (GuardFailed, ValueChanged, accumulate_grad, assign_grad, bound,
+                    call_step, guard, nothing, recompute, value_guard)
 
 # ndarray methods that NumPy does not route through __array_function__/__array_ufunc__
 _METHODS = ("astype", "copy", "reshape", "ravel", "flatten", "repeat", "take", "dot",
@@ -156,6 +156,7 @@ class Recorder:
         self.rollback = set()    # generators to restore when a value guard records again
         self._passed = {}        # id(value) -> its guard's step, while its use is unknown
         self._late = {}          # id(value) -> where: guarded values no replay can recover
+        self._results = set()    # ids of the arrays kernels made, each a step's own output
 
     def trace(self, arr, private=True, numbered=True):
         """`arr` as a traced array; its memory is remembered, so a plain view of it made
@@ -271,7 +272,7 @@ class Recorder:
         self._note(_name(fn), self.describe(tuple(args)),
                    tuple((k, self.describe(v)) for k, v in kwargs.items()))
         if "out" in kwargs or result is None:  # writes into memory the replay reuses
-            self._add(functools.partial(fn, *pargs, **pkw), rerun or None)
+            self._add(bound(fn, pargs, pkw), rerun or None)
             if "out" in kwargs:
                 out = kwargs["out"]
                 return out[0] if type(out) is tuple and len(out) == 1 else out
@@ -286,11 +287,13 @@ class Recorder:
             if isinstance(r, np.ndarray):
                 if not (r.base is not None and any(np.may_share_memory(r, a) for a in inputs)):
                     fresh.append((None if single else i, r))
+                    if r.base is None:
+                        self._results.add(id(r))
                 r = self.trace(r)
             wrapped.append(r)
         if fresh:
             if single and _takes_out(fn):
-                self._add(functools.partial(fn, *pargs, out=fresh[0][1], **pkw))
+                self._add(bound(fn, pargs, {**pkw, "out": fresh[0][1]}))
             else:
                 self._add(recompute(fn, pargs, pkw, fresh))
         return wrapped[0] if single else type(result)(wrapped)
@@ -334,6 +337,13 @@ class Recorder:
         self._constant(arr)
         return self.trace(arr)
 
+    def buffer(self, shape, dtype):
+        """An array of this call that its next kernels fill whole (with out=), so it needs
+        no step of its own (threads.py's parts of a large product)."""
+        arr = np.empty(shape, dtype)
+        self._results.add(id(arr))
+        return self.trace(arr)
+
     def _constant(self, arr):
         """An array made outside the trace (np.zeros in a rule): restored to its recorded
         value at this point of every replay, then private memory of the recording."""
@@ -345,8 +355,14 @@ class Recorder:
     def draws(self, generator):
         return Draws(self, generator)
 
-    def set_grad(self, leaf, g, create_graph):
-        """backward's `.grad` assignment, as a step (see engine._set_grad)."""
+    def fresh(self, arr):
+        """Whether `arr` is a whole array a kernel of this call made (eager would own it)."""
+        return (type(arr) is Traced and id(arr.base) in self._results
+                and arr.shape == arr.base.shape and arr.dtype == arr.base.dtype)
+
+    def set_grad(self, leaf, g, create_graph, owned=False):
+        """backward's `.grad` assignment, as a step (see engine._set_grad). A gradient
+        eager would take without a copy (`owned`) stays in its kernel's buffer."""
         if create_graph:
             self.unsupported("backward(create_graph=True)")
             return False
@@ -354,13 +370,16 @@ class Recorder:
         g = g._data if isinstance(g, Tensor) else g
         self.irreversible = True
         if leaf.grad is None:
-            buf = np.empty(leaf._data.shape, leaf._data.dtype)
-            traced = self.trace(buf)
-            np.copyto(buf, _plain(g), casting="unsafe")
-            self.kernel(np.copyto, (traced, g), {"casting": "unsafe"}, (buf, _plain(g)),
-                        {"casting": "unsafe"}, None)
+            if owned and self.fresh(g) and g.dtype == leaf._data.dtype:
+                buf, traced = g.base, g
+            else:
+                buf = np.empty(leaf._data.shape, leaf._data.dtype)
+                traced = self.trace(buf)
+                np.copyto(buf, _plain(g), casting="unsafe")
+                self.kernel(np.copyto, (traced, g), {"casting": "unsafe"}, (buf, _plain(g)),
+                            {"casting": "unsafe"}, None)
             leaf.grad = Tensor._wrap(traced)
-            self._note("grad", id(leaf))
+            self._note("grad", id(leaf), buf is g.base)
             self._add(assign_grad(leaf, buf, Tensor))
         else:  # accumulate into whatever .grad holds when the replay gets here
             self._note("accumulate grad", self.describe(leaf.grad._data), self.describe(g))

@@ -26,7 +26,16 @@ class Adam(Optimizer):
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
     def _update(self, param, grad, state, group):
-        p = param._data
+        param._data += self._delta(param._data, grad, state, group)
+
+    @staticmethod
+    def _reads_param(group):
+        """Whether the step reads the parameter before adding its delta (weight decay)."""
+        return float(group["weight_decay"]) != 0
+
+    def _delta(self, p, grad, state, group):
+        """What the step adds to the parameter `p` (in a scratch buffer); `p` itself is
+        only read, and scaled in place, under weight decay."""
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
         if not state:
@@ -56,7 +65,7 @@ class Adam(Optimizer):
         denom += eps
         np.divide(m, denom, out=denom)
         denom *= -step_size
-        p += denom
+        return denom
 
 
 class AdamW(Adam):

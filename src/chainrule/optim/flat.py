@@ -8,7 +8,9 @@ copied back. The per-parameter state the user sees (`optimizer.state[p]`, state_
 views into the flat state, so it reads and saves as before; the step counter is one shared
 0-d tensor. Anything that breaks the layout (a parameter without a gradient, state loaded
 or replaced, a reshaped parameter, mixed dtypes) sends the group back to the
-per-parameter path, which is numerically the same step."""
+per-parameter path, which is numerically the same step. A step that only adds a delta to
+the parameters (Adam without weight decay: `_reads_param` is false) gathers just the
+gradients, and each parameter adds its piece of the delta in place."""
 import numpy as np
 
 from ..tensors.tensor import Tensor
@@ -63,6 +65,16 @@ class FlatGroup:
     def gather(self):
         np.concatenate([p._data.reshape(-1) for p in self.params], out=self.param._data)
         np.concatenate([p.grad._data.reshape(-1) for p in self.params], out=self.grad)
+
+    def gather_grads(self):
+        np.concatenate([p.grad._data.reshape(-1) for p in self.params], out=self.grad)
+
+    def add_to_params(self, delta):
+        """p += its piece of the flat `delta`: what gathering, adding and scattering back
+        would leave, without the two copies."""
+        for p, s, shape in zip(self.params, self.slices, self.shapes):
+            np.add(p._data, delta[s].reshape(shape), out=p._data)
+            p._version[0] += 1
 
     def scatter(self):
         for p, piece in zip(self.params, self.pieces):
@@ -143,6 +155,13 @@ def flat_group(opt, index, group):
 
 
 def step_flat(opt, flat, group):
+    reads = getattr(opt, "_reads_param", None)
+    if reads is not None and not reads(group):  # the step is p += delta
+        flat.gather_grads()
+        delta = opt._delta(flat.param._data, flat.grad, flat.flat_state, group)
+        flat.share_state()
+        flat.add_to_params(delta)
+        return
     flat.gather()
     opt._update(flat.param, flat.grad, flat.flat_state, group)
     flat.share_state()

@@ -8,6 +8,8 @@ ask this module whether a recording is running. It imports nothing from chainrul
 any module may use it."""
 import functools
 
+import numpy as np
+
 ACTIVE = [None]   # the recorder of the call being recorded, or None
 
 
@@ -26,6 +28,22 @@ def replayed(fn=None, *, idempotent=False):
             return fn(*args, **kwargs)
         return recorder.opaque(fn, args, kwargs, idempotent)
     return wrapper
+
+
+def fresh(arr):
+    """While a call is recorded: whether `arr` is a whole new result of one of its kernels
+    (an array no one else holds, which backward may make `.grad` without a copy)."""
+    recorder = ACTIVE[0]
+    return recorder is not None and recorder.fresh(arr)
+
+
+def buffer(shape, dtype):
+    """A new array that the next kernels fill whole; while a call is recorded, memory of
+    the recording, which each replay's kernels refill."""
+    recorder = ACTIVE[0]
+    if recorder is None or recorder.suspended:
+        return np.empty(shape, dtype)
+    return recorder.buffer(shape, dtype)
 
 
 def unsupported(reason):
