@@ -202,7 +202,7 @@ def _joined_parts(axis, cuts, a, b):
     """The same parts for arrays a compile recording follows: made one after another into
     one result, which a replay refills in place (no copy to join them)."""
     shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
-    out = _capture.buffer(shape, np.result_type(a.dtype, b.dtype))
+    out = recording_hooks.buffer(shape, np.result_type(a.dtype, b.dtype))
     for lo, hi in zip(cuts[:-1], cuts[1:]):
         _part(axis, lo, hi, a, b, out)
     return out

@@ -167,7 +167,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=None
                         # a fresh array from a rule can become .grad without a copy;
                         # the incoming gradient itself or a view of it cannot
                         owned = gi is not g and (gi.base is None if type(gi) is np.ndarray
-                                                 else _capture.fresh(gi))
+                                                 else recording_hooks.fresh(gi))
                         leaf_grads[key] = (e, gi, owned)
             if not retain_graph:
                 node.args = node.out = node.saved = None
