@@ -5,7 +5,7 @@ import numpy as np
 
 
 def _plain(x):
-    from .trace import _plain as plain
+    from .traced_array import _plain as plain
     return plain(x)
 
 
