@@ -179,7 +179,8 @@ def convert(key, value, where):
     try:
         return conv(value)
     except argparse.ArgumentTypeError as err:
-        raise CLIError(f"{where}: {key} {err}") from None
+        raise CLIError(_("{where}: {key} {error}").format(where=where, key=key,
+                                                          error=err)) from None
 
 
 def read_toml(path):
