@@ -58,8 +58,8 @@ def main(argv=None):
         if extra:  # let the command's own parser report it, with its own --help hint
             command = parser.commands.get(getattr(args, "command", None), parser)
             from .suggest import did_you_mean
-            command.error(f"unrecognized arguments: {' '.join(extra)}"
-                          f"{did_you_mean(extra, command)}")
+            command.error(_("unrecognized arguments: {args}").format(args=" ".join(extra))
+                          + did_you_mean(extra, command))
         if not hasattr(args, "run"):
             parser.print_help()
             return 0

@@ -1,10 +1,30 @@
 """What every command shares: the one-line error, the argument parser that reports
 mistakes in one line, and small printing helpers."""
 import argparse
+import contextlib
 import sys
 
-from ..runtime.i18n import _
+from ..runtime.i18n import N_, _
+
 EXIT_USAGE = 2
+
+# argparse's own messages for the mistakes a user makes: argparse asks gettext's default
+# domain, which has no catalog of ours, so while a command line is parsed they are
+# looked up in chainrule's (any other message argparse has stays as argparse says it)
+ARGPARSE_MESSAGES = frozenset((
+    N_("the following arguments are required: %s"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("expected one argument"),
+    N_("expected at most one argument"),
+    N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("ignored explicit argument %r"),
+    N_("not allowed with argument %s"),
+    N_("one of the arguments %s is required"),
+    N_("unknown parser %(parser_name)r (choices: %(choices)s)"),
+))
 
 
 class CLIError(Exception):
@@ -15,12 +35,29 @@ class CLIError(Exception):
 def one_line(text):
     """Collapse a (possibly multi-line) message into one line."""
     parts = [p.strip() for p in str(text).splitlines() if p.strip()]
-    return "; ".join(parts) if parts else "unknown error"
+    return "; ".join(parts) if parts else _("unknown error")
+
+
+@contextlib.contextmanager
+def _argparse_in_our_language():
+    argparse_gettext = argparse._
+
+    def translated(message):
+        return _(message) if message in ARGPARSE_MESSAGES else argparse_gettext(message)
+    argparse._ = translated
+    try:
+        yield
+    finally:
+        argparse._ = argparse_gettext
 
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse prints the usage block and then the error; a beginner needs one line
-    saying what is wrong and where to look."""
+    saying what is wrong and where to look, in the user's language."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        with _argparse_in_our_language():
+            return super().parse_known_args(args, namespace)
 
     def error(self, message):
         sys.stderr.write(_("{prog}: error: {message} (see `{prog} --help`)").format(

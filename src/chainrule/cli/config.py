@@ -7,6 +7,7 @@ import argparse
 import math
 import os
 
+from ..runtime.i18n import _
 from ._common import CLIError
 
 MODELS = ("linear", "softmax", "mlp", "lenet", "resnet")
@@ -16,61 +17,67 @@ OPTIMIZERS = ("sgd", "adam")
 TASKS = ("auto", "classification", "regression")
 
 
+def _must_be(what, value):
+    """`what`: the expectation, already in the user's language."""
+    return argparse.ArgumentTypeError(_("must be {what}, got {value!r}").format(
+        what=what, value=value))
+
+
 def _number(value, what):
     if isinstance(value, bool):
-        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}")
+        raise _must_be(what, value)
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}") from None
+        raise _must_be(what, value) from None
     if not math.isfinite(x):
-        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}")
+        raise _must_be(what, value)
     return x
 
 
 def positive_float(value):
-    x = _number(value, "a positive number")
+    x = _number(value, _("a positive number"))
     if x <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {value!r}")
+        raise _must_be(_("a positive number"), value)
     return x
 
 
 def nonnegative_float(value):
-    x = _number(value, "a number >= 0")
+    x = _number(value, _("a number >= 0"))
     if x < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {value!r}")
+        raise _must_be(_("a number >= 0"), value)
     return x
 
 
 def fraction(value):
-    x = _number(value, "a fraction between 0 and 1")
+    x = _number(value, _("a fraction between 0 and 1"))
     if not 0 <= x < 1:
-        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1), got {value!r}")
+        raise _must_be(_("a fraction in [0, 1)"), value)
     return x
 
 
 def _integer(value, low, what):
     if isinstance(value, bool):
-        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}")
+        raise _must_be(what, value)
     try:
         n = int(str(value).strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}") from None
+        raise _must_be(what, value) from None
     if n < low:
-        raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}")
+        raise _must_be(what, value)
     return n
 
 
 def positive_int(value):
-    return _integer(value, 1, "a positive integer")
+    return _integer(value, 1, _("a positive integer"))
 
 
 def nonnegative_int(value):
-    return _integer(value, 0, "an integer >= 0")
+    return _integer(value, 0, _("an integer >= 0"))
 
 
 def kfold_count(value):
-    return _integer(value, 2, "an integer >= 2 (the number of folds)")
+    return _integer(value, 2, _("an integer >= 2 (the number of folds)"))
 
 
 def hidden_sizes(value):
@@ -80,8 +87,8 @@ def hidden_sizes(value):
     try:
         return [_integer(i, 1, "") for i in items]
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"must be comma-separated positive layer widths such as 256,128, got {value!r}") from None
+        raise _must_be(_("comma-separated positive layer widths such as 256,128"),
+                       value) from None
 
 
 def column_list(value):
@@ -91,7 +98,7 @@ def column_list(value):
 
 def text(value):
     if not isinstance(value, str) or not value.strip():
-        raise argparse.ArgumentTypeError(f"must be a non-empty text, got {value!r}")
+        raise _must_be(_("a non-empty text"), value)
     return value.strip()
 
 
@@ -99,14 +106,15 @@ def choice(*allowed):
     def convert(value):
         v = str(value).strip().lower()
         if v not in allowed:
-            raise argparse.ArgumentTypeError(f"must be one of {', '.join(allowed)}; got {value!r}")
+            raise argparse.ArgumentTypeError(_("must be one of {choices}; got {value!r}").format(
+                choices=", ".join(allowed), value=value))
         return v
     convert.__name__ = "choice"
     return convert
 
 
 def seed_value(value):
-    return _integer(value, 0, "an integer >= 0")
+    return _integer(value, 0, _("an integer >= 0"))
 
 
 # (key, converter, default, metavar, help). A default of None means "decided from the
@@ -156,7 +164,8 @@ CONVERTERS = {o[0]: o[1] for o in OPTIONS}
 
 
 def defaults():
-    return {key: (list(d) if isinstance(d, list) else d) for key, _, d, _, _ in OPTIONS}
+    return {option[0]: (list(option[2]) if isinstance(option[2], list) else option[2])
+            for option in OPTIONS}
 
 
 def convert(key, value, where):
@@ -164,12 +173,14 @@ def convert(key, value, where):
     conv = CONVERTERS[key]
     if conv is None:  # a switch
         if not isinstance(value, bool):
-            raise CLIError(f"{where}: {key} must be true or false, got {value!r}")
+            raise CLIError(_("{where}: {key} must be true or false, got {value!r}").format(
+                where=where, key=key, value=value))
         return value
     try:
         return conv(value)
     except argparse.ArgumentTypeError as err:
-        raise CLIError(f"{where}: {key} {err}") from None
+        raise CLIError(_("{where}: {key} {error}").format(where=where, key=key,
+                                                          error=err)) from None
 
 
 def read_toml(path):
@@ -181,20 +192,24 @@ def read_toml(path):
         try:
             import tomli as tomllib
         except ImportError:
-            raise CLIError("--config needs Python 3.11+ or the tomli package "
-                           "(pip install tomli)") from None
+            raise CLIError(_("--config needs Python 3.11+ or the tomli package "
+                             "(pip install tomli)")) from None
     if not os.path.isfile(path):
-        raise CLIError(f"config file {path} does not exist; check the path given to --config")
+        raise CLIError(_("config file {path} does not exist; check the path given to "
+                         "--config").format(path=path))
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
     except tomllib.TOMLDecodeError as err:
-        raise CLIError(f"{path} is not valid TOML ({err}); fix the file or drop --config") from None
+        raise CLIError(_("{path} is not valid TOML ({error}); fix the file or drop "
+                         "--config").format(path=path, error=err)) from None
     except UnicodeDecodeError as err:  # TOML files are UTF-8 by definition
-        raise CLIError(f"{path} is not UTF-8 text (byte {err.object[err.start]:#04x} at "
-                       f"offset {err.start}); save it as UTF-8 or drop --config") from None
+        raise CLIError(_("{path} is not UTF-8 text (byte {byte:#04x} at offset {offset}); "
+                         "save it as UTF-8 or drop --config").format(
+            path=path, byte=err.object[err.start], offset=err.start)) from None
     except OSError as err:
-        raise CLIError(f"cannot read {path}: {err.strerror}") from None
+        raise CLIError(_("cannot read {path}: {error}").format(
+            path=path, error=err.strerror)) from None
     if isinstance(data.get("train"), dict):
         rest = {k: v for k, v in data.items() if k != "train"}
         data = {**rest, **data["train"]}
@@ -202,8 +217,9 @@ def read_toml(path):
     for raw_key, value in data.items():
         key = raw_key.replace("-", "_")
         if key not in CONVERTERS:
-            raise CLIError(f"{path}: unknown setting {raw_key!r}; known: "
-                           f"{', '.join(k.replace('_', '-') for k in OPTION_NAMES)}")
+            raise CLIError(_("{path}: unknown setting {key!r}; known: {known}").format(
+                path=path, key=raw_key,
+                known=", ".join(k.replace("_", "-") for k in OPTION_NAMES)))
         out[key] = convert(key, value, path)
     return out
 
@@ -238,6 +254,6 @@ def resolve(cfg, is_regression_preset):
     if cfg["lr"] is None:
         cfg["lr"] = 0.1 if cfg["optimizer"] == "sgd" else 0.001
     if cfg["momentum"] and cfg["optimizer"] != "sgd":
-        raise CLIError("--momentum applies to --optimizer sgd only (Adam has its own "
-                       "moment estimates); drop --momentum or use --optimizer sgd")
+        raise CLIError(_("--momentum applies to --optimizer sgd only (Adam has its own "
+                         "moment estimates); drop --momentum or use --optimizer sgd"))
     return cfg

@@ -9,6 +9,7 @@ training did. The ResNet ends in a global average pool, so it takes images at th
 size (digits stay 8 x 8, which keeps it fast)."""
 import functools
 
+from ..runtime.i18n import _
 from ._common import CLIError
 
 CONV_MODELS = ("lenet", "resnet")
@@ -38,9 +39,9 @@ def _images_module():
 def check_images(model, image_shape, data_name):
     """The (height, width) a conv model reads, or a CLIError for data without images."""
     if not image_shape or len(image_shape) != 2:
-        raise CLIError(f"--model {model} needs image data (digits, fashion-mnist or mnist); "
-                       f"{data_name} is a table of features, not images: use --model mlp, "
-                       "linear or softmax for it")
+        raise CLIError(_("--model {model} needs image data (digits, fashion-mnist or mnist); "
+                         "{data} is a table of features, not images: use --model mlp, "
+                         "linear or softmax for it").format(model=model, data=data_name))
     return int(image_shape[0]), int(image_shape[1])
 
 
@@ -84,9 +85,10 @@ def build(model, image_shape, output_dim, data_name):
 def describe(model, image_shape, output_dim):
     h, w = (int(s) for s in image_shape)
     if model == "lenet":
-        scaled = (f", {h}x{w} upsampled to {LENET_SIZE}x{LENET_SIZE}"
+        scaled = (_(", {h}x{w} upsampled to {size}x{size}").format(h=h, w=w, size=LENET_SIZE)
                   if (h, w) != (LENET_SIZE, LENET_SIZE) else "")
-        return f"lenet 1x{h}x{w}-{output_dim} (d2l 6.6: sigmoid, average pooling{scaled})"
-    widths = "-".join(map(str, RESNET_WIDTHS))
-    return (f"resnet 1x{h}x{w}-{output_dim} ({len(RESNET_WIDTHS)} residual blocks, "
-            f"{widths} channels, batch norm)")
+        return _("lenet 1x{h}x{w}-{classes} (d2l 6.6: sigmoid, average pooling{scaled})").format(
+            h=h, w=w, classes=output_dim, scaled=scaled)
+    return _("resnet 1x{h}x{w}-{classes} ({blocks} residual blocks, {widths} channels, batch "
+             "norm)").format(h=h, w=w, classes=output_dim, blocks=len(RESNET_WIDTHS),
+                             widths="-".join(map(str, RESNET_WIDTHS)))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..runtime.i18n import _
 from ._common import CLIError, fmt_int
 
 PRESETS = ("digits", "fashion-mnist", "mnist", "synthetic-linear")
@@ -43,10 +44,12 @@ class DataBundle:
         return len(self.transform["classes"]) if self.task == "classification" else 1
 
     def describe(self):
-        kind = (f"{self.output_dim} classes" if self.task == "classification"
-                else "regression")
-        return (f"{self.name}: {fmt_int(len(self.X_train))} training and "
-                f"{fmt_int(len(self.X_test))} test rows, {self.input_dim} features, {kind}")
+        kind = (_("{n} classes").format(n=self.output_dim) if self.task == "classification"
+                else _("regression"))
+        return _("{name}: {train} training and {test} test rows, {features} features, "
+                 "{kind}").format(name=self.name, train=fmt_int(len(self.X_train)),
+                                  test=fmt_int(len(self.X_test)), features=self.input_dim,
+                                  kind=kind)
 
 
 def default_data_dir():
@@ -65,8 +68,8 @@ def is_csv(name):
 def check_dataset_name(name):
     if name in PRESETS or is_csv(name):
         return name
-    raise CLIError(f"unknown dataset {name!r}; choose {', '.join(PRESETS)} or give a CSV "
-                   "file path (see `chainrule datasets`)")
+    raise CLIError(_("unknown dataset {name!r}; choose {choices} or give a CSV file path "
+                     "(see `chainrule datasets`)").format(name=name, choices=", ".join(PRESETS)))
 
 
 def load(cfg):
@@ -74,12 +77,12 @@ def load(cfg):
     name = check_dataset_name(cfg["dataset"])
     if is_csv(name):
         if not cfg.get("target"):
-            raise CLIError(f"a CSV data set needs --target COLUMN (the column to predict) "
-                           f"for {name}")
+            raise CLIError(_("a CSV data set needs --target COLUMN (the column to predict) "
+                             "for {name}").format(name=name))
         return load_csv(name, cfg["target"], cfg.get("drop") or [], cfg.get("task") or "auto",
                         cfg.get("seed") or 0)
     if cfg.get("target"):
-        raise CLIError(f"--target applies to CSV files only, not to {name}")
+        raise CLIError(_("--target applies to CSV files only, not to {name}").format(name=name))
     if name == "digits":
         return load_digits()
     if name == "synthetic-linear":
@@ -104,9 +107,9 @@ def apply_image(t, images):
         arr = arr[None]
     if arr.dtype.kind not in "uif" or arr.size % size or arr.shape[-1] * (
             arr.shape[-2] if arr.ndim == 3 else 1) != size:
-        raise CLIError(f"expected images of {'x'.join(map(str, t['shape']))} = {size} "
-                       f"numeric pixel values each, got an array of shape {arr.shape} and "
-                       f"dtype {arr.dtype}")
+        raise CLIError(_("expected images of {shape} = {size} numeric pixel values each, got "
+                         "an array of shape {got} and dtype {dtype}").format(
+            shape="x".join(map(str, t["shape"])), size=size, got=arr.shape, dtype=arr.dtype))
     return (arr.reshape(len(arr), size).astype(np.float32) / np.float32(t["scale"]))
 
 
@@ -136,18 +139,21 @@ def load_idx(name, data_dir, allow_download=True):
                 ds = cls(data_dir, train=train)
             except FileNotFoundError:
                 if not allow_download:
-                    raise CLIError(f"{name} is not in {idx_folder(name, data_dir)}; run "
-                                   f"`chainrule datasets download {name}` or place the files "
-                                   f"there by hand (`chainrule datasets` lists them)") from None
-                print(f"downloading {name} into {idx_folder(name, data_dir)} ...", flush=True)
+                    raise CLIError(_("{name} is not in {folder}; run `chainrule datasets "
+                                     "download {name}` or place the files there by hand "
+                                     "(`chainrule datasets` lists them)").format(
+                        name=name, folder=idx_folder(name, data_dir))) from None
+                print(_("downloading {name} into {folder} ...").format(
+                    name=name, folder=idx_folder(name, data_dir)), flush=True)
                 ds = cls(data_dir, train=train, download=True)
         except DownloadError:
-            raise CLIError(f"could not download {name} (no internet?); place the files in "
-                           f"{idx_folder(name, data_dir)} by hand, as `chainrule datasets` "
-                           "explains") from None
+            raise CLIError(_("could not download {name} (no internet?); place the files in "
+                             "{folder} by hand, as `chainrule datasets` explains").format(
+                name=name, folder=idx_folder(name, data_dir))) from None
         except (IDXError, ValueError, OSError) as err:
-            raise CLIError(f"cannot read {name} from {data_dir}: {err}; delete the broken "
-                           f"file and run `chainrule datasets download {name}`") from None
+            raise CLIError(_("cannot read {name} from {folder}: {error}; delete the broken "
+                             "file and run `chainrule datasets download {name}`").format(
+                name=name, folder=data_dir, error=err)) from None
         parts += [ds.data.numpy(), ds.targets.numpy()]
     return _image_bundle(name, *parts, 255.0, cls.classes)
 
@@ -171,21 +177,23 @@ def pandas():
     try:
         import pandas as pd
     except ImportError:
-        raise CLIError("CSV data needs pandas: pip install 'chainrule[csv]'") from None
+        raise CLIError(_("CSV data needs pandas: pip install 'chainrule[csv]'")) from None
     return pd
 
 
 def read_csv(path):
     pd = pandas()
     if not os.path.isfile(path):
-        raise CLIError(f"CSV file {path} does not exist; check the path")
+        raise CLIError(_("CSV file {path} does not exist; check the path").format(path=path))
     try:
         df = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise CLIError(f"{path} is not a readable CSV file ({one_line_err(err)}); it needs a "
-                       "header row and comma-separated values") from None
+        raise CLIError(_("{path} is not a readable CSV file ({error}); it needs a header row "
+                         "and comma-separated values").format(
+            path=path, error=one_line_err(err))) from None
     if df.shape[0] == 0 or df.shape[1] == 0:
-        raise CLIError(f"{path} has no data rows; it needs a header row and at least a few rows")
+        raise CLIError(_("{path} has no data rows; it needs a header row and at least a few "
+                         "rows").format(path=path))
     df.columns = [str(c).strip() for c in df.columns]
     return df
 
@@ -213,11 +221,13 @@ def fit_table_transform(df, target, drop, task):
     pd = pandas()
     missing = [c for c in [target, *drop] if c not in df.columns]
     if missing:
-        raise CLIError(f"column {missing[0]!r} is not in the CSV; its columns are: "
-                       f"{', '.join(df.columns[:30])}")
+        raise CLIError(_("column {column!r} is not in the CSV; its columns are: "
+                         "{columns}").format(column=missing[0],
+                                             columns=", ".join(df.columns[:30])))
     features = [c for c in df.columns if c != target and c not in drop]
     if not features:
-        raise CLIError(f"no feature columns left besides the target {target!r}")
+        raise CLIError(_("no feature columns left besides the target {target!r}").format(
+            target=target))
     t = {"kind": "table", "target": target, "drop": list(drop), "features": features,
          "numeric": {}, "categorical": {}}
     for c in features:
@@ -235,7 +245,8 @@ def fit_table_transform(df, target, drop, task):
         t["classes"] = sorted({_plain(v) for v in y}, key=lambda v: (str(type(v)), v))
     else:
         if not pd.api.types.is_numeric_dtype(y):
-            raise CLIError(f"--task regression needs a numeric target; {target!r} holds text")
+            raise CLIError(_("--task regression needs a numeric target; {target!r} holds "
+                             "text").format(target=target))
         y = y.astype(float)
         t["target_mean"], t["target_std"] = float(y.mean()), float(y.std() or 1.0)
         if not np.isfinite(t["target_std"]) or t["target_std"] == 0:
@@ -257,8 +268,8 @@ def apply_table(t, df):
     pd = pandas()
     absent = [c for c in t["features"] if c not in df.columns]
     if absent:
-        raise CLIError(f"the input lacks column(s) {', '.join(absent[:5])} that the model "
-                       "was trained on")
+        raise CLIError(_("the input lacks column(s) {columns} that the model was trained "
+                         "on").format(columns=", ".join(absent[:5])))
     parts = []
     for c, (mean, std) in t["numeric"].items():
         col = pd.to_numeric(df[c], errors="coerce").astype(float)
@@ -281,7 +292,8 @@ def encode_target(t, y):
         try:
             return np.array([index[_plain(v)] for v in y], dtype=np.int64)
         except KeyError as err:
-            raise CLIError(f"target value {err.args[0]!r} was not seen in training") from None
+            raise CLIError(_("target value {value!r} was not seen in training").format(
+                value=err.args[0])) from None
     y = np.asarray(y, dtype=np.float64)
     return ((y - t["target_mean"]) / t["target_std"]).astype(np.float32)[:, None]
 
@@ -295,12 +307,14 @@ def split_rows(n, seed, test_fraction=CSV_TEST_FRACTION):
 def load_csv(path, target, drop, task, seed):
     df = read_csv(path)
     if target not in df.columns:
-        raise CLIError(f"target column {target!r} is not in {path}; its columns are: "
-                       f"{', '.join(df.columns[:30])}")
+        raise CLIError(_("target column {target!r} is not in {path}; its columns are: "
+                         "{columns}").format(target=target, path=path,
+                                             columns=", ".join(df.columns[:30])))
     dropped = int(df[target].isna().sum())
     df = df[df[target].notna()].reset_index(drop=True)
     if len(df) < 5:
-        raise CLIError(f"{path} has {len(df)} rows with a {target!r} value; need at least 5")
+        raise CLIError(_("{path} has {rows} rows with a {target!r} value; need at least "
+                         "5").format(path=path, rows=len(df), target=target))
     train_idx, test_idx = split_rows(len(df), seed)
     train, test = df.iloc[train_idx], df.iloc[test_idx]
     t = fit_table_transform(train, target, drop, task)
@@ -313,7 +327,8 @@ def load_csv(path, target, drop, task, seed):
     b = DataBundle(os.path.basename(path), t["task"], apply_table(t, train),
                    encode_target(t, train[target]), apply_table(t, test), y_test, t)
     if dropped:
-        b.notes.append(f"{dropped} row(s) without a {target!r} value were left out")
+        b.notes.append(_("{n} row(s) without a {target!r} value were left out").format(
+            n=dropped, target=target))
     return b
 
 
@@ -321,19 +336,20 @@ def load_csv(path, target, drop, task, seed):
 def read_inputs(t, path):
     """Model inputs from a .npy or .csv file, plus the CSV rows (or None) for output."""
     if not os.path.isfile(path):
-        raise CLIError(f"input file {path} does not exist")
+        raise CLIError(_("input file {path} does not exist").format(path=path))
     if path.lower().endswith(".npy"):
         if t["kind"] == "table":
-            raise CLIError("this model was trained on a CSV table: give a CSV input with the "
-                           "same columns, not a .npy array")
+            raise CLIError(_("this model was trained on a CSV table: give a CSV input with "
+                             "the same columns, not a .npy array"))
         try:
             arr = np.load(path, allow_pickle=False)
         except (ValueError, OverflowError) as err:  # OverflowError: a crafted shape
-            raise CLIError(f"cannot read {path} as a NumPy array ({one_line_err(err)}); "
-                           "object arrays are refused because loading them can run code") from None
+            raise CLIError(_("cannot read {path} as a NumPy array ({error}); object arrays "
+                             "are refused because loading them can run code").format(
+                path=path, error=one_line_err(err))) from None
         return _numeric_inputs(t, arr), None
     if not path.lower().endswith(".csv"):
-        raise CLIError(f"input {path} must be a .npy or .csv file")
+        raise CLIError(_("input {path} must be a .npy or .csv file").format(path=path))
     if t["kind"] == "table":
         df = read_csv(path)
         return apply_table(t, df), df
@@ -344,8 +360,8 @@ def read_inputs(t, path):
             df = pd.read_csv(path)  # a header row
         arr = df.to_numpy(dtype=np.float64)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise CLIError(f"{path}: expected comma-separated numbers, one row per example "
-                       f"({one_line_err(err)})") from None
+        raise CLIError(_("{path}: expected comma-separated numbers, one row per example "
+                         "({error})").format(path=path, error=one_line_err(err))) from None
     return _numeric_inputs(t, arr), None
 
 
@@ -357,5 +373,6 @@ def _numeric_inputs(t, arr):
     if arr.ndim == 1 and arr.size == width:
         arr = arr[None]
     if arr.dtype.kind not in "uif" or arr.ndim != 2 or arr.shape[1] != width:
-        raise CLIError(f"expected rows of {width} numbers, got an array of shape {arr.shape}")
+        raise CLIError(_("expected rows of {width} numbers, got an array of shape "
+                         "{shape}").format(width=width, shape=arr.shape))
     return arr.astype(np.float32)

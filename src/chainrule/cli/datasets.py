@@ -2,6 +2,7 @@
 get Fashion-MNIST / MNIST (download, or place the files by hand)."""
 import os
 
+from ..runtime.i18n import _
 from . import data_sources
 from ._common import CLIError, HelpFormatter, wrap
 
@@ -29,7 +30,7 @@ def add_parser(subparsers):
 
 
 def _files(cls):
-    return [name for name, _ in cls.resources_train + cls.resources_test]
+    return [name for name, _md5 in cls.resources_train + cls.resources_test]
 
 
 def _present(folder, gz_name):
@@ -49,28 +50,33 @@ def status(name, data_dir):
 
 def list_datasets(data_dir):
     from ..vision.datasets.digits import DATA_FILE
-    print(f"data folder: {data_dir}  (change with --data-dir or $CHAINRULE_DATA)\n")
-    print(f"  {'digits':18s}built in: 1,797 handwritten digits, 8x8 pixels, 10 classes "
-          f"(1,438 train / 359 test)\n  {'':18s}{DATA_FILE}")
-    print(f"  {'synthetic-linear':18s}generated: y = 2 x1 - 3.4 x2 + 4.2 + noise (d2l 3.3), "
-          "1,000 train / 200 test rows")
+    print(_("data folder: {path}  (change with --data-dir or $CHAINRULE_DATA)").format(
+        path=data_dir) + "\n")
+    print(f"  {'digits':18s}" + _("built in: 1,797 handwritten digits, 8x8 pixels, 10 classes "
+                                  "(1,438 train / 359 test)") + f"\n  {'':18s}{DATA_FILE}")
+    print(f"  {'synthetic-linear':18s}" + _("generated: y = 2 x1 - 3.4 x2 + 4.2 + noise "
+                                            "(d2l 3.3), 1,000 train / 200 test rows"))
     hints = []
     for name in ("fashion-mnist", "mnist"):
         cls, folder, have = status(name, data_dir)
         files = _files(cls)
-        state = ("cached" if len(have) == len(files) else
-                 f"partly cached ({len(have)}/{len(files)} files)" if have else "not downloaded")
-        size = "70,000 images 28x28, 10 classes (60,000 train / 10,000 test)"
-        print(f"  {name:18s}{state}: {size}\n  {'':18s}{folder}")
+        state = (_("cached") if len(have) == len(files) else
+                 _("partly cached ({have}/{total} files)").format(have=len(have), total=len(files))
+                 if have else _("not downloaded"))
+        size = _("70,000 images 28x28, 10 classes (60,000 train / 10,000 test)")
+        print(f"  {name:18s}" + _("{state}: {size}").format(state=state, size=size)
+              + f"\n  {'':18s}{folder}")
         if len(have) < len(files):
             missing = [f for f in files if f not in have]
-            hints.append(f"  {name}: chainrule datasets download {name}\n"
-                         f"    or by hand: get {', '.join(missing)}\n"
-                         f"    from {cls.mirrors[0]} and put them in {folder}/")
-    print(f"  {'FILE.csv':18s}any CSV with a header: chainrule train --dataset FILE.csv "
-          "--target COLUMN")
+            hints.append(_("  {name}: chainrule datasets download {name}\n"
+                           "    or by hand: get {files}\n"
+                           "    from {mirror} and put them in {folder}/").format(
+                               name=name, files=", ".join(missing), mirror=cls.mirrors[0],
+                               folder=folder))
+    print(f"  {'FILE.csv':18s}" + _("any CSV with a header: chainrule train --dataset FILE.csv "
+                                    "--target COLUMN"))
     if hints:
-        print("\nto get the missing data sets:")
+        print("\n" + _("to get the missing data sets:"))
         print("\n".join(hints))
     return 0
 
@@ -79,8 +85,10 @@ def download(name, data_dir):
     if name not in data_sources.IDX_CLASSES:
         choices = ", ".join(data_sources.IDX_CLASSES)
         if name in data_sources.PRESETS:
-            raise CLIError(f"{name} needs no download; only {choices} do")
-        raise CLIError(f"cannot download {name!r}; choose one of {choices}")
+            raise CLIError(_("{name} needs no download; only {choices} do").format(
+                name=name, choices=choices))
+        raise CLIError(_("cannot download {name!r}; choose one of {choices}").format(
+            name=name, choices=choices))
     from ..vision.datasets import DownloadError
     cls = data_sources.idx_dataset_class(name)
     folder = data_sources.idx_folder(name, data_dir)
@@ -88,13 +96,15 @@ def download(name, data_dir):
         try:
             cls(data_dir, train=train, download=True)
         except DownloadError:
-            raise CLIError(f"could not download {name} (no internet?); get "
-                           f"{', '.join(_files(cls))} from {cls.mirrors[0]} by hand and put "
-                           f"them in {folder}/") from None
+            raise CLIError(_("could not download {name} (no internet?); get {files} from "
+                             "{mirror} by hand and put them in {folder}/").format(
+                name=name, files=", ".join(_files(cls)), mirror=cls.mirrors[0],
+                folder=folder)) from None
         except (ValueError, OSError) as err:
-            raise CLIError(f"{name} in {folder} is damaged ({err}); delete the folder and "
-                           "download again") from None
-    print(f"{name} is ready in {folder}")
+            raise CLIError(_("{name} in {folder} is damaged ({error}); delete the folder and "
+                             "download again").format(name=name, folder=folder,
+                                                      error=err)) from None
+    print(_("{name} is ready in {folder}").format(name=name, folder=folder))
     return 0
 
 
@@ -102,10 +112,10 @@ def run(args):
     data_dir = args.data_dir or data_sources.default_data_dir()
     if args.action == "download":
         if not args.name:
-            raise CLIError("say which data set to download: chainrule datasets download "
-                           "fashion-mnist (or mnist)")
+            raise CLIError(_("say which data set to download: chainrule datasets download "
+                             "fashion-mnist (or mnist)"))
         return download(args.name, data_dir)
     if args.name:
-        raise CLIError(f"unexpected {args.name!r}; to fetch it: chainrule datasets download "
-                       f"{args.name}")
+        raise CLIError(_("unexpected {name!r}; to fetch it: chainrule datasets download "
+                         "{name}").format(name=args.name))
     return list_datasets(data_dir)

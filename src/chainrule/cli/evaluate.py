@@ -1,6 +1,7 @@
 """`chainrule evaluate RUN`: score a saved model on its data set's test rows."""
 import json
 
+from ..runtime.i18n import _
 from . import data_sources, models, runs
 from ._common import CLIError, HelpFormatter, wrap
 
@@ -31,9 +32,10 @@ def test_data(cfg, transform, data_dir=None):
         cfg["data_dir"] = data_dir
     data = data_sources.load(cfg)
     if json.loads(json.dumps(data.transform)) != transform:
-        raise CLIError(f"the data set {cfg['dataset']} has changed since training (its "
-                       "preprocessing differs from transform.json), so the test rows are "
-                       "not the same; retrain, or use `chainrule predict` on new rows")
+        raise CLIError(_("the data set {dataset} has changed since training (its "
+                         "preprocessing differs from transform.json), so the test rows are "
+                         "not the same; retrain, or use `chainrule predict` on new rows").format(
+                             dataset=cfg["dataset"]))
     return data
 
 
@@ -48,7 +50,7 @@ def run(args):
     if args.json:
         print(json.dumps({"run": run_dir.path, "test_rows": len(data.X_test), **results}))
     else:
-        print(f"{run_dir.path}: {models.describe_for(cfg, data)} on "
-              f"{data.name}")
+        print(_("{path}: {model} on {data}").format(
+            path=run_dir.path, model=models.describe_for(cfg, data), data=data.name))
         print(test_line(results, len(data.X_test)))
     return 0

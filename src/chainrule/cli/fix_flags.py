@@ -2,6 +2,7 @@
 run that fit cannot see (its initialisation, its scaled inputs), so that no fix repeats
 what the run already does."""
 
+from ..runtime.i18n import _
 from .config import ACTIVATIONS
 
 
@@ -53,4 +54,4 @@ def fix_as_flags(fix, cfg):
 def flag_line(fixes, cfg):
     """'--epochs 30  or  --lr 0.003' for the fixes the command line can express."""
     shown = [" ".join(f) for f in (fix_as_flags(x, cfg) for x in fixes) if f]
-    return "  or  ".join(shown)
+    return _("  or  ").join(shown)

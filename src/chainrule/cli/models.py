@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from ..runtime.i18n import _
 from . import conv_models
 from ._common import CLIError
 
@@ -15,7 +16,7 @@ def describe(cfg, input_dim, output_dim, image_shape=None):
     if cfg["model"] in ("linear", "softmax"):
         return f"{cfg['model']} {input_dim}-{output_dim}"
     widths = "-".join(str(w) for w in [input_dim, *cfg["hidden"], output_dim])
-    extra = f", dropout {cfg['dropout']:g}" if cfg["dropout"] else ""
+    extra = _(", dropout {p:g}").format(p=cfg["dropout"]) if cfg["dropout"] else ""
     return f"mlp {widths}, {cfg['activation']}{extra}"
 
 
@@ -27,10 +28,10 @@ def build(cfg, input_dim, output_dim, task, image_shape=None, data_name="the dat
     if cfg["model"] in conv_models.CONV_MODELS:  # images first: a table is the likelier slip
         conv_models.check_images(cfg["model"], image_shape, data_name)
     if cfg["model"] in ("softmax", *conv_models.CONV_MODELS) and task != "classification":
-        raise CLIError(f"--model {cfg['model']} is for classification; use --model linear or "
-                       "mlp for this regression data")
+        raise CLIError(_("--model {model} is for classification; use --model linear or mlp "
+                         "for this regression data").format(model=cfg["model"]))
     if cfg["model"] == "mlp" and not cfg["hidden"]:
-        raise CLIError("--model mlp needs at least one hidden layer (--hidden 256)")
+        raise CLIError(_("--model mlp needs at least one hidden layer (--hidden 256)"))
     chainrule.manual_seed(int(cfg["seed"]))
     if cfg["model"] in conv_models.CONV_MODELS:
         model = conv_models.build(cfg["model"], image_shape, output_dim, data_name)
@@ -102,20 +103,21 @@ def load_trained(run):
     transform = run.read_json(runs.TRANSFORM)
     unknown = [k for k in ("model", "task") if cfg.get(k) is None]
     if unknown or cfg["kfold"]:
-        raise CLIError(f"{run.path} holds a K-fold result, not a trained model; train one "
-                       "without --kfold" if cfg.get("kfold") else
-                       f"{run.path}/config.json lacks {unknown[0]!r}; the run folder is damaged")
+        raise CLIError(_("{path} holds a K-fold result, not a trained model; train one "
+                         "without --kfold").format(path=run.path) if cfg.get("kfold") else
+                       _damaged_config(run, unknown[0]))
     for key in CONVERTERS:
         if key not in cfg:
-            raise CLIError(f"{run.path}/config.json lacks {key!r}; the run folder is damaged")
+            raise CLIError(_damaged_config(run, key))
     path = run.file(runs.MODEL)
     if not os.path.isfile(path):
-        raise CLIError(f"{path} is missing: the run did not finish; continue it with "
-                       f"`chainrule train --resume {run.path}`")
+        raise CLIError(_("{path} is missing: the run did not finish; continue it with "
+                         "`chainrule train --resume {run}`").format(path=path, run=run.path))
     try:
         weights = chainrule.load_safetensors(path)
     except (ValueError, OSError) as err:
-        raise CLIError(f"{path} is not a valid safetensors file ({err})") from None
+        raise CLIError(_("{path} is not a valid safetensors file ({error})").format(
+            path=path, error=err)) from None
     task = cfg["task"]
     output_dim = len(transform["classes"]) if task == "classification" else 1
     input_dim = (len(transform["columns"]) if "columns" in transform
@@ -124,9 +126,15 @@ def load_trained(run):
     try:
         model.load_state_dict(weights)
     except (KeyError, RuntimeError, ValueError) as err:
-        raise CLIError(f"{path} does not match the model in config.json ({err})") from None
+        raise CLIError(_("{path} does not match the model in config.json ({error})").format(
+            path=path, error=err)) from None
     model.eval()
     return model, cfg, transform
+
+
+def _damaged_config(run, key):
+    return _("{path}/config.json lacks {key!r}; the run folder is damaged").format(
+        path=run.path, key=key)
 
 
 def image_shape_of(transform):

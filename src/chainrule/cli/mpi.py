@@ -7,6 +7,8 @@ import os
 import shutil
 import tempfile
 
+from ..runtime.i18n import _
+
 _SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
 
 
@@ -29,8 +31,10 @@ def join(args, resume_folder):
     try:
         if not dist.is_initialized():
             dist.init_process_group("mpi")
-    except ImportError as err:
-        raise CLIError(str(err)) from None
+    except ImportError:  # said here, where the command line's language applies
+        raise CLIError(_("mpiexec started {n} ranks, but training on several ranks needs "
+                         "mpi4py and an MPI library; install them with: pip install "
+                         "'chainrule[mpi]'").format(n=launched_by_mpi())) from None
     rank, world = dist.get_rank(), dist.get_world_size()
     if rank > 0:
         private = tempfile.mkdtemp(prefix=f"chainrule-rank{rank}-")

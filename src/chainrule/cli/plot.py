@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 
+from ..runtime.i18n import _
 from . import models, runs
 from ._common import CLIError, HelpFormatter, wrap
 
@@ -34,7 +35,7 @@ def _matplotlib():
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise CLIError("plots need matplotlib: pip install matplotlib") from None
+        raise CLIError(_("plots need matplotlib: pip install matplotlib")) from None
     from chainrule.train import plots
     return plots
 
@@ -48,13 +49,15 @@ def plot_activations(output):
     plots = _matplotlib()
     path = output or "activations.png"
     if os.path.splitext(path)[1].lower() not in (".png", ".svg", ".pdf"):
-        raise CLIError(f"--output {path}: use a .png, .svg or .pdf file name")
+        raise CLIError(_("--output {path}: use a .png, .svg or .pdf file name").format(
+            path=path))
     folder = os.path.dirname(path)
     if folder and not os.path.isdir(folder):
-        raise CLIError(f"folder {folder} does not exist; create it or choose another --output")
+        raise CLIError(_("folder {folder} does not exist; create it or choose another "
+                         "--output").format(folder=folder))
     plots.plot_activations(path)
     _close()
-    print(f"wrote {path}")
+    print(_("wrote {path}").format(path=path))
     return 0
 
 
@@ -63,7 +66,8 @@ def plot_run(run_dir, data_dir):
     cfg = run_dir.config()
     written = []
     if cfg.get("kfold"):
-        print(f"{run_dir.path} is a K-fold run; its figure is {run_dir.file(runs.KFOLD_PNG)}")
+        print(_("{path} is a K-fold run; its figure is {figure}").format(
+            path=run_dir.path, figure=run_dir.file(runs.KFOLD_PNG)))
         return 0
     from chainrule.train import History
     history = History.from_dict(run_dir.read_json(runs.HISTORY_JSON))
@@ -89,9 +93,9 @@ def plot_run(run_dir, data_dir):
         worst = np.argmax(cm - np.diag(np.diag(cm)))
         i, j = divmod(int(worst), cm.shape[0])
         if cm[i, j]:
-            print(f"most frequent mistake: {labels[i]} taken for {labels[j]} "
-                  f"({int(cm[i, j])} times)")
-    print(f"wrote {', '.join(written)} in {run_dir.path}/")
+            print(_("most frequent mistake: {true} taken for {predicted} ({n} times)").format(
+                true=labels[i], predicted=labels[j], n=int(cm[i, j])))
+    print(_("wrote {files} in {path}/").format(files=", ".join(written), path=run_dir.path))
     return 0
 
 
@@ -99,6 +103,6 @@ def run(args):
     if args.target == "activations" and not os.path.isdir(args.target):
         return plot_activations(args.output)
     if args.output:
-        raise CLIError("--output applies to `chainrule plot activations`; run figures go "
-                       "into the run folder")
+        raise CLIError(_("--output applies to `chainrule plot activations`; run figures go "
+                         "into the run folder"))
     return plot_run(runs.open_run(args.target), args.data_dir)

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from ..runtime.atomic_files import atomic_write_text
+from ..runtime.i18n import N_, _
 from . import data_sources, models, runs
 from ._common import CLIError, HelpFormatter, wrap
 
@@ -71,14 +72,26 @@ def to_csv(header, columns):
     return buf.getvalue()
 
 
-def _check_finite(values, path, what):
+# (one bad row, several): the message for inputs, and for the model's outputs
+NOT_FINITE_INPUT = (
+    N_("{path}: row {rows} holds a value that is not a finite number (inf, NaN or beyond "
+       "float32's range); fix or remove it"),
+    N_("{path}: row {rows} holds a value that is not a finite number (inf, NaN or beyond "
+       "float32's range); fix or remove them"))
+NOT_FINITE_OUTPUT = (
+    N_("{path}: row {rows} gives a model output that is not finite (inputs far outside "
+       "the training range); fix or remove it"),
+    N_("{path}: row {rows} gives a model output that is not finite (inputs far outside "
+       "the training range); fix or remove them"))
+
+
+def _check_finite(values, path, messages):
     """A NaN probability printed with exit status 0 would pass for a prediction: refuse."""
     values = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
     bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
     if bad.size:
         rows = ", ".join(str(i + 1) for i in bad[:5]) + (" ..." if bad.size > 5 else "")
-        raise CLIError(f"{path}: row {rows} {what}; fix or remove "
-                       f"{'it' if bad.size == 1 else 'them'}")
+        raise CLIError(_(messages[bad.size > 1]).format(path=path, rows=rows))
 
 
 def _warn_if_prescaled(X, transform, path):
@@ -87,35 +100,35 @@ def _warn_if_prescaled(X, transform, path):
     scale = float(transform.get("scale") or 1.0) if transform.get("kind") == "image" else 1.0
     top = float(np.max(X)) * scale if np.size(X) else 0.0
     if scale > 1.0 and 0.0 < top <= 1.0:
-        sys.stderr.write(f"chainrule: warning: every value in {path} lies in 0..1, but this "
-                         f"run was trained on raw pixels 0..{scale:g} (transform.json divides "
-                         f"by {scale:g}); pass raw pixels, or the model sees images "
-                         f"{scale:g}x too dark\n")
+        sys.stderr.write(_("chainrule: warning: every value in {path} lies in 0..1, but "
+                           "this run was trained on raw pixels 0..{scale:g} (transform.json "
+                           "divides by {scale:g}); pass raw pixels, or the model sees images "
+                           "{scale:g}x too dark").format(path=path, scale=scale) + "\n")
 
 
 def run(args):
     run_dir = runs.open_run(args.run_dir)
     if args.output and os.path.exists(args.output) and not args.overwrite:
-        raise CLIError(f"{args.output} already exists; pass --overwrite to replace it")
+        raise CLIError(_("{path} already exists; pass --overwrite to replace it").format(
+            path=args.output))
     model, cfg, transform = models.load_trained(run_dir)
     with np.errstate(all="ignore"):  # overflow to inf is reported below, by row
         X, rows = data_sources.read_inputs(transform, args.input)
     if len(X) == 0:
-        raise CLIError(f"{args.input} holds no rows to predict")
-    _check_finite(X, args.input, "holds a value that is not a finite number (inf, NaN or "
-                  "beyond float32's range)")
+        raise CLIError(_("{path} holds no rows to predict").format(path=args.input))
+    _check_finite(X, args.input, NOT_FINITE_INPUT)
     from chainrule.train import predict
     with np.errstate(all="ignore"):  # reported below, by row
         outputs = predict(model, X).detach().numpy()
-    _check_finite(outputs, args.input, "gives a model output that is not finite (inputs far "
-                  "outside the training range)")
+    _check_finite(outputs, args.input, NOT_FINITE_OUTPUT)
     text = to_csv(*predictions_table(outputs, cfg, transform, rows))
     if args.output:
         try:
             atomic_write_text(args.output, text)
         except OSError as err:  # a missing folder or no permission: the user's path
-            raise CLIError(f"cannot write --output {args.output}: {err.strerror}") from None
-        print(f"{len(X)} predictions written to {args.output}")
+            raise CLIError(_("cannot write --output {path}: {error}").format(
+                path=args.output, error=err.strerror)) from None
+        print(_("{n} predictions written to {path}").format(n=len(X), path=args.output))
     else:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -15,6 +15,7 @@ import os
 import shutil
 
 from ..runtime.atomic_files import atomic_write_text
+from ..runtime.i18n import _
 from ._common import CLIError
 
 CONFIG = "config.json"
@@ -58,11 +59,12 @@ class Run:
             with open(path, encoding="utf-8") as f:
                 return json.load(f)
         except FileNotFoundError:
-            raise CLIError(f"{path} is missing; the run folder is incomplete (was training "
-                           "interrupted? continue it with `chainrule train --resume "
-                           f"{self.path}`)") from None
+            raise CLIError(_("{path} is missing; the run folder is incomplete (was training "
+                             "interrupted? continue it with `chainrule train --resume "
+                             "{run}`)").format(path=path, run=self.path)) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise CLIError(f"{path} is not valid JSON ({err}); the run folder is damaged") from None
+            raise CLIError(_("{path} is not valid JSON ({error}); the run folder is "
+                             "damaged").format(path=path, error=err)) from None
 
     def write_json(self, name, data):
         atomic_write_text(self.file(name), json.dumps(data, indent=1, sort_keys=False) + "\n")
@@ -74,12 +76,13 @@ class Run:
 def open_run(path):
     """An existing run folder, or a one-line error saying what it is instead."""
     if not os.path.isdir(path):
-        raise CLIError(f"run folder {path} does not exist; runs are created by "
-                       "`chainrule train` (under ./runs/ by default)")
+        raise CLIError(_("run folder {path} does not exist; runs are created by "
+                         "`chainrule train` (under ./runs/ by default)").format(path=path))
     run = Run(path)
     if not os.path.isfile(run.file(CONFIG)):
-        raise CLIError(f"{path} is not a run folder (it has no {CONFIG}); give a folder "
-                       "made by `chainrule train`, e.g. runs/<name>")
+        raise CLIError(_("{path} is not a run folder (it has no {file}); give a folder "
+                         "made by `chainrule train`, e.g. runs/<name>").format(
+                             path=path, file=CONFIG))
     return run
 
 
@@ -106,8 +109,9 @@ def prepare_new(parent, name, overwrite):
             return Run(path, *_claim(path, overwrite))
         except FileExistsError:
             if name:  # another `chainrule train --name` took it a moment ago
-                raise CLIError(f"run folder {path} was just created by another "
-                               "`chainrule train`; choose another --name") from None
+                raise CLIError(_("run folder {path} was just created by another "
+                                 "`chainrule train`; choose another --name").format(
+                                     path=path)) from None
             # a timestamp name taken in the same second: try the next one
 
 
@@ -115,13 +119,14 @@ def _make_parent(parent):
     try:
         os.makedirs(parent, exist_ok=True)
     except FileExistsError:
-        raise CLIError(f"--out {parent} exists and is not a folder; give a folder for the "
-                       "run folders") from None
+        raise CLIError(_("--out {path} exists and is not a folder; give a folder for the "
+                         "run folders").format(path=parent)) from None
     except OSError as err:
-        raise CLIError(f"cannot create the --out folder {parent}: {err.strerror}") from None
+        raise CLIError(_("cannot create the --out folder {path}: {error}").format(
+            path=parent, error=err.strerror)) from None
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise CLIError(f"cannot write into the --out folder {parent} (permission denied); "
-                       "give a writable --out")
+        raise CLIError(_("cannot write into the --out folder {path} (permission denied); "
+                         "give a writable --out").format(path=parent))
 
 
 def _claim(path, overwrite):
@@ -131,14 +136,17 @@ def _claim(path, overwrite):
     created, replaced = False, None
     if os.path.exists(path):
         if not os.path.isdir(path):
-            raise CLIError(f"{path} exists and is not a folder; choose another --name")
+            raise CLIError(_("{path} exists and is not a folder; choose another "
+                             "--name").format(path=path))
         if os.listdir(path):
             if not overwrite:
-                raise CLIError(f"run folder {path} already exists; pass --overwrite to replace "
-                               "it, --resume to continue it, or choose another --name")
+                raise CLIError(_("run folder {path} already exists; pass --overwrite to "
+                                 "replace it, --resume to continue it, or choose another "
+                                 "--name").format(path=path))
             if not is_run(path):
-                raise CLIError(f"{path} is not empty and is not a run folder; refusing to "
-                               "overwrite it: choose another --name or --out")
+                raise CLIError(_("{path} is not empty and is not a run folder; refusing to "
+                                 "overwrite it: choose another --name or --out").format(
+                                     path=path))
             replaced = _set_aside(path)
     else:
         os.mkdir(path)  # FileExistsError: taken in between
@@ -146,7 +154,8 @@ def _claim(path, overwrite):
     try:
         os.mkdir(os.path.join(path, CHECKPOINT_DIR))
     except PermissionError as err:
-        raise CLIError(f"cannot write into the run folder {path}: {err.strerror}") from None
+        raise CLIError(_("cannot write into the run folder {path}: {error}").format(
+            path=path, error=err.strerror)) from None
     return created, replaced
 
 

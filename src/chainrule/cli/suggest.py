@@ -1,6 +1,8 @@
 """'did you mean' for a mistyped flag: the command's own flag nearest to it."""
 import difflib
 
+from ..runtime.i18n import _
+
 
 def flag_names(parser):
     return [s for action in parser._actions for s in action.option_strings
@@ -15,5 +17,5 @@ def did_you_mean(extra, parser):
             continue
         close = difflib.get_close_matches(arg.split("=", 1)[0], names, n=1, cutoff=0.6)
         if close:
-            return f"; did you mean {close[0]}?"
+            return _("; did you mean {flag}?").format(flag=close[0])
     return ""

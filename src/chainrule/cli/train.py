@@ -205,11 +205,11 @@ def headline(cfg, data, run_path):
                           _("run:    {path}").format(path=run_path)])
     val = (_(", {share:.0%} of them for validation").format(share=cfg["val_split"])
            if cfg["val_split"] else "")
-    opt = f"{cfg['optimizer']} lr {cfg['lr']:g}"
+    opt = _("{optimizer} lr {lr:g}").format(optimizer=cfg["optimizer"], lr=cfg["lr"])
     if cfg["momentum"]:
-        opt += f" momentum {cfg['momentum']:g}"
+        opt += _(" momentum {v:g}").format(v=cfg["momentum"])
     if cfg["weight_decay"]:
-        opt += f" weight decay {cfg['weight_decay']:g}"
+        opt += _(" weight decay {v:g}").format(v=cfg["weight_decay"])
     if cfg["l1"]:
         opt += f" L1 {cfg['l1']:g}"
     stop = (_(", early stopping after {patience} epochs without progress").format(
@@ -232,8 +232,8 @@ def _fit_kwargs(cfg, data, quiet):
 def run(args):
     rank, world = mpi.join(args, _resume_folder(args) if args.resume else None)
     if rank == 0 and world > 1:
-        say(f"MPI:    running on {world} ranks (data-parallel; rank 0 prints and writes "
-            "the run folder)", args.quiet)
+        say(_("MPI:    running on {world} ranks (data-parallel; rank 0 prints and writes "
+              "the run folder)").format(world=world), args.quiet)
     elif rank > 0:  # the private folder replaces the run folder: nothing to print
         sys.stdout = open(os.devnull, "w")
     cfg, resume_run = settings(args)
@@ -333,8 +333,8 @@ def run_training(cfg, data, run_dir, resume, quiet):
     if data.name == "synthetic-linear" and cfg["model"] == "linear":
         w = [round(float(v), 4) for v in model[0].weight.detach().numpy().reshape(-1)]
         b = float(model[0].bias.detach().numpy().reshape(-1)[0])
-        say(f"learned w = {w}, b = {b:.4f}  (true w = "
-            f"{data_sources.SYNTHETIC_W}, b = {data_sources.SYNTHETIC_B})", quiet)
+        say(_("learned w = {w}, b = {b:.4f}  (true w = {true_w}, b = {true_b})").format(
+            w=w, b=b, true_w=data_sources.SYNTHETIC_W, true_b=data_sources.SYNTHETIC_B), quiet)
     print(test_line(test, len(data.X_test)), flush=True)
     files = ", ".join(f for f in (runs.CONFIG, runs.TRANSFORM, runs.HISTORY_CSV,
                                   runs.HISTORY_JSON, curves, runs.MODEL, runs.METRICS,
@@ -350,7 +350,7 @@ def test_line(test, n_rows):
     for key, label in (("accuracy", _("test accuracy")), ("log_rmse", _("test log-RMSE")),
                        ("rmse", _("test RMSE")), ("loss", _("test loss"))):
         if key in test:
-            parts.append(f"{label}: {test[key]:.4f}")
+            parts.append(_("{label}: {value:.4f}").format(label=label, value=test[key]))
     return "   ".join(parts) + "   " + _("({rows} test rows)").format(rows=fmt_int(n_rows))
 
 
@@ -401,7 +401,8 @@ def run_kfold(cfg, data, run_dir, quiet):
     for name in ("val_log_rmse", "val_rmse"):
         if name in result.mean:
             key = name
-    print(f"{k}-fold {key}: {result.mean[key]:.4f} ± {result.std[key]:.4f}", flush=True)
+    print(_("{k}-fold {metric}: {mean:.4f} ± {std:.4f}").format(
+        k=k, metric=key, mean=result.mean[key], std=result.std[key]), flush=True)
     files = ", ".join(f for f in (runs.CONFIG, runs.TRANSFORM, runs.KFOLD_JSON, plot) if f)
     print(_("saved to {path}/: {files}").format(path=run_dir.path, files=files), flush=True)
     return 0
