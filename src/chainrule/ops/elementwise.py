@@ -9,7 +9,7 @@ from ..tensors import dtypes
 from ..autograd.function import Op
 from ..tensors.tensor import Tensor
 from .core import (apply, apply1, binary, c_contiguous, check_broadcast,
-                   float16_in_float32, in_common_dtype, promote, quiet, _int_scalar, _operand,
+                   float16_in_float32, promote, quiet, _int_scalar, _operand,
                    to_float)
 
 
@@ -395,61 +395,10 @@ _WHERE = Op("WhereBackward0", lambda a, b, c: np.where(c, a, b),
             lambda g, o, a, b, c: np.where(c, 0.0, g), saves_inputs=False)
 
 
-# ---- comparisons and logic: results are bool tensors, never differentiable ----------
-def _compare(npfn):
-    def fn(a, b):
-        a, b = _operand(a, npfn.__name__), _operand(b, npfn.__name__)
-        ad = a._data if isinstance(a, Tensor) else a
-        bd = b._data if isinstance(b, Tensor) else b
-        # compare in PyTorch's common dtype, not NumPy's: int8 == 128 is int8 == -128
-        ad, bd = in_common_dtype(promote(a, b), a, b, ad, bd)
-        try:
-            return Tensor._wrap(np.asanyarray(npfn(ad, bd)))
-        except ValueError:
-            raise RuntimeError(f"{npfn.__name__}: shapes {tuple(getattr(a, 'shape', ()))} and "
-                               f"{tuple(getattr(b, 'shape', ()))} cannot be broadcast together") from None
-    fn.__name__ = npfn.__name__
-    return fn
-
-
-eq = _compare(np.equal)
-ne = _compare(np.not_equal)
-lt = _compare(np.less)
-le = _compare(np.less_equal)
-gt = _compare(np.greater)
-ge = _compare(np.greater_equal)
-logical_and = _compare(np.logical_and)
-logical_or = _compare(np.logical_or)
-logical_xor = _compare(np.logical_xor)
+from .comparison import (allclose, eq, equal, ge, gt, isclose, isfinite,  # noqa: E402,F401
+                         isinf, isnan, le, logical_and, logical_not, logical_or, logical_xor,
+                         lt, ne)
 from .bitwise import (bitwise_and, bitwise_left_shift, bitwise_not,  # noqa: E402,F401
                       bitwise_or, bitwise_right_shift, bitwise_xor)
 from .division import (IntegerDivisionByZero, _check_int_divisor, div,  # noqa: E402,F401
                        div_floor, floor_divide, remainder)
-
-
-def logical_not(x):
-    return Tensor._wrap(np.logical_not(x._data))
-
-
-def isnan(x):
-    return Tensor._wrap(np.isnan(x._data))
-
-
-def isinf(x):
-    return Tensor._wrap(np.isinf(x._data))
-
-
-def isfinite(x):
-    return Tensor._wrap(np.isfinite(x._data))
-
-
-def equal(a, b):
-    return a.shape == b.shape and bool(np.array_equal(a._data, b._data))
-
-
-def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return Tensor._wrap(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
