@@ -40,10 +40,13 @@ def _cumprod_grad(g, out, x, d):
         terms = E.where(short, terms, 0.0)
     tail = terms.sum(-1)
     ones = Tensor._wrap(np.ones(tuple(xm.shape[:-1]) + (1,), dtype=xm._data.dtype))
-    prefix = ones if n == 1 else cat([ones, cumprod(xm[..., :-1], -1)], -1)  # out_{i-1}
-    gi = (prefix * tail).transpose(d, -1)
     if grad_mode.is_grad_enabled():  # create_graph: the product form everywhere (as
-        return gi                    # PyTorch's double-backward formula), differentiable
+        # PyTorch's double-backward formula), differentiable
+        prefix = ones if n == 1 else cat([ones, cumprod(xm[..., :-1], -1)], -1)  # out_{i-1}
+        return (prefix * tail).transpose(d, -1)
+    # at the first zero PyTorch takes out_{i-1} as the result holds it: with dtype= rounded
+    # to that dtype (inf where the float32 running product was 90,000 in float16)
+    gi = (cat([ones, out.transpose(d, -1)[..., :-1]], -1) * tail).transpose(d, -1)
     # as PyTorch: before a slice's first zero the division (inf / inf stays NaN there),
     # after it 0 (even where a NaN or inf follows)
     before, after = zeros == 0, (zeros > 1) | ((zeros == 1) & (x._data != 0))
