@@ -1,0 +1,77 @@
+"""How ill-conditioned PyTorch's answer to a recipe is. Rounding is where two correct
+frameworks part: each step's result is its exact value within a unit of its dtype, and
+which way each rounds is the framework's choice (order of additions, kernels). So the
+recipe is replayed in PyTorch with every step's float result moved by one epsilon of its
+dtype, up or down at random, element by element (two draws); where that moves PyTorch's
+answer, the comparison allows chainrule's to sit that far off too (SLACK times).
+Well-conditioned elements move by about an epsilon, far inside the tolerance, so a wrong
+formula still shows; an x ** 30, a variance of values far from zero or the gradient of a
+std of nearly equal values move by as much as the two frameworks differ.
+
+Only computed when a comparison fails: most graphs never pay for the extra replays."""
+import numpy as np
+
+SLACK = 2.0
+DRAWS = (1, 2)
+
+
+def _shares_memory(torch, v, earlier):
+    """Whether `v` is a view or holds the storage of an earlier value (an in-place step's
+    result, a detach): moving it alone would break the aliasing the recipe tests."""
+    if v._base is not None or v.numel() == 0:
+        return True
+    ptr = v.untyped_storage().data_ptr()
+    return any(isinstance(e, torch.Tensor) and e.numel() and e.untyped_storage().data_ptr() == ptr
+               for e in earlier)
+
+
+def rounding_noise(rng):
+    """A replay hook: each fresh float result times 1 ± eps (never past the dtype's range:
+    a finite value stays finite)."""
+    import torch
+
+    def noise(v, earlier):
+        if not isinstance(v, torch.Tensor) or not v.dtype.is_floating_point or \
+                _shares_memory(torch, v, earlier):
+            return v
+        eps = torch.finfo(v.dtype).eps
+        signs = rng.choice((-1.0, 1.0), size=tuple(v.shape))
+        with torch.no_grad():
+            moved = v * torch.tensor(1.0 + eps * signs, dtype=v.dtype)
+            factor = torch.where(torch.isfinite(moved) | ~torch.isfinite(v),
+                                 torch.tensor(1.0 + eps * signs, dtype=v.dtype),
+                                 torch.ones((), dtype=v.dtype))
+            if v.is_leaf:  # a leaf stays the leaf whose gradient is compared
+                v.mul_(factor)
+                return v
+        return v * factor
+    return noise
+
+
+class Conditioning:
+    """The extra allowance, element by element, for each value and leaf gradient of a
+    recipe; the perturbed replays run on the first request."""
+
+    def __init__(self, recipe, run):
+        self.recipe, self.run, self.draws = recipe, run, None
+
+    def _draws(self):
+        if self.draws is None:
+            self.draws = [self.run(self.recipe, rounding_noise(np.random.default_rng(seed)))
+                          for seed in DRAWS]
+        return self.draws
+
+    def slack(self, key, want):
+        """SLACK times the most a draw moved PyTorch's answer `want` (key: ("value", k) or
+        (label, leaf)); 0 where a draw raised, lacks it, or is not finite."""
+        want = np.asarray(want, dtype=np.float64)
+        moved = np.zeros(want.shape)
+        for draw in self._draws():
+            got = None if draw is None else draw.get(key)
+            if got is None or np.shape(got) != want.shape:
+                continue
+            got = np.asarray(got, dtype=np.float64)
+            both = np.isfinite(got) & np.isfinite(want)
+            with np.errstate(invalid="ignore", over="ignore"):
+                moved = np.maximum(moved, np.where(both, np.abs(got - want), 0.0))
+        return SLACK * moved

@@ -1,0 +1,67 @@
+"""The differential fuzzer's comparison allows, element by element, as much as PyTorch's
+own answer moves when every step's result is off by one epsilon of its dtype
+(tests/fuzz/fuzz_condition.py): ill-conditioned answers pass, wrong ones still fail."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from fuzz_check import Mismatch, _torch_answers, check_recipe, close, replay  # noqa: E402
+from fuzz_condition import Conditioning, rounding_noise  # noqa: E402
+
+POW_30 = [  # float16 cross-entropy to the 30th power: one unit in the loss is 3% there
+    ("leaf", (3, 4), "float16", 11475),
+    ("loss", "cross_entropy", 0, None,
+     ("probs", [[0.0, 0.2572469531074129, 0.36956065960336876, 0.2291782797268385],
+                [0.16566720754468447, 0.48346197490518006, 0.0, 0.0],
+                [0.0, 0.0, 0.031676143776512414, 0.1001065017091382]]),
+     None, "none", 0.1, [[True, True, True, False], [False, False, False, False],
+                         [False, True, False, True]]),
+    ("scalar", "pow", 1, 30),
+]
+VAR_FAR_FROM_ZERO = [  # x + 1e30 rounds to 1e30: var 0, or a rounded mean's 2e28
+    ("leaf", (3, 3), "float64", 60185), ("scalar", "add", 0, 1e30),
+    ("reduce_dtype", "var", 1, None, False, None),
+]
+
+
+@pytest.mark.parametrize("recipe", [POW_30, VAR_FAR_FROM_ZERO], ids=["pow30", "var"])
+def test_ill_conditioned_answers_pass(recipe):
+    check_recipe(recipe)
+
+
+def test_the_allowance_is_what_a_rounding_moves_pytorchs_answer():
+    want = _torch_answers(POW_30)[("value", 2)]
+    slack = Conditioning(POW_30, _torch_answers).slack(("value", 2), want)
+    finite = np.isfinite(want)
+    # 30 units of float16 rounding in the loss, times 2: between 1% and 30% of the value
+    assert np.all(slack[finite] > 0.01 * want[finite])
+    assert np.all(slack[finite] < 0.3 * want[finite])
+    assert np.all(slack[~finite] == 0)
+
+
+def test_a_well_conditioned_wrong_answer_still_fails():
+    recipe = [("leaf", (4,), "float32", 7), ("unary", "exp", 0), ("reduce", "sum", 1, None, False)]
+    want = _torch_answers(recipe)[("value", 2)]
+    cond = Conditioning(recipe, _torch_answers)
+    slack = cond.slack(("value", 2), want)
+    assert slack <= 8 * np.finfo(np.float32).eps * abs(want)
+    with pytest.raises(Mismatch):
+        close(want * np.float32(1.01), want, 2e-3, 2e-4, "sum", lambda: slack)
+    close(want * np.float32(1 + 1e-6), want, 2e-3, 2e-4, "sum", lambda: slack)
+
+
+def test_rounding_noise_keeps_views_and_in_place_results_as_they_are():
+    recipe = [("leaf", (2, 3), "float32", 3), ("unary", "exp", 0), ("transpose", 1, 0, 1),
+              ("inplace", "mul_", 2, (2.0,))]
+    clean, _ = replay(torch, recipe)
+    moved, _ = replay(torch, recipe, rounding_noise(np.random.default_rng(0)))
+    assert moved[2]._base is moved[1]  # the view still views the (moved) exp
+    assert moved[3] is moved[2]  # the in-place result is the view itself
+    eps = np.finfo(np.float32).eps
+    # the leaf moved by one epsilon; exp by its own and its input's times |x| <= 2
+    for k, bound in ((0, 1.01 * eps), (1, 8 * eps)):
+        ratio = (moved[k] / clean[k]).detach().numpy()
+        assert np.all(np.abs(ratio - 1) <= bound)
+    assert torch.allclose(moved[1], 2 * torch.exp(moved[0]), rtol=4 * eps)  # mul_ reached it
+    assert moved[0].is_leaf and moved[0].requires_grad
