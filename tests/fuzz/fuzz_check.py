@@ -63,7 +63,7 @@ def close(got, want, rtol, atol, what, slack=None):
     allowance per element of `want`, asked for only when the plain comparison fails."""
     got, want = np.asarray(got), np.asarray(want)
     if got.dtype.kind in "biu" or want.dtype.kind in "biu":
-        if not np.array_equal(got, want):
+        if not np.array_equal(got, want) and not _within_slack(got, want, slack):
             raise Mismatch(f"{what}: values differ\n got {got}\nwant {want}")
         return
     g, w = got.astype(np.float64), want.astype(np.float64)
@@ -84,6 +84,17 @@ def close(got, want, rtol, atol, what, slack=None):
     if bad.any():
         raise Mismatch(f"{what}: values differ (max abs err {err.max():.3g}, scale {scale:.3g})"
                        f"\n got {got}\nwant {want}")
+
+
+def _within_slack(got, want, slack):
+    """Integers and bools made from floats (a float32 1e15 cast to int64, a comparison of
+    nearly equal values) are off by as much as a rounding moves PyTorch's own."""
+    if slack is None or got.shape != want.shape:
+        return False
+    off = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    inside = bool(np.all(off <= np.broadcast_to(slack(), want.shape)))
+    COUNTER["conditioned"] += inside
+    return inside
 
 
 def _same_meta(c, t, what):
@@ -124,6 +135,8 @@ def check_recipe(recipe):
         _same_meta(c, t, what)
         got, want = c.detach().numpy(), t.detach().numpy()
         slack = lambda k=k, want=want: cond.slack(("value", k), want)  # noqa: E731
+        if recipe[k][0].startswith("int_"):  # exceptions' codes there: compared exactly
+            slack = None
         known = excused(recipe, k, tvals, got, want, (rtol, atol))
         if known is not None:  # an intended difference: compared elsewhere, then stop
             close(got[~known], want[~known], rtol, atol, what, lambda: slack()[~known])

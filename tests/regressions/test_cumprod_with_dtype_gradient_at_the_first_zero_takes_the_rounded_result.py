@@ -38,3 +38,21 @@ def test_cumprod_without_dtype_gradient_at_the_first_zero_is_the_product_of_the_
     # x1: w1 x0 + w2 x0 x2 = 4 + 18; past x1 every product holds a zero besides x_i
     np.testing.assert_array_equal(grads[0], [1.0, 22.0, 0.0, 0.0, 0.0])
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("values", [
+    [0.0, -np.inf, -0.0, -1.5e-323],  # the -inf between the zeros times g masked to 0: NaN
+    [0.0, 2.0, 0.0, np.inf, 3.0],     # finite between the zeros: no NaN past the second
+    [-2.0, -0.0, 0.0, -np.inf],       # nothing between the zeros
+    [1.0, 0.0, np.inf, np.nan, 0.0, 5.0],
+])
+@pytest.mark.parametrize("dtype", [None, "float16"])
+def test_cumprod_gradient_at_the_first_zero_runs_the_product_on_past_the_second(values, dtype):
+    weights = np.linspace(0.5, 1.5, len(values))
+    grads = []
+    for M in (cr, torch):
+        x = M.tensor(np.array(values), requires_grad=True)
+        y = M.cumprod(x, 0, dtype=None if dtype is None else getattr(M, dtype))
+        (y * M.tensor(weights.astype(str(y.dtype).split(".")[-1]))).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])

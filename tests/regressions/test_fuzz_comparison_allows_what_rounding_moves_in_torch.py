@@ -65,3 +65,16 @@ def test_rounding_noise_keeps_views_and_in_place_results_as_they_are():
         assert np.all(np.abs(ratio - 1) <= bound)
     assert torch.allclose(moved[1], 2 * torch.exp(moved[0]), rtol=4 * eps)  # mul_ reached it
     assert moved[0].is_leaf and moved[0].requires_grad
+
+
+def test_integers_made_from_rounded_floats_are_off_by_what_a_rounding_moves():
+    # float32 (|x| + 0.1) ** 30 differs by a unit between the frameworks; cast to int64 that
+    # is 2 ** 25 apart, and a rounding of the float moves PyTorch's as far
+    check_recipe([("leaf", (1, 1, 4), "int32", 14469), ("scalar", "pow", 0, 30),
+                  ("reduce_dtype", "prod", 1, 1, False, "int64")])
+    want = np.array([17, 550618028572672], dtype=np.int64)
+    with pytest.raises(Mismatch):  # no allowance: integers compared exactly
+        close(want + 1, want, 2e-3, 2e-4, "ints")
+    close(want + [0, 2 ** 25], want, 2e-3, 2e-4, "ints", lambda: np.array([0.0, 2.0 ** 26]))
+    with pytest.raises(Mismatch):
+        close(want + [1, 0], want, 2e-3, 2e-4, "ints", lambda: np.array([0.0, 2.0 ** 26]))
