@@ -26,14 +26,14 @@ def _dtype_name(t):
 
 def replay(m, recipe, noise=None):
     """Values of all steps, the float leaves, and the error raised (if any). `noise(value,
-    earlier)` may replace each result (fuzz_condition.py)."""
+    earlier, step)` may replace each result (fuzz_condition.py)."""
     vals = []
     for k, step in enumerate(recipe):
         try:
             v = build(m, vals, step)
         except Exception as err:  # noqa: BLE001 - any failure is compared across frameworks
             return vals, (k, err)
-        vals.append(v if noise is None else noise(v, vals))
+        vals.append(v if noise is None else noise(v, vals, step))
     return vals, None
 
 

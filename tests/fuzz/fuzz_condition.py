@@ -25,12 +25,40 @@ def _shares_memory(torch, v, earlier):
                for e in earlier)
 
 
+# steps whose backward is g - p · sum(g) over a softmax's classes: where p is near 1 the
+# difference cancels, and a unit of rounding in p is a unit of g in the result
+_SOFTMAX_LIKE = {"softmax", "log_softmax", "logsumexp", "logcumsumexp"}
+
+
+def _softmax_like(step):
+    return step[0] == "loss" or (step[0] in ("reduce", "reduce_dtype") and step[1] in _SOFTMAX_LIKE)
+
+
+def _gradient_noise(torch, rng, out, x):
+    """The gradient reaching x through a softmax-like step moved by one epsilon of the
+    largest gradient reaching that step's result, up or down at random."""
+    scale = [0.0]
+
+    def seen(g):
+        finite = g[torch.isfinite(g)]
+        scale[0] = float(finite.abs().max()) if finite.numel() else 0.0
+
+    def moved(g):
+        if not scale[0]:
+            return None
+        signs = rng.choice((-1.0, 1.0), size=tuple(g.shape))
+        return g + torch.tensor(torch.finfo(g.dtype).eps * scale[0] * signs, dtype=g.dtype)
+    out.register_hook(seen)
+    x.register_hook(moved)
+
+
 def rounding_noise(rng):
     """A replay hook: each fresh float result times 1 ± eps (never past the dtype's range:
-    a finite value stays finite)."""
+    a finite value stays finite); through a softmax-like step's backward, its input's
+    gradient moved by an epsilon of the gradient it receives."""
     import torch
 
-    def noise(v, earlier):
+    def noise(v, earlier, step):
         if not isinstance(v, torch.Tensor) or not v.dtype.is_floating_point or \
                 _shares_memory(torch, v, earlier):
             return v
@@ -44,7 +72,11 @@ def rounding_noise(rng):
             if v.is_leaf:  # a leaf stays the leaf whose gradient is compared
                 v.mul_(factor)
                 return v
-        return v * factor
+        v = v * factor
+        x = earlier[step[2]] if _softmax_like(step) else None
+        if v.requires_grad and isinstance(x, torch.Tensor) and x.requires_grad:
+            _gradient_noise(torch, rng, v, x)
+        return v
     return noise
 
 

@@ -56,3 +56,22 @@ def test_cumprod_gradient_at_the_first_zero_runs_the_product_on_past_the_second(
         (y * M.tensor(weights.astype(str(y.dtype).split(".")[-1]))).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("src, dtype, values", [
+    ("float32", "float64", [-1.4e-45, 0.0]),        # g · out not rounded to a float32 subnormal
+    ("float32", "float64", [-1.4e-45, 3.0, 0.5]),
+    ("float16", "float32", [30.0, -0.5, 0.75, 2.0]),  # g · out / x in float32, rounded once
+    ("float16", "float32", [-0.0, -0.5, -0.5]),      # at the first zero: in float16
+])
+def test_cumprod_to_a_wider_dtype_differentiates_in_that_dtype_before_the_first_zero(
+        src, dtype, values):
+    weights = np.linspace(0.7, 1.3, len(values))
+    grads = []
+    for M in (cr, torch):
+        x = M.tensor(np.array(values, dtype=src), requires_grad=True)
+        y = M.cumprod(x, 0, dtype=getattr(M, dtype))
+        (y * M.tensor(weights.astype(dtype))).sum().backward()
+        grads.append(x.grad.numpy().astype(np.float64))
+    # within two units of x's dtype: the reversed sum's order may round the last bit
+    np.testing.assert_allclose(grads[0], grads[1], rtol=2 * np.finfo(src).eps, atol=0)

@@ -78,3 +78,19 @@ def test_integers_made_from_rounded_floats_are_off_by_what_a_rounding_moves():
     close(want + [0, 2 ** 25], want, 2e-3, 2e-4, "ints", lambda: np.array([0.0, 2.0 ** 26]))
     with pytest.raises(Mismatch):
         close(want + [1, 0], want, 2e-3, 2e-4, "ints", lambda: np.array([0.0, 2.0 ** 26]))
+
+
+def test_a_softmax_gradient_that_cancels_is_allowed_a_unit_of_the_gradient_it_receives():
+    # log-probabilities [-30, -32, -1.06e-13]: the target's gradient is -g + p g with p a
+    # unit below 1, so one unit of rounding in p (an exp one ulp apart) is 1e-3 of it
+    recipe = [("leaf", (1, 3), "float64", 16286, "edge"),
+              ("loss", "nll_loss", 0, None, ("indices", [2], -100), None, "mean", 0.0,
+               [[False, False, False]]),
+              ("scalar", "rdiv", 1, -1e30)]
+    check_recipe(recipe)
+    answers = _torch_answers(recipe)
+    want = answers[("grad", 0)]
+    slack = Conditioning(recipe, _torch_answers).slack(("grad", 0), want)
+    g = 4e30  # -1e30 / (loss + 0.5) differentiated at a loss of 1e-13, times weights <= 1.5
+    assert np.all(slack <= 8 * np.finfo(np.float64).eps * 1.5 * g)
+    assert slack[0, 2] > 1e-4 * abs(want[0, 2])

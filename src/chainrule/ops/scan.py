@@ -64,11 +64,17 @@ def _cumprod_grad_first_zero(g, out, x, d):
 
 
 def _cumprod_grad_of_input(g, out, x, d, dt):
-    # PyTorch's rule takes the input as given, before dtype='s cast, and g and the result
-    # in its dtype (a float64 subnormal is not the float32 zero it casts to)
-    if dt is not None:
-        g, out = g.to(x.dtype), out.to(x.dtype)
-    return _cumprod_grad(g, out, x, d)
+    # PyTorch's rule takes the input as given, before dtype='s cast (a float64 subnormal
+    # is not the float32 zero it casts to), and g and the result in its dtype; to a wider
+    # dtype=, before a slice's first zero g · out / x is in that dtype, rounded once
+    if dt is None:
+        return _cumprod_grad(g, out, x, d)
+    narrow = _cumprod_grad(g.to(x.dtype), out.to(x.dtype), x, d)
+    if np.dtype(dt).itemsize <= x._data.dtype.itemsize:
+        return narrow
+    wide = _cumprod_grad(g, out, x.to(out.dtype), d).to(x.dtype)
+    before = Tensor._wrap(np.cumsum(x._data == 0, axis=d) == 0)
+    return E.where(before, wide, narrow)
 
 
 CUMPROD = Op("CumprodBackward0", lambda x, d, dt: _cumprod(x if dt is None else x.astype(dt), d),
