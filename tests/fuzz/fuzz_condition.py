@@ -2,8 +2,11 @@
 frameworks part: each step's result is its exact value within a unit of its dtype, and
 which way each rounds is the framework's choice (order of additions, kernels). So the
 recipe is replayed in PyTorch with every step's float result moved by one epsilon of its
-dtype, up or down at random, element by element (two draws); where that moves PyTorch's
-answer, the comparison allows chainrule's to sit that far off too (SLACK times).
+dtype, up or down at random, element by element (two draws), and the gradient a
+softmax-like step passes back by an epsilon of the gradient it receives; where that moves
+PyTorch's answer, the comparison allows chainrule's to sit that far off too (SLACK times):
+integers made from floats included, and an inf on one side only where a draw of PyTorch's
+answer crosses the dtype's largest value as chainrule's does.
 Well-conditioned elements move by about an epsilon, far inside the tolerance, so a wrong
 formula still shows; an x ** 30, a variance of values far from zero or the gradient of a
 std of nearly equal values move by as much as the two frameworks differ.
@@ -107,3 +110,17 @@ class Conditioning:
             with np.errstate(invalid="ignore", over="ignore"):
                 moved = np.maximum(moved, np.where(both, np.abs(got - want), 0.0))
         return SLACK * moved
+
+    def overflow_edge(self, key, got):
+        """Where a draw of PyTorch's answer is inf as chainrule's `got` is (same sign), or
+        finite where `got` is: a rounding carries PyTorch's own answer across the dtype's
+        largest value there (a float16 running sum near 65,504)."""
+        got = np.asarray(got, dtype=np.float64)
+        reached = np.zeros(got.shape, dtype=bool)
+        for draw in self._draws():
+            moved = None if draw is None else draw.get(key)
+            if moved is None or np.shape(moved) != got.shape:
+                continue
+            moved = np.asarray(moved, dtype=np.float64)
+            reached |= np.where(np.isinf(got), moved == got, np.isfinite(moved))
+        return reached
