@@ -2,7 +2,7 @@
 frameworks part: each step's result is its exact value within a unit of its dtype, and
 which way each rounds is the framework's choice (order of additions, kernels). So the
 recipe is replayed in PyTorch with every step's float result moved by one epsilon of its
-dtype, up or down at random, element by element (two draws), and the gradient a
+dtype, up or down at random, element by element (two draws; a third all up), and the gradient a
 softmax-like step passes back by an epsilon of the gradient it receives; where that moves
 PyTorch's answer, the comparison allows chainrule's to sit that far off too (SLACK times):
 integers made from floats included, and an inf on one side only where a draw of PyTorch's
@@ -15,7 +15,13 @@ Only computed when a comparison fails: most graphs never pay for the extra repla
 import numpy as np
 
 SLACK = 2.0
-DRAWS = (1, 2)
+# two draws of random directions, and one all upward: random signs can cancel in a sum
+# (two terms a unit up and a unit down), the same sign cannot
+DRAWS = (1, 2, None)
+
+
+def _signs(rng, shape):
+    return np.ones(shape) if rng is None else rng.choice((-1.0, 1.0), size=shape)
 
 
 def _shares_memory(torch, v, earlier):
@@ -49,7 +55,7 @@ def _gradient_noise(torch, rng, out, x):
     def moved(g):
         if not scale[0]:
             return None
-        signs = rng.choice((-1.0, 1.0), size=tuple(g.shape))
+        signs = _signs(rng, tuple(g.shape))
         return g + torch.tensor(torch.finfo(g.dtype).eps * scale[0] * signs, dtype=g.dtype)
     out.register_hook(seen)
     x.register_hook(moved)
@@ -66,7 +72,7 @@ def rounding_noise(rng):
                 _shares_memory(torch, v, earlier):
             return v
         eps = torch.finfo(v.dtype).eps
-        signs = rng.choice((-1.0, 1.0), size=tuple(v.shape))
+        signs = _signs(rng, tuple(v.shape))
         with torch.no_grad():
             moved = v * torch.tensor(1.0 + eps * signs, dtype=v.dtype)
             factor = torch.where(torch.isfinite(moved) | ~torch.isfinite(v),
@@ -92,8 +98,8 @@ class Conditioning:
 
     def _draws(self):
         if self.draws is None:
-            self.draws = [self.run(self.recipe, rounding_noise(np.random.default_rng(seed)))
-                          for seed in DRAWS]
+            self.draws = [self.run(self.recipe, rounding_noise(
+                None if seed is None else np.random.default_rng(seed))) for seed in DRAWS]
         return self.draws
 
     def slack(self, key, want):

@@ -114,3 +114,12 @@ def test_a_float16_reversed_running_sum_overflows_within_a_rounding_of_65504():
     # 65,504 a position earlier or later as the last bits of the gradient fall
     check_recipe([("leaf", (2, 35000), "float16", 3794), ("reduce", "cumsum", 0, -1, False),
                   ("reduce", "var", 1, None, True), ("unary", "square", 2)])
+
+
+def test_a_sum_whose_terms_move_in_opposite_directions_is_still_given_its_allowance():
+    # float32 4.398e12 and 4.358e12 cast to int64 and summed: a unit up and a unit down
+    # cancel exactly; the draw with every rounding upward does not
+    check_recipe([("leaf", (3,), "float64", 2670, "edge"), ("leaf", (3, 4, 2), "int16", 45921, "edge"),
+                  ("reduce_dtype", "mean", 1, -1, True, "float32"), ("scalar", "pow", 2, 3),
+                  ("scalar", "div", 2, 2), ("unary", "gelu", 3),
+                  ("reduce_dtype", "sum", 5, -3, False, "int64")])
