@@ -191,3 +191,53 @@ def test_fuzz_comparison_excuses_pow_backward_only_for_those_defects():
     check_recipe([("leaf", (3, 3), "float32", 52928), ("int_leaf", (3,), "int64", 1, "uniform"),
                   ("int_binary", "pow", 0, 1, None, False)])
     assert fuzz_check.COUNTER["excused"] == before + 3
+
+
+def test_pow_by_false_has_the_gradient_of_pow_by_zero():
+    # intended difference, spelled out in tests/fuzz/fuzz_known.py: PyTorch's x ** 0 has a
+    # zero gradient everywhere; its x ** False a NaN one at x = 0 and under a NaN gradient
+    import numpy as np
+    import torch
+    import chainrule as cr
+    for upstream in ([1.0, 1.0, 1.0], [float("nan"), 2.0, 1.0]):
+        grads = []
+        for M, exponent in ((cr, False), (torch, 0)):
+            x = M.tensor([2.0, 0.0, -1.5], dtype=M.float64, requires_grad=True)
+            ((x ** exponent) * M.tensor(upstream, dtype=M.float64)).sum().backward()
+            grads.append(x.grad.numpy())
+        np.testing.assert_array_equal(grads[0], [0.0, 0.0, 0.0])
+        np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_fuzz_comparison_compares_pow_by_false_with_pytorchs_pow_by_zero():
+    from fuzz_known import SEEN, torch_equivalent
+    recipe = [("leaf", (1,), "float64", 765), ("int_binary", "pow", 0, None, False, False),
+              ("reduce", "norm1", 1, -1, False), ("reduce", "std", 2, None, False)]
+    before = SEEN["pow by False"]
+    check_recipe(recipe)  # PyTorch's x ** False: a NaN gradient; chainrule's and x ** 0: 0
+    assert SEEN["pow by False"] == before + 1
+    import torch
+    x = [torch.tensor([1.5])]
+    assert torch_equivalent(recipe[:2], x) == [recipe[0], ("int_binary", "pow", 0, None, 0, False)]
+    # True, a swapped (False ** x) or an integer base are compared as they are
+    assert torch_equivalent([recipe[0], ("int_binary", "pow", 0, None, True, False)], x) is None
+    assert torch_equivalent([recipe[0], ("int_binary", "pow", 0, None, False, True)], x) is None
+    assert torch_equivalent(recipe[:2], [torch.tensor([3])]) is None
+
+
+def test_fuzz_comparison_excuses_integer_terms_cancelling_in_a_float_mean():
+    # int32 ±2 ** 31 beside a 100, their mean taken in float32: the order of the additions
+    # decides whether the 100 survives (PyTorch 8.33, chainrule 0); past the terms' scale,
+    # or with terms that do not cancel, still compared
+    import numpy as np
+    import torch
+    from fuzz_known import excused
+    check_recipe([("leaf", (1, 4, 3), "int32", 63471, "edge"),
+                  ("reduce_dtype", "mean", 0, None, False, "float32")])
+    step = ("reduce_dtype", "mean", 0, None, False, "float32")
+    tol = (2e-3, 2e-4)
+    big = [torch.tensor([2 ** 31 - 1, -2 ** 31, 100], dtype=torch.int32)]
+    assert excused([step], 0, big, np.float32(0.0), np.float32(33.3), tol)
+    assert excused([step], 0, big, np.float32(1e7), np.float32(33.3), tol) is None
+    small = [torch.tensor([100, 0, 0], dtype=torch.int32)]
+    assert excused([step], 0, small, np.float32(0.0), np.float32(33.3), tol) is None

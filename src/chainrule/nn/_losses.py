@@ -8,7 +8,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..ops import elementwise as E
 from ..ops.core import apply, check_float
-from ..ops.softmax import _log_softmax, _softmax, log_softmax, softmax
+from ..ops.softmax import LOG_SOFTMAX, _log_softmax, log_softmax, softmax
 from ..tensors.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -108,11 +108,14 @@ def _scale(g, reduction, denom, dtype):
 def _ce_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):
     graph = isinstance(g, Tensor)                   # create_graph: tensors all through
     xa = x._data if graph else x
-    if dense and not graph:                         # (softmax - one_hot) * scale, in place
-        grad = _softmax(xa, 1)
-        grad[np.arange(xa.shape[0]), y] -= 1
-        grad *= _scale(g, reduction, xa.shape[0], xa.dtype)
-        return grad
+    if dense and not graph:  # PyTorch's g_logp - p · sum(g_logp), g_logp -scale at the
+        # target alone: p · scale - scale there (inf · p - inf: NaN), p · scale elsewhere
+        n = xa.shape[0]
+        scale = _scale(g, reduction, n, xa.dtype)
+        grad = _probabilities(xa)
+        grad *= scale
+        grad[np.arange(n), y] -= np.broadcast_to(scale, (n, 1))[:, 0]
+        return grad.astype(xa.dtype, copy=False)
     q, terms, denom = _mass(xa, y, weight, eps, ignore_index, dense)
     scale = _scale(g, reduction, denom, xa.dtype)
     # PyTorch's chain: the log-probabilities' gradient over the terms, then log_softmax's
@@ -124,8 +127,18 @@ def _ce_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):
             g_logp = -np.where(terms, q * scale, 0)
     if nll:
         return g_logp
-    p = softmax(x, 1) if graph else _softmax(x, 1)
-    return g_logp - p * g_logp.sum(axis=1, keepdims=True)
+    if not graph:  # log_softmax's own rule (float16 in float32)
+        return LOG_SOFTMAX.grads[0](g_logp, LOG_SOFTMAX.forward(xa, 1), xa, 1)
+    return g_logp - softmax(x, 1) * g_logp.sum(axis=1, keepdims=True)
+
+
+def _probabilities(x):
+    """exp of the log-probabilities as PyTorch's log_softmax rounds them to x's dtype, in
+    float32 for float16 (exp(-30) is 9e-14 there, not float16's 0)."""
+    logp = LOG_SOFTMAX.forward(x, 1)
+    if logp.dtype == np.float16:
+        return np.exp(logp.astype(np.float32))
+    return np.exp(logp, out=logp)
 
 
 def _ce_grad_y(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):

@@ -13,6 +13,7 @@ from . import elementwise as E, reduction as R
 from .core import apply1, c_contiguous
 from .accumulate import reduction_input
 from .linalg import bmm, matmul, mv, outer
+from .fmod_and_nan_to_num import nan_to_num
 from .scan import logcumsumexp  # noqa: F401  (re-exported)
 from .shape import cat, stack
 
@@ -121,7 +122,9 @@ NANSUM = Op("NansumBackward0",
 @R.numpy_names
 def nansum(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None and x._data.dtype.kind == "f" and np.dtype(dtypes.to_numpy_dtype(dtype)).kind in "iub":
-        x = E.where(E.isnan(x), 0.0, x)   # PyTorch drops NaN before an integer cast
+        # PyTorch's nan_to_num before an integer cast: NaN is 0 and ±inf the dtype's
+        # extremes (float16 inf is 65,504: 224 in uint8, not inf's 0)
+        x = nan_to_num(x)
     x = reduction_input(x, "nansum", dtype)
     if x._data.dtype.kind != "f":
         return R.sum(x, dim, keepdim, dtype=x.dtype)

@@ -42,10 +42,20 @@ def _trunc_divide(a, b):
 
 DIV_TRUNC = Op("DivBackward2", _quiet(_trunc_divide), _zero_grad, _zero_grad,
                saves_inputs=False)
-REMAINDER = Op("RemainderBackward1", _quiet(np.remainder),
+def _remainder(a, b):
+    """PyTorch's float remainder: fmod moved to b's sign when not zero, so a zero keeps a's
+    sign (-3.0 % 3 is -0.0; NumPy's takes b's); integers as NumPy's."""
+    mod = np.fmod(a, b)
+    if mod.dtype.kind != "f":
+        return np.remainder(a, b)
+    moved = (mod != 0) & ((np.asarray(b) < 0) != (mod < 0))
+    return np.where(moved, mod + b, mod).astype(mod.dtype, copy=False)
+
+
+REMAINDER = Op("RemainderBackward1", _quiet(_remainder),
                lambda g, o, a, b: g, lambda g, o, a, b: -g * np.floor_divide(a, b))
 REMAINDER_SCALAR = REMAINDER.renamed("RemainderBackward0", scalar_slot=1)  # x % 2
-RREMAINDER = Op("NotImplemented", _quiet(np.remainder), _no_derivative("remainder"),
+RREMAINDER = Op("NotImplemented", _quiet(_remainder), _no_derivative("remainder"),
                 _no_derivative("remainder"), saves_inputs=False, scalar_slot=0)  # 2 % x
 
 

@@ -57,7 +57,29 @@ POW = Op("PowBackward1", _quiet(_power),
          _quiet(lambda g, o, a, b: np.where(b == 0, 0.0, g * (b * a ** (b - 1)))),
          _quiet(lambda g, o, a, b: g * _pow_exponent_grad(o, a, (a == 0) & (b >= 0))),
          uses_out=True)
-POW_SCALAR = POW.renamed("PowBackward0", scalar_slot=1)   # x ** 2
+
+
+def _scalar_power(a, b):
+    """A float32/float64 tensor to a Python number, as PyTorch's CPU kernel: -0.5 is
+    1 / sqrt(x) and -2 is 1 / (x * x) in x's dtype (rsqrt(-inf) is NaN and rsqrt(-0) -inf,
+    where pow gives 0 and inf; 1 / (1e20 * 1e20) is 0 in float32, pow 1e-40); NumPy's own
+    shortcuts already give sqrt for 0.5 and x * x for 2. A float32 tensor's exponent stays
+    a double: (-1.5) ** (2 ** 40 - 1) is -inf, not float32's even 2 ** 40's inf."""
+    if not isinstance(a, np.ndarray):  # create_graph: tensors, the rule differentiable
+        return a ** b
+    if np.ndim(b) == 0 and a.dtype in (np.float32, np.float64):
+        if b in (-0.5, -2):
+            return np.reciprocal(np.sqrt(a) if b == -0.5 else a * a)
+        if a.dtype == np.float32 and float(np.float32(b)) != b:
+            return np.power(a.astype(np.float64), float(b)).astype(np.float32)
+    return _power(a, b)
+
+
+# PyTorch's rule exponent · x.pow(exponent - 1) takes the same kernel (x ** 0.5's gradient
+# at -0 is 0.5 · rsqrt(-0) = -inf)
+POW_SCALAR = Op("PowBackward0", _quiet(_scalar_power),
+                _quiet(lambda g, o, a, b: np.where(b == 0, 0.0, g * (b * _scalar_power(a, b - 1)))),
+                POW.grads[1], uses_out=True, scalar_slot=1)  # x ** 2
 POW_RSCALAR = Op("PowBackward2", c_contiguous(POW.forward), *POW.grads, uses_out=True,
                   scalar_slot=0)  # 2 ** x
 # ties share the gradient; with a NaN both inputs get it (PyTorch's masks, not NumPy's)

@@ -3,6 +3,7 @@ slices, None, ...) gives a view sharing storage; advanced indexing (integer tens
 lists, bool masks) copies, and repeated indices accumulate gradient."""
 import numpy as np
 
+from ..tensors import dtypes
 from ..autograd.function import Op
 from ..tensors.tensor import Tensor, to_array
 from ..tensors.views import make_view, writable
@@ -76,6 +77,8 @@ def _at(a, pair):
 
 def _put_at(a, pair, v):
     first, rest = pair
+    if isinstance(v, np.ndarray) and v.dtype != a.dtype:
+        v = dtypes.convert(v, a.dtype)  # as PyTorch converts (a float into uint8: wrapped)
     (a if first is None else a[first])[rest] = v  # a[first] is a view: writes reach a
 
 

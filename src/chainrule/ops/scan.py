@@ -24,8 +24,15 @@ def _cumprod_grad(g, out, x, d):
     if not np.any(x._data == 0):
         # d out_j / d x_i = out_j / x_i for j >= i
         return _rev_cumsum(g * out, d) / x
-    # with zeros: out_j / x_i is 0/0; as PyTorch, out_{i-1} * sum_{j >= i} g_j prod_{i<k<=j} x_k
-    # (the prefix multiplied last: -inf before a zero gives -inf, not NaN) (n^2 memory)
+    if grad_mode.is_grad_enabled():
+        return _cumprod_grad_products(g, x, d)
+    return _cumprod_grad_first_zero(g, out, x, d)
+
+
+def _cumprod_grad_products(g, x, d):
+    """create_graph: out_{i-1} * sum_{j >= i} g_j prod_{i<k<=j} x_k everywhere, as PyTorch's
+    double-backward formula, differentiable (the prefix multiplied last: -inf before a zero
+    gives -inf, not NaN) (n^2 memory)."""
     n = x.shape[d]
     xm = x.transpose(d, -1)
     gm = g.transpose(d, -1)
@@ -33,30 +40,41 @@ def _cumprod_grad(g, out, x, d):
     after = xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n).masked_fill(up_to_i, 1)
     partial = cumprod(after, -1)  # [..., i, j] = prod over i < k <= j
     upper = Tensor._wrap(np.triu(np.ones((n, n), dtype=x._data.dtype)))  # j >= i
-    terms = partial * upper * gm.unsqueeze(-2)
-    zeros = np.cumsum(x._data == 0, axis=d)
-    if not grad_mode.is_grad_enabled():  # PyTorch's sum stops before a slice's second zero
-        short = Tensor._wrap(np.swapaxes(zeros <= 1, d, -1)[..., None, :])  # [..., 1, j]
-        terms = E.where(short, terms, 0.0)
-    tail = terms.sum(-1)
+    tail = (partial * upper * gm.unsqueeze(-2)).sum(-1)
     ones = Tensor._wrap(np.ones(tuple(xm.shape[:-1]) + (1,), dtype=xm._data.dtype))
-    prefix = ones if n == 1 else cat([ones, cumprod(xm[..., :-1], -1)], -1)  # out_{i-1}
-    gi = (prefix * tail).transpose(d, -1)
-    if grad_mode.is_grad_enabled():  # create_graph: the product form everywhere (as
-        return gi                    # PyTorch's double-backward formula), differentiable
-    # as PyTorch: before a slice's first zero the division (inf / inf stays NaN there),
-    # after it 0 (even where a NaN or inf follows)
-    before, after = zeros == 0, (zeros > 1) | ((zeros == 1) & (x._data != 0))
+    prefix = cat([ones, cumprod(xm[..., :-1], -1)], -1)  # out_{i-1}
+    return (prefix * tail).transpose(d, -1)
+
+
+def _cumprod_grad_first_zero(g, out, x, d):
+    """PyTorch's first-order rule with zeros: before a slice's first zero z the division
+    (inf / inf stays NaN there); at z, out_{z-1} as the result holds it (with dtype=,
+    rounded to that dtype) times sum_j g_j prod_{z<k<=j} x_k, where g counts only before
+    the second zero but the product runs on (0 · inf is NaN past it); after z, 0."""
+    data = x._data
+    zeros = np.cumsum(data == 0, axis=d)
+    before, first = zeros == 0, (zeros == 1) & (data == 0)
+    running = cumprod(E.where(Tensor._wrap((zeros == 1) & ~first), x, 1.0), d)
+    tail = (E.where(Tensor._wrap(zeros == 1), g, 0.0) * running).sum(d, keepdim=True)
+    om = out.transpose(d, -1)
+    ones = Tensor._wrap(np.ones(tuple(om.shape[:-1]) + (1,), dtype=data.dtype))
+    prefix = cat([ones, om[..., :-1]], -1).transpose(d, -1)  # out_{i-1}
     fast = _rev_cumsum(E.where(before, g * out, 0.0), d) / E.where(before, x, 1.0)
-    return E.where(before, fast, E.where(after, 0.0, gi))
+    return E.where(before, fast, E.where(first, prefix * tail, 0.0))
 
 
 def _cumprod_grad_of_input(g, out, x, d, dt):
-    # PyTorch's rule takes the input as given, before dtype='s cast, and g and the result
-    # in its dtype (a float64 subnormal is not the float32 zero it casts to)
-    if dt is not None:
-        g, out = g.to(x.dtype), out.to(x.dtype)
-    return _cumprod_grad(g, out, x, d)
+    # PyTorch's rule takes the input as given, before dtype='s cast (a float64 subnormal
+    # is not the float32 zero it casts to), and g and the result in its dtype; to a wider
+    # dtype=, before a slice's first zero g · out / x is in that dtype, rounded once
+    if dt is None:
+        return _cumprod_grad(g, out, x, d)
+    narrow = _cumprod_grad(g.to(x.dtype), out.to(x.dtype), x, d)
+    if np.dtype(dt).itemsize <= x._data.dtype.itemsize:
+        return narrow
+    wide = _cumprod_grad(g, out, x.to(out.dtype), d).to(x.dtype)
+    before = Tensor._wrap(np.cumsum(x._data == 0, axis=d) == 0)
+    return E.where(before, wide, narrow)
 
 
 CUMPROD = Op("CumprodBackward0", lambda x, d, dt: _cumprod(x if dt is None else x.astype(dt), d),

@@ -11,7 +11,7 @@ from ..tensors.views import make_view, mark_multi
 from .core import apply, apply1, promote
 from .indexing import SLICE, basic_index
 
-CAST = Op("ToCopyBackward0", lambda x, dt: x.astype(dt),
+CAST = Op("ToCopyBackward0", dtypes.convert,
           lambda g, o, x, dt: g, saves_inputs=False)
 def _clone_array(x):
     """A copy laid out as PyTorch's clone lays it out (so later views of it match): the
@@ -68,7 +68,7 @@ def _view_of(out, x, fn, *args):
 
 def cast(x, np_dtype):
     if x.requires_grad and np.dtype(np_dtype).kind != "f":
-        out = Tensor._wrap(x._data.astype(np_dtype))  # integer results are not differentiable
+        out = Tensor._wrap(dtypes.convert(x._data, np_dtype))  # integers are not differentiable
         return out
     return apply1(CAST, x, np.dtype(np_dtype))
 

@@ -66,6 +66,17 @@ def to_numpy_dtype(d):
         raise TypeError(f"expected a chainrule dtype such as chainrule.float32, got {d!r}") from None
 
 
+def convert(arr, np_dtype):
+    """`arr` in `np_dtype` as PyTorch converts: a float into uint8 goes through int64, so it
+    wraps around (2 ** 31 + 95 is 95, -1.5 is 255), where NumPy's direct cast of a float64
+    past int32's range gives 0; every other conversion as NumPy's astype."""
+    arr, np_dtype = np.asanyarray(arr), np.dtype(np_dtype)
+    if np_dtype == np.uint8 and arr.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):  # NaN and inf: int64's minimum, so 0
+            return arr.astype(np.int64).astype(np.uint8)
+    return arr.astype(np_dtype)
+
+
 def can_cast_inplace(src, dst):
     """PyTorch's canCast for an op's result written into a tensor: any cast but a float
     into an integer or bool, or a number into a bool."""

@@ -48,7 +48,7 @@ def to_array(data, dtype=None, opname="tensor"):
         raise TypeError(f"{opname}: cannot make a tensor from data of type {arr.dtype} "
                         "(expected numbers or bools, possibly nested in lists)")
     if want is not None and arr.dtype != want:
-        arr = arr.astype(want)
+        arr = dtypes.convert(arr, want)
     elif arr.dtype not in dtypes._BY_NP:
         dtypes.from_numpy_dtype(arr.dtype)  # raises a clear TypeError
     return arr
