@@ -80,7 +80,7 @@ _GROUPS = [
     ("Creating tensors", ("tensors.creation",)),
     ("Random numbers", ("random",)),
     ("Gradient modes", ("autograd",)),
-    ("Pointwise math", ("ops.elementwise", "ops.comparison", "ops.division", "ops.pointwise_math",
+    ("Pointwise math", ("ops.elementwise", "ops.power", "ops.comparison", "ops.division", "ops.pointwise_math",
                         "ops.fmod_and_nan_to_num", "ops.special", "ops.heaviside", "ops.bitwise",
                         "ops.compound")),
     ("Reductions, softmax and scans", ("ops.reduction", "ops.softmax", "ops.scan")),
