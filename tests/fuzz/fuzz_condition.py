@@ -2,7 +2,8 @@
 frameworks part: each step's result is its exact value within a unit of its dtype, and
 which way each rounds is the framework's choice (order of additions, kernels). So the
 recipe is replayed in PyTorch with every step's float result moved by one epsilon of its
-dtype, up or down at random, element by element (two draws; a third all up), and the gradient a
+dtype, up or down at random, element by element (two draws; a third all up, a fourth all
+down), and the gradient a
 softmax-like step passes back by an epsilon of the gradient it receives; where that moves
 PyTorch's answer, the comparison allows chainrule's to sit that far off too (SLACK times):
 integers made from floats included, and an inf on one side only where a draw of PyTorch's
@@ -15,13 +16,16 @@ Only computed when a comparison fails: most graphs never pay for the extra repla
 import numpy as np
 
 SLACK = 2.0
-# two draws of random directions, and one all upward: random signs can cancel in a sum
-# (two terms a unit up and a unit down), the same sign cannot
-DRAWS = (1, 2, None)
+# two draws of random directions, one all upward and one all downward: random signs can
+# cancel in a sum (two terms a unit up and a unit down), the same sign cannot; and a float
+# truncated to an integer (10.0 against a kernel's 9.999999) moves only when pushed down
+DRAWS = (1, 2, "up", "down")
 
 
 def _signs(rng, shape):
-    return np.ones(shape) if rng is None else rng.choice((-1.0, 1.0), size=shape)
+    if isinstance(rng, str):
+        return np.full(shape, 1.0 if rng == "up" else -1.0)
+    return rng.choice((-1.0, 1.0), size=shape)
 
 
 def _shares_memory(torch, v, earlier):
@@ -99,7 +103,8 @@ class Conditioning:
     def _draws(self):
         if self.draws is None:
             self.draws = [self.run(self.recipe, rounding_noise(
-                None if seed is None else np.random.default_rng(seed))) for seed in DRAWS]
+                seed if isinstance(seed, str) else np.random.default_rng(seed)))
+                for seed in DRAWS]
         return self.draws
 
     def slack(self, key, want):

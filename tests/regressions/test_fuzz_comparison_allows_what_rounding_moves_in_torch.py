@@ -123,3 +123,25 @@ def test_a_sum_whose_terms_move_in_opposite_directions_is_still_given_its_allowa
                   ("reduce_dtype", "mean", 1, -1, True, "float32"), ("scalar", "pow", 2, 3),
                   ("scalar", "div", 2, 2), ("unary", "gelu", 3),
                   ("reduce_dtype", "sum", 5, -3, False, "int64")])
+
+
+
+TRUNCATED_TEN = [  # 3.1.. ** 2 etc.; one value is 10.0, which a power kernel one unit low
+    ("leaf", (1, 3, 4, 2), "float32", 25540),  # gives as 9.999999 (the float32 leaf only
+    ("leaf", (3, 1, 3), "int8", 14840),        # changes the random draws' signs)
+    ("leaf", (3, 1, 3), "int32", 25991),
+    ("binary", "pow", 2, 1), ("reduce_dtype", "nansum", 3, -1, False, "uint8"),
+]
+
+
+def test_an_integer_truncated_from_a_float_may_sit_a_unit_below_pytorchs():
+    """A float exactly on an integer, cast to uint8, drops a whole unit when rounded down;
+    the random draws need not push it down, the all-downward draw does."""
+    answers = _torch_answers(TRUNCATED_TEN)
+    assert answers[("value", 3)][1, 0, 0] == 10.0  # on the integer, not near it
+    want = answers[("value", 4)]
+    down = _torch_answers(TRUNCATED_TEN, rounding_noise("down"))[("value", 4)]
+    assert down[1, 0] == want[1, 0] - 1
+    slack = Conditioning(TRUNCATED_TEN, _torch_answers).slack(("value", 4), want)
+    assert slack[1, 0] >= 1
+    assert slack[0, 0] == 0  # 9.61 + 3.1 + 9.61 truncates to the same integers either way
