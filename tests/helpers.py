@@ -109,6 +109,31 @@ def cross_entropy_train_step(model, opt):
     return step
 
 
+def assert_compiled_training_replays_eager(model, make_optimizer, batch_shape, classes,
+                                           rounds=3):
+    """A compiled cross-entropy training step of `model` against eager steps of a deep copy
+    over three seeded random batches of `batch_shape` with targets below `classes`, `rounds`
+    times: the same losses, a replay reached without a fallback to eager (a fallback warning
+    fails), and the same weights and gradients, bit for bit."""
+    import copy
+    import warnings
+    rng = np.random.default_rng(0)
+    data = [(cr.tensor(rng.standard_normal(batch_shape).astype(np.float32)),
+             cr.tensor(rng.integers(0, classes, batch_shape[0]))) for _ in range(3)]
+    twin = copy.deepcopy(model)
+    compiled = cr.compile(cross_entropy_train_step(model, make_optimizer(model.parameters())))
+    eager = cross_entropy_train_step(twin, make_optimizer(twin.parameters()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for _ in range(rounds):
+            ours = [compiled(X, y).item() for X, y in data]
+            assert ours == [eager(X, y).item() for X, y in data]
+    assert replaying(compiled)
+    for (name, p), q in zip(model.named_parameters(), twin.parameters()):
+        assert np.array_equal(p._data, q._data), name
+        assert np.array_equal(p.grad._data, q.grad._data), name
+
+
 def functional_matches_torch(fn, a, tol, *args, **kw):
     """nn.functional.`fn` on array `a` against PyTorch's: dtype, values and the gradient of a
     weighted sum, within `tol` (rtol=, atol=); returns both results."""

@@ -1,15 +1,12 @@
 """chainrule.compile records and replays convolution steps: a replayed training step of a
 small convolutional network (padding modes, groups, strides, a transposed convolution,
 unfold/fold) leaves the weights and gradients eager execution leaves, bit for bit."""
-import copy
-import warnings
-
 import numpy as np
 
 import chainrule
 from chainrule import nn
 from chainrule.nn import functional as F
-from helpers import replaying as _replaying, cross_entropy_train_step as _train_step
+from helpers import assert_compiled_training_replays_eager
 
 
 class _Blocks(nn.Module):
@@ -32,22 +29,8 @@ def test_compiled_convolution_training_step_replays_like_eager_bit_for_bit():
     chainrule.manual_seed(0)
     a = _network()
     a(chainrule.zeros(1, 1, 8, 8))  # the lazy layer takes its size before the copy
-    b = copy.deepcopy(a)
-    rng = np.random.default_rng(0)
-    data = [(chainrule.tensor(rng.standard_normal((5, 1, 8, 8)).astype(np.float32)),
-             chainrule.tensor(rng.integers(0, 3, 5))) for _ in range(3)]
-    compiled = chainrule.compile(_train_step(a, chainrule.optim.SGD(a.parameters(), lr=0.1,
-                                                                     momentum=0.9)))
-    eager = _train_step(b, chainrule.optim.SGD(b.parameters(), lr=0.1, momentum=0.9))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)  # a fallback to eager fails the test
-        for _ in range(3):
-            ours = [compiled(X, y).item() for X, y in data]
-            assert ours == [eager(X, y).item() for X, y in data]
-    assert _replaying(compiled)
-    for (name, p), q in zip(a.named_parameters(), b.parameters()):
-        assert np.array_equal(p._data, q._data), name
-        assert np.array_equal(p.grad._data, q.grad._data), name
+    assert_compiled_training_replays_eager(
+        a, lambda params: chainrule.optim.SGD(params, lr=0.1, momentum=0.9), (5, 1, 8, 8), 3)
 
 
 def test_compiled_conv_model_replays_inference_like_eager():

@@ -1,15 +1,10 @@
 """chainrule.compile records and replays pooling and resampling: a replayed training step
 of a small network with max/avg/adaptive pools, upsampling, pixel shuffle and the new
 activations leaves the weights eager execution leaves, bit for bit."""
-import copy
-import warnings
-
-import numpy as np
 
 import chainrule
 from chainrule import nn
-from chainrule.nn import functional as F
-from helpers import replaying as _replaying, cross_entropy_train_step as _train_step
+from helpers import assert_compiled_training_replays_eager
 
 
 def _network():
@@ -24,18 +19,5 @@ def _network():
 
 def test_compiled_pooling_training_step_replays_like_eager_bit_for_bit():
     chainrule.manual_seed(0)
-    a = _network()
-    b = copy.deepcopy(a)
-    rng = np.random.default_rng(0)
-    data = [(chainrule.tensor(rng.standard_normal((5, 1, 8, 8)).astype(np.float32)),
-             chainrule.tensor(rng.integers(0, 3, 5))) for _ in range(3)]
-    compiled = chainrule.compile(_train_step(a, chainrule.optim.SGD(a.parameters(), lr=0.1)))
-    eager = _train_step(b, chainrule.optim.SGD(b.parameters(), lr=0.1))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)  # a fallback to eager fails the test
-        for _ in range(3):
-            ours = [compiled(X, y).item() for X, y in data]
-            assert ours == [eager(X, y).item() for X, y in data]
-    assert _replaying(compiled)
-    for p, q in zip(a.parameters(), b.parameters()):
-        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    assert_compiled_training_replays_eager(
+        _network(), lambda params: chainrule.optim.SGD(params, lr=0.1), (5, 1, 8, 8), 3)

@@ -146,6 +146,8 @@ def test_conv2d_of_integers_matches_torch():
     ("conv2d", (0, 3, 6, 6), (4, 3, 3, 3)),
     ("conv1d", (0, 2, 5), (3, 2, 2)),
     ("conv_transpose2d", (0, 3, 4, 4), (3, 2, 3, 3)),
+    ("conv3d", (0, 3, 4, 4, 4), (4, 3, 3, 3, 3)),
+    ("conv_transpose3d", (0, 3, 3, 3, 3), (3, 2, 3, 3, 3)),
 ])
 def test_conv_of_an_empty_batch_gives_empty_output_and_zero_weight_gradient(name, x_shape,
                                                                             w_shape):
