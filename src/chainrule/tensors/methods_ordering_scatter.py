@@ -33,7 +33,7 @@ for _fn in (A.tril, A.triu, P.fmod, P.nan_to_num, SC.cumprod, SCT.scatter, SCT.s
 # x.where(condition, y): x where condition holds, else y
 Tensor.where = lambda self, condition, other: _where(condition, self, other)
 
-_MORE = {
+_UNLESS_BOUND = {
     PM: "tan sinh cosh asin acos atan asinh acosh atanh arcsin arccos arctan arcsinh arccosh "
         "arctanh log10 expm1 exp2 reciprocal frac deg2rad rad2deg logit sgn positive atan2 "
         "arctan2 hypot logaddexp logaddexp2 xlogy fmax fmin copysign erfc sinc fix isneginf "
@@ -49,7 +49,7 @@ _MORE = {
     G: "lgamma erfinv",
 }
 # bound only where no other module has defined the method already
-for _module, _names in _MORE.items():
+for _module, _names in _UNLESS_BOUND.items():
     for _name in _names.split():
         if _name not in vars(Tensor):
             setattr(Tensor, _name, getattr(_module, _name))
