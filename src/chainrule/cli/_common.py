@@ -95,3 +95,8 @@ def wrap(text):
     """Descriptions are printed as written (for the epilog's examples): wrap them here."""
     import textwrap
     return textwrap.fill(text, width=88)
+
+
+def shown_value(v):
+    """A setting as a flag takes it: a list comma-separated."""
+    return ",".join(map(str, v)) if isinstance(v, list) else v

@@ -8,8 +8,11 @@ import numpy as np
 from ..runtime.i18n import _
 from . import config as config_mod
 from . import data_sources, models, mpi, runs
-from ._common import CLIError, HelpFormatter, fmt_int, mark_resumable, say, wrap
+from ._common import (CLIError, HelpFormatter, fmt_int, mark_resumable, say, shown_value,
+                      wrap)
 from .fix_flags import flag_line, run_settings
+from .resume import (apply_on_resume, check_checkpoint, check_epochs_on_resume,
+                     refuse_changes_on_resume, resume_folder)
 
 EPILOG = """examples:
   chainrule train                                   MLP on the built-in digits
@@ -41,7 +44,7 @@ def add_parser(subparsers):
     for key, conv, default, metavar, help_text in config_mod.OPTIONS:
         if conv is None:
             continue
-        shown = f" (default: {_shown(default)})" if default not in (None, []) else ""
+        shown = f" (default: {shown_value(default)})" if default not in (None, []) else ""
         p.add_argument("--" + key.replace("_", "-"), dest=key, type=conv, default=None,
                        metavar=metavar, help=help_text + shown)
     p.add_argument("--no-download", dest="download", action="store_false", default=None,
@@ -66,20 +69,7 @@ def add_parser(subparsers):
     return p
 
 
-def _shown(v):
-    return ",".join(map(str, v)) if isinstance(v, list) else v
-
-
 # ---- settings --------------------------------------------------------------------------
-def _resume_folder(args):
-    if args.resume is True:
-        if not args.name:
-            raise CLIError(_("--resume needs the run to continue: --resume runs/NAME "
-                             "(or --name NAME)"))
-        return os.path.join(args.out, args.name)
-    return args.resume
-
-
 def settings(args):
     """(config dict, Run to resume or None)."""
     given = {k: getattr(args, k, None) for k in config_mod.OPTION_NAMES}
@@ -87,7 +77,7 @@ def settings(args):
     if args.resume is not None:
         if args.overwrite:
             raise CLIError(_("--resume and --overwrite contradict each other; use one"))
-        resume_run = runs.open_run(_resume_folder(args))
+        resume_run = runs.open_run(resume_folder(args))
         if not resume_run.has_checkpoint():
             raise CLIError(_("{path} has no checkpoint to resume from; start a new run "
                              "instead (without --resume)").format(path=resume_run.path))
@@ -97,64 +87,8 @@ def settings(args):
     cfg = config_mod.merge(config_mod.defaults(), stored, config_mod.absolute_paths(from_file),
                            config_mod.absolute_paths(given))
     if resume_run is not None:
-        _refuse_changes_on_resume(config_mod.merge(config_mod.defaults(), stored), cfg)
+        refuse_changes_on_resume(config_mod.merge(config_mod.defaults(), stored), cfg)
     return cfg, resume_run
-
-
-# what a resumed run can change: the length of training, the optimiser's hyperparameters
-# (set on the loaded optimizer) and where the data lives. Anything else would not match
-# the checkpoint (model shape, data split, callbacks), so it is refused, not ignored.
-RESUMABLE = ("epochs", "lr", "weight_decay", "momentum", "clip_grad", "data_dir", "download")
-
-
-def _refuse_changes_on_resume(stored, cfg):
-    changed = [k for k in config_mod.OPTION_NAMES
-               if k not in RESUMABLE and cfg[k] != stored.get(k)]
-    if changed:
-        shown = ", ".join(_("--{flag} {value} (the run has {stored})").format(
-            flag=k.replace('_', '-'), value=_shown(cfg[k]), stored=_shown(stored.get(k)))
-            for k in changed)
-        raise CLIError(_("--resume continues a run with its own settings; cannot change "
-                         "{changes}: start a new run instead (only {flags} can change on "
-                         "--resume)").format(
-            changes=shown, flags=", ".join("--" + k.replace("_", "-") for k in RESUMABLE)))
-
-
-def check_checkpoint(run_dir, model):
-    """Load the run's checkpoint into a fresh model before anything is written, so that a
-    resume that cannot work leaves the run folder exactly as it was."""
-    from chainrule.train.checkpoint import load_training_state
-    path = os.path.join(run_dir.checkpoint_dir, "last.ckpt")
-    try:
-        state = load_training_state(run_dir.checkpoint_dir)
-        model.load_state_dict(state["model"])
-        done = int(state["epoch"]) + 1
-    except Exception as err:  # a damaged or foreign checkpoint is a problem of the input
-        raise CLIError(_("cannot resume from {path}: {kind}: {error}").format(
-            path=path, kind=type(err).__name__, error=err)) from None
-    return done
-
-
-def check_epochs_on_resume(cfg, run_dir, done):
-    if cfg["epochs"] < done:  # cannot apply: training does not go backwards
-        raise CLIError(_("--epochs {epochs}: {path} has already trained {done} epochs; "
-                         "--resume continues up to a larger --epochs").format(
-            epochs=cfg["epochs"], path=run_dir.path, done=done))
-
-
-def apply_on_resume(cfg):
-    """A callback that sets the optimiser's hyperparameters from the settings once the
-    checkpoint's optimizer state is loaded (which restores the old ones)."""
-    from chainrule.train import Callback
-
-    class ApplySettings(Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            for group in self.trainer.optimizer.param_groups:
-                group["lr"] = float(cfg["lr"])
-                group["weight_decay"] = float(cfg["weight_decay"])
-                if "momentum" in group:
-                    group["momentum"] = float(cfg["momentum"])
-    return ApplySettings()
 
 
 # ---- training pieces ------------------------------------------------------------------
@@ -230,7 +164,7 @@ def _fit_kwargs(cfg, data, quiet):
 
 
 def run(args):
-    rank, world = mpi.join(args, _resume_folder(args) if args.resume else None)
+    rank, world = mpi.join(args, resume_folder(args) if args.resume else None)
     if rank == 0 and world > 1:
         say(_("MPI:    running on {world} ranks (data-parallel; rank 0 prints and writes "
               "the run folder)").format(world=world), args.quiet)
