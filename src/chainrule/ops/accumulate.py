@@ -18,7 +18,9 @@ F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 #        takes no dtype=)
 # checks_input: the input must be floating even when dtype= names a floating type
 # wide: the accumulator for float16/float32 inputs; a dtype absent keeps its own (prod of
-#       float16 rounds each partial product, as PyTorch's does)
+#       float16 rounds each partial product, as PyTorch's does; a float32 prod runs in
+#       float64 so that a long one's partial products cannot overflow on the way to a
+#       finite answer, where PyTorch's vector lanes mostly avoid it too)
 Rule = namedtuple("Rule", "ints dtype checks_input wide")
 _HALF_WIDE = {F16: F32}
 _CPU_WIDE = {F16: F32, F32: F64}  # at::acc_type on the CPU: the scans' running values
@@ -26,7 +28,7 @@ _DOUBLE = {F16: F64, F32: F64}
 RULES = {
     "sum": Rule("int64", "any", False, _HALF_WIDE),
     "nansum": Rule("int64", "any", False, _HALF_WIDE),
-    "prod": Rule("int64", "any", False, {}),
+    "prod": Rule("int64", "any", False, {F32: F64}),
     "cumsum": Rule("int64", "no_bool", False, _CPU_WIDE),
     "cumprod": Rule("int64", "no_bool", False, _CPU_WIDE),
     "mean": Rule("error", "float", False, _HALF_WIDE),

@@ -227,13 +227,16 @@ def _cumprod(a, axis=-1):
 
 
 def _prod(x, ax, keep, ksh, sh):
-    if x.dtype != np.float16 or x.size == 0 or accumulator("prod", x.dtype) != x.dtype:
-        return np.asanyarray(np.prod(x, axis=ax, keepdims=keep, dtype=x.dtype))
-    # PyTorch multiplies float16 in order, rounding each partial product to float16 (NumPy's
-    # reduction keeps a float32 one): 2 ** 20 * 2 ** -20 overflows to inf on the way there
-    a = 0 if ax is None else ax[0]
-    out = np.take(np.multiply.accumulate(x.reshape(-1) if ax is None else x, axis=a), -1, axis=a)
-    return np.asanyarray(np.reshape(out, ksh) if keep else out)
+    if x.dtype == np.float16 and x.size:
+        # PyTorch multiplies float16 in order, rounding each partial product to float16
+        # (NumPy's reduction keeps a float32 one): 2 ** 20 * 2 ** -20 overflows on the way
+        a = 0 if ax is None else ax[0]
+        out = np.take(np.multiply.accumulate(x.reshape(-1) if ax is None else x, axis=a), -1,
+                      axis=a)
+        return np.asanyarray(np.reshape(out, ksh) if keep else out)
+    out = np.prod(x, axis=ax, keepdims=keep, dtype=accumulator("prod", x.dtype))
+    with np.errstate(over="ignore"):  # a product past the dtype's range is inf, silently
+        return np.asanyarray(out).astype(x.dtype, copy=False)
 
 
 PROD = Op("ProdBackward0", _contiguous(_prod), _prod_grad, uses_out=True)
