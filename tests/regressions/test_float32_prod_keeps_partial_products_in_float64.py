@@ -52,3 +52,16 @@ def test_float32_prod_over_a_dim_and_its_gradient_match_torch():
     ref.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-4)
     assert out.dtype == cr.float32 and x.grad.dtype == cr.float32
+
+
+@pytest.mark.parametrize("step", [("reduce", "prod", 0, None, False),
+                                  ("reduce_dtype", "prod", 0, None, False, "float32")],
+                         ids=["prod", "prod-with-dtype"])
+def test_fuzz_comparison_excuses_only_the_exact_product_where_torchs_loop_overflows(step):
+    from fuzz_known import _KNOWN
+    rule = _KNOWN[step[:2]]
+    tvals = [torch.tensor([1e20, 1e20, 1e-20, 1e-20])]
+    want = torch.prod(tvals[0]).numpy()
+    assert np.isinf(want)  # PyTorch's in-order loop
+    assert rule(step, tvals, np.float32(1.0), want, None)  # chainrule's: exact, rounded once
+    assert not rule(step, tvals, np.float32(2.0), want, None)  # any other answer fails
