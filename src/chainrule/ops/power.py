@@ -45,12 +45,15 @@ POW = Op("PowBackward1", _quiet(_power),
 def _scalar_power(a, b):
     """A float32/float64 tensor to a Python number, as PyTorch's CPU kernel: -0.5 is
     1 / sqrt(x) and -2 is 1 / (x * x) in x's dtype (rsqrt(-inf) is NaN and rsqrt(-0) -inf,
-    where pow gives 0 and inf; 1 / (1e20 * 1e20) is 0 in float32, pow 1e-40); NumPy's own
-    shortcuts already give sqrt for 0.5 and x * x for 2. A float32 tensor's exponent stays
-    a double: (-1.5) ** (2 ** 40 - 1) is -inf, not float32's even 2 ** 40's inf."""
+    where pow gives 0 and inf; 1 / (1e20 * 1e20) is 0 in float32, pow 1e-40); 0.5 is sqrt
+    and 2 is x * x (sqrt(-inf) is NaN and sqrt(-0) -0, where C's pow gives inf and 0: newer
+    NumPy takes these shortcuts itself, NumPy 2.0 does not). A float32 tensor's exponent
+    stays a double: (-1.5) ** (2 ** 40 - 1) is -inf, not float32's even 2 ** 40's inf."""
     if not isinstance(a, np.ndarray):  # create_graph: tensors, the rule differentiable
         return a ** b
     if np.ndim(b) == 0 and a.dtype in (np.float32, np.float64):
+        if b in (0.5, 2):
+            return np.sqrt(a) if b == 0.5 else a * a
         if b in (-0.5, -2):
             return np.reciprocal(np.sqrt(a) if b == -0.5 else a * a)
         if a.dtype == np.float32 and float(np.float32(b)) != b:
