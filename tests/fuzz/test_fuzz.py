@@ -89,12 +89,12 @@ def test_long_reduction_graphs(data):
     _run(data, "long", max_steps=3)
 
 
-def _run_compiled(data, profile, max_steps=8):
+def _run_compiled(data, profile, max_steps=8, mode=None):
     from fuzz_compile import check_compiled
     recipe = generate(HypothesisChooser(data), profile, max_steps)
     note = "\n".join(f"    {s!r}," for s in recipe)
     data.draw(st.just(None), label=f"recipe:\n{note}")
-    check_compiled(recipe)
+    check_compiled(recipe, mode)
 
 
 @pytest.mark.parametrize("profile", ["mixed", "view_inplace", "edge", "second_order"])
@@ -102,3 +102,13 @@ def _run_compiled(data, profile, max_steps=8):
 @given(data=st.data())
 def test_compiled_replay_equals_eager_bit_for_bit(profile, data):
     _run_compiled(data, profile)
+
+
+@pytest.mark.parametrize("profile", ["mixed", "edge", "view_inplace"])
+@settings(FUZZ, max_examples=120)
+@given(data=st.data())
+def test_fused_replay_equals_eager_bit_for_bit(profile, data):
+    """mode="max-autotune": runs of elementwise steps as numba loops (needs the `fast`
+    extra, which the test extra installs)."""
+    pytest.importorskip("numba")
+    _run_compiled(data, profile, mode="max-autotune")

@@ -23,7 +23,7 @@ from ..autograd import grad_mode, tensor_hooks
 from ..autograd.anomaly import _enabled as anomaly_enabled
 from ..nn.module import Module
 from ..tensors.tensor import Tensor
-from . import discover, groups, state_guards
+from . import discover, fuse, groups, state_guards
 from .state_guards import _ITEM
 from .trace import GuardFailed, Recorder, Traced, ValueChanged
 
@@ -42,13 +42,15 @@ class BranchChanged(RuntimeError):
 
 
 class _Recording:
-    __slots__ = ("recorder", "inputs", "output", "verified", "grads", "generation", "state")
+    __slots__ = ("recorder", "inputs", "output", "verified", "grads", "generation", "state",
+                 "replay_steps")
 
     def __init__(self, recorder, inputs, output, grads, state):
         self.recorder, self.inputs, self.output = recorder, inputs, output
         self.grads = grads       # (tensor, the .grad array the kernels read and write)
         self.state = state       # the guards on the Python values it read
         self.verified = False
+        self.replay_steps = None  # the steps a replay runs (fused when asked: fuse.py)
 
     def current(self):
         """False when a `.grad` the kernels use was replaced since (outside the replay)."""
@@ -82,8 +84,9 @@ def _arg_key(a):
 
 
 class CompiledFunction:
-    def __init__(self, fn, check=False, dynamic=False):
+    def __init__(self, fn, check=False, dynamic=False, fused=False):
         self.fn = fn
+        self.fused = fused       # replay elementwise runs and Adam as numba loops
         self.run_eagerly = fn    # what a call that is not replayed runs
         self.check = check
         self.cache_size = _DYNAMIC_CACHE_SIZE if dynamic else _CACHE_SIZE
@@ -124,6 +127,9 @@ class CompiledFunction:
                     changed = str(err)
         if entry is None and changed is not None and self._records_again(changed):
             return self.run_eagerly(*args, **kwargs)
+        if self.fused:  # the optimizers' updates as numba loops too (optim/fused.py)
+            for opt in optimizers:
+                opt._fused_loops = True
         state = state_guards.build(self.fn, modules)
         if state.reason:
             return self._refuse(state.reason, args, kwargs)
@@ -341,9 +347,11 @@ class CompiledFunction:
             raise
         return entry.output()
 
-    @staticmethod
-    def _replayed_steps(entry):
-        return entry.recorder.steps
+    def _replayed_steps(self, entry):
+        if entry.replay_steps is None:
+            steps = entry.recorder.steps
+            entry.replay_steps = fuse.fuse(steps) if self.fused else steps
+        return entry.replay_steps
 
 
 def run_steps(steps, name, again=False):

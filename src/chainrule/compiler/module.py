@@ -86,8 +86,10 @@ class Compiled(Function):
         return (None, None, *[None if a is None else Tensor._wrap(a.copy()) for a in grads])
 
 
-def compile_module(module, check=False, dynamic=False):
-    inference = CompiledFunction(module.__call__, check=check, dynamic=dynamic)
+def compile_module(module, check=False, dynamic=False, fused=False):
+    """fused: inference replays run elementwise runs as numba loops (a training call's
+    forward and backward stay NumPy calls; Adam's loop is switched on either way)."""
+    inference = CompiledFunction(module.__call__, check=check, dynamic=dynamic, fused=fused)
     training = _Training(module, check, dynamic)
 
     def forward(*args, **kwargs):

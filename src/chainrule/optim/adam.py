@@ -4,6 +4,7 @@ update is param -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)."""
 import numpy as np
 
 from ..tensors.tensor import Tensor
+from . import fused as numba_loops
 from ._kernels import addcmul_square_, effective_grad, lerp_
 from .optimizer import Optimizer, _step_counter
 
@@ -18,6 +19,9 @@ class Adam(Optimizer):
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
+        # fused=True: the update as one numba loop, as PyTorch's fused CPU kernel (a
+        # max-autotune compiled step switches it on for the optimizers it steps)
+        self._fused_loops = bool(fused) and numba_loops.available("Adam(fused=True)")
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -26,7 +30,32 @@ class Adam(Optimizer):
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
     def _update(self, param, grad, state, group):
-        param._data += self._delta(param._data, grad, state, group)
+        if not self._fused_update(param._data, (param._data,), (grad,), state, group):
+            param._data += self._delta(param._data, grad, state, group)
+
+    def _fused_update(self, like, params, grads, state, group):
+        """The whole step as one compiled loop over `params` (laid end to end in the state
+        buffers, which have `like`'s shape), updated in place: the same bits as `_delta`
+        (optim/fused.py). False, with nothing changed, where the loop does not apply or a value
+        would be NaN (then `_delta` runs)."""
+        dtype = like.dtype
+        if not self._fused_loops or group["amsgrad"] or not numba_loops.usable(dtype):
+            return False
+        ps, gs = numba_loops.flat_views(params), numba_loops.flat_views(grads)
+        if ps is None or gs is None or any(a.dtype != dtype for a in (*ps, *gs)):
+            return False
+        if not state:
+            state["exp_avg"] = Tensor._wrap(np.zeros_like(like))
+            state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(like))
+        mv = numba_loops.flat_views((state["exp_avg"]._data, state["exp_avg_sq"]._data))
+        if mv is None or any(a.dtype != dtype for a in mv):
+            return False
+        step = state.get("step")
+        upcoming = 1.0 if step is None else float(step._data + np.float32(1))
+        if not numba_loops.adam(ps, gs, *mv, group, upcoming):
+            return False
+        _step_counter(state)
+        return True
 
     @staticmethod
     def _reads_param(group):

@@ -155,6 +155,14 @@ def flat_group(opt, index, group):
 
 
 def step_flat(opt, flat, group):
+    fused = getattr(opt, "_fused_update", None)  # one compiled loop over the pieces
+    if fused is not None and fused(flat.param._data, [p._data for p in flat.params],
+                                   [p.grad._data for p in flat.params], flat.flat_state,
+                                   group):
+        flat.share_state()
+        for p in flat.params:
+            p._version[0] += 1
+        return
     reads = getattr(opt, "_reads_param", None)
     if reads is not None and not reads(group):  # the step is p += delta
         flat.gather_grads()

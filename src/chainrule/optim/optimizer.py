@@ -132,6 +132,7 @@ class Optimizer:
 
     # True when `_update` is elementwise, so a whole group can be stepped at once
     _elementwise = False
+    _fused_loops = False  # updates as numba loops (optim/fused.py; Adam and AdamW have them)
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError
