@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import cProfile
 import pstats
+import statistics
 import sys
 from pathlib import Path
 
@@ -154,47 +155,63 @@ def gemm_epoch_fns(torch, compiled, X, batch):
 
 
 # ---- workloads ----------------------------------------------------------------------------
-def epoch_workload(torch, chainrule, build, epoch, X, y, batch, mode=None):
-    """[compiled epoch, PyTorch eager epoch, chainrule eager epoch, its products alone
-    through NumPy and through PyTorch], the epoch's flops, the compiled step and the
-    models; checked to replay the eager numbers."""
-    fns, nets = [], {}
-    for kind, m in (("compiled", chainrule), ("torch", torch), ("eager", chainrule)):
+def epoch_workload(torch, chainrule, build, epoch, X, y, batch, modes=(None,)):
+    """[the compiled epoch of the first mode, PyTorch eager epoch, chainrule eager epoch,
+    its products alone through NumPy and through PyTorch, the compiled epochs of the other
+    modes], the epoch's flops, the first compiled step and the models; every compiled
+    model checked to replay the eager numbers."""
+    fns, nets, steps = {}, {}, {}
+    kinds = [(("compiled", mode), chainrule) for mode in modes]
+    for kind, m in (*kinds, ("torch", torch), ("eager", chainrule)):
         net, opt = build(m)
         tX, ty = m.from_numpy(X), m.from_numpy(y)
         loss_fn = m.nn.CrossEntropyLoss()
         nets[kind] = net
-        if kind == "compiled":
-            step = chainrule.compile(train_step(net, opt, loss_fn), mode=mode)
-            fns.append(lambda s=step, a=tX, b=ty: compiled_epoch(s, a, b, batch))
+        if kind[0] == "compiled":
+            steps[kind] = step = chainrule.compile(train_step(net, opt, loss_fn), mode=kind[1])
+            fns[kind] = lambda s=step, a=tX, b=ty: compiled_epoch(s, a, b, batch)
         else:
-            fns.append(lambda m=m, n=net, o=opt, lf=loss_fn, a=tX, b=ty:
-                       epoch(m, n, o, lf, a, b, batch))
-    for _ in range(WARMUP_EPOCHS):
-        fns[0]()
-        fns[2]()
-    shapes = {(j - i, X.shape[1]) for i, j in batches(len(X), batch)}
+            fns[kind] = (lambda m=m, n=net, o=opt, lf=loss_fn, a=tX, b=ty:
+                         epoch(m, n, o, lf, a, b, batch))
+    chainrule_fns = [f for k, f in fns.items() if k != "torch"]
 
-    def one_more():
-        fns[0]()
-        fns[2]()
-    check_replaying(step, shapes, one_more)
-    assert_same_weights(nets["compiled"], nets["eager"], "after the warm-up epochs")
-    gemm, torch_gemm, flops = gemm_epoch_fns(torch, step, X, batch)
-    return fns + [gemm, torch_gemm], flops, step, nets
+    def one_more():  # every chainrule model runs as many epochs as the eager one
+        for f in chainrule_fns:
+            f()
+    for _ in range(WARMUP_EPOCHS):
+        one_more()
+    shapes = {(j - i, X.shape[1]) for i, j in batches(len(X), batch)}
+    for kind, _ in kinds:
+        check_replaying(steps[kind], shapes, one_more)
+    for kind, _ in kinds:
+        assert_same_weights(nets[kind], nets["eager"], f"{kind[1]}: after the warm-up epochs")
+    first = steps[kinds[0][0]]
+    gemm, torch_gemm, flops = gemm_epoch_fns(torch, first, X, batch)
+    order = [fns[kinds[0][0]], fns["torch"], fns["eager"], gemm, torch_gemm,
+             *(fns[k] for k, _ in kinds[1:])]
+    return order, flops, first, nets
 
 
 def timed_epochs(torch, chainrule, build, epoch, X, y, batch, pairs, jax_epoch=None,
-                 mode=None):
-    """jax_epoch: JAX's epoch of the same step, timed in the same rounds (its ratio to
-    PyTorch is then the ratio of the medians)."""
-    fns, flops, step, nets = epoch_workload(torch, chainrule, build, epoch, X, y, batch, mode)
-    times, ratio = interleaved(fns + [jax_epoch] * (jax_epoch is not None), pairs)
-    comp, theirs, eager, gemm, torch_gemm = times[:5]
-    # every round ran both chainrule epochs once, so the weights must still agree
-    assert_same_weights(nets["compiled"], nets["eager"], "after the timed epochs")
-    return dict(compiled=comp, torch=theirs, eager=eager, gemm=gemm, torch_gemm=torch_gemm,
-                ratio=ratio, flops=flops, step=step, jax=times[5] if jax_epoch else None)
+                 modes=(None,)):
+    """One dict per mode, all timed in the same rounds (so against the same PyTorch);
+    jax_epoch: JAX's epoch of the same step, in those rounds too (its ratio to PyTorch is
+    the ratio of the medians)."""
+    fns, flops, step, nets = epoch_workload(torch, chainrule, build, epoch, X, y, batch, modes)
+    times, _ = interleaved(fns + [jax_epoch] * (jax_epoch is not None), pairs, raw=True)
+    _, theirs, eager, gemm, torch_gemm = (statistics.median(t) for t in times[:5])
+    # every round ran every chainrule epoch once, so the weights must still agree
+    for mode in modes:
+        assert_same_weights(nets[("compiled", mode)], nets["eager"],
+                            f"{mode}: after the timed epochs")
+    jax = statistics.median(times[-1]) if jax_epoch else None
+    out = []
+    for k, mode in enumerate(modes):
+        mine = times[0] if k == 0 else times[4 + k]
+        out.append(dict(compiled=statistics.median(mine), torch=theirs, eager=eager,
+                        gemm=gemm, torch_gemm=torch_gemm, flops=flops, step=step, jax=jax,
+                        ratio=statistics.median(a / b for a, b in zip(mine, times[1]))))
+    return out
 
 
 def _closure(fn):
@@ -312,20 +329,20 @@ def speed_table(torch, chainrule, args, X, y):
     name = f"main job epoch ({len(batches(len(X), 32))} steps, batch 32, Adam)"
     jax_epoch = jax_epoch_or_none(X, y, args.no_jax)
     for busy in ((False, True) if args.busy else (False,)):
-        for mode in MODES:
-            jax = jax_epoch if mode and not busy else None  # JAX beside the fastest mode
-            with busy_machine() if busy else contextlib.nullcontext():
-                r = timed_epochs(torch, chainrule, build_main_job, main_job_epoch, X, y, 32,
-                                 args.pairs, jax, mode=mode)
+        with busy_machine() if busy else contextlib.nullcontext():
+            rows = timed_epochs(torch, chainrule, build_main_job, main_job_epoch, X, y, 32,
+                                args.pairs, None if busy else jax_epoch, modes=MODES)
+        for mode, r in zip(MODES, rows):
             epochs[f"main job ({'busy' if busy else 'idle'}, mode={mode})"] = r
             _row(f"{name}, mode={mode}", "busy" if busy else "idle", r, _ms,
                  "≤ 0.30 vs PyTorch")
-            if r["jax"] is not None:
-                jax_row(X, r)
+        if rows[0]["jax"] is not None:
+            jax_row(X, rows[0])
     r = timed_tiny_graph(torch, chainrule, args.pairs, 400)
     _row("tiny graph, 11 ops fwd+bwd on 8×8, per step", "idle", r, _us, "≤ 0.25 vs PyTorch")
     DX, Dy = mlp_epoch.make_data(args.rows)
-    r = timed_epochs(torch, chainrule, mlp_epoch.build, mlp_epoch.epoch, DX, Dy, 256, args.pairs)
+    (r,) = timed_epochs(torch, chainrule, mlp_epoch.build, mlp_epoch.epoch, DX, Dy, 256,
+                        args.pairs)
     epochs["d2l MLP"] = r
     _row(f"d2l MLP epoch ({args.rows} rows, batch 256, SGD)", "idle", r, _ms,
          "≤ 0.90 vs chainrule eager")

@@ -19,8 +19,9 @@ import mlp_epoch  # noqa: E402
 import tiny_graph  # noqa: E402
 
 
-def interleaved(fns, pairs):
-    """Median time of each function over `pairs` interleaved rounds (after one warm-up)."""
+def interleaved(fns, pairs, raw=False):
+    """Median time of each function over `pairs` interleaved rounds (after one warm-up),
+    and the median per-round ratio of the first two; raw=True: each round's times."""
     times = [[] for _ in fns]
     for k in range(pairs + 1):
         for i, fn in enumerate(fns):
@@ -29,7 +30,7 @@ def interleaved(fns, pairs):
             if k:
                 times[i].append(time.perf_counter() - t0)
     ratio = statistics.median(a / b for a, b in zip(times[0], times[1]))
-    return [statistics.median(t) for t in times], ratio
+    return (times if raw else [statistics.median(t) for t in times]), ratio
 
 
 def training(rows, hidden, opt, dropout, weight_decay, pairs, inputs=784):
