@@ -47,3 +47,29 @@ def test_class_index_second_order_matches_torch(reduction):
         (gx * lib.tensor(X)).sum().backward()
         results.append(x.grad.detach().numpy())
     assert_close(results[0], results[1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_backward_of_class_index_cross_entropy_reuses_the_forwards_log_probabilities(
+        monkeypatch, dtype):
+    """The forward keeps log_softmax's result (as PyTorch saves it), so the backward does
+    not compute it again; its bits are those of log_softmax computed afresh, edge
+    logits included, and a second backward (retain_graph) reads the same values."""
+    from chainrule.nn import _losses
+    x_np = (rng.standard_normal((7, 5)) * 20).astype(dtype)
+    x_np[0, 1], x_np[3, 2], x_np[5, 0] = 1e30, -np.inf, np.finfo(dtype).tiny / 4
+    y = cr.tensor(np.array([1, 0, 4, 2, 2, 3, 0]))
+    want = cr.tensor(x_np, requires_grad=True)
+    cr.nn.functional.log_softmax(want, 1).gather(1, y[:, None]).mean().neg().backward()
+    x = cr.tensor(x_np, requires_grad=True)
+    loss = cr.nn.functional.cross_entropy(x, y)
+
+    def refuse(*args):
+        raise AssertionError("log_softmax computed again in the backward")
+    monkeypatch.setattr(_losses.LOG_SOFTMAX, "forward", refuse)
+    loss.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    x.grad = None
+    loss.backward()
+    assert first.tobytes() == x.grad.numpy().tobytes()
+    np.testing.assert_allclose(first, want.grad.numpy(), rtol=1e-6, atol=1e-7)

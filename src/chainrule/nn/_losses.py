@@ -1,6 +1,7 @@
 """Loss functions. Cross-entropy is one fused node: forward through a stable log-softmax,
 backward `(softmax · Σq − q) · g / N` with q the target mass (a one-hot row for class
-indices), softmax recomputed from the saved logits."""
+indices), softmax from the log-probabilities the forward kept (or recomputed from the
+saved logits)."""
 import warnings
 
 import numpy as np
@@ -72,14 +73,31 @@ def _mass(x, y, weight, eps, ignore_index, dense):
     return _target_mass(y, x.shape[1], weight, eps, ignore_index, x.dtype)
 
 
+class _Dense:
+    """The `dense` flag of a cross-entropy node, carrying the log-probabilities its
+    forward computed for its backward (as PyTorch saves log_softmax's result)."""
+    __slots__ = ("logp",)
+
+    def __init__(self):
+        self.logp = None
+
+    def __bool__(self):
+        return True
+
+
 def _ce_forward(x, y, weight, eps, ignore_index, reduction, nll, dense):
     if dense:
         rows = np.arange(x.shape[0])
-        z = x - x.max(axis=1, keepdims=True)          # the only M×C temporary
+        z = x - x.max(axis=1, keepdims=True)
         picked = z[rows, y]
-        np.exp(z, out=z)
-        loss = np.log(z.sum(axis=1))
-        loss -= picked
+        if _saves_logp(x):  # log_softmax as LOG_SOFTMAX.forward computes it, kept
+            lse = np.log(np.exp(z).sum(axis=1, keepdims=True))
+            dense.logp = z - lse
+            loss = lse[:, 0] - picked
+        else:
+            np.exp(z, out=z)
+            loss = np.log(z.sum(axis=1))
+            loss -= picked
         denom = x.shape[0]
     else:
         q, terms, denom = _target_mass(y, x.shape[1], weight, eps, ignore_index, x.dtype)
@@ -112,7 +130,7 @@ def _ce_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):
         # target alone: p · scale - scale there (inf · p - inf: NaN), p · scale elsewhere
         n = xa.shape[0]
         scale = _scale(g, reduction, n, xa.dtype)
-        grad = _probabilities(xa)
+        grad = _probabilities(xa, dense)
         grad *= scale
         grad[np.arange(n), y] -= np.broadcast_to(scale, (n, 1))[:, 0]
         return grad.astype(xa.dtype, copy=False)
@@ -132,9 +150,18 @@ def _ce_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):
     return g_logp - softmax(x, 1) * g_logp.sum(axis=1, keepdims=True)
 
 
-def _probabilities(x):
+def _saves_logp(x):
+    """Whether the forward's log-softmax is LOG_SOFTMAX.forward's, op for op: float32 or
+    float64 (float16 goes through float32 there) and C-contiguous (a copy there)."""
+    return x.dtype in (np.float32, np.float64) and x.flags.c_contiguous
+
+
+def _probabilities(x, dense=None):
     """exp of the log-probabilities as PyTorch's log_softmax rounds them to x's dtype, in
-    float32 for float16 (exp(-30) is 9e-14 there, not float16's 0)."""
+    float32 for float16 (exp(-30) is 9e-14 there, not float16's 0); the forward's own
+    log-probabilities when it kept them."""
+    if dense is not None and dense.logp is not None:
+        return np.exp(dense.logp)
     logp = LOG_SOFTMAX.forward(x, 1)
     if logp.dtype == np.float16:
         return np.exp(logp.astype(np.float32))
@@ -227,7 +254,7 @@ def _loss_nd(input, target, weight, ignore_index, reduction, eps, nll, name):
     if in_range and not probs and 0 <= ignore_index < c:
         in_range = not (target._data == ignore_index).any()  # an in-range class is ignored
     dense = (not nll and not probs and in_range and input.ndim == 2 and weight is None
-             and not eps)
+             and not eps) and _Dense()
     x2, t2, rest = _as_2d(input, target, probs)
     out = apply(CROSS_ENTROPY, (x2, t2),
                 (weight, float(eps), ignore_index, reduction, nll, dense))
