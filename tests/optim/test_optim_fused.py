@@ -69,7 +69,9 @@ def _assert_same_bits(a, b):
 CASES = [("Adam", {}), ("Adam", {"weight_decay": 0.1}),
          ("Adam", {"weight_decay": 0.1, "maximize": True}), ("Adam", {"maximize": True}),
          ("AdamW", {}), ("AdamW", {"weight_decay": 0.3, "maximize": True}),
-         ("Adam", {"lr": 0.3, "betas": (0.5, 0.7), "eps": 1e-3})]
+         ("Adam", {"lr": 0.3, "betas": (0.5, 0.7), "eps": 1e-3}),
+         # eps 0 (m / 0) and lr 0 (inf * -0): the loop's full NaN test, not the cheap one
+         ("Adam", {"eps": 0.0}), ("AdamW", {"lr": 0.0, "weight_decay": 0.1})]
 SHAPES = {"one parameter": [(33, 7)], "a group": [(17, 5), (5,), (3, 4, 2), (1,)]}
 
 

@@ -3,9 +3,10 @@ numba takes a while). Each mirrors its NumPy path operation for operation; see f
 for why that gives the same bits. Compiled in memory for each process: nothing is read
 from or written to disk (numba's disk cache would load pickles).
 
-A loop first computes every value without storing any; if one is NaN it returns False
-and stores nothing, and the caller runs the NumPy path: where two NaNs meet, IEEE 754
-leaves open which one the result carries, so only NumPy's own calls give NumPy's bits.
+A loop first tests, without storing anything, whether a value would be NaN; if one might
+be, it returns False and stores nothing, and the caller runs the NumPy path: where two
+NaNs meet, IEEE 754 leaves open which one the result carries, so only NumPy's own calls
+give NumPy's bits.
 The options are constants of each compiled loop (one loop per combination used), so
 LLVM compiles a branch-free body it can vectorise."""
 import numba
@@ -28,10 +29,10 @@ def adam(decoupled, l2, maximize):
 
 def _adam_loops(decoupled, l2, maximize):
     @_jit(inline="always")
-    def values(pi, gi, mi, vi, consts):
-        """One element's new (parameter, m, v), the NumPy path's operations in order."""
-        decay, wd, c1, b2 = consts[0], consts[1], consts[2], consts[3]
-        c2, bc2, eps, neg = consts[4], consts[5], consts[6], consts[7]
+    def moments(pi, gi, mi, vi, consts):
+        """One element's decayed parameter and new m, v: the NumPy path's operations in
+        its order."""
+        decay, wd, c1, b2, c2 = consts[0], consts[1], consts[2], consts[3], consts[4]
         if decoupled:
             pi = pi * decay                 # p *= 1 - lr * wd
         if l2:
@@ -41,6 +42,13 @@ def _adam_loops(decoupled, l2, maximize):
             gi = -gi
         mi = mi + (gi - mi) * c1            # lerp_: tmp = g - m; tmp *= w; m += tmp
         vi = vi * b2 + (gi * c2) * gi       # v *= b2; tmp = g * c2; tmp *= g; v += tmp
+        return pi, mi, vi
+
+    @_jit(inline="always")
+    def values(pi, gi, mi, vi, consts):
+        """One element's new (parameter, m, v)."""
+        bc2, eps, neg = consts[5], consts[6], consts[7]
+        pi, mi, vi = moments(pi, gi, mi, vi, consts)
         d = np.sqrt(vi) / bc2 + eps         # denom = sqrt(v); /= bc2; += eps
         return pi + (mi / d) * neg, mi, vi  # m / denom; *= -step_size; p += it
 
@@ -53,6 +61,18 @@ def _adam_loops(decoupled, l2, maximize):
         return nan
 
     @_jit()
+    def maybe_nan(p, g, m, v, consts):
+        """A cheaper test, for bias corrections, eps and step size that are finite and
+        positive: with the decayed parameter and new m finite and new v >= 0 (inf
+        allowed), the denominator is > 0, m / it is never 0/0 or inf/inf, and the new
+        parameter never inf - inf. True where that does not hold (maybe a NaN)."""
+        bad = False
+        for i in range(p.shape[0]):
+            pi, mi, vi = moments(p[i], g[i], m[i], v[i], consts)
+            bad |= (not np.isfinite(pi)) | (not np.isfinite(mi)) | (not vi >= 0)
+        return bad
+
+    @_jit()
     def store(p, g, m, v, consts):
         for i in range(p.shape[0]):
             p[i], m[i], v[i] = values(p[i], g[i], m[i], v[i], consts)
@@ -60,11 +80,15 @@ def _adam_loops(decoupled, l2, maximize):
     @_jit()
     def step(params, grads, m, v, consts):
         """Adam over the pieces `params` (1-d), laid end to end in `m` and `v`; False,
-        with nothing written, when a value would be NaN."""
+        with nothing written, when a value would (or, by the cheaper test, might) be
+        NaN."""
+        cheap = (np.isfinite(consts).all() and consts[5] > 0 and consts[6] > 0
+                 and consts[7] != 0)
         start = 0
         for k in range(len(params)):
             n = params[k].shape[0]
-            if any_nan(params[k], grads[k], m[start:start + n], v[start:start + n], consts):
+            p, g, mk, vk = params[k], grads[k], m[start:start + n], v[start:start + n]
+            if maybe_nan(p, g, mk, vk, consts) if cheap else any_nan(p, g, mk, vk, consts):
                 return False
             start += n
         start = 0
