@@ -167,10 +167,22 @@ def test_float16_runs_numpy(monkeypatch):
 
 def test_a_non_contiguous_array_has_no_flat_view_to_write_through():
     x = np.ones((4, 3), np.float32)
-    assert fused.flat_views([x.T]) is None
-    (view,) = fused.flat_views([x])
+    assert fused.flat_views([x.T], np.float32) is None
+    assert fused.flat_views([x], np.float64) is None
+    (view,) = fused.flat_views([x], np.float32)
     view[5] = 7
     assert x[1, 2] == 7
+
+
+def test_views_are_made_again_only_for_other_arrays():
+    a, b = np.ones(3, np.float32), np.ones((2, 2), np.float32)
+    views = fused.Views()
+    first = views.of([a, b], np.float32)
+    assert views.of([a, b], np.float32) is first
+    c = b.copy()
+    again = views.of([a, c], np.float32)
+    assert again is not first and np.shares_memory(again[1], c)
+    assert views.of([a, c], np.float64) is None
 
 
 def test_products_and_sums_are_not_contracted_into_fused_multiply_adds():

@@ -41,14 +41,16 @@ class Adam(Optimizer):
         dtype = like.dtype
         if not self._fused_loops or group["amsgrad"] or not numba_loops.usable(dtype):
             return False
-        ps, gs = numba_loops.flat_views(params), numba_loops.flat_views(grads)
-        if ps is None or gs is None or any(a.dtype != dtype for a in (*ps, *gs)):
-            return False
         if not state:
             state["exp_avg"] = Tensor._wrap(np.zeros_like(like))
             state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(like))
-        mv = numba_loops.flat_views((state["exp_avg"]._data, state["exp_avg_sq"]._data))
-        if mv is None or any(a.dtype != dtype for a in mv):
+        views = self.__dict__.setdefault("_fused_views", {}).get(id(state))
+        if views is None:  # per state dict: one per parameter, or one per flat group
+            views = self._fused_views[id(state)] = (numba_loops.Views(), numba_loops.Views(),
+                                                    numba_loops.Views(), state)
+        ps, gs = views[0].of(params, dtype), views[1].of(grads, dtype)
+        mv = views[2].of((state["exp_avg"]._data, state["exp_avg_sq"]._data), dtype)
+        if ps is None or gs is None or mv is None:
             return False
         step = state.get("step")
         upcoming = 1.0 if step is None else float(step._data + np.float32(1))

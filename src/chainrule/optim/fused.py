@@ -13,6 +13,7 @@ earn back, so the loops run only where asked for: `Adam(..., fused=True)`, and t
 optimizers a function compiled with `mode="max-autotune"` steps. The bits are the same
 either way, so switching mid-run changes no number."""
 import importlib.util
+import operator
 import warnings
 
 import numpy as np
@@ -41,12 +42,13 @@ def available(who):
     return False
 
 
-def flat_views(arrays):
+def flat_views(arrays, dtype):
     """Each array as a 1-d view of its memory (plain ndarray, as numba takes), or None
-    when one is not C-contiguous (a view could not be written back through)."""
+    when one is not C-contiguous (a view could not be written back through) or not of
+    `dtype`."""
     out = []
     for a in arrays:
-        if not a.flags.c_contiguous:
+        if not a.flags.c_contiguous or a.dtype != dtype:
             return None
         if type(a) is not np.ndarray:  # a recording's traced array
             a = a.view(np.ndarray)
@@ -54,12 +56,27 @@ def flat_views(arrays):
     return tuple(out)
 
 
+class Views:
+    """flat_views of a step's arrays, made again only when they are other arrays than the
+    last step's (a step's parameters, gradients and moments usually are the same)."""
+    __slots__ = ("arrays", "views")
+
+    def __init__(self):
+        self.arrays, self.views = (), None
+
+    def of(self, arrays, dtype):
+        if not (len(arrays) == len(self.arrays) and all(map(operator.is_, arrays, self.arrays))
+                and self.views is not None and self.views[0].dtype == dtype):
+            self.arrays, self.views = tuple(arrays), flat_views(arrays, dtype)
+        return self.views
+
+
 def usable(dtype):
     return ENABLED[0] and dtype in _DTYPES and use_numba()
 
 
 def adam(params, grads, m, v, group, step):
-    """One Adam step (number `step`) over `params` (1-d views, see flat_views), their
+    """One Adam step (number `step`) over `params` (a tuple of 1-d views, see flat_views), their
     gradients and the flat moment buffers `m`, `v` laid end to end in the same order,
     updated in place; False, with nothing changed, where a value would be NaN. The caller
     has checked `usable` and that amsgrad is off."""
@@ -73,4 +90,4 @@ def adam(params, grads, m, v, group, step):
                        bias_correction2_sqrt, eps, -step_size], m.dtype)
     from . import fused_loops  # numba is imported once use_numba() ran
     loop = fused_loops.adam(decoupled, l2, bool(group["maximize"]))
-    return loop(tuple(params), tuple(grads), m, v, consts)
+    return loop(params, grads, m, v, consts)
