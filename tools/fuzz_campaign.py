@@ -1,8 +1,11 @@
 """Unbounded differential-fuzzing campaign: random op graphs in chainrule and PyTorch
 until the time is up. Each distinct failure is shrunk (steps dropped while it still
-fails) and written as a plain pytest file under tests/regressions/.
+fails) and written as a plain pytest file under tests/regressions/. With --compiled MODE
+each graph's compiled replays are compared with eager instead, bit for bit
+(tests/fuzz/fuzz_compile.py; failures are reported, not written).
 
     python tools/fuzz_campaign.py --minutes 10 --seed 1
+    python tools/fuzz_campaign.py --minutes 5 --compiled max-autotune --no-write
 """
 import argparse
 import os
@@ -16,13 +19,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fuzz"))
 
 from fuzz_check import COUNTER, Mismatch, check_recipe, regression_source  # noqa: E402
+import fuzz_compile  # noqa: E402
 from fuzz_gen import PROFILES, RandomChooser, generate  # noqa: E402
 from fuzz_known import SEEN  # noqa: E402
 
 
+_CHECK = [check_recipe]  # what a graph is checked with (--compiled: compiled vs eager)
+
+
 def _fails(recipe):
     try:
-        check_recipe(recipe)
+        _CHECK[0](recipe)
     except Mismatch as err:
         return err
     except Exception as err:  # noqa: BLE001 - a crash in the checker is a finding too
@@ -117,7 +124,13 @@ def main(argv=None):
     parser.add_argument("--no-write", action="store_true", help="report failures only")
     parser.add_argument("--profiles", default="", help="comma-separated profiles (default all)")
     parser.add_argument("--graphs", type=int, default=0, help="stop after this many graphs")
+    parser.add_argument("--compiled", metavar="MODE", choices=("default", "max-autotune"),
+                        help="compare chainrule.compile's replays in this mode with eager")
     args = parser.parse_args(argv)
+    if args.compiled:
+        mode = None if args.compiled == "default" else args.compiled
+        _CHECK[0] = lambda recipe: fuzz_compile.check_compiled(recipe, mode)
+        args.no_write = True  # a compiled failure is no PyTorch regression file
     warnings.simplefilter("ignore")
     deadline = time.monotonic() + args.minutes * 60
     profiles = sorted(args.profiles.split(",")) if args.profiles else sorted(PROFILES)
@@ -158,6 +171,10 @@ def main(argv=None):
           f"difference (tests/fuzz/fuzz_known.py: {dict(excused) or 'none'}); "
           f"{COUNTER['conditioned'] - conditioned} comparisons passed only within what a "
           f"rounding at every step moves PyTorch's answer (tests/fuzz/fuzz_condition.py)")
+    if args.compiled:
+        c = fuzz_compile.COUNTER
+        print(f"  compiled ({args.compiled}): {c['replayed']} graphs replayed bit for bit, "
+              f"{c['eager']} ran eagerly (with a warning), {c['fused']} with fused loops")
     for p, (n, bad) in per_profile.items():
         print(f"  {p}: {n} graphs, {bad} failing")
     return 1 if seen else 0

@@ -216,3 +216,34 @@ def test_max_autotune_without_numba_warns_naming_the_extra_and_replays_numpy(mon
     for (k, w), (_, v) in zip(net.state_dict().items(), eager_net.state_dict().items()):
         assert _bits_equal(w.numpy(), v.numpy()), k
     assert not compiled.fused
+
+
+def _fit(compile):
+    from chainrule.train import fit
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((160, 10)).astype(np.float32)
+    y = rng.integers(0, 3, 160)
+    cr.manual_seed(0)
+    model = cr.nn.Sequential(cr.nn.Linear(10, 16), cr.nn.ReLU(), cr.nn.Linear(16, 3))
+    history = fit(model, (X, y), loss="cross_entropy", optimizer="adam", lr=1e-2, epochs=3,
+                  batch_size=32, seed=1, progress=False, compile=compile)
+    return history, model
+
+
+def test_fit_compiles_its_step_in_the_mode_named_with_eagers_history_and_weights(
+        monkeypatch):
+    planned = []
+    real = fuse.fuse
+    monkeypatch.setattr(fuse, "fuse", lambda steps: planned.append(len(steps)) or real(steps))
+    fused_run, fused_model = _fit("max-autotune")
+    assert planned  # the replays ran planned (fused) steps
+    eager_run, eager_model = _fit(False)
+    assert fused_run.history["loss"] == eager_run.history["loss"]
+    for (k, w), (_, v) in zip(fused_model.state_dict().items(),
+                              eager_model.state_dict().items()):
+        assert _bits_equal(w.numpy(), v.numpy()), k
+
+
+def test_fit_refuses_an_unknown_compile_mode_before_training():
+    with pytest.raises(RuntimeError, match="unrecognized mode='fastest'"):
+        _fit("fastest")

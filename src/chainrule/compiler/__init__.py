@@ -21,10 +21,15 @@ _MODES = {None: False, "default": False, "reduce-overhead": False, "max-autotune
           "max-autotune-no-cudagraphs": True}
 
 
-def _fuses(mode):
+def check_mode(mode):
+    """Refuse a mode PyTorch does not name, listing the ones it does."""
     if not isinstance(mode, (str, type(None))) or mode not in _MODES:
         raise RuntimeError(f"compile: unrecognized mode={mode!r}, should be one of: "
                            + ", ".join(m for m in _MODES if m))
+
+
+def _fuses(mode):
+    check_mode(mode)
     return _MODES[mode] and _numba_loops.available(f"compile(mode={mode!r})")
 
 

@@ -28,9 +28,9 @@ def _finite(arrays):
 
 
 class CompiledStep:
-    def __init__(self, trainer, scalar_loss):
+    def __init__(self, trainer, scalar_loss, mode="default"):
         self.trainer, self.scalar_loss = trainer, scalar_loss
-        self.fn = _compile(self._step)
+        self.fn = _compile(self._step, mode="default" if mode is True else mode)
 
     @staticmethod
     def reason_not(trainer):

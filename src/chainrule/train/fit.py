@@ -162,6 +162,16 @@ def _fit_data(train, val, batch_size, validation_split):
     return train_ds, val_ds, bs
 
 
+def _compile_mode(compile):
+    """fit's compile= as the trainer takes it: False, or the mode to compile the step in
+    (True: the default mode); another value is refused naming the modes."""
+    if isinstance(compile, str):
+        from ..compiler import check_mode
+        check_mode(compile)
+        return compile
+    return "default" if compile else False
+
+
 def fit(model, train, val=None, *, loss, optimizer, epochs, metrics="auto",
         callbacks=(), batch_size=None, validation_split=None, seed=None, progress=True,
         checkpoint_dir=None, resume=False, clip_grad_norm=None, scheduler=None, lr=None,
@@ -178,7 +188,8 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics="auto",
     lr / learning_rate for an optimizer given by name, class or factory. distributed: train on
     the ranks of an MPI job (see train.distributed); None: when a process group exists.
     compile=True: each training step runs as one `chainrule.compile`d function (the same
-    numbers, faster for small models; see chainrule.compiler). metrics="auto": accuracy
+    numbers, faster for small models; see chainrule.compiler); a mode name
+    (compile="max-autotune") compiles it in that mode. metrics="auto": accuracy
     for a classification loss, none for a regression loss. record=True: the signals the
     diagnosis reads go into `history.signals` (train.recording, a few % of an epoch);
     `history.params` holds the run's settings (lr, optimizer, epochs, batch_size,
@@ -211,6 +222,6 @@ def fit(model, train, val=None, *, loss, optimizer, epochs, metrics="auto",
     trainer_class = DistributedTrainer if use_distributed(distributed) else Trainer
     trainer = trainer_class(model, optimizer, params, loss=loss, metrics=mets, callbacks=cbs,
                       clip_grad_norm=clip_grad_norm, checkpoint_dir=checkpoint_dir,
-                      progress=progress, compile=bool(compile), record=bool(record))
+                      progress=progress, compile=_compile_mode(compile), record=bool(record))
     trainer.prepare_data(train_ds, val_ds, bs, seed)
     return trainer.run(epochs, resume)

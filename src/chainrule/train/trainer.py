@@ -216,7 +216,7 @@ class Trainer:
             warnings.warn(f"fit(compile=True): the step runs eagerly: {reason}",
                           RuntimeWarning, stacklevel=3)
             return
-        self.compiled_step = CompiledStep(self, scalar_loss)
+        self.compiled_step = CompiledStep(self, scalar_loss, self.compile)
 
     def run_epoch(self, epoch):
         """Train one epoch; returns its logs and whether it ended on a bad batch."""
