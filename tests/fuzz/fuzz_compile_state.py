@@ -126,14 +126,15 @@ def _same(got, want, what):
         raise Mismatch(f"{what}: compiled {got!r} != eager {want!r}")
 
 
-def check_program(features, train, calls):
+def check_program(features, train, calls, mode=None):
     """`calls`: [(mutation kind, value, input index)]. Raise Mismatch when a compiled
-    call differs from eager's."""
+    call (compile's `mode`) differs from eager's."""
     import chainrule
     from chainrule.compiler.compiled import BranchChanged
     COUNTER["programs"] += 1
     envs = [_env(chainrule, train), _env(chainrule, train)]
-    compiled = chainrule.compile(_step_function(chainrule, envs[0], features, train))
+    compiled = chainrule.compile(_step_function(chainrule, envs[0], features, train),
+                                 mode=mode)
     eager = _step_function(chainrule, envs[1], features, train)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -21,6 +21,17 @@ def test_compiled_step_equals_eager_while_python_state_changes(features, train, 
     check_program(tuple(sorted(features)), train, calls)
 
 
+@settings(STATE_FUZZ, max_examples=80)
+@given(features=st.sets(st.sampled_from(FEATURES), min_size=1, max_size=4),
+       train=st.booleans(),
+       calls=st.lists(st.tuples(st.sampled_from(MUTATIONS), st.integers(0, 5),
+                                st.integers(0, 2)), min_size=4, max_size=9))
+def test_fused_step_equals_eager_while_python_state_changes(features, train, calls):
+    """The same under mode="max-autotune" (numba loops; the test extra installs numba)."""
+    pytest.importorskip("numba")
+    check_program(tuple(sorted(features)), train, calls, mode="max-autotune")
+
+
 def teardown_module():
     print(f"\ncompiled state fuzzing: {COUNTER['programs']} programs, {COUNTER['replayed']} "
           f"replaying at the end, {COUNTER['eager']} eager (with a warning), "
