@@ -5,8 +5,9 @@ only + - * / and sqrt, which are correctly rounded in both; no fastmath, so LLVM
 reorders nor contracts a*b+c into a fused multiply-add; error_model="numpy" keeps
 division plain IEEE (Python's model adds a zero check that also stops vectorising).
 Hyperparameters are cast to the array's dtype first, as NumPy casts a Python float
-used with a float32 array. Without numba, or for options a loop does not cover, the
-optimizers run their NumPy code.
+used with a float32 array. Where a step would make a NaN, whose sign IEEE 754 leaves to
+the implementation, the loop stores nothing and the NumPy code runs (fused_loops.py).
+Without numba, or for options a loop does not cover, the optimizers run their NumPy code.
 
 Importing numba and compiling a loop takes a second or two, which a short run would never
 earn back, so the loops run only where asked for: `Adam(..., fused=True)`, and the
