@@ -89,12 +89,12 @@ def test_long_reduction_graphs(data):
     _run(data, "long", max_steps=3)
 
 
-def _run_compiled(data, profile, max_steps=8, mode=None):
+def _run_compiled(data, profile, max_steps=8, mode=None, repeat_first=False):
     from fuzz_compile import check_compiled
     recipe = generate(HypothesisChooser(data), profile, max_steps)
     note = "\n".join(f"    {s!r}," for s in recipe)
     data.draw(st.just(None), label=f"recipe:\n{note}")
-    check_compiled(recipe, mode)
+    check_compiled(recipe, mode, repeat_first)
 
 
 @pytest.mark.parametrize("profile", ["mixed", "view_inplace", "edge", "second_order"])
@@ -102,6 +102,15 @@ def _run_compiled(data, profile, max_steps=8, mode=None):
 @given(data=st.data())
 def test_compiled_replay_equals_eager_bit_for_bit(profile, data):
     _run_compiled(data, profile)
+
+
+@pytest.mark.parametrize("profile", ["mixed", "int_dtypes", "edge", "shape_index"])
+@settings(FUZZ, max_examples=100)
+@given(data=st.data())
+def test_replay_after_two_equal_recordings_equals_eager_bit_for_bit(profile, data):
+    """The two recordings see the same values and the replays new ones: nothing eager
+    computes from the inputs may be replayed as a recorded constant."""
+    _run_compiled(data, profile, repeat_first=True)
 
 
 @pytest.mark.parametrize("profile", ["mixed", "edge", "view_inplace"])

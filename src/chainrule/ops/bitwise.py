@@ -19,13 +19,13 @@ def _int_only(name, *operands):
 
 
 def _shift(a, b, left):
-    a, b = np.asarray(a), np.asarray(b)
+    # asanyarray: a compile recording's traced arrays stay traced; no branch on the
+    # values, so a replay computes what eager does whatever the counts are
+    a, b = np.asanyarray(a), np.asanyarray(b)
     if np.result_type(a, b) == np.bool_:
         raise NotImplementedError("bitwise shifts: not implemented for bool tensors")
     bits = 8 * np.result_type(a, b).itemsize
     outside = (b < 0) | (b >= bits)
-    if not np.any(outside):
-        return np.left_shift(a, b) if left else np.right_shift(a, b)
     # a count outside [0, width): a signed number shifted right keeps its sign (0 or -1),
     # every other shift clears all bits, as PyTorch's kernels do
     out = (np.left_shift if left else np.right_shift)(a, np.where(outside, bits - 1, b))

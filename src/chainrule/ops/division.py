@@ -33,10 +33,11 @@ def _trunc_divide(a, b):
     its float32 quotient, as PyTorch's kernels."""
     if np.result_type(a, b).kind in "iu":
         q, r = np.floor_divide(a, b), np.remainder(a, b)
-        moved = (r != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
+        moved = (r != 0) & ((np.asanyarray(a) < 0) != (np.asanyarray(b) < 0))
         return (q + moved).astype(q.dtype, copy=False)
-    out = np.trunc(np.true_divide(*(np.asarray(v, np.float32) if np.asarray(v).dtype
-                                    == np.float16 else v for v in (a, b))))
+    out = np.trunc(np.true_divide(*(np.asanyarray(v).astype(np.float32)
+                                    if np.asanyarray(v).dtype == np.float16 else v
+                                    for v in (a, b))))
     return out.astype(np.result_type(a, b), copy=False)
 
 
@@ -48,7 +49,7 @@ def _remainder(a, b):
     mod = np.fmod(a, b)
     if mod.dtype.kind != "f":
         return np.remainder(a, b)
-    moved = (mod != 0) & ((np.asarray(b) < 0) != (mod < 0))
+    moved = (mod != 0) & ((np.asanyarray(b) < 0) != (mod < 0))
     return np.where(moved, mod + b, mod).astype(mod.dtype, copy=False)
 
 
@@ -93,7 +94,7 @@ def _check_int_divisor(name, a, b):
     if want.kind in "iub":
         # the divisor in the common dtype: int8 // 256 and uint8 % int64(-2 ** 63) are // 0
         divisor = as_common(want, b, b._data if isinstance(b, Tensor) else b)
-        if np.any(np.asarray(divisor) == 0):
+        if np.any(np.asanyarray(divisor) == 0):
             raise IntegerDivisionByZero(f"ZeroDivisionError: {name}: integer division by zero "
                                         "(the divisor holds zeros); use floating-point tensors "
                                         "to get inf/nan")

@@ -26,12 +26,13 @@ def _pow_exponent_grad(o, a, flat):
 def _power(a, b):
     """NumPy refuses integers to negative integer powers; PyTorch truncates towards zero
     (2 ** -1 is 0, 1 ** -3 is 1, -1 ** -3 is -1, 0 ** -1 is 0)."""
-    if np.asarray(b).dtype.kind in "iu" and np.asarray(a).dtype.kind in "iub" and np.any(
-            np.asarray(b) < 0):
+    # asanyarray: a recording's traced arrays stay traced (a Python scalar stays one in
+    # np.power, where NumPy takes it as weak)
+    ta, tb = np.asanyarray(a), np.asanyarray(b)
+    if tb.dtype.kind in "iu" and ta.dtype.kind in "iub" and np.any(tb < 0):
         out = np.power(a, np.maximum(b, 0))
-        neg = np.asarray(b) < 0
-        unit = np.where(np.asarray(a) == -1, np.where(np.asarray(b) % 2 == 0, 1, -1),
-                        np.where(np.asarray(a) == 1, 1, 0))
+        neg = tb < 0
+        unit = np.where(ta == -1, np.where(tb % 2 == 0, 1, -1), np.where(ta == 1, 1, 0))
         return np.where(neg, unit, out).astype(out.dtype, copy=False)
     return np.power(a, b)
 
