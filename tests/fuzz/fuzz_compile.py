@@ -50,6 +50,19 @@ def _same(got, want, what):
         raise Mismatch(f"{what}: compiled and eager differ\n got {got._data}\nwant {want._data}")
 
 
+def _same_refusal(err, eager, call):
+    """The compiled call raised: eager, on the same values, must raise the same."""
+    try:
+        eager()
+    except Exception as want:  # noqa: BLE001
+        if type(want) is type(err) and str(want) == str(err):
+            return
+        raise Mismatch(f"call {call}: compiled raised {type(err).__name__}: {err}; eager "
+                       f"{type(want).__name__}: {want}") from None
+    raise Mismatch(f"call {call}: compiled raised {type(err).__name__}: {err}; eager did "
+                   "not") from None
+
+
 def check_compiled(recipe, mode=None, repeat_first=False):
     """Raise Mismatch when a compiled replay of the recipe differs from eager (mode:
     compile's; "max-autotune" replays runs of elementwise steps as numba loops).
@@ -79,6 +92,9 @@ def check_compiled(recipe, mode=None, repeat_first=False):
                 got = compiled()
             except BranchChanged:
                 return  # a guarded branch went the other way: raised, never replayed wrong
+            except Exception as err:  # noqa: BLE001 - eager must refuse these values too
+                _same_refusal(err, eager, call)
+                return
             want = eager()
             for k, (g, w) in enumerate(zip(got[0], want[0])):
                 _same(g, w, f"call {call}, value {k} {recipe[k]!r}")
