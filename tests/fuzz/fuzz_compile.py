@@ -11,7 +11,7 @@ from fuzz_check import Mismatch, _weights
 from fuzz_ops import build, leaf_tensor
 
 CALLS = 4  # two recordings, then replays
-COUNTER = {"graphs": 0, "replayed": 0, "eager": 0, "fused": 0}
+COUNTER = {"graphs": 0, "replayed": 0, "eager": 0, "fused": 0, "nan_sign": 0}
 
 
 def _step_function(chainrule, recipe, leaves):
@@ -47,7 +47,23 @@ def _same(got, want, what):
         raise Mismatch(f"{what}: {got.dtype}{tuple(got.shape)} != eager "
                        f"{want.dtype}{tuple(want.shape)}")
     if got._data.tobytes() != want._data.tobytes():
+        if _only_nan_signs_differ(got._data, want._data):
+            COUNTER["nan_sign"] += 1
+            return
         raise Mismatch(f"{what}: compiled and eager differ\n got {got._data}\nwant {want._data}")
+
+
+def _only_nan_signs_differ(a, b):
+    """The one difference allowed, counted: the sign of a NaN. Where two NaNs meet, IEEE
+    754 leaves open which one the result carries; eager computes 0-d intermediates with
+    NumPy's scalar arithmetic (a NumPy float), a recording and its replays with NumPy's
+    array loops on 0-d arrays, and the two pick different operands (found by a campaign:
+    cross-entropy over an inf logit under log_sigmoid, seed 63)."""
+    if a.dtype.kind not in "fc":
+        return False
+    nan = np.isnan(a)
+    return (np.array_equal(nan, np.isnan(b))
+            and np.where(nan, 0, a).tobytes() == np.where(nan, 0, b).tobytes())
 
 
 def _same_refusal(err, eager, call):

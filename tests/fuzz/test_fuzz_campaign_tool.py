@@ -29,7 +29,7 @@ def test_a_compiled_campaign_reports_a_replay_that_differs(monkeypatch, capsys):
     tool = _tool()
     import fuzz_compile
 
-    def differs(recipe, mode=None):
+    def differs(recipe, mode=None, repeat_first=False):
         raise fuzz_compile.Mismatch("call 2, value 0: compiled and eager differ")
     monkeypatch.setattr(fuzz_compile, "check_compiled", differs)
     assert tool.main(["--graphs", "2", "--compiled", "default", "--profiles", "mixed"]) == 1
