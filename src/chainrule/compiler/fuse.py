@@ -8,7 +8,9 @@ isnan, negative; never exp, log or tanh, whose libm differs from NumPy's), with 
 loop dtypes NumPy resolves for the recorded operands (a Python scalar is cast as NumPy
 casts it), no fastmath (no reordering, no contraction into fused multiply-adds), and
 error_model="numpy" (plain IEEE division). Every step's output array is still written,
-so later steps and the caller see what eager leaves.
+so later steps and the caller see what eager leaves. Which of two meeting NaNs a result
+carries IEEE 754 leaves open, so a loop first computes its values without storing them,
+and where one is NaN it stores nothing and the steps' NumPy calls run instead.
 
 A run holds steps whose outputs have one shape; an input is the whole array, a row
 (the last axis) or a column broadcast over it, or one element; an array a step writes is
