@@ -247,3 +247,26 @@ def test_fit_compiles_its_step_in_the_mode_named_with_eagers_history_and_weights
 def test_fit_refuses_an_unknown_compile_mode_before_training():
     with pytest.raises(RuntimeError, match="unrecognized mode='fastest'"):
         _fit("fastest")
+
+
+def test_max_autotune_steps_an_optimizer_without_a_loop_with_numpy_and_eagers_bits():
+    """SGD with momentum has no compiled loop: the mode marks it like any optimizer it
+    steps, and its update stays the NumPy one (flat groups included)."""
+    results = []
+    for mode in ("max-autotune", None):
+        cr.manual_seed(3)
+        net = cr.nn.Sequential(cr.nn.Linear(6, 8), cr.nn.ReLU(), cr.nn.Linear(8, 2))
+        opt = cr.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            loss = cr.nn.functional.cross_entropy(net(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        run = cr.compile(step, mode=mode) if mode else step
+        x, y = cr.randn(10, 6), cr.tensor(np.arange(10) % 2)
+        for _ in range(5):
+            run(x, y)
+        results.append(b"".join(p.detach().numpy().tobytes() for p in net.parameters()))
+    assert results[0] == results[1]

@@ -155,10 +155,10 @@ def flat_group(opt, index, group):
 
 
 def step_flat(opt, flat, group):
-    fused = getattr(opt, "_fused_update", None)  # one compiled loop over the pieces
-    if fused is not None and fused(flat.param._data, [p._data for p in flat.params],
-                                   [p.grad._data for p in flat.params], flat.flat_state,
-                                   group):
+    # one compiled loop over the pieces, where asked for (the lists are not built else)
+    if opt._fused_loops and opt._fused_update(
+            flat.param._data, [p._data for p in flat.params],
+            [p.grad._data for p in flat.params], flat.flat_state, group):
         flat.share_state()
         for p in flat.params:
             p._version[0] += 1

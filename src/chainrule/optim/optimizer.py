@@ -137,6 +137,11 @@ class Optimizer:
     def _update(self, param, grad, state, group):
         raise NotImplementedError
 
+    def _fused_update(self, like, params, grads, state, group):
+        """The update as one compiled loop where `_fused_loops` asks for it (optim/fused.py;
+        Adam has one); False: the NumPy update runs."""
+        return False
+
     # ---- saving and resuming ----------------------------------------------------------
     def state_dict(self):
         index = {}
