@@ -73,3 +73,31 @@ def test_backward_of_class_index_cross_entropy_reuses_the_forwards_log_probabili
     loss.backward()
     assert first.tobytes() == x.grad.numpy().tobytes()
     np.testing.assert_allclose(first, want.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8"])
+def test_target_range_check_in_one_comparison_covers_every_integer_width(dtype):
+    """The range check compares once in the unsigned type of the target's width, so a
+    negative index (read there as a huge one) is refused like one past the last class,
+    at each width's extremes; in range, the loss is the int64 targets' one."""
+    info = np.iinfo(dtype)
+    x = cr.tensor(X)
+    ok = cr.nn.functional.cross_entropy(x, cr.tensor(T.astype(dtype)))
+    assert ok.item() == cr.nn.functional.cross_entropy(x, cr.tensor(T)).item()
+    bad_values = {4, int(info.max)} | ({-1, int(info.min)} if info.min < 0 else set())
+    for bad in sorted(bad_values):
+        t = T.astype(dtype)
+        t[2] = bad
+        with pytest.raises(IndexError, match=f"Target {bad} is out of bounds"):
+            cr.nn.functional.cross_entropy(x, cr.tensor(t))
+
+
+def test_compiled_cross_entropy_with_a_target_out_of_range_refuses_instead_of_wrapping():
+    x = cr.tensor(X)
+    loss = cr.compile(lambda t: cr.nn.functional.cross_entropy(x, t))
+    for _ in range(3):
+        loss(cr.tensor(T))
+    t = T.copy()
+    t[0] = -1  # NumPy's indexing would read the last class
+    with pytest.raises(RuntimeError, match="branch"):
+        loss(cr.tensor(t))

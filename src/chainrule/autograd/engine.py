@@ -26,9 +26,12 @@ def sum_to_shape(g, shape):
         # float16 sums accumulate in float32, as PyTorch's (NumPy adds along an outer axis
         # in float16: 30000 + 30000 overflowed there)
         wide = isinstance(g, np.ndarray) and g.dtype == np.float16
-        g = np.add.reduce(g, axis=axes, keepdims=True, dtype=np.float32 if wide else None)
+        # only leading axes to drop (a bias's gradient): the sum has the shape itself, a
+        # whole array backward can keep as .grad without a copy (the same additions)
+        keep = axes != tuple(range(extra))
+        g = np.add.reduce(g, axis=axes, keepdims=keep, dtype=np.float32 if wide else None)
         g = g.astype(np.float16) if wide else g
-    if extra or g.shape != shape:
+    if g.shape != shape:
         g = g.reshape(shape)
     return g
 

@@ -214,8 +214,9 @@ def _check_targets(input, target, name, allow_probs=True):
 def _check_range(t, c, ignore_index, name):
     if not t.size:
         return True
-    lo, hi = t.min(), t.max()
-    if lo >= 0 and hi < c:
+    # one comparison in the unsigned type of the same width: a negative index reads as
+    # a huge one (two reductions and two comparisons before, each a replayed step)
+    if (t.view(t.dtype.str.replace("i", "u")) < c).all():
         return True
     bad = t[((t < 0) | (t >= c)) & (t != ignore_index)]
     if bad.size:
