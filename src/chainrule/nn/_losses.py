@@ -76,10 +76,19 @@ def _mass(x, y, weight, eps, ignore_index, dense):
 class _Dense:
     """The `dense` flag of a cross-entropy node, carrying the log-probabilities its
     forward computed for its backward (as PyTorch saves log_softmax's result)."""
-    __slots__ = ("logp",)
+    __slots__ = ("logp", "flat_index")
 
     def __init__(self):
         self.logp = None
+        self.flat_index = None  # each row's target in the flattened (N, C) logits
+
+    def targets(self, y, c):
+        """The flat index of each row's target (row · C + class), made once per node:
+        gathering and scattering through it is one short kernel each (fancy indexing
+        with two index arrays costs several times more)."""
+        if self.flat_index is None:
+            self.flat_index = np.arange(len(y)) * c + y
+        return self.flat_index
 
     def __bool__(self):
         return True
@@ -87,9 +96,8 @@ class _Dense:
 
 def _ce_forward(x, y, weight, eps, ignore_index, reduction, nll, dense):
     if dense:
-        rows = np.arange(x.shape[0])
         z = x - x.max(axis=1, keepdims=True)
-        picked = z[rows, y]
+        picked = z.reshape(-1).take(dense.targets(y, x.shape[1]))
         if _saves_logp(x):  # log_softmax as LOG_SOFTMAX.forward computes it, kept
             lse = np.log(np.exp(z).sum(axis=1, keepdims=True))
             dense.logp = z - lse
@@ -132,7 +140,8 @@ def _ce_grad_x(g, out, x, y, weight, eps, ignore_index, reduction, nll, dense):
         scale = _scale(g, reduction, n, xa.dtype)
         grad = _probabilities(xa, dense)
         grad *= scale
-        grad[np.arange(n), y] -= np.broadcast_to(scale, (n, 1))[:, 0]
+        np.subtract.at(grad.reshape(-1), dense.targets(y, xa.shape[1]),
+                       np.broadcast_to(scale, (n, 1))[:, 0])
         return grad.astype(xa.dtype, copy=False)
     q, terms, denom = _mass(xa, y, weight, eps, ignore_index, dense)
     scale = _scale(g, reduction, denom, xa.dtype)
