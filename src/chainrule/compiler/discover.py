@@ -9,11 +9,14 @@ signature (a new model bound to the same global name records again).
 Finding them walks the object graph, which costs more than a small replayed step, so the
 answer is kept with the containers the walk looked into (closure cells, globals, lists,
 dicts, module tables, parameter groups): while each still holds the same objects, the same
-walk would give the same answer."""
+walk would give the same answer. Module tables count their own changes (nn/tables.py), so
+while no table anywhere changed they are not read again; a table replaced through
+`module.__dict__` directly, bypassing Module, is not seen."""
 import types
 
 from ..nn.hooks import GLOBAL as _GLOBAL_HOOKS, _METHODS as _HOOK_KINDS
 from ..nn.module import Module
+from ..nn.tables import STRUCTURE, Table
 from ..optim.optimizer import Optimizer
 from ..tensors.tensor import Tensor
 
@@ -62,6 +65,13 @@ def _module_tables(m):
             *d["_parameters"].values(), *d["_buffers"].values()]
 
 
+def _counts(m):
+    """Whether every table of `m` counts its changes (a module made without
+    Module.__init__, or given a plain dict, does not)."""
+    d = m.__dict__
+    return all(type(d[k]) is Table for k in ("_modules", "_parameters", "_buffers"))
+
+
 def _group_params(opt):
     groups = opt.param_groups
     return [groups, *groups, *(g["params"] for g in groups),
@@ -85,7 +95,7 @@ def _ids(watch):
 class Reached:
     """One walk's answer: (roots, modules, optimizers, tensors) and what it read."""
     __slots__ = ("roots", "modules", "optimizers", "all_tensors", "watch", "objects", "ids",
-                 "tensors", "walked")
+                 "tensors", "walked", "rest", "rest_ids", "structure")
 
     def __init__(self, walked, roots, modules, optimizers, all_tensors, watch):
         self.walked = walked            # the arguments walked (not tensors or scalars)
@@ -95,12 +105,24 @@ class Reached:
         self.watch = watch
         self.objects = _snapshot(watch)  # kept alive, so their ids stay theirs
         self.ids = [id(o) for o in self.objects]
+        # what is read besides module tables that count their changes (nn/tables.py):
+        # while STRUCTURE has not moved, those tables hold what they held
+        counted = [(r, h) for r, h in watch if r is _module_tables and _counts(h)]
+        self.rest = [w for w in watch if w not in counted]
+        self.rest_ids = _ids(self.rest)
+        self.structure = STRUCTURE[0]
 
     def holds(self, args, kwargs):
         """Whether a walk for this call would read the same objects again."""
         walked = _walked(args, kwargs)
-        return (len(walked) == len(self.walked) and all(map(_is, walked, self.walked))
-                and _ids(self.watch) == self.ids)
+        if not (len(walked) == len(self.walked) and all(map(_is, walked, self.walked))):
+            return False
+        if self.structure == STRUCTURE[0]:
+            return _ids(self.rest) == self.rest_ids
+        if _ids(self.watch) != self.ids:
+            return False
+        self.structure = STRUCTURE[0]  # changed elsewhere, not in what this call reads
+        return True
 
     def for_arguments(self, args, kwargs):
         """(roots, modules, optimizers, tensors) with the call's tensor arguments taken

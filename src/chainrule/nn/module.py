@@ -11,8 +11,12 @@ from ..tensors import dtypes
 from ..autograd import grad_mode
 from ..tensors.tensor import Tensor
 from . import hooks
+from .tables import STRUCTURE, Table
 from .parameter import (Parameter, UninitializedBuffer, UninitializedParameter, is_parameter,
                         materialize)
+
+
+_TABLES = ("_parameters", "_buffers", "_modules")
 
 
 def _is_lazy(t):
@@ -23,10 +27,10 @@ class Module:
     training = True
 
     def __init__(self, *args, **kwargs):
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_parameters", Table())
+        object.__setattr__(self, "_buffers", Table())
         object.__setattr__(self, "_non_persistent", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_modules", Table())
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
@@ -90,6 +94,8 @@ class Module:
                                 f"'{name}' (chainrule.nn.Module or None expected)")
             d["_modules"][name] = None
         else:
+            if name in _TABLES:  # a table replaced as a whole
+                STRUCTURE[0] += 1
             object.__setattr__(self, name, value)
 
     def _drop(self, name, keep=None):
