@@ -111,3 +111,59 @@ def test_every_change_to_a_module_table_is_counted_and_reads_are_not():
     after_build = STRUCTURE[0]
     list(net._modules.items()), net[0].weight, net.state_dict(), net(chainrule.ones(1, 3))
     assert STRUCTURE[0] == after_build >= before
+
+
+def test_module_guards_are_read_again_only_after_some_module_changed(monkeypatch):
+    from chainrule.compiler import state_guards
+    net, scale = _net(), [1.0]
+    compiled = chainrule.compile(lambda x: net(x) * scale[0])
+    x = chainrule.tensor([[1.5, -2.0, 3.25]])
+    with chainrule.no_grad():
+        for _ in range(3):
+            compiled(x)
+    read = []
+    real = state_guards._first_change
+    monkeypatch.setattr(state_guards, "_first_change",
+                        lambda checks: read.append(len(checks)) or real(checks))
+    (entry,) = [e for es in compiled._cache.values() for e in es if e.verified]
+    counted, rest = len(entry.state.counted), len(entry.state.rest)
+    assert counted > 20 and rest >= 2  # the modules' checks; the closure cells
+    with chainrule.no_grad():
+        compiled(x)
+        assert read == [rest]                    # nothing changed: module checks skipped
+        read.clear()
+        scale[0] = 2.0                           # not module state: seen by the rest
+        assert compiled(x)._data.tobytes() == (net(x) * 2.0)._data.tobytes()
+        read.clear()
+        net[0].out_features = 4                  # any module attribute: all read again
+        compiled(x)
+        assert read[0] == counted
+
+
+@pytest.mark.parametrize("change", ["eval", "dropout_p", "hook"])
+def test_module_state_changed_between_replays_is_seen(change):
+    def build():
+        chainrule.manual_seed(0)
+        return nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+    net, twin = build(), build()
+    compiled = chainrule.compile(lambda x: net(x))
+    x = chainrule.tensor([[1.5, -2.0, 3.25], [0.5, 0.25, -1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a hook makes it run eagerly
+        for _ in range(3):
+            chainrule.manual_seed(1)
+            got = compiled(x)
+            chainrule.manual_seed(1)
+            assert got._data.tobytes() == twin(x)._data.tobytes()
+        for m in (net, twin):
+            if change == "eval":
+                m.eval()
+            elif change == "dropout_p":
+                m[1].p = 0.1
+            else:
+                m[2].register_forward_hook(lambda mod, inp, out: out * 3)
+        for _ in range(3):
+            chainrule.manual_seed(1)
+            got = compiled(x)
+            chainrule.manual_seed(1)
+            assert got._data.tobytes() == twin(x)._data.tobytes()

@@ -77,7 +77,7 @@ def _value_difference(a, b):
 
 def _arg_key(a):
     if isinstance(a, Tensor):
-        return ("T", a._data.shape, a._data.dtype.str, a.requires_grad)
+        return ("T", a._data.shape, a._data.dtype, a.requires_grad)
     if a is None or isinstance(a, (bool, int, float, str)):
         return (type(a).__name__, a)
     return ("id", id(a))
@@ -105,12 +105,13 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if recording_hooks.ACTIVE[0] is not None or self._eager is not None:
             return self.run_eagerly(*args, **kwargs)  # nested in a recording, or given up
-        self._reached = discover.find(self._reached, self.fn, args, kwargs)
-        roots, modules, optimizers, tensors = self._reached.for_arguments(args, kwargs)
-        reason = self._unsupported(args, kwargs, modules)  # checked before replays too:
-        if reason:                                          # a hook may come later
+        reached = self._reached = discover.find(self._reached, self.fn, args, kwargs)
+        roots, modules, optimizers, tensors = reached.for_arguments(args, kwargs)
+        training, hooked = reached.module_state()
+        reason = self._unsupported(args, kwargs, hooked)  # checked before replays too:
+        if reason:                                         # a hook may come later
             return self._give_up(reason, args, kwargs)
-        key = self._signature(args, kwargs, roots, modules, tensors)
+        key = self._signature(args, kwargs, roots, training, tensors)
         entry, changed = None, None
         for candidate in list(self._cache.get(key, ())):
             if not candidate.current():
@@ -203,20 +204,21 @@ class CompiledFunction:
 
     # ---- deciding --------------------------------------------------------------------
     @staticmethod
-    def _signature(args, kwargs, roots, modules, tensors):
+    def _signature(args, kwargs, roots, training, tensors):
         return (grad_mode.is_grad_enabled(), dtypes.get_default_dtype(),
                 tuple(map(_arg_key, args)),
-                tuple((k, _arg_key(v)) for k, v in kwargs.items()),
-                tuple(id(r) for r in roots), tuple(m.training for m in modules),
-                tuple((id(t._data), t.requires_grad, t.grad is None) for t in tensors))
+                tuple([(k, _arg_key(v)) for k, v in kwargs.items()]) if kwargs else (),
+                tuple(map(id, roots)), training,
+                tuple([(id(t._data), t.requires_grad, t.grad is None) for t in tensors]))
 
     @staticmethod
-    def _unsupported(args, kwargs, modules):
+    def _unsupported(args, kwargs, m):
+        """Why the call cannot be recorded or replayed (None: it can); `m`: the first
+        reached module with hooks (discover.Reached.module_state)."""
         if tensor_hooks.any_registered():
             return "tensor hooks are registered (they run Python during backward)"
         if anomaly_enabled[0]:
             return "anomaly detection is on (it checks every node's values)"
-        m = discover.hooked(modules)
         if m is not None:
             who = f"module {type(m).__name__}'s" if isinstance(m, Module) else "global module"
             return f"{who} hooks are registered (they run Python on every call)"

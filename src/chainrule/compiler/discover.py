@@ -95,7 +95,7 @@ def _ids(watch):
 class Reached:
     """One walk's answer: (roots, modules, optimizers, tensors) and what it read."""
     __slots__ = ("roots", "modules", "optimizers", "all_tensors", "watch", "objects", "ids",
-                 "tensors", "walked", "rest", "rest_ids", "structure")
+                 "tensors", "walked", "rest", "rest_ids", "structure", "state", "state_at")
 
     def __init__(self, walked, roots, modules, optimizers, all_tensors, watch):
         self.walked = walked            # the arguments walked (not tensors or scalars)
@@ -111,6 +111,16 @@ class Reached:
         self.rest = [w for w in watch if w not in counted]
         self.rest_ids = _ids(self.rest)
         self.structure = STRUCTURE[0]
+        self.state = self.state_at = None
+
+    def module_state(self):
+        """(the modules' training flags, the first module with hooks or None), read
+        again only after some module's state changed: both are set through what
+        nn/tables.py counts (__setattr__, train(), registering a hook)."""
+        if self.state_at != STRUCTURE[0]:
+            self.state = (tuple([m.training for m in self.modules]), hooked(self.modules))
+            self.state_at = STRUCTURE[0]
+        return self.state
 
     def holds(self, args, kwargs):
         """Whether a walk for this call would read the same objects again."""

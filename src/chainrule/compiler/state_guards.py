@@ -20,6 +20,7 @@ import numpy as np
 
 from ..nn.hooks import _METHODS as _HOOK_DICTS
 from ..nn.module import Module
+from ..nn.tables import STRUCTURE, Table
 from ..optim.optimizer import Optimizer
 from ..tensors.tensor import Tensor
 
@@ -71,38 +72,36 @@ def _rng_kind(v):
 
 
 class StateGuards:
-    __slots__ = ("checks", "reason")
+    """The checks of one recording. Those on module state (a module's attributes and
+    tables) run only when some module's state changed since they last all held
+    (nn/tables.py counts every change); the rest run on every call."""
+    __slots__ = ("checks", "reason", "module_dicts", "counted", "rest", "counted_at")
 
-    def __init__(self, checks, reason):
-        self.checks, self.reason = checks, reason
+    def __init__(self, checks, reason, module_dicts=()):
+        self.checks, self.reason = checks, reason  # more may be added (groups.unwatch)
+        self.module_dicts = set(module_dicts)  # ids of the reached modules' __dict__s
+        self.counted = self.rest = None
+        self.counted_at = STRUCTURE[0]  # taken before the recording call runs
+
+    def _split(self):
+        def counted(check):
+            kind, holder = check[0], check[1]
+            return kind in (_LEN, _ITEM) and (type(holder) is Table
+                                              or id(holder) in self.module_dicts)
+        self.counted = [c for c in self.checks if counted(c)]
+        self.rest = [c for c in self.checks if not counted(c)]
 
     def failing(self):
         """Where the first value that changed was read, or None when all hold."""
-        for kind, holder, key, expected, where in self.checks:
-            if kind is _ITEM:
-                value = holder.get(key, _MISSING)
-            elif kind is _CELL:
-                try:
-                    value = holder.cell_contents
-                except ValueError:
-                    value = _MISSING
-            elif kind is _INDEX:
-                value = holder[key] if key < len(holder) else _MISSING
-            elif kind is _LEN:
-                value = len(holder)
-            elif kind is _SET:
-                value = frozenset(holder)
-                if value == expected:
-                    continue
+        if self.counted is None or len(self.counted) + len(self.rest) != len(self.checks):
+            self._split()
+            self.counted_at = None  # checks added since: read them all once
+        if self.counted_at != STRUCTURE[0]:
+            where = _first_change(self.counted)
+            if where is not None:
                 return where
-            else:
-                if holder.shape == expected[0] and holder.tobytes() == expected[1]:
-                    continue
-                return where
-            if value is expected or same_value(value, expected):
-                continue
-            return where
-        return None
+            self.counted_at = STRUCTURE[0]
+        return _first_change(self.rest)
 
     def holds(self):
         return self.failing() is None
@@ -228,6 +227,33 @@ class _Builder:
             self.code(type(m).forward, f"{type(m).__name__}.forward", 1)
 
 
+def _first_change(checks):
+    for kind, holder, key, expected, where in checks:
+        if kind is _ITEM:
+            value = holder.get(key, _MISSING)
+        elif kind is _CELL:
+            try:
+                value = holder.cell_contents
+            except ValueError:
+                value = _MISSING
+        elif kind is _INDEX:
+            value = holder[key] if key < len(holder) else _MISSING
+        elif kind is _LEN:
+            value = len(holder)
+        elif kind is _SET:
+            if frozenset(holder) == expected:
+                continue
+            return where
+        elif holder.shape == expected[0] and holder.tobytes() == expected[1]:
+            continue
+        else:
+            return where
+        if value is expected or same_value(value, expected):
+            continue
+        return where
+    return None
+
+
 def _all_names(code):
     names = set(code.co_names)
     for const in code.co_consts:
@@ -258,7 +284,7 @@ def build(fn, modules):
         if found == names:
             break
         names = found
-    return StateGuards(b.checks, b.reason)
+    return StateGuards(b.checks, b.reason, [id(m.__dict__) for m in modules])
 
 
 def _module_names(modules):

@@ -16,6 +16,7 @@ from ..autograd import grad_mode
 from ..autograd.custom_function import Function
 from ..tensors.tensor import Tensor
 from ..utils.hooks import RemovableHandle
+from . import tables
 
 _METHODS = {"_forward_pre_hooks": "register_forward_pre_hook",
             "_forward_hooks": "register_forward_hook",
@@ -58,6 +59,7 @@ def register(module, kind, hook, prepend=False, with_kwargs=False):
     if prepend:
         hooks.move_to_end(handle.id, last=False)
     module.__dict__["_has_hooks"] = True
+    tables.changed()
     return handle
 
 

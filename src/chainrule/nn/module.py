@@ -11,12 +11,9 @@ from ..tensors import dtypes
 from ..autograd import grad_mode
 from ..tensors.tensor import Tensor
 from . import hooks
-from .tables import STRUCTURE, Table
+from .tables import STRUCTURE, Table, set_plainly
 from .parameter import (Parameter, UninitializedBuffer, UninitializedParameter, is_parameter,
                         materialize)
-
-
-_TABLES = ("_parameters", "_buffers", "_modules")
 
 
 def _is_lazy(t):
@@ -69,6 +66,7 @@ class Module:
                                  "Module.__init__() call (call super().__init__() first)")
 
     def __setattr__(self, name, value):
+        STRUCTURE[0] += 1  # what a compiled call's guards read may change (tables.py)
         d = self.__dict__
         if isinstance(value, Module):
             self._check_init()
@@ -94,8 +92,6 @@ class Module:
                                 f"'{name}' (chainrule.nn.Module or None expected)")
             d["_modules"][name] = None
         else:
-            if name in _TABLES:  # a table replaced as a whole
-                STRUCTURE[0] += 1
             object.__setattr__(self, name, value)
 
     def _drop(self, name, keep=None):
@@ -114,6 +110,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
+        STRUCTURE[0] += 1
         for key in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(key, ()):
                 del self.__dict__[key][name]
@@ -233,7 +230,7 @@ class Module:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
-            object.__setattr__(m, "training", mode)
+            set_plainly(m, "training", mode)
         return self
 
     def eval(self):

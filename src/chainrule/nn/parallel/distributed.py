@@ -16,6 +16,7 @@ from ...autograd.function import Node
 from ...distributed.process_group import _comm, _mpi, _wait, _wire, broadcast_array
 from ...tensors.tensor import Tensor
 from ..module import Module
+from ..tables import set_plainly
 
 
 def _leaves(outputs):
@@ -120,7 +121,7 @@ class DistributedDataParallel(Module):
                     "gradients for every parameter the forward used, so they were not "
                     "averaged across ranks; make every such parameter take part in the loss")
             mine = {id(p) for p in self._params}
-            object.__setattr__(self, "_expected", self._expected | (_leaves(out) & mine))
+            set_plainly(self, "_expected", self._expected | (_leaves(out) & mine))
         return out
 
     @contextlib.contextmanager
@@ -128,11 +129,11 @@ class DistributedDataParallel(Module):
         """Gradients of backward passes whose forward ran inside stay local and keep
         accumulating; the first synchronised backward after it averages their sum."""
         old = self._sync
-        object.__setattr__(self, "_sync", False)
+        set_plainly(self, "_sync", False)
         try:
             yield
         finally:
-            object.__setattr__(self, "_sync", old)
+            set_plainly(self, "_sync", old)
 
     # ---- gradient averaging ---------------------------------------------------------
     def _grad_ready(self, param):
