@@ -33,6 +33,14 @@ _BINARY = {np.add: "({0} + {1})", np.subtract: "({0} - {1})", np.multiply: "({0}
 _UNARY = {np.negative: "(-{0})", np.isnan: "({0} != {0})"}
 _DTYPES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64",
            np.dtype(np.bool_): "bool_"}
+# integers only compared (exact; their arithmetic wraps and divides as NumPy decides)
+_INTEGERS = {np.dtype(t): np.dtype(t).name for t in (np.int8, np.int16, np.int32, np.int64,
+                                                     np.uint8, np.uint16, np.uint32, np.uint64)}
+_TYPE_NAMES = {**_DTYPES, **_INTEGERS}
+_COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal)
+# any() / all() of a boolean array the run made, to one value: exact in any order
+_REDUCTIONS = {np.logical_or: ("False", "{acc} |= {0}"),
+               np.logical_and: ("True", "{acc} &= {0}")}
 _MIN_RUN = 2            # one step alone gains nothing from a loop of its own
 _KERNELS = {}           # source -> compiled loop, shared by every recording
 
@@ -54,14 +62,17 @@ def fuse(steps):
 
 
 class _Op:
-    """One replay step that is a fusable ufunc call: formula, operands, loop dtypes."""
-    __slots__ = ("step", "ufunc", "inputs", "out", "loop")
+    """One replay step that is a fusable ufunc call: formula, operands, loop dtypes;
+    `reduce`: an any()/all() of the run's array to one value, which ends the run."""
+    __slots__ = ("step", "ufunc", "inputs", "out", "loop", "reduce")
 
     @staticmethod
     def of(step):
         if type(step) is not functools.partial or step.keywords.keys() - {"dtype", "out"}:
             return None
         fn, args = step.func, step.args
+        if getattr(fn, "__name__", None) == "reduce" and getattr(fn, "__self__", None) in _REDUCTIONS:
+            return _Op.reduction(step)
         if fn not in _BINARY and fn not in _UNARY and fn is not np.logical_not:
             return None
         if "out" in step.keywords:  # maximum and minimum take it by name
@@ -80,14 +91,38 @@ class _Op:
                 {} if signature is None else {"signature": signature}))
         except (TypeError, ValueError):
             return None
-        if loop[-1] != out.dtype or any(d not in _DTYPES for d in loop):
+        if loop[-1] != out.dtype or any(d not in _DTYPES and (
+                d not in _INTEGERS or fn not in _COMPARISONS) for d in loop):
             return None
         for a, d in zip(inputs, loop):  # an array is read in its dtype or cast exactly
             if (isinstance(a, (np.ndarray, np.generic)) and a.dtype != d
                     and a.dtype != np.bool_):
                 return None
+            if type(a) is int and d in _INTEGERS and not (
+                    np.iinfo(d).min <= a <= np.iinfo(d).max):
+                return None  # NumPy compares it as a Python int; cast, it would wrap
+            if type(a) is int and d.kind == "f" and abs(a) > 2 ** (np.finfo(d).nmant + 1):
+                return None  # not exact in the float type: NumPy's cast is its own
         op = _Op()
         op.step, op.ufunc, op.inputs, op.out, op.loop = step, fn, inputs, out, loop
+        op.reduce = False
+        return op
+
+    @staticmethod
+    def reduction(step):
+        """logical_or/and.reduce(a, axis, dtype, out, keepdims), as steps.bound makes it,
+        of a whole boolean array into a 0-d boolean `out`."""
+        if len(step.args) != 5 or step.keywords:
+            return None
+        a, axis, dtype, out, keepdims = step.args
+        if not (type(a) is np.ndarray and a.dtype == np.bool_ and type(out) is np.ndarray
+                and out.dtype == np.bool_ and out.shape == () and not keepdims
+                and dtype in (None, np.bool_) and a.ndim >= 1
+                and axis in (None, tuple(range(a.ndim)), *((0,) if a.ndim == 1 else ()))):
+            return None
+        op = _Op()
+        op.step, op.ufunc, op.inputs, op.out = step, step.func.__self__, (a,), out
+        op.loop, op.reduce = (np.dtype(np.bool_), np.dtype(np.bool_)), True
         return op
 
 
@@ -96,8 +131,8 @@ def _operand_kind(a):
     scalar's type (a weak scalar); None for what a loop does not take."""
     if type(a) is np.ndarray or isinstance(a, np.generic):
         return a.dtype
-    if type(a) in (bool, float) or (type(a) is int and abs(a) <= 2 ** 24):
-        return type(a)  # ints beyond 2**24 are not exact in float32
+    if type(a) in (bool, float, int):
+        return type(a)
     return None
 
 
@@ -110,9 +145,14 @@ class _Run:
     def __init__(self):
         self.ops, self.shape = [], None
         self.written = []   # output arrays, in order
+        self.closed = False  # by a reduction: what follows could read its value
 
     def takes(self, op):
         """Add `op` if the run can hold it (False: the run ends before it)."""
+        if self.closed:
+            return False
+        if op.reduce:
+            return self.takes_reduction(op)
         out = op.out
         if not out.flags.c_contiguous:
             return False
@@ -136,6 +176,21 @@ class _Run:
         self.shape = out.shape
         self.ops.append(op)
         self.written.append(out)
+        return True
+
+    def takes_reduction(self, op):
+        """An any()/all() over the run's whole shape, into a value nothing in the run
+        reads or shares memory with."""
+        (a,), out = op.inputs, op.out
+        if self.shape is None or a.shape != self.shape or _kind(a, self.shape) != "full":
+            return False
+        arrays = [*(x for o in self.ops for x in o.inputs if type(x) is np.ndarray),
+                  *self.written]
+        if any(np.may_share_memory(out, x) for x in arrays):
+            return False
+        self.ops.append(op)
+        self.written.append(out)
+        self.closed = True
         return True
 
     def emit(self):
@@ -190,8 +245,17 @@ def _generate(ops, shape):
         return names[key]
 
     index = {"full": "[r, c]", "row": "[c]", "col": "[r]", "one": "[0]"}
-    values, stores, floats = [], [], []
+    values, stores, floats, start, end = [], [], [], [], []
     for k, op in enumerate(ops):
+        if op.reduce:  # any()/all(): folded in as the store loop goes, stored after it
+            first, fold = _REDUCTIONS[op.ufunc]
+            (a,) = op.inputs
+            name = arg(a, "full")
+            start.append(f"    acc{k} = {first}")
+            stores.append("            " + fold.format(current.get(name) or f"{name}[r, c]",
+                                                        acc=f"acc{k}"))
+            end.append(f"    {arg(op.out, 'one')}[0] = acc{k}")
+            continue
         terms = []
         for a, dtype in zip(op.inputs, op.loop):
             if type(a) is np.ndarray:
@@ -200,7 +264,7 @@ def _generate(ops, shape):
                 term = current.get(name) if kind == "full" else None
                 term = term or f"{name}{index[kind]}"
                 if a.dtype != dtype:
-                    term = f"{_DTYPES[dtype]}({term})"
+                    term = f"{_TYPE_NAMES[dtype]}({term})"
             else:  # a Python or NumPy scalar, cast as NumPy casts it for this loop
                 term = f"{arg(np.array(a, dtype).reshape(1), 'one')}[0]"
             terms.append(term)
@@ -221,8 +285,8 @@ def _generate(ops, shape):
     source = "\n".join([f"def loop({params}):",
                         f"    rows, cols = {full}.shape",
                         "    nan = False", *check,
-                        "    if nan:", "        return False",
-                        *loops, *values, *stores, "    return True", ""])
+                        "    if nan:", "        return False", *start,
+                        *loops, *values, *stores, *end, "    return True", ""])
     return source, args
 
 
@@ -238,6 +302,6 @@ def _load(source):
     (which loads pickles) is not used, so each process compiles its loops once."""
     import numba
     name = "loop_" + hashlib.sha1(source.encode()).hexdigest()[:16]
-    namespace = {"bool_": np.bool_, "float32": np.float32, "float64": np.float64}
+    namespace = {name: getattr(np, name) for name in _TYPE_NAMES.values()}
     exec(compile(source, f"<chainrule fused {name}>", "exec"), namespace)  # noqa: S102
     return numba.njit(cache=False, nogil=True, error_model="numpy")(namespace["loop"])
