@@ -334,3 +334,35 @@ def test_cross_entropy_replays_each_calls_targets(options):
             _same(got, want)
             _same(got_g, want_g)
     assert _replaying(compiled)
+
+
+def test_a_partial_binding_the_model_and_optimizer_replays_eagers_training():
+    """torch.compile(functools.partial(train_step, model, opt)): the bound model and
+    optimizer are found and guarded like closure values, and the step replays."""
+    import functools
+
+    def build():
+        chainrule.manual_seed(0)
+        net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+        return net, chainrule.optim.Adam(net.parameters(), lr=0.1)
+
+    def train_step(net, opt, x, y, scale=1.0):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(net(x), y) * scale
+        loss.backward()
+        opt.step()
+        return loss
+    (net, opt), (twin, twin_opt) = build(), build()
+    compiled = chainrule.compile(functools.partial(train_step, net, opt, scale=2.0))
+    assert compiled.__name__ == "train_step"
+    x, y = chainrule.tensor([[1.5, -2.0, 3.25], [0.5, 0.25, -1.0]]), chainrule.tensor([1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no eager fallback
+        for _ in range(5):
+            _same(compiled(x, y), train_step(twin, twin_opt, x, y, scale=2.0))
+    assert _replaying(compiled)
+    for a, b in zip(net.parameters(), twin.parameters()):
+        assert a._data.tobytes() == b._data.tobytes()
+    net[0].bias.data = chainrule.zeros(4)  # a parameter's array replaced: seen
+    twin[0].bias.data = chainrule.zeros(4)
+    _same(compiled(x, y), train_step(twin, twin_opt, x, y, scale=2.0))

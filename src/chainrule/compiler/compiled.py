@@ -13,6 +13,7 @@ module attributes, the module tree, optimizer hyperparameters; trace.py: each va
 out of a tensor). When one changed, the call records again; a signature keeps a few
 recordings, one per set of values, and a function that keeps recording again runs
 eagerly, with one warning."""
+import functools
 import warnings
 
 import numpy as np
@@ -75,6 +76,19 @@ def _value_difference(a, b):
     return "a different number of values were taken out of tensors in two calls"
 
 
+def _unpartial(fn):
+    """functools.partial(f, *bound, **kw) as a function calling f, so that the objects it
+    binds (a model, an optimizer) are found and guarded as closure values are."""
+    if not isinstance(fn, functools.partial):
+        return fn
+    inner, bound, keywords = fn.func, fn.args, fn.keywords
+
+    def call(*args, **kwargs):
+        return inner(*bound, *args, **{**keywords, **kwargs})
+    call.__name__ = call.__qualname__ = getattr(inner, "__name__", "partial")
+    return call
+
+
 def _arg_key(a):
     if isinstance(a, Tensor):
         return ("T", a._data.shape, a._data.dtype, a.requires_grad)
@@ -85,7 +99,7 @@ def _arg_key(a):
 
 class CompiledFunction:
     def __init__(self, fn, check=False, dynamic=False, fused=False):
-        self.fn = fn
+        self.fn = _unpartial(fn)  # what discovery and guards read is the code's own
         self.fused = fused       # replay elementwise runs and Adam as numba loops
         self.run_eagerly = fn    # what a call that is not replayed runs
         self.check = check
@@ -95,7 +109,7 @@ class CompiledFunction:
         self._again = 0          # recordings made because a guarded value changed
         self._changing = None    # the Python value the previous recording itself changed
         self._reached = None     # what the last call found (discover.Reached)
-        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+        self.__name__ = getattr(self.fn, "__name__", type(fn).__name__)
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
 
