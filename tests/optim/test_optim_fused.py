@@ -215,3 +215,54 @@ def test_a_short_eager_run_does_not_import_numba_and_steps_with_numpy():
             "assert 'numba' in sys.modules\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.0, 0.0), (0.9, 0.0), (1.5, 0.999),
+                                   (-0.5, 0.999)])
+def test_adams_bounds_test_meets_numpy_at_its_edges(dtype, betas):
+    """Without weight decay the loop first compares the operands with bounds (|g|, |m|
+    at most a quarter of the largest float, v finite and >= 0, p finite): gradients just
+    inside and just outside those bounds, v overflowing to inf, and betas edited outside
+    [0, 1) after construction (then the arithmetic test decides) all leave NumPy's bits."""
+    info = np.finfo(dtype)
+    quarter = dtype(info.max / 4)
+    values = [quarter, -quarter, np.nextafter(quarter, dtype(np.inf)), info.max / 2,
+              info.smallest_subnormal, -0.0, 1e-30, 3.0]
+    runs = []
+    for fused_on in (True, False):
+        w = cr.tensor(np.linspace(-2, 2, len(values)).astype(dtype), requires_grad=True)
+        opt = cr.optim.Adam([w], lr=0.01, fused=fused_on)
+        opt.param_groups[0]["betas"] = betas  # as a user may edit it (not validated)
+        for k in range(6):
+            g = np.roll(np.array(values, dtype), k) * (1 if k % 2 else -1)
+            w.grad = cr.tensor(g.astype(dtype))
+            opt.step()
+        state = opt.state[w]
+        runs.append([w.detach().numpy(), state["exp_avg"].numpy(),
+                     state["exp_avg_sq"].numpy()])
+    for a, b in zip(*runs):
+        assert _same_bits(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adams_loop_declines_a_step_whose_moment_overflows_past_the_bounds(
+        monkeypatch, dtype):
+    """|g| and |m| at three quarters of the largest float: g - m overflows, the new m is
+    inf and inf / inf makes a NaN parameter, so the loop must leave the step to NumPy."""
+    results = []
+    real = fused.adam
+    monkeypatch.setattr(fused, "adam", lambda *a: results.append(real(*a)) or results[-1])
+    big = dtype(np.finfo(dtype).max * 0.75)
+    runs = []
+    for fused_on in (True, False):
+        w = cr.tensor(np.ones(3, dtype), requires_grad=True)
+        opt = cr.optim.Adam([w], betas=(0.0, 0.999), fused=fused_on)
+        w.grad = cr.tensor(np.zeros(3, dtype))
+        opt.step()
+        opt.state[w]["exp_avg"]._data[:] = [-big, 0, 1]
+        w.grad = cr.tensor(np.array([big, 1, 1], dtype))
+        opt.step()
+        runs.append(w.detach().numpy())
+    assert results == [True, False]
+    assert np.isnan(runs[1][0]) and _same_bits(runs[0], runs[1])
