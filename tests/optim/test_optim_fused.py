@@ -220,11 +220,11 @@ def test_a_short_eager_run_does_not_import_numba_and_steps_with_numpy():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("betas", [(0.9, 0.999), (0.0, 0.0), (0.9, 0.0), (1.5, 0.999),
                                    (-0.5, 0.999)])
-def test_adams_bounds_test_meets_numpy_at_its_edges(dtype, betas):
-    """Without weight decay the loop first compares the operands with bounds (|g|, |m|
-    at most a quarter of the largest float, v finite and >= 0, p finite): gradients just
-    inside and just outside those bounds, v overflowing to inf, and betas edited outside
-    [0, 1) after construction (then the arithmetic test decides) all leave NumPy's bits."""
+def test_adams_nan_test_meets_numpy_where_moments_overflow(dtype, betas):
+    """Gradients around a quarter and a half of the largest float (g - m and g² near
+    overflow), v overflowing to inf, tiny and signed-zero gradients, and betas edited
+    outside [0, 1) after construction (Adam does not check them again) all leave NumPy's
+    bits."""
     info = np.finfo(dtype)
     quarter = dtype(info.max / 4)
     values = [quarter, -quarter, np.nextafter(quarter, dtype(np.inf)), info.max / 2,
@@ -246,8 +246,7 @@ def test_adams_bounds_test_meets_numpy_at_its_edges(dtype, betas):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_adams_loop_declines_a_step_whose_moment_overflows_past_the_bounds(
-        monkeypatch, dtype):
+def test_adams_loop_declines_a_step_whose_moment_overflows(monkeypatch, dtype):
     """|g| and |m| at three quarters of the largest float: g - m overflows, the new m is
     inf and inf / inf makes a NaN parameter, so the loop must leave the step to NumPy."""
     results = []

@@ -87,9 +87,8 @@ def adam(params, grads, m, v, group, step):
     l2 = not group["decoupled_weight_decay"] and wd != 0
     step_size = lr / (1.0 - beta1 ** step)
     bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5
-    largest = float(np.finfo(m.dtype).max)
     consts = np.array([1.0 - lr * wd, wd, 1.0 - beta1, beta2, 1.0 - beta2,
-                       bias_correction2_sqrt, eps, -step_size, largest / 4, largest], m.dtype)
+                       bias_correction2_sqrt, eps, -step_size], m.dtype)
     from . import fused_loops  # numba is imported once use_numba() ran
     loop = fused_loops.adam(decoupled, l2, bool(group["maximize"]))
     return loop(params, grads, m, v, consts)

@@ -73,20 +73,6 @@ def _adam_loops(decoupled, l2, maximize):
         return bad
 
     @_jit()
-    def out_of_bounds(p, g, m, v, consts):
-        """maybe_nan's conditions from the operands alone, by comparisons (no arithmetic,
-        which is slow on subnormal moments), without weight decay: with p finite, |g| and
-        |m| at most a quarter of the largest float (so g - m, its share and m plus it stay
-        finite) and 0 <= v finite (so v * b2 is never inf * 0), the new m is finite and the
-        new v >= 0. True where that does not hold."""
-        quarter, largest = consts[8], consts[9]
-        bad = False
-        for i in range(p.shape[0]):
-            bad |= ((not abs(p[i]) <= largest) | (not abs(g[i]) <= quarter)
-                    | (not abs(m[i]) <= quarter) | (not 0 <= v[i] <= largest))
-        return bad
-
-    @_jit()
     def store(p, g, m, v, consts):
         for i in range(p.shape[0]):
             p[i], m[i], v[i] = values(p[i], g[i], m[i], v[i], consts)
@@ -98,19 +84,11 @@ def _adam_loops(decoupled, l2, maximize):
         NaN."""
         cheap = (np.isfinite(consts).all() and consts[5] > 0 and consts[6] > 0
                  and consts[7] != 0)
-        # betas in [0, 1], as Adam checks them (a group edited since may hold others)
-        betas = 0 < consts[2] <= 1 and 0 <= consts[3] <= 1 and 0 <= consts[4] <= 1
         start = 0
         for k in range(len(params)):
             n = params[k].shape[0]
             p, g, mk, vk = params[k], grads[k], m[start:start + n], v[start:start + n]
-            if not cheap:
-                bad = any_nan(p, g, mk, vk, consts)
-            elif decoupled or l2 or not betas:
-                bad = maybe_nan(p, g, mk, vk, consts)
-            else:  # where the bounds fail, the arithmetic test decides
-                bad = out_of_bounds(p, g, mk, vk, consts) and maybe_nan(p, g, mk, vk, consts)
-            if bad:
+            if maybe_nan(p, g, mk, vk, consts) if cheap else any_nan(p, g, mk, vk, consts):
                 return False
             start += n
         start = 0
