@@ -101,3 +101,25 @@ def test_compiled_cross_entropy_with_a_target_out_of_range_refuses_instead_of_wr
     t[0] = -1  # NumPy's indexing would read the last class
     with pytest.raises(RuntimeError, match="branch"):
         loss(cr.tensor(t))
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_backward_scatter_on_transposed_logits_matches_torch(dtype, reduction):
+    """The backward subtracts at each row's target through a flat index into its
+    probabilities: logits that are a transposed (Fortran-ordered) view must still get
+    PyTorch's gradient (a reshape of a non-contiguous array would be a copy)."""
+    base = rng.standard_normal((4, 6)) * 3
+    y = np.array([1, 0, 3, 2, 2, 1])
+    ours = cr.tensor(base, dtype=getattr(cr, dtype), requires_grad=True)
+    theirs = torch.tensor(base, dtype=getattr(torch, dtype), requires_grad=True)
+    weights = np.linspace(0.5, 2.0, 6)
+    out = cr.nn.functional.cross_entropy(ours.t(), cr.tensor(y), reduction=reduction)
+    want = torch.nn.functional.cross_entropy(theirs.t(), torch.tensor(y), reduction=reduction)
+    (out * cr.tensor(weights, dtype=out.dtype) if reduction == "none" else out).sum().backward()
+    (want * torch.tensor(weights, dtype=want.dtype) if reduction == "none"
+     else want).sum().backward()
+    tol = 2e-3 if dtype == "float16" else 1e-6
+    assert_close(ours.grad.numpy().astype(np.float64), theirs.grad.double().numpy(),
+                 rtol=tol, atol=tol)

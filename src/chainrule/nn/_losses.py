@@ -166,7 +166,8 @@ def _saves_logp(x):
 
 
 def _probabilities(x, dense=None):
-    """exp of the log-probabilities as PyTorch's log_softmax rounds them to x's dtype, in
+    """exp of the log-probabilities (C-contiguous: the backward scatters into it through
+    a flat index) as PyTorch's log_softmax rounds them to x's dtype, in
     float32 for float16 (exp(-30) is 9e-14 there, not float16's 0); the forward's own
     log-probabilities when it kept them."""
     if dense is not None and dense.logp is not None:
