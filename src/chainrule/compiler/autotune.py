@@ -16,7 +16,8 @@ import numpy as np
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _MIN_WORK = 1 << 15  # multiply-adds below which a product is too quick to gain anything
-_ROUNDS = 21         # timed runs of each variant, interleaved
+_ROUNDS = 21         # timed runs of each variant, interleaved (fewer for large products:
+_BUDGET_NS = 30e6    # about this long in all, once per product and recording)
 _MARGIN = 0.9        # a variant must take under this share of the product's own time
 
 
@@ -122,9 +123,14 @@ def _bits(x):
 def _timed(options, timer):
     """Median time of each option (a list of steps), run in interleaved rounds."""
     times = [[] for _ in options]
-    for _ in range(_ROUNDS):
+    rounds = _ROUNDS
+    for r in range(rounds):
         for k, steps in enumerate(options):
             t0 = timer()
             _run(steps)
             times[k].append(timer() - t0)
+        if r == 0:  # a large product gets fewer rounds
+            rounds = int(max(3, min(_ROUNDS, _BUDGET_NS / max(1, sum(t[0] for t in times)))))
+        if r + 1 >= rounds:
+            break
     return [statistics.median(t) for t in times]

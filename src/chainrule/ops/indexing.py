@@ -1,6 +1,8 @@
 """Indexing: `x[i]`, `x[i] = v`, masked_fill, gather, index_select. Basic indexing (ints,
 slices, None, ...) gives a view sharing storage; advanced indexing (integer tensors or
 lists, bool masks) copies, and repeated indices accumulate gradient."""
+import operator
+
 import numpy as np
 
 from ..tensors import dtypes
@@ -10,6 +12,20 @@ from ..tensors.views import make_view, writable
 from .core import apply, apply1
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
+_PLAIN_BOUNDS = (int, type(None))
+
+
+def checked_slice(s):
+    """`s`, refused as PyTorch refuses it: bounds that are not integers, a step below 1."""
+    if type(s.start) in _PLAIN_BOUNDS and type(s.stop) in _PLAIN_BOUNDS and s.step is None:
+        return s  # x[i:j]: nothing to check
+    for bound in (s.start, s.stop, s.step):
+        if bound is not None and not hasattr(type(bound), "__index__"):
+            raise TypeError("slice indices must be integers or None or have an __index__ "
+                            f"method, got {type(bound).__name__}")
+    if s.step is not None and operator.index(s.step) <= 0:
+        raise ValueError(f"step must be greater than zero, got {s.step}")
+    return s
 
 
 def convert_index(index):
@@ -34,6 +50,8 @@ def convert_index(index):
             basic = False
         elif isinstance(i, np.integer):
             i = int(i)
+        elif type(i) is slice:
+            checked_slice(i)
         elif not isinstance(i, _BASIC):
             raise IndexError(f"only integers, slices, None, ..., and long or bool tensors are "
                              f"valid indices, got {type(i).__name__}")
@@ -173,6 +191,11 @@ def basic_index(x, idx, op=None, single=False):
 
 
 def getitem(x, index):
+    if type(index) is slice:  # x[i:j], a batch: the commonest index, straight to its view
+        try:
+            return basic_index(x, (checked_slice(index), Ellipsis), SLICE)
+        except IndexError as err:
+            raise _index_error(x, index, err) from None
     idx, basic = convert_index(index)
     if not basic:
         first, rest = torch_order(idx, x._data.ndim)
