@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "fuzz"))
 
 from fuzz_check import COUNTER, Mismatch, check_recipe, regression_source  # noqa: E402
 import fuzz_compile  # noqa: E402
-from fuzz_gen import PROFILES, RandomChooser, generate  # noqa: E402
+from fuzz_gen import COMPILED_ONLY, PROFILES, RandomChooser, generate  # noqa: E402
 from fuzz_known import SEEN  # noqa: E402
 
 
@@ -135,7 +135,8 @@ def main(argv=None):
         args.no_write = True  # a compiled failure is no PyTorch regression file
     warnings.simplefilter("ignore")
     deadline = time.monotonic() + args.minutes * 60
-    profiles = sorted(args.profiles.split(",")) if args.profiles else sorted(PROFILES)
+    every = [p for p in PROFILES if args.compiled or p not in COMPILED_ONLY]
+    profiles = sorted(args.profiles.split(",")) if args.profiles else sorted(every)
     per_profile = {p: [0, 0] for p in profiles}  # graphs, failing
     seen, graphs, failures, excused = {}, 0, 0, Counter()
     conditioned = COUNTER["conditioned"]
@@ -176,7 +177,7 @@ def main(argv=None):
     if args.compiled:
         c = fuzz_compile.COUNTER
         print(f"  compiled ({args.compiled}): {c['replayed']} graphs replayed bit for bit, "
-              f"{c['eager']} ran eagerly (with a warning), {c['fused']} with fused loops; "
+              f"{c['eager']} ran eagerly (with a warning), {c['fused']} with fused loops, {c['tuned']} with products in another memory order; "
               f"{c['nan_sign']} values differed from eager only in a NaN's sign")
     for p, (n, bad) in per_profile.items():
         print(f"  {p}: {n} graphs, {bad} failing")

@@ -196,6 +196,23 @@ def gen_matmul(g):
     return ("matmul", i, j)
 
 
+def gen_product_2d(g):
+    """A 2-D product, each operand made in either memory order (a transposed leaf)."""
+    ch = g.ch
+    rows, inner, cols = (choice(ch, (2, 3, 5, 8)) for _ in range(3))
+    dtype = choice(ch, ("float32", "float64"))
+    operands = []
+    for shape in ((rows, inner), (inner, cols)):
+        transposed = coin(ch)
+        i = g.leaf(shape[::-1] if transposed else shape, dtype)
+        if i is not None and transposed:
+            i = g.add(("permute", i, (1, 0)))
+        if i is None:
+            return None
+        operands.append(i)
+    return ("matmul", *operands)
+
+
 def _factor_shape(ch, n):
     dims, rest = [], n
     for p in (2, 3, 2, 5, 7, 2):
@@ -404,6 +421,16 @@ PROFILES = {
                      "select"),
 }
 MODES = {"edge": "edge"}  # profiles whose leaves take extreme values
+# chains of 2-D products with transposed operands (both memory orders), plain and at the
+# edges: what compile(mode="max-autotune") retunes (compiler/autotune.py)
+GENERATORS["product_2d"] = gen_product_2d
+PROFILES["products"] = ("product_2d", "product_2d", "matmul", "shape", "unary", "binary",
+                        "scalar")
+PROFILES["products_edge"] = PROFILES["products"]
+MODES["products_edge"] = "edge"
+# compared with eager only: where partial sums overflow, which products of a sum are
+# inf or NaN follows the summation order of PyTorch's kernel on this CPU
+COMPILED_ONLY = {"products_edge"}
 
 
 # in-place ops on views of non-leaf tensors while the graph records (fuzz_views.py)
@@ -458,4 +485,5 @@ def _leaf_count(g):
     return sum(1 for s in g.steps if s[0] == "leaf")
 
 
-__all__ = ["generate", "RandomChooser", "HypothesisChooser", "leaf_tensor", "FLOATS"]
+__all__ = ["generate", "RandomChooser", "HypothesisChooser", "leaf_tensor", "FLOATS",
+           "COMPILED_ONLY"]

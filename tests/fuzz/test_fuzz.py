@@ -83,6 +83,12 @@ def test_integer_and_bool_graphs_with_python_numbers(data):
     _run(data, "int_dtypes")
 
 
+@settings(FUZZ, max_examples=80)
+@given(st.data())
+def test_chains_of_products_with_transposed_operands(data):
+    _run(data, "products")
+
+
 @settings(FUZZ, max_examples=12)
 @given(st.data())
 def test_long_reduction_graphs(data):
@@ -113,11 +119,12 @@ def test_replay_after_two_equal_recordings_equals_eager_bit_for_bit(profile, dat
     _run_compiled(data, profile, repeat_first=True)
 
 
-@pytest.mark.parametrize("profile", ["mixed", "edge", "view_inplace"])
+@pytest.mark.parametrize("profile", ["mixed", "edge", "view_inplace", "products_edge"])
 @settings(FUZZ, max_examples=120)
 @given(data=st.data())
 def test_fused_replay_equals_eager_bit_for_bit(profile, data):
     """mode="max-autotune": runs of elementwise steps as numba loops (needs the `fast`
-    extra, which the test extra installs)."""
+    extra, which the test extra installs), and every product whose bits allow it in the
+    other memory order (fuzz_compile.every_product_tuned)."""
     pytest.importorskip("numba")
     _run_compiled(data, profile, mode="max-autotune")

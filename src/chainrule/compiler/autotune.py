@@ -4,10 +4,11 @@ How fast BLAS multiplies depends on its operands' memory order: on some CPUs a p
 whose left operand is a row-major batch runs faster when that batch is first copied into
 column-major order. The order can change which kernel runs, and so the bits, so a variant
 (an operand copied into the other order before the product) is only a candidate when it
-gives the recorded product's bits exactly, on the recorded operands and on random ones of
-the same shapes and orders: a kernel's summation order does not depend on the values, so
-random operands expose any other order. Among candidates the fastest by timing replaces
-the product; the timing (and so the load of the machine) picks among equal bits only."""
+gives the recorded product's bits exactly, on the recorded operands and on thousands of
+results from random ones of the same shapes and orders: a kernel's summation order does
+not depend on the values, and random operands expose another order (one result may agree
+by chance; thousands do not). Among candidates the fastest by timing replaces the
+product; the timing (and so the load of the machine) picks among equal bits only."""
 import functools
 import statistics
 import time
@@ -19,6 +20,8 @@ _MIN_WORK = 1 << 15  # multiply-adds below which a product is too quick to gain 
 _ROUNDS = 21         # timed runs of each variant, interleaved (fewer for large products:
 _BUDGET_NS = 30e6    # about this long in all, once per product and recording)
 _MARGIN = 0.9        # a variant must take under this share of the product's own time
+_PROBED = 4096       # results compared on random operands (in as many probes as that takes,
+_MAX_PROBES = 64     # up to this many)
 
 
 def products(steps, timer=time.perf_counter_ns):
@@ -58,6 +61,11 @@ def _other_order(x):
     return np.empty(x.shape, x.dtype, order="F" if x.flags.c_contiguous else "C")
 
 
+def reorder(dst, src):
+    """A variant's first step: an operand copied into the other memory order."""
+    np.copyto(dst, src)
+
+
 def variants(a, b, out):
     """The product's variants: lists of steps that copy an operand into the other memory
     order, then multiply."""
@@ -66,11 +74,21 @@ def variants(a, b, out):
     for which in (("a",), ("b",), ("a", "b")):
         if any(copies[w] is None for w in which):
             continue
-        steps = [functools.partial(np.copyto, copies[w], a if w == "a" else b) for w in which]
+        steps = [functools.partial(reorder, copies[w], a if w == "a" else b) for w in which]
         steps.append(functools.partial(np.matmul, copies["a"] if "a" in which else a,
                                        copies["b"] if "b" in which else b, out))
+        steps.append(functools.partial(nan_again, out, a, b))
         found.append(steps)
     return found
+
+
+def nan_again(out, a, b):
+    """A variant's last step: where its result holds a NaN, the product as recorded.
+    Other layouts can multiply the same terms in the same order with their operands
+    swapped, which changes nothing but which of two NaNs meeting wins (and so a NaN's
+    sign): only the recorded call gives the recorded NaNs."""
+    if np.isnan(np.minimum.reduce(out, axis=None)):
+        np.matmul(a, b, out)
 
 
 def _run(steps):
@@ -81,11 +99,8 @@ def _run(steps):
 def _fastest(step, a, b, out, timer):
     kept = out.copy()  # the recording's last result: left as it was found
     try:
-        found = variants(a, b, out)
-        probes = _probes(a, b, out)
-        candidates = [v for v, p in zip(found, variants(*probes))
-                      if _same_bits([step], v, out) and _same_bits(
-                          [functools.partial(np.matmul, *probes)], p, probes[2])]
+        candidates = [v for k, v in enumerate(variants(a, b, out))
+                      if _same_bits([step], v, out) and _same_on_probes(a, b, out, k)]
         if not candidates:
             return [step]
         times = _timed([[step], *candidates], timer)
@@ -95,16 +110,23 @@ def _fastest(step, a, b, out, timer):
         np.copyto(out, kept)
 
 
-def _probes(a, b, out):
-    """Random operands in a's and b's memory order (and a result array like out)."""
+def _same_on_probes(a, b, out, k):
+    """Whether variant k has the product's bits on random operands in a's and b's memory
+    order: enough of them that about 4096 results are compared (a single result of two
+    summation orders agrees by chance; thousands do not), each a normal sample scaled by
+    powers of two, so that roundings differ wherever the orders do."""
     rng = np.random.default_rng(0)
-    probes = []
-    for x in (a, b):
-        p = np.empty(x.shape, x.dtype, order="F" if x.flags.f_contiguous and not
-                     x.flags.c_contiguous else "C")
-        p[...] = rng.standard_normal(x.shape)
-        probes.append(p)
-    return (*probes, np.empty_like(out))
+    probes = [np.empty(x.shape, x.dtype, order="F" if x.flags.f_contiguous and not
+                       x.flags.c_contiguous else "C") for x in (a, b)]
+    result = np.empty_like(out)
+    variant = variants(*probes, result)[k]
+    product = [functools.partial(np.matmul, *probes, result)]
+    for _ in range(min(_MAX_PROBES, -(-_PROBED // max(1, out.size)))):
+        for p in probes:
+            p[...] = rng.standard_normal(p.shape) * np.exp2(rng.integers(-20, 21, p.shape))
+        if not _same_bits(product, variant, result):
+            return False
+    return True
 
 
 def _same_bits(product, variant, out):
