@@ -177,7 +177,7 @@ def main(argv=None):
     if args.compiled:
         c = fuzz_compile.COUNTER
         print(f"  compiled ({args.compiled}): {c['replayed']} graphs replayed bit for bit, "
-              f"{c['eager']} ran eagerly (with a warning), {c['fused']} with fused loops, {c['tuned']} with products in another memory order; "
+              f"{c['eager']} ran eagerly (with a warning), {c['fused']} with fused loops; "
               f"{c['nan_sign']} values differed from eager only in a NaN's sign")
     for p, (n, bad) in per_profile.items():
         print(f"  {p}: {n} graphs, {bad} failing")

@@ -17,6 +17,5 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"compiled fuzzing: {c['graphs']} graphs, {c['replayed']} replayed bit for bit "
             f"like eager, {c['eager']} fell back to eager (with a warning); "
-            f"{c['fused']} of them replayed with fused numba loops and {c['tuned']} with "
-            "products in another memory order (mode='max-autotune'); "
+            f"{c['fused']} of them replayed with fused numba loops (mode='max-autotune'); "
             f"{c['nan_sign']} values differed from eager only in a NaN's sign")

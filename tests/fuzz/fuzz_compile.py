@@ -2,32 +2,17 @@
 leaves, run through `chainrule.compile` and eagerly with the same fresh leaf values on
 every call. Every value and every leaf gradient must be the same bits. Falling back to
 eager (with its warning) is allowed: it is never wrong, only slower; it is counted."""
-import contextlib
 import warnings
 
 import numpy as np
 
-from chainrule.compiler import autotune
 from chainrule.compiler.fuse import _loop_or_steps
 from fuzz_check import Mismatch, _weights
 from fuzz_ops import build, leaf_tensor
 
 CALLS = 4  # two recordings, then replays
-COUNTER = {"graphs": 0, "replayed": 0, "eager": 0, "fused": 0, "tuned": 0, "nan_sign": 0}
+COUNTER = {"graphs": 0, "replayed": 0, "eager": 0, "fused": 0, "nan_sign": 0}
 
-
-@contextlib.contextmanager
-def every_product_tuned():
-    """max-autotune's product tuning (compiler/autotune.py) on every 2-D float product of
-    the small fuzz graphs, with every variant timed as faster: whatever passes its bit
-    checks is replayed, so the fuzzer compares exactly what those checks let through."""
-    saved = autotune._MIN_WORK, autotune._timed
-    autotune._MIN_WORK = 1
-    autotune._timed = lambda options, timer: [1.0] + [0.5] * (len(options) - 1)
-    try:
-        yield
-    finally:
-        autotune._MIN_WORK, autotune._timed = saved
 
 
 def _step_function(chainrule, recipe, leaves):
@@ -112,8 +97,7 @@ def check_compiled(recipe, mode=None, repeat_first=False):
     COUNTER["graphs"] += 1
     compiled = chainrule.compile(_step_function(chainrule, recipe, first), mode=mode)
     eager = _step_function(chainrule, recipe, twins)
-    tuning = every_product_tuned() if mode == "max-autotune" else contextlib.nullcontext()
-    with warnings.catch_warnings(), tuning:
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for call in range(CALLS):
             fresh = _fresh_leaves(chainrule, recipe, 0 if repeat_first and call == 1 else call)
@@ -134,7 +118,6 @@ def check_compiled(recipe, mode=None, repeat_first=False):
             for j, (g, w) in enumerate(zip(got[1], want[1])):
                 _same(g, w, f"call {call}, grad of leaf {j}")
     COUNTER["eager" if compiled._eager else "replayed"] += 1
-    funcs = {getattr(step, "func", None) for entries in compiled._cache.values()
-             for e in entries for step in e.replay_steps or ()}
-    COUNTER["fused"] += _loop_or_steps in funcs
-    COUNTER["tuned"] += autotune.reorder in funcs
+    COUNTER["fused"] += any(getattr(step, "func", None) is _loop_or_steps
+                            for entries in compiled._cache.values() for e in entries
+                            for step in e.replay_steps or ())

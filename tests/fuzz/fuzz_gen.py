@@ -421,8 +421,8 @@ PROFILES = {
                      "select"),
 }
 MODES = {"edge": "edge"}  # profiles whose leaves take extreme values
-# chains of 2-D products with transposed operands (both memory orders), plain and at the
-# edges: what compile(mode="max-autotune") retunes (compiler/autotune.py)
+# chains of 2-D products with operands in either memory order (a transposed leaf), plain
+# and at the edges
 GENERATORS["product_2d"] = gen_product_2d
 PROFILES["products"] = ("product_2d", "product_2d", "matmul", "shape", "unary", "binary",
                         "scalar")

@@ -124,7 +124,7 @@ def test_replay_after_two_equal_recordings_equals_eager_bit_for_bit(profile, dat
 @given(data=st.data())
 def test_fused_replay_equals_eager_bit_for_bit(profile, data):
     """mode="max-autotune": runs of elementwise steps as numba loops (needs the `fast`
-    extra, which the test extra installs), and every product whose bits allow it in the
-    other memory order (fuzz_compile.every_product_tuned)."""
+    extra, which the test extra installs), also between chains of products with
+    transposed operands at the edges."""
     pytest.importorskip("numba")
     _run_compiled(data, profile, mode="max-autotune")

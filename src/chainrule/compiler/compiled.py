@@ -24,7 +24,7 @@ from ..autograd import grad_mode, tensor_hooks
 from ..autograd.anomaly import _enabled as anomaly_enabled
 from ..nn.module import Module
 from ..tensors.tensor import Tensor
-from . import autotune, discover, fuse, groups, state_guards
+from . import discover, fuse, groups, state_guards
 from .state_guards import _ITEM
 from .trace import GuardFailed, Recorder, Traced, ValueChanged
 
@@ -366,7 +366,7 @@ class CompiledFunction:
     def _replayed_steps(self, entry):
         if entry.replay_steps is None:
             steps = entry.recorder.steps
-            entry.replay_steps = autotune.products(fuse.fuse(steps)) if self.fused else steps
+            entry.replay_steps = fuse.fuse(steps) if self.fused else steps
         return entry.replay_steps
 
 
