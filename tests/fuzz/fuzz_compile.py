@@ -14,7 +14,6 @@ CALLS = 4  # two recordings, then replays
 COUNTER = {"graphs": 0, "replayed": 0, "eager": 0, "fused": 0, "nan_sign": 0}
 
 
-
 def _step_function(chainrule, recipe, leaves):
     loss_at = [k for k, s in enumerate(recipe) if s[0] != "leaf"]
 
