@@ -5,7 +5,7 @@ import numbers
 from .. import random as _random
 from ..tensors.tensor import Size, Tensor
 from ..ops import elementwise as E
-from ..nn._losses import binary_cross_entropy_with_logits as _bce_logits
+from ..nn._elementwise_losses import binary_cross_entropy_with_logits as _bce_logits
 from . import constraints
 from .distribution import Distribution, broadcast_all, lazy_property, one_of, probs_to_logits
 

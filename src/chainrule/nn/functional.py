@@ -20,8 +20,9 @@ from ._batch_norm import batch_norm, instance_norm
 from ._group_norm import group_norm
 from ._layer_norm import layer_norm
 from ._local_response_norm import local_response_norm
-from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                      huber_loss, l1_loss, mse_loss, nll_loss)
+from ._elementwise_losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                                  huber_loss, l1_loss, mse_loss)
+from ._losses import cross_entropy, nll_loss
 from ._normalize import normalize
 from ._smooth_l1 import smooth_l1_loss
 

@@ -1,4 +1,5 @@
 """Loss modules: each holds its options and calls the functional form."""
+from . import _elementwise_losses as EL
 from . import _losses as L
 from ._smooth_l1 import smooth_l1_loss
 from .module import Module
@@ -13,12 +14,12 @@ class _Loss(Module):
 
 class MSELoss(_Loss):
     def forward(self, input, target):
-        return L.mse_loss(input, target, reduction=self.reduction)
+        return EL.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
     def forward(self, input, target):
-        return L.l1_loss(input, target, reduction=self.reduction)
+        return EL.l1_loss(input, target, reduction=self.reduction)
 
 
 class HuberLoss(_Loss):
@@ -27,7 +28,7 @@ class HuberLoss(_Loss):
         self.delta = delta
 
     def forward(self, input, target):
-        return L.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+        return EL.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class SmoothL1Loss(_Loss):
@@ -71,7 +72,7 @@ class NLLLoss(_WeightedLoss):
 
 class BCELoss(_WeightedLoss):
     def forward(self, input, target):
-        return L.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+        return EL.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
@@ -81,6 +82,6 @@ class BCEWithLogitsLoss(_WeightedLoss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
-        return L.binary_cross_entropy_with_logits(input, target, weight=self.weight,
+        return EL.binary_cross_entropy_with_logits(input, target, weight=self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
