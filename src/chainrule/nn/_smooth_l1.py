@@ -1,6 +1,7 @@
 """Smooth L1 loss: quadratic below `beta`, linear above. It is the Huber loss with
 delta=beta divided by beta, so it reuses Huber's op; beta=0 is the L1 loss, as in PyTorch."""
-from ._elementwise_losses import _check_reduction, _pair, huber_loss, l1_loss
+from ._elementwise_losses import _pair, huber_loss, l1_loss
+from ._losses import _check_reduction
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
