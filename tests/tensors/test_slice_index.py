@@ -73,3 +73,24 @@ def test_slice_bounds_may_be_integer_tensors_and_numpy_integers():
     x = cr.arange(10.0)
     assert x[cr.tensor(2):cr.tensor(5)].tolist() == [2.0, 3.0, 4.0]
     assert x[np.int64(7):].tolist() == [7.0, 8.0, 9.0]
+
+
+def test_second_order_gradient_through_a_slice_has_pytorchs_values():
+    x, tx = _pair(seed=2)
+    results = []
+    for lib, leaf in ((cr, x), (torch, tx)):
+        y = (leaf[1:5:2] ** 3).sum()
+        (g,) = lib.autograd.grad(y, leaf, create_graph=True)
+        (gg,) = lib.autograd.grad((g[2:] ** 2).sum(), leaf)
+        results.append((g.detach().numpy(), gg.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int32", "bool"])
+def test_a_slice_keeps_the_dtype_and_values_of_every_dtype(dtype):
+    data = (np.arange(12).reshape(4, 3) % 3).astype(dtype)
+    ours, theirs = cr.tensor(data)[1:3], torch.tensor(data)[1:3]
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert cr.tensor(data)[5:9].shape == theirs.new_empty((0, 3)).shape
