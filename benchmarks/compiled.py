@@ -373,9 +373,13 @@ def in_epoch_breakdown(chainrule, X, y, mode, epochs=20):
         compiled_epoch(step, tX, ty, 32)
     entry = verified_entries(step)[(32, X.shape[1])]
     plain = list(entry.replay_steps)
-    kinds = ["products" if getattr(s, "func", None) is np.matmul else
-             "optimizer" if getattr(s, "args", (None,))[:1][0] is opt else "other"
-             for s in plain]
+    def kind(s):
+        func, args = getattr(s, "func", None), getattr(s, "args", ())
+        if func is np.matmul:
+            return "products"
+        stepping = getattr(func, "__name__", "") == "step" and args[:1] and args[0] is opt
+        return "optimizer" if stepping else "other"  # (zero_grad is among the others)
+    kinds = [kind(s) for s in plain]
     spent = dict.fromkeys(kinds, 0)
     clock = time.perf_counter_ns
 
