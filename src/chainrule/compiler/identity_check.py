@@ -11,8 +11,6 @@ reader keeps the generic form inside the expression. The objects compared with a
 walk's own, kept alive by it, so identity is what equal ids meant."""
 import types
 
-_EMPTY_CELL = ValueError  # an empty closure cell raises it when read
-
 
 def build(readers, expected, parts):
     """A function of no arguments: True while each (reader, holder) in `readers` still
@@ -21,7 +19,9 @@ def build(readers, expected, parts):
     env, terms = {"_ids_of": _ids_of}, []
     for k, ((reader, holder), objects) in enumerate(zip(readers, expected)):
         term = _written_out(k, reader, holder, objects, parts, env)
-        if term is None:  # the generic form: the reader's ids against the walk's
+        if term is not None:
+            env.update({f"o{k}_{j}": o for j, o in enumerate(objects)})
+        else:  # the generic form: the reader's ids against the walk's
             env[f"r{k}"], env[f"h{k}"] = reader, holder
             env[f"i{k}"] = [id(o) for o in objects]
             term = f"_ids_of(r{k}, h{k}) == i{k}"
@@ -37,17 +37,15 @@ def _ids_of(reader, holder):
 
 
 def _written_out(k, reader, holder, objects, parts, env):
-    """The term for reader k, or None where only the generic form applies."""
-    for j, o in enumerate(objects):
-        env[f"o{k}_{j}"] = o
+    """The term for reader k (comparing with o{k}_0, o{k}_1, ...: the walk's objects),
+    or None where only the generic form applies."""
     if reader is parts["function"] and type(holder) is types.FunctionType:
         env[f"f{k}"] = holder
         names = ("__code__", "__defaults__", "__kwdefaults__", "__closure__")
         return " and ".join(f"f{k}.{a} is o{k}_{j}" for j, a in enumerate(names))
     if reader is parts["cells"] and type(holder) is tuple:
-        # an empty cell reads as discover's marker, which no cell holds once filled:
-        # reading it raises ValueError, and the test answers False (the generic path
-        # then decides)
+        # a cell empty in the walk: the generic form; one emptied since raises
+        # ValueError when read, and the test answers False
         if any(o is parts["empty"] for o in objects):
             return None
         env[f"c{k}"] = holder
