@@ -1,11 +1,12 @@
 """`chainrule.compile` against PyTorch eager and chainrule eager, interleaved in one
-process, one thread each, medians of several rounds:
+process, one thread each, medians of several rounds; each compiled workload but the d2l
+epoch in compile's default mode and in mode="max-autotune", in the same rounds:
 
 1. the main job's epoch (digits, 64-256-128-10, batch 32, Adam; 45 steps), with the whole
    training step compiled; on an idle machine and, with --busy, also beside one busy-loop;
-2. the tiny graph (11 ops on 8×8, forward + backward) as a compiled function;
    with, when JAX is installed (optional), JAX's jit of the same step against PyTorch
    (jax_main_job.py; one thread);
+2. the tiny graph (11 ops on 8×8, forward + backward) as a compiled function;
 3. the d2l MLP epoch (784-256-10, batch 256, SGD), compiled against chainrule eager;
 4. the arithmetic alone: the replayed steps' own matrix products (shapes, strides and
    dtypes read from the recordings), as bare np.matmul calls (and as torch.matmul calls
@@ -219,21 +220,28 @@ def _closure(fn):
     return dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__)))
 
 
-def timed_tiny_graph(torch, chainrule, pairs, n):
-    """Per-step times: compiled tiny graph, PyTorch eager, chainrule eager."""
-    compiled = chainrule.compile(tiny_graph.step_fn(chainrule))
+def timed_tiny_graph(torch, chainrule, pairs, n, modes=(None,)):
+    """Per-step times, one dict per compile mode, all in the same rounds: compiled tiny
+    graph, PyTorch eager, chainrule eager."""
+    compiled = [chainrule.compile(tiny_graph.step_fn(chainrule), mode=mode) for mode in modes]
     eager, theirs = tiny_graph.step_fn(chainrule), tiny_graph.step_fn(torch)
-    for _ in range(WARMUP_EPOCHS):
-        compiled()
-        eager()
-    check_replaying(compiled, {None}, lambda: (compiled(), eager()))
-    mine, other = _closure(compiled.fn), _closure(eager)
-    for name in ("w", "b"):
-        if mine[name].grad.numpy().tobytes() != other[name].grad.numpy().tobytes():
-            raise AssertionError(f"tiny graph: compiled and eager gradients of {name} differ")
-    fns = [lambda s=s: tiny_graph.time_per_step(s, n) for s in (compiled, theirs, eager)]
-    (comp, torch_t, eager_t), ratio = interleaved(fns, pairs)
-    return dict(compiled=comp / n, torch=torch_t / n, eager=eager_t / n, ratio=ratio)
+    for c in compiled:
+        for _ in range(WARMUP_EPOCHS):
+            c()
+            eager()
+        check_replaying(c, {None}, lambda c=c: (c(), eager()))
+        mine, other = _closure(c.fn), _closure(eager)
+        for name in ("w", "b"):
+            if mine[name].grad.numpy().tobytes() != other[name].grad.numpy().tobytes():
+                raise AssertionError(f"tiny graph, {c!r}: compiled and eager gradients of "
+                                     f"{name} differ")
+    fns = [lambda s=s: tiny_graph.time_per_step(s, n) for s in (*compiled, theirs, eager)]
+    times, _ = interleaved(fns, pairs, raw=True)
+    theirs_t, eager_t = times[-2], times[-1]
+    return [dict(compiled=statistics.median(t) / n, torch=statistics.median(theirs_t) / n,
+                 eager=statistics.median(eager_t) / n,
+                 ratio=statistics.median(a / b for a, b in zip(t, theirs_t)))
+            for t in times[:len(modes)]]
 
 
 # ---- where a replayed step goes -----------------------------------------------------------
@@ -339,8 +347,9 @@ def speed_table(torch, chainrule, args, X, y):
                  "≤ 0.30 vs PyTorch")
         if rows[0]["jax"] is not None:
             jax_row(X, rows[0])
-    r = timed_tiny_graph(torch, chainrule, args.pairs, 400)
-    _row("tiny graph, 11 ops fwd+bwd on 8×8, per step", "idle", r, _us, "≤ 0.25 vs PyTorch")
+    for mode, r in zip(MODES, timed_tiny_graph(torch, chainrule, args.pairs, 400, MODES)):
+        _row(f"tiny graph, 11 ops fwd+bwd on 8×8, per step, mode={mode}", "idle", r, _us,
+             "≤ 0.25 vs PyTorch")
     DX, Dy = mlp_epoch.make_data(args.rows)
     (r,) = timed_epochs(torch, chainrule, mlp_epoch.build, mlp_epoch.epoch, DX, Dy, 256,
                         args.pairs)
