@@ -8,8 +8,11 @@ calls per reader, on every call. For the readers of a function (its code, defaul
 closure cells and the globals its code names) the expression reads the same attributes
 and compares them with the same objects by identity (`is`), allocating nothing; any other
 reader keeps the generic form inside the expression. The objects compared with are the
-walk's own, kept alive by it, so identity is what equal ids meant."""
+walk's own, kept alive by it, so identity is what equal ids meant (runtime/written_out.py
+compiles the expression)."""
 import types
+
+from ..runtime import written_out
 
 
 def build(readers, expected, parts):
@@ -26,10 +29,7 @@ def build(readers, expected, parts):
             env[f"i{k}"] = [id(o) for o in objects]
             term = f"_ids_of(r{k}, h{k}) == i{k}"
         terms.append(term)
-    source = "def holds():\n    try:\n        return (" + "\n                and ".join(
-        terms or ["True"]) + ")\n    except ValueError:\n        return False\n"
-    exec(compile(source, "<chainrule.compile identity check>", "exec"), env)  # noqa: S102
-    return env["holds"]
+    return written_out.predicate("holds", (), terms, env, catching=(ValueError,))
 
 
 def _ids_of(reader, holder):

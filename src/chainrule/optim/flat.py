@@ -13,7 +13,9 @@ the parameters (Adam without weight decay: `_reads_param` is false) gathers just
 gradients, and each parameter adds its piece of the delta in place."""
 import numpy as np
 
+from ..runtime import written_out
 from ..tensors.tensor import Tensor
+from . import fused_step
 
 # Above this many elements a group's copies in and out cost more than the per-parameter
 # calls they save (the d2l MLP's 200k parameters step faster one by one).
@@ -27,7 +29,7 @@ class _FlatParam:
 
 class FlatGroup:
     __slots__ = ("params", "shapes", "slices", "states", "flat_state", "param",
-                 "grad", "views", "pieces")
+                 "grad", "views", "pieces", "held", "held_keys", "last_grads")
 
     def __init__(self, params, states):
         self.params = list(params)
@@ -45,22 +47,46 @@ class FlatGroup:
         self.views = {}      # state key -> tuple of per-parameter view tensors
         self.pieces = [self.param._data[s].reshape(shape)
                        for s, shape in zip(self.slices, self.shapes)]
+        self.held, self.held_keys = None, 0  # intact's test written out, once it held
+        self.last_grads = ()  # the gradients' arrays at the last fused step (fused_step.py)
 
-    def intact(self, group_params, state_of):
-        """True while the group still has the layout this FlatGroup was built for."""
+    def intact(self, group_params, state):
+        """True while the group still has the layout this FlatGroup was built for, each
+        parameter with a gradient of its shape (`state`: the optimizer's state dict).
+        Once it held, it runs written out (runtime/written_out.py) until the state's
+        keys change."""
+        if self.held is not None and self.held_keys == len(self.views):
+            return self.held(group_params, state)
         if len(group_params) != len(self.params):
             return False
         views = self.views
         for i, p in enumerate(group_params):
-            if p is not self.params[i] or p.grad is None or p._data.shape != self.shapes[i]:
+            if (p is not self.params[i] or p.grad is None or p._data.shape != self.shapes[i]
+                    or p.grad._data.shape != self.shapes[i]):
                 return False
-            st = state_of(p)
+            st = state.get(p)
             if st is not self.states[i] or len(st) != len(views):
                 return False
             for key, per_param in views.items():
                 if st.get(key) is not per_param[i]:
                     return False
+        self.held, self.held_keys = self._written_out(), len(views)
         return True
+
+    def _written_out(self):
+        """intact's test as one expression over the group's list P and the state S."""
+        env, terms = {}, [f"len(P) == {len(self.params)}"]
+        keys = list(self.views)
+        env.update({f"k{j}": key for j, key in enumerate(keys)})
+        for i, (p, shape, st) in enumerate(zip(self.params, self.shapes, self.states)):
+            env[f"p{i}"], env[f"s{i}"], env[f"st{i}"] = p, shape, st
+            terms += [f"P[{i}] is p{i}", f"p{i}.grad is not None",
+                      f"p{i}._data.shape == s{i}", f"p{i}.grad._data.shape == s{i}",
+                      f"S.get(p{i}) is st{i}", f"len(st{i}) == {len(keys)}"]
+            for j, key in enumerate(keys):
+                env[f"v{i}_{j}"] = self.views[key][i]
+                terms.append(f"st{i}.get(k{j}) is v{i}_{j}")
+        return written_out.predicate("intact", ("P", "S"), terms, env)
 
     def gather(self):
         np.concatenate([p._data.reshape(-1) for p in self.params], out=self.param._data)
@@ -136,7 +162,7 @@ def flat_group(opt, index, group):
     params = group["params"]
     flat = cache.get(index)
     if flat is not None:
-        if flat.intact(params, opt.state.__getitem__):
+        if flat.intact(params, opt.state):
             return flat
         flat.release()
         del cache[index]
@@ -162,6 +188,7 @@ def step_flat(opt, flat, group):
         flat.share_state()
         for p in flat.params:
             p._version[0] += 1
+        fused_step.keep(opt, flat, group)
         return
     reads = getattr(opt, "_reads_param", None)
     if reads is not None and not reads(group):  # the step is p += delta

@@ -9,7 +9,11 @@ import numpy as np
 from ..runtime import recording_hooks
 from ..autograd import grad_mode
 from ..tensors.tensor import Tensor
+from . import fused_step
 from .flat import flat_group, step_flat
+
+
+_CACHES = ("_flat_groups", "_fused_views", "_fused_steps", "_fused_steps_built")
 
 
 class _Required:
@@ -113,6 +117,8 @@ class Optimizer:
             recording_hooks.unsupported("optimizer.step(closure): the closure runs inside the step")
             with grad_mode.enable_grad():
                 loss = closure()
+        if self.__dict__.get("_fused_steps") and closure is None and fused_step.run(self):
+            return None  # a kept step on the same arrays as before (optim/fused_step.py)
         with grad_mode.no_grad():
             for index, group in enumerate(self.param_groups):
                 flat = flat_group(self, index, group) if self._elementwise else None
@@ -190,7 +196,9 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
     def __getstate__(self):
-        return self.__dict__
+        # caches of arrays and tests made on this process's objects: made again after
+        # loading (the per-parameter state they share is in self.state)
+        return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
