@@ -3,8 +3,9 @@ inference) step that reads Python values of every kind a recording depends on �
 scale in a closure list, a clip value in a dict, a branch on a step counter, a seed set
 inside the step, Dropout's p, a temperature and a flag on the user's module, a swapped
 activation, label smoothing, an optimizer's lr read by the step, values taken out of
-tensors (`item`, `tolist`, `bool`) — is run compiled and eagerly on twin models, with the
-same mutations between calls. Every returned value and every weight must be the same
+tensors (`item`, `tolist`, `bool`) — with SGD or Adam, is run compiled and eagerly on twin
+models, with the same mutations between calls (the Python values, and a parameter's data,
+an optimizer's state entry or its whole state replaced). Every returned value and every weight must be the same
 bits. Running eagerly (with its warning) is allowed; it is counted."""
 import warnings
 
@@ -13,15 +14,16 @@ import numpy as np
 from fuzz_check import Mismatch
 
 FEATURES = ("scale", "clip", "branch", "seed", "lr_read", "item_float", "item_int",
-            "item_bool", "tolist_python", "tolist_out", "item_out", "item_kept")
+            "item_bool", "tolist_python", "tolist_out", "item_out", "item_kept", "adam")
 MUTATIONS = ("scale", "clip", "step", "seed", "dropout_p", "temperature", "flag",
-             "activation", "label_smoothing", "lr", "none")
-COUNTER = {"programs": 0, "replayed": 0, "eager": 0, "branch_changed": 0}
+             "activation", "label_smoothing", "lr", "param_data", "opt_state", "load_state",
+             "none")
+COUNTER = {"programs": 0, "replayed": 0, "eager": 0, "branch_changed": 0, "kept_steps": 0}
 STOPS = []  # (features, train, the BranchChanged message)
 EAGER = {}  # why compiled functions ran eagerly -> how many
 
 
-def _env(chainrule, train):
+def _env(chainrule, train, features=()):
     from chainrule import nn
 
     class Head(nn.Module):
@@ -39,7 +41,9 @@ def _env(chainrule, train):
     net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Dropout(0.25), Head())
     if not train:
         net.eval()
-    return {"net": net, "opt": chainrule.optim.SGD(net.parameters(), lr=0.05),
+    opt = (chainrule.optim.Adam(net.parameters(), lr=0.01) if "adam" in features
+           else chainrule.optim.SGD(net.parameters(), lr=0.05))
+    return {"net": net, "opt": opt,
             "loss_fn": nn.CrossEntropyLoss(), "scale": [1.0],
             "cfg": {"clip": 2.0}, "state": {"step": 0, "seed": 3}}
 
@@ -107,6 +111,16 @@ def _mutate(chainrule, env, kind, value):
         env["loss_fn"].label_smoothing = (0.0, 0.1, 0.3)[value % 3]
     elif kind == "lr":
         env["opt"].param_groups[0]["lr"] = (0.05, 0.01, 0.2)[value % 3]
+    elif kind == "param_data":
+        weight = env["net"][0].weight
+        weight.data = chainrule.tensor(weight._data * (0.5, 1.0, -2.0)[value % 3])
+    elif kind == "opt_state":  # an entry replaced (Adam's moments; SGD keeps none here)
+        state = env["opt"].state.get(env["net"][0].weight) or {}
+        key = ("exp_avg", "exp_avg_sq")[value % 2]
+        if key in state:
+            state[key] = chainrule.tensor(state[key]._data * 0.5)
+    elif kind == "load_state":
+        env["opt"].load_state_dict(env["opt"].state_dict())
 
 
 def _inputs(chainrule, which):
@@ -126,13 +140,29 @@ def _same(got, want, what):
         raise Mismatch(f"{what}: compiled {got!r} != eager {want!r}")
 
 
+def _counted_kept_steps():
+    """Count the steps Adam's kept step takes (optim/fused_step.py), once installed."""
+    from chainrule.optim import fused_step
+    step = fused_step.FusedStep.__call__
+    if getattr(step, "counted", False):
+        return
+
+    def counted(self, opt):
+        done = step(self, opt)
+        COUNTER["kept_steps"] += done
+        return done
+    counted.counted = True
+    fused_step.FusedStep.__call__ = counted
+
+
 def check_program(features, train, calls, mode=None):
     """`calls`: [(mutation kind, value, input index)]. Raise Mismatch when a compiled
     call (compile's `mode`) differs from eager's."""
     import chainrule
     from chainrule.compiler.compiled import BranchChanged
     COUNTER["programs"] += 1
-    envs = [_env(chainrule, train), _env(chainrule, train)]
+    _counted_kept_steps()
+    envs = [_env(chainrule, train, features), _env(chainrule, train, features)]
     compiled = chainrule.compile(_step_function(chainrule, envs[0], features, train),
                                  mode=mode)
     eager = _step_function(chainrule, envs[1], features, train)
