@@ -235,3 +235,34 @@ def test_kept_steps_match_torch_adam():
         topt.step()
     for p, q in zip(twins.kept_params, tparams):
         np.testing.assert_allclose(p._data, q.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_kept_step_past_float32s_exact_counts_counts_as_float32_does():
+    """The step counter is float32, as PyTorch's: past 2**24 adding 1 leaves it."""
+    twins = Twins()
+    twins.step(3)
+    for opt in (twins.kept, twins.plain):
+        sd = opt.state_dict()
+        for st in sd["state"].values():
+            st["step"] = cr.tensor(np.float32(2 ** 24 - 2))
+        opt.load_state_dict(sd)
+    twins.step(5)
+    twins.assert_same()
+    assert float(twins.kept.state_dict()["state"][0]["step"]) == 2.0 ** 24
+
+
+def test_a_kept_step_with_a_gradient_set_to_none_steps_the_others_as_the_regular_path(
+        monkeypatch):
+    twins = Twins()
+    twins.step(4)
+    used = _count_kept_steps(monkeypatch)
+    twins.kept_params[1].grad = twins.plain_params[1].grad = None
+    grads = _grads(np.random.default_rng(5))
+    for k, g in enumerate(grads):
+        if k != 1:
+            np.copyto(twins.kept_params[k].grad._data, g)  # the kept arrays, but one None
+            twins.plain_params[k].grad = cr.tensor(g.copy())
+    twins.kept.step()
+    twins.plain.step()
+    assert used == [False]
+    twins.assert_same()

@@ -21,6 +21,7 @@ from . import fused as numba_loops
 
 MAX_BUILT = 8     # kept steps built per optimizer; a layout that changes every step
 _STATE = ("exp_avg", "exp_avg_sq")  # the loop's state arrays, in its argument order
+_EXACT = float(2 ** 24)  # counts up to here are exact in float32, the counter's dtype
 
 
 class FusedStep:
@@ -42,10 +43,12 @@ class FusedStep:
         if not (opt._fused_loops and self.held()):
             return False
         counter = self.counter
-        upcoming = float(counter._data + np.float32(1))
+        upcoming = float(counter._data) + 1.0  # float32's count: exact below 2**24
+        if upcoming > _EXACT:
+            upcoming = float(counter._data + np.float32(1))
         if not numba_loops.adam(*self.views, opt.param_groups[0], upcoming):
             return False
-        counter._data += 1
+        counter._data[()] = upcoming
         for p in self.params:
             p._version[0] += 1
         return True
@@ -81,23 +84,21 @@ def keep(opt, flat, group):
 
 def _written_out(opt, flat, group, data, grads):
     """True while every object the regular path reads is the one this step was kept
-    for: the groups, the group's parameters, their arrays and gradients' arrays, the
-    flat group, each parameter's state entries and the flat state's arrays."""
+    for: the groups, the group's parameters, their arrays and gradients' arrays (a
+    gradient set to None answers False), the flat group and each parameter's state
+    entries."""
     params, keys = flat.params, list(flat.views)
     env = {"O": opt, "GL": opt.param_groups, "G": group, "PL": group["params"], "F": flat,
-           "S": opt.state, "FS": flat.flat_state}
+           "S": opt.state}
     terms = ["O.param_groups is GL", "len(GL) == 1", "GL[0] is G", 'G["params"] is PL',
              f"len(PL) == {len(params)}", 'not G["amsgrad"]', "O._flat_groups.get(0) is F"]
     for i, p in enumerate(params):
         env.update({f"p{i}": p, f"d{i}": data[i], f"g{i}": grads[i],
                     f"st{i}": flat.states[i]})
-        terms += [f"PL[{i}] is p{i}", f"p{i}._data is d{i}", f"p{i}.grad is not None",
-                  f"p{i}.grad._data is g{i}", f"S.get(p{i}) is st{i}",
-                  f"len(st{i}) == {len(keys)}"]
+        terms += [f"PL[{i}] is p{i}", f"p{i}._data is d{i}", f"p{i}.grad._data is g{i}",
+                  f"S.get(p{i}) is st{i}", f"len(st{i}) == {len(keys)}"]
         for j, key in enumerate(keys):
             env[f"k{j}"], env[f"v{i}_{j}"] = key, flat.views[key][i]
             terms.append(f"st{i}.get(k{j}) is v{i}_{j}")
-    for j, key in enumerate(keys):
-        env[f"t{j}"], env[f"a{j}"] = flat.flat_state[key], flat.flat_state[key]._data
-        terms += [f"FS.get(k{j}) is t{j}", f"t{j}._data is a{j}"]
-    return written_out.predicate("held", (), terms, env)
+    # (the flat state's arrays are the flat group's own, kept while it is: F is tested)
+    return written_out.predicate("held", (), terms, env, catching=(AttributeError,))
