@@ -74,9 +74,13 @@ class FlatGroup:
         return True
 
     def _written_out(self):
-        """intact's test as one expression over the group's list P and the state S."""
-        env, terms = {}, [f"len(P) == {len(self.params)}"]
-        keys = list(self.views)
+        env = {}
+        return written_out.predicate("intact", ("P", "S"), self.layout_terms(env), env)
+
+    def layout_terms(self, env):
+        """intact's test as Python expressions over the group's parameter list `P` and
+        the state dict `S`, the objects they compare with bound in `env` (p0, st0, ...)."""
+        terms, keys = [f"len(P) == {len(self.params)}"], list(self.views)
         env.update({f"k{j}": key for j, key in enumerate(keys)})
         for i, (p, shape, st) in enumerate(zip(self.params, self.shapes, self.states)):
             env[f"p{i}"], env[f"s{i}"], env[f"st{i}"] = p, shape, st
@@ -86,7 +90,7 @@ class FlatGroup:
             for j, key in enumerate(keys):
                 env[f"v{i}_{j}"] = self.views[key][i]
                 terms.append(f"st{i}.get(k{j}) is v{i}_{j}")
-        return written_out.predicate("intact", ("P", "S"), terms, env)
+        return terms
 
     def gather(self):
         np.concatenate([p._data.reshape(-1) for p in self.params], out=self.param._data)

@@ -2,9 +2,9 @@
 
 A compiled training step's replay (and any loop whose gradients land in the same arrays
 each step: `zero_grad(set_to_none=False)`) calls `optimizer.step()` on the same
-parameters, gradients and state every time (on one set of gradient arrays per recording:
-a step is kept for each). The regular fused path (flat.py, fused.py)
-checks the group's layout, gathers the arrays and their flat views and reads the
+parameters, gradients and state every time (on one set of gradient arrays per
+recording: a step is kept for each). The regular fused path (flat.py, fused.py) checks
+the group's layout, gathers the arrays and their flat views and reads the
 hyperparameters on each call: about 10 µs of Python around a 20 µs loop. Once a step's
 gradients are the arrays of the step before, the step is kept here: one written-out
 test (runtime/written_out.py) that every object the regular path would read is still
@@ -84,21 +84,13 @@ def keep(opt, flat, group):
 
 def _written_out(opt, flat, group, data, grads):
     """True while every object the regular path reads is the one this step was kept
-    for: the groups, the group's parameters, their arrays and gradients' arrays (a
-    gradient set to None answers False), the flat group and each parameter's state
-    entries."""
-    params, keys = flat.params, list(flat.views)
-    env = {"O": opt, "GL": opt.param_groups, "G": group, "PL": group["params"], "F": flat,
+    for: the groups, the flat group and its layout (FlatGroup.intact's terms), the
+    parameters' arrays and their gradients' arrays."""
+    env = {"O": opt, "GL": opt.param_groups, "G": group, "P": group["params"], "F": flat,
            "S": opt.state}
-    terms = ["O.param_groups is GL", "len(GL) == 1", "GL[0] is G", 'G["params"] is PL',
-             f"len(PL) == {len(params)}", 'not G["amsgrad"]', "O._flat_groups.get(0) is F"]
-    for i, p in enumerate(params):
-        env.update({f"p{i}": p, f"d{i}": data[i], f"g{i}": grads[i],
-                    f"st{i}": flat.states[i]})
-        terms += [f"PL[{i}] is p{i}", f"p{i}._data is d{i}", f"p{i}.grad._data is g{i}",
-                  f"S.get(p{i}) is st{i}", f"len(st{i}) == {len(keys)}"]
-        for j, key in enumerate(keys):
-            env[f"k{j}"], env[f"v{i}_{j}"] = key, flat.views[key][i]
-            terms.append(f"st{i}.get(k{j}) is v{i}_{j}")
-    # (the flat state's arrays are the flat group's own, kept while it is: F is tested)
-    return written_out.predicate("held", (), terms, env, catching=(AttributeError,))
+    terms = ["O.param_groups is GL", "len(GL) == 1", "GL[0] is G", 'G["params"] is P',
+             'not G["amsgrad"]', "O._flat_groups.get(0) is F", *flat.layout_terms(env)]
+    for i in range(len(flat.params)):  # (the flat state's arrays are the flat group's own)
+        env[f"d{i}"], env[f"g{i}"] = data[i], grads[i]
+        terms += [f"p{i}._data is d{i}", f"p{i}.grad._data is g{i}"]
+    return written_out.predicate("held", (), terms, env)
