@@ -12,6 +12,7 @@ import torch
 
 import chainrule as cr
 from chainrule.optim import fused_step
+from helpers import cross_entropy_train_step
 
 pytest.importorskip("numba")
 SHAPES = [(4, 3), (3,), (2, 4), (2,)]
@@ -149,16 +150,9 @@ def test_a_kept_step_in_a_compiled_step_gives_eagers_weights():
         net = cr.nn.Sequential(cr.nn.Linear(5, 8), cr.nn.ReLU(), cr.nn.Linear(8, 3))
         return net, cr.optim.Adam(net.parameters(), lr=0.01)
 
-    def step_fn(net, opt):
-        def step(xb, yb):
-            loss = cr.nn.functional.cross_entropy(net(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return step
     (a, oa), (b, ob) = model(), model()
-    compiled = cr.compile(step_fn(a, oa), mode="max-autotune")
-    eager = step_fn(b, ob)
+    compiled = cr.compile(cross_entropy_train_step(a, oa), mode="max-autotune")
+    eager = cross_entropy_train_step(b, ob)
     ob._fused_loops = True  # the same loop, reached by the regular path every step
     tX, ty = cr.from_numpy(X), cr.from_numpy(y)
     for _ in range(6):
