@@ -206,6 +206,10 @@ def _graph_inputs(node, g, Tensor):
 def _set_grad(t, g, Tensor, create_graph, owned=False):
     """Accumulate into `t.grad`: in place when possible (as PyTorch does), a new tensor
     with a graph when create_graph is set."""
+    if t.grad is not None and t.grad._data.shape != t._data.shape:
+        raise RuntimeError(f"backward: a tensor of shape {tuple(t._data.shape)} has a .grad "
+                           f"of shape {tuple(t.grad._data.shape)} to accumulate into; a .grad "
+                           "must have its tensor's shape (PyTorch refuses such an assignment)")
     recorder = recording_hooks.ACTIVE[0]
     if recorder is not None:  # a compile recording replays this assignment
         return recorder.set_grad(t, g, create_graph, owned)
