@@ -18,14 +18,14 @@ pytest.importorskip("numba")
 SHAPES = [(4, 3), (3,), (2, 4), (2,)]
 
 
-def _params(seed=0):
+def _params(seed=0, shapes=SHAPES, dtype=np.float32):
     rng = np.random.default_rng(seed)
-    return [cr.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
-            for s in SHAPES]
+    return [cr.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True)
+            for s in shapes]
 
 
-def _grads(rng):
-    return [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
+def _grads(rng, shapes=SHAPES, dtype=np.float32):
+    return [rng.standard_normal(s).astype(dtype) for s in shapes]
 
 
 class Twins:
@@ -33,17 +33,23 @@ class Twins:
     same arrays (so its step is kept), `plain` gets new arrays every step (the regular
     path; fused=False: the NumPy path)."""
 
-    def __init__(self, fused=True, **kwargs):
+    def __init__(self, fused=True, shapes=SHAPES, dtype=np.float32, opt="Adam", **kwargs):
         self.rng = np.random.default_rng(1)
-        self.kept_params, self.plain_params = _params(), _params()
-        self.kept = cr.optim.Adam(self.kept_params, lr=0.01, fused=True, **kwargs)
-        self.plain = cr.optim.Adam(self.plain_params, lr=0.01, fused=fused, **kwargs)
+        self.shapes, self.dtype = shapes, dtype
+        self.kept_params, self.plain_params = _params(0, shapes, dtype), _params(0, shapes, dtype)
+        make = getattr(cr.optim, opt)
+        self.kept = make(self.kept_params, lr=0.01, fused=True, **kwargs)
+        self.plain = make(self.plain_params, lr=0.01, fused=fused, **kwargs)
         for p in self.kept_params:
             p.grad = cr.zeros_like(p)
 
-    def step(self, n=1):
+    def step(self, n=1, edit=None):
+        """`edit(grads)`: changes the step's gradients (both twins) before they are set."""
         for _ in range(n):
-            for p, q, g in zip(self.kept_params, self.plain_params, _grads(self.rng)):
+            grads = _grads(self.rng, self.shapes, self.dtype)
+            if edit is not None:
+                edit(grads)
+            for p, q, g in zip(self.kept_params, self.plain_params, grads):
                 np.copyto(p.grad._data, g)  # the same array, as a replay leaves it
                 q.grad = cr.tensor(g.copy())
             self.kept.step()
@@ -260,3 +266,41 @@ def test_a_kept_step_with_a_gradient_set_to_none_steps_the_others_as_the_regular
     twins.plain.step()
     assert used == [False]
     twins.assert_same()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("opt, kwargs", [("Adam", {}), ("AdamW", {"weight_decay": 0.1}),
+                                         ("Adam", {"weight_decay": 0.05, "maximize": True})])
+def test_a_kept_step_of_each_option_and_dtype_gives_the_numpy_paths_bits(
+        dtype, opt, kwargs, monkeypatch):
+    used = _count_kept_steps(monkeypatch)
+    twins = Twins(fused=False, dtype=dtype, opt=opt, **kwargs)
+    twins.step(8)
+    twins.assert_same()
+    assert sum(used) >= 5
+
+
+def test_a_kept_step_with_0d_and_empty_parameters_gives_the_numpy_paths_bits(monkeypatch):
+    used = _count_kept_steps(monkeypatch)
+    twins = Twins(fused=False, shapes=[(), (0,), (3, 2), (0, 4), (1,)])
+    twins.step(8)
+    twins.assert_same()
+    assert sum(used) >= 5
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, 1e30, -3e38])
+def test_a_kept_step_meeting_a_nan_or_extreme_gradient_steps_as_numpy_does(value, monkeypatch):
+    """The loop declines where a value would be NaN (which of two NaNs a result carries is
+    NumPy's to decide); the kept step then hands over to the regular path, which runs
+    NumPy's calls. Steps before and after are kept steps."""
+    used = _count_kept_steps(monkeypatch)
+    twins = Twins(fused=False)
+    twins.step(4)
+
+    def poison(grads):
+        grads[0][1, 2] = value
+        grads[2][0, 0] = -value
+    twins.step(1, edit=poison)
+    twins.step(4)
+    twins.assert_same()
+    assert any(used)

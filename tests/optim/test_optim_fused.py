@@ -97,6 +97,19 @@ def test_fused_adam_runs_the_compiled_loop_for_float32_and_float64(monkeypatch):
     assert calls == [np.float32] * 4 + [np.float64] * 4
 
 
+def test_adamw_fused_true_runs_the_compiled_loop_as_adam_does(monkeypatch):
+    """AdamW(fused=True) dropped `fused` on its way to Adam's constructor: it stepped with
+    NumPy, and the bit-for-bit tests above compared NumPy with NumPy."""
+    calls = []
+    real = fused.adam
+    monkeypatch.setattr(fused, "adam", lambda *a: calls.append(a[4]["weight_decay"]) or real(*a))
+    assert _same_bits(_run(True, np.float32, SHAPES["a group"], {"weight_decay": 0.1}, 3,
+                           False, opt_name="AdamW")[0][0],
+                      _run(False, np.float32, SHAPES["a group"], {"weight_decay": 0.1}, 3,
+                           False, opt_name="AdamW")[0][0])
+    assert calls == [0.1] * 3
+
+
 def test_fused_adam_runs_its_loop_on_finite_extremes(monkeypatch):
     """Subnormals, signed zeros and the largest floats make no NaN in most steps: the
     bit-for-bit comparison above then covers the loop itself, not only NumPy."""
